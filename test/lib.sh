@@ -1,0 +1,90 @@
+# test/lib.sh — shared by test/check.sh and test/demo.sh: installs what is
+# missing (Debian packages), builds and installs the extension, and starts a
+# throwaway PostgreSQL cluster on a loopback port.  Sourced, not run.
+
+set -euo pipefail
+
+DS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DS_PG_MAJOR=${DS_PG_MAJOR:-15}
+DS_BIN=/usr/lib/postgresql/$DS_PG_MAJOR/bin
+DS_WORK=${DS_WORK:-/tmp/daily_seongsu}
+DS_PACKAGES="postgresql-$DS_PG_MAJOR postgresql-server-dev-$DS_PG_MAJOR postgresql-$DS_PG_MAJOR-cron
+  postgresql-plpython3-$DS_PG_MAJOR libcurl4-openssl-dev libjson-c-dev libipc-run-perl
+  build-essential clang libclang-rt-14-dev python3 python3-numpy python3-sklearn python3-xgboost valgrind"
+
+# Print a step heading.
+ds_say() { printf '\n== %s\n' "$*"; }
+
+# Run a command as the PostgreSQL OS user when we are root (the server refuses root).
+ds_as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Install the Debian packages that are missing (needs root or sudo).
+ds_install_deps() {
+  local missing=""
+  for p in $DS_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  ds_say "installing:$missing"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# Build and install the extension into the server's directories.
+ds_build_install() {
+  ds_say "building and installing daily_seongsu"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  make -C "$DS_ROOT" -s -j2 PG_CONFIG="$DS_BIN/pg_config" "$@"
+  $sudo make -C "$DS_ROOT" -s install PG_CONFIG="$DS_BIN/pg_config" "$@" >/dev/null
+}
+
+# Make the data folder readable by the server: copy it under $DS_WORK.
+# Sets DS_DATA (empty when no data folder exists).
+ds_stage_data() {
+  local src=${DAILY_SEONGSU_DATA:-}
+  if [ -z "$src" ] && [ -d "$DS_ROOT/../shared/data" ]; then src="$DS_ROOT/../shared/data"; fi
+  DS_DATA=""
+  [ -n "$src" ] && [ -d "$src" ] || return 0
+  mkdir -p "$DS_WORK"
+  rm -rf "$DS_WORK/data"
+  cp -r "$src" "$DS_WORK/data"
+  chmod -R a+rX "$DS_WORK"
+  DS_DATA="$DS_WORK/data"
+}
+
+# Start a fresh cluster on port $1 (extra postgresql.conf lines on stdin).
+# Sets PGHOST, PGPORT, PGUSER, PGDATABASE for the caller.
+ds_start_cluster() {
+  local port=$1 dir="$DS_WORK/cluster-$1"
+  ds_stop_cluster "$port"
+  mkdir -p "$DS_WORK"; chmod a+rwx "$DS_WORK"
+  rm -rf "$dir"
+  ds_as_pg mkdir -p "$dir"
+  ds_as_pg "$DS_BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  {
+    echo "listen_addresses = '127.0.0.1'"
+    echo "port = $port"
+    echo "unix_socket_directories = '$dir'"
+    echo "max_connections = 50"
+    echo "shared_preload_libraries = 'daily_seongsu,pg_cron'"
+    echo "cron.database_name = 'postgres'"
+    echo "seongsu.database = 'postgres'"
+    echo "fsync = off"
+    echo "logging_collector = off"
+    cat
+  } | ds_as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+  ds_as_pg "$DS_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+  export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+  DS_CLUSTER_DIR=$dir
+}
+
+# Stop the cluster on port $1 if it runs.
+ds_stop_cluster() {
+  local dir="$DS_WORK/cluster-$1"
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    ds_as_pg "$DS_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
