@@ -59,3 +59,6 @@ SELECT count(*) AS reader_can_read FROM seongsu.ridership_daily;
 RESET ROLE;
 DROP ROLE seongsu_test_operator;
 DROP ROLE seongsu_test_reader;
+
+-- A station that still has ridership rows cannot be deleted.
+DELETE FROM seongsu.stations WHERE name = '성수';

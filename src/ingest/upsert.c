@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -15,6 +16,7 @@
 #include "utils/date.h"
 #include "utils/timestamp.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 
 #include <math.h>
 
@@ -224,6 +226,61 @@ RunUpsert(const char *sql, int nargs, Oid *types, Datum *values)
 	return SPI_processed;
 }
 
+/*
+ * Bulk path for the big tables: when no stored row can share a key with the
+ * new rows (probe_sql, a cheap EXISTS over the key range, says false), a
+ * plain INSERT — half the cost of ON CONFLICT's speculative insertion — runs
+ * in a subtransaction; if a concurrent writer still causes a unique
+ * violation, it is rolled back and the upsert runs instead.
+ */
+static uint64
+RunInsertFirst(const char *insert_sql, const char *conflict_sql, const char *probe_sql,
+			   int nargs, Oid *types, Datum *values)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *upsert_sql = psprintf("%s %s", insert_sql, conflict_sql);
+	uint64		n = 0;
+	bool		fallback = false;
+	bool		isnull;
+	int			rc;
+
+	rc = SPI_execute_with_args(probe_sql, nargs, types, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "key probe failed: %s", SPI_result_code_string(rc));
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return RunUpsert(upsert_sql, nargs, types, values);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		n = RunUpsert(insert_sql, nargs, types, values);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		fallback = true;
+	}
+	PG_END_TRY();
+	if (fallback)
+		n = RunUpsert(upsert_sql, nargs, types, values);
+	return n;
+}
+
 /* Upsert the RowSet's stations and return their ids, by station index. */
 static int32 *
 ResolveStations(const RowSet *rs)
@@ -299,18 +356,22 @@ UpsertDaily(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
 	args[3] = MakeArray(c[3].v, NULL, n, INT4OID);
 	args[4] = MakeArray(c[4].v, c[4].isnull, n, DATEOID);
 	args[5] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.ridership_daily AS t "
-					 "(station_id, day, boardings, alightings, registered_on, source) "
-					 "SELECT u.*, $6 FROM unnest($1::int4[], $2::date[], $3::int4[], $4::int4[], $5::date[]) AS u "
-					 "ON CONFLICT (station_id, day) DO UPDATE SET boardings = EXCLUDED.boardings, "
-					 "alightings = EXCLUDED.alightings, registered_on = EXCLUDED.registered_on, "
-					 "source = EXCLUDED.source, ingested_at = now() "
-					 "WHERE (t.boardings, t.alightings, t.registered_on) IS DISTINCT FROM "
-					 "(EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.registered_on) "
-					 "AND (t.registered_on IS NULL OR EXCLUDED.registered_on IS NULL "
-					 "OR EXCLUDED.registered_on >= t.registered_on)",
-					 6, types, args);
+	return RunInsertFirst(
+						  "INSERT INTO seongsu.ridership_daily AS t "
+						  "(station_id, day, boardings, alightings, registered_on, source) "
+						  "SELECT u.*, $6 FROM unnest($1::int4[], $2::date[], $3::int4[], $4::int4[], $5::date[]) AS u",
+						  "ON CONFLICT (station_id, day) DO UPDATE SET boardings = EXCLUDED.boardings, "
+						  "alightings = EXCLUDED.alightings, registered_on = EXCLUDED.registered_on, "
+						  "source = EXCLUDED.source, ingested_at = now() "
+						  "WHERE (t.boardings, t.alightings, t.registered_on) IS DISTINCT FROM "
+						  "(EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.registered_on) "
+						  "AND (t.registered_on IS NULL OR EXCLUDED.registered_on IS NULL "
+						  "OR EXCLUDED.registered_on >= t.registered_on)",
+						  "SELECT EXISTS (SELECT 1 FROM seongsu.ridership_daily "
+						  "WHERE station_id = ANY (SELECT DISTINCT unnest($1::int4[])) "
+						  "AND day BETWEEN (SELECT min(d) FROM unnest($2::date[]) d) "
+						  "AND (SELECT max(d) FROM unnest($2::date[]) d))",
+						  6, types, args);
 }
 
 /* ridership_hourly */
@@ -344,17 +405,21 @@ UpsertHourly(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
 	args[4] = MakeArray(c[4].v, c[4].isnull, n, INT4OID);
 	args[5] = MakeArray(c[5].v, NULL, n, INT4OID);
 	args[6] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.ridership_hourly AS t "
-					 "(station_id, ts, service_day, boardings, alightings, passengers, source) "
-					 "SELECT u.*, $7 FROM unnest($1::int4[], $2::timestamptz[], $3::date[], "
-					 "$4::int4[], $5::int4[], $6::int4[]) AS u "
-					 "ON CONFLICT (station_id, ts) DO UPDATE SET service_day = EXCLUDED.service_day, "
-					 "boardings = EXCLUDED.boardings, alightings = EXCLUDED.alightings, "
-					 "passengers = EXCLUDED.passengers, source = EXCLUDED.source, ingested_at = now() "
-					 "WHERE (t.service_day, t.boardings, t.alightings, t.passengers) IS DISTINCT FROM "
-					 "(EXCLUDED.service_day, EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.passengers)",
-					 7, types, args);
+	return RunInsertFirst(
+						  "INSERT INTO seongsu.ridership_hourly AS t "
+						  "(station_id, ts, service_day, boardings, alightings, passengers, source) "
+						  "SELECT u.*, $7 FROM unnest($1::int4[], $2::timestamptz[], $3::date[], "
+						  "$4::int4[], $5::int4[], $6::int4[]) AS u",
+						  "ON CONFLICT (station_id, ts) DO UPDATE SET service_day = EXCLUDED.service_day, "
+						  "boardings = EXCLUDED.boardings, alightings = EXCLUDED.alightings, "
+						  "passengers = EXCLUDED.passengers, source = EXCLUDED.source, ingested_at = now() "
+						  "WHERE (t.service_day, t.boardings, t.alightings, t.passengers) IS DISTINCT FROM "
+						  "(EXCLUDED.service_day, EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.passengers)",
+						  "SELECT EXISTS (SELECT 1 FROM seongsu.ridership_hourly "
+						  "WHERE station_id = ANY (SELECT DISTINCT unnest($1::int4[])) "
+						  "AND ts BETWEEN (SELECT min(x) FROM unnest($2::timestamptz[]) x) "
+						  "AND (SELECT max(x) FROM unnest($2::timestamptz[]) x))",
+						  7, types, args);
 }
 
 /* hour_profile */
