@@ -2,7 +2,7 @@
 #   make && make install          build and install into the pg_config found on PATH
 #   make installcheck             pg_regress suite against a running server
 #   bash test/check.sh            everything: pg_regress + TAP (test/t), on a throwaway cluster
-#   make sanitize                 rebuild with ASan/UBSan (run the server with it via test/check.sh)
+#   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
 #   make fuzz                     every parser's libFuzzer harness for a fixed budget
 
@@ -22,7 +22,17 @@ OBJS = \
 	src/ingest/parse_json.o \
 	src/ingest/parse_seoul.o \
 	src/ingest/parse_datagokr.o \
-	src/ingest/parse_openmeteo.o
+	src/ingest/parse_openmeteo.o \
+	src/ml/binning.o \
+	src/ml/forest.o \
+	src/ml/gbdt.o \
+	src/ml/matrix.o \
+	src/ml/metrics.o \
+	src/ml/model.o \
+	src/ml/model_io.o \
+	src/ml/params.o \
+	src/ml/ridge.o \
+	src/ml/tree.o
 
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
@@ -43,11 +53,10 @@ include $(PGXS)
 $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
 
-# ASan/UBSan build of the module (the server itself is not instrumented; the
-# check script preloads libasan into it).
-sanitize: clean
-	$(MAKE) COPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
-		SHLIB_LINK='$(SHLIB_LINK) -fsanitize=address,undefined'
+# Memory checks: the pure-C parts under ASan/UBSan, the server under valgrind.
+sanitize-check:
+	$(MAKE) -C test/fuzz check
+	$(MAKE) -C test/unit check-asan
 
 valgrind-check:
 	bash test/valgrind.sh
@@ -55,4 +64,4 @@ valgrind-check:
 fuzz:
 	$(MAKE) -C test/fuzz run
 
-.PHONY: sanitize valgrind-check fuzz
+.PHONY: sanitize-check valgrind-check fuzz

@@ -4,7 +4,7 @@
 # Usage: bash test/check.sh
 source "$(dirname "$0")/lib.sh"
 
-PORT=${DS_TEST_PORT:-54329}
+PORT=${DS_TEST_PORT:-25432}
 ds_install_deps
 ds_build_install
 ds_stage_data
@@ -13,11 +13,18 @@ if [ -z "$DS_DATA" ]; then
   exit 2
 fi
 
+failed=0
+ds_say "unit tests: API parsers (plain and ASan/UBSan), model algorithms (plain and ASan/UBSan)"
+make -C "$DS_ROOT/test/fuzz" -s check SHARED_DATA="$DS_DATA" || failed=1
+make -C "$DS_ROOT/test/unit" -s check check-asan || failed=1
+
+ds_say "replay server tests"
+DAILY_SEONGSU_DATA="$DS_DATA" python3 -m unittest discover -s "$DS_ROOT/test/replay" -p 'test_*.py' || failed=1
+
 ds_say "starting a throwaway cluster on 127.0.0.1:$PORT"
 ds_start_cluster "$PORT" <<< "regress.data_dir = '$DS_DATA'"
 trap 'ds_stop_cluster "$PORT"' EXIT
 
-failed=0
 ds_say "pg_regress"
 rm -rf "$DS_ROOT/results" "$DS_ROOT/regression.diffs" "$DS_ROOT/regression.out"
 if ! make -C "$DS_ROOT" -s installcheck PG_CONFIG="$DS_BIN/pg_config"; then

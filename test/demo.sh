@@ -5,7 +5,7 @@
 # Usage: bash test/demo.sh          (DAILY_SEONGSU_DATA=dir to choose the data folder)
 #        bash test/demo.sh stop     (stop the demo cluster)
 source "$(dirname "$0")/lib.sh"
-PORT=${DS_DEMO_PORT:-54330}
+PORT=${DS_DEMO_PORT:-25433}
 if [ "${1:-}" = stop ]; then ds_stop_cluster "$PORT"; exit 0; fi
 
 ds_install_deps

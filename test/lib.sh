@@ -76,7 +76,7 @@ ds_start_cluster() {
     echo "logging_collector = off"
     cat
   } | ds_as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
-  ds_as_pg "$DS_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+  ds_as_pg "$DS_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 start >/dev/null
   export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
   DS_CLUSTER_DIR=$dir
 }

@@ -167,7 +167,7 @@ GoKrItems(struct json_object *items, struct json_object **item, ParseError *err)
 		return true;
 	if (!json_object_is_type(items, json_type_object))
 		return ParseBadValue(err, "items", 0, items, "item list");
-	*item = JsonMember(items, "item");
+	*item = ParseMember(items, "item");
 	if (*item != NULL && !json_object_is_type(*item, json_type_array) &&
 		!json_object_is_type(*item, json_type_object))
 		return ParseBadValue(err, "item", 0, *item, "item list");
@@ -213,26 +213,26 @@ GoKrDocument(struct json_object *root, RowSet *rs, ParseError *err,
 			 const void *arg)
 {
 	const GoKrService *svc = arg;
-	struct json_object *response = JsonMember(root, "response");
-	struct json_object *header = JsonMember(response, "header");
-	struct json_object *body = JsonMember(response, "body");
+	struct json_object *response = ParseMember(root, "response");
+	struct json_object *header = ParseMember(response, "header");
+	struct json_object *body = ParseMember(response, "body");
 	struct json_object *item;
 	const char *code;
 	const char *msg;
 	size_t		len;
 	ApiOutcome	out;
 
-	if (!JsonText(JsonMember(header, "resultCode"), &code, &len))
+	if (!ParseText(ParseMember(header, "resultCode"), &code, &len))
 		return ParseApiFail(err, NULL, false, "response has no response.header.resultCode");
-	if (!JsonText(JsonMember(header, "resultMsg"), &msg, &len))
+	if (!ParseText(ParseMember(header, "resultMsg"), &msg, &len))
 		msg = "";
 	out = GoKrResult(code, msg, rs, err);
 	if (out != API_OK)
 		return out;
 	if (body == NULL)
 		return ParseApiFail(err, code, false, "response has no response.body");
-	if (!ParseJsonTotal(JsonMember(body, "totalCount"), "totalCount", rs, err) ||
-		!GoKrItems(JsonMember(body, "items"), &item, err))
+	if (!ParseJsonTotal(ParseMember(body, "totalCount"), "totalCount", rs, err) ||
+		!GoKrItems(ParseMember(body, "items"), &item, err))
 		return API_PERMANENT;
 	return svc->items(item, GoKrItemCount(item), rs, err);
 }
@@ -255,7 +255,7 @@ GoKrParse(const char *buf, size_t len, RowSet *rs, ParseError *err,
 static bool
 AsosItem(struct json_object *it, long rowno, RowSet *rs, ParseError *err)
 {
-	struct json_object *tm = JsonMember(it, "tm");
+	struct json_object *tm = ParseMember(it, "tm");
 	const char *s;
 	size_t		len;
 	WeatherHourlyRow row;
@@ -264,11 +264,11 @@ AsosItem(struct json_object *it, long rowno, RowSet *rs, ParseError *err)
 		return false;
 	if (!ParseKstHour(s, len, ' ', &row.ts))
 		return ParseBadValue(err, "tm", rowno, tm, "hour");
-	if (!ParseJsonDecimal(JsonMember(it, "ta"), "ta", rowno, NAN, &row.temp_c, err) ||
-		!ParseJsonDecimal(JsonMember(it, "rn"), "rn", rowno, 0.0, &row.precip_mm, err) ||
-		!ParseJsonDecimal(JsonMember(it, "ws"), "ws", rowno, NAN, &row.wind_ms, err) ||
-		!ParseJsonDecimal(JsonMember(it, "hm"), "hm", rowno, NAN, &row.humidity_pct, err) ||
-		!ParseJsonDecimal(JsonMember(it, "dsnw"), "dsnw", rowno, NAN, &row.snow_cm, err))
+	if (!ParseJsonDecimal(ParseMember(it, "ta"), "ta", rowno, NAN, &row.temp_c, err) ||
+		!ParseJsonDecimal(ParseMember(it, "rn"), "rn", rowno, 0.0, &row.precip_mm, err) ||
+		!ParseJsonDecimal(ParseMember(it, "ws"), "ws", rowno, NAN, &row.wind_ms, err) ||
+		!ParseJsonDecimal(ParseMember(it, "hm"), "hm", rowno, NAN, &row.humidity_pct, err) ||
+		!ParseJsonDecimal(ParseMember(it, "dsnw"), "dsnw", rowno, NAN, &row.snow_cm, err))
 		return false;
 	row.rain_mm = NAN;
 	*(WeatherHourlyRow *) RowSetAdd(rs) = row;
@@ -420,15 +420,15 @@ static bool
 FcstInstant(struct json_object *it, const char *datefield, const char *timefield,
 			long rowno, int64_t *ts, ParseError *err)
 {
-	struct json_object *t = JsonMember(it, timefield);
+	struct json_object *t = ParseMember(it, timefield);
 	int32_t		day;
 	const char *s;
 	size_t		len;
 	int			minutes;
 
-	if (!ParseJsonDate(JsonMember(it, datefield), datefield, rowno, &day, err))
+	if (!ParseJsonDate(ParseMember(it, datefield), datefield, rowno, &day, err))
 		return false;
-	if (!JsonText(t, &s, &len) || !FcstHhmm(s, len, &minutes))
+	if (!ParseText(t, &s, &len) || !FcstHhmm(s, len, &minutes))
 		return ParseBadValue(err, timefield, rowno, t, "time");
 	*ts = KstInstant(day, 0) + (int64_t) minutes * 60 * 1000000;
 	return true;
@@ -452,7 +452,7 @@ FcstNumber(FcstCategory cat, struct json_object *v, long rowno, double *out,
 
 	if (cat == FCST_PCP || cat == FCST_SNO)
 	{
-		if (!JsonText(v, &s, &len))
+		if (!ParseText(v, &s, &len))
 			return ParseBadValue(err, "fcstValue", rowno, v, "forecast text");
 		*out = cat == FCST_PCP ? ParseKmaPrecipText(s, &ok) : ParseKmaSnowText(s, &ok);
 		return ok || ParseBadValue(err, "fcstValue", rowno, v,
@@ -484,7 +484,7 @@ FcstItem(struct json_object *it, long rowno, int64_t *issued, FcstValue *vals,
 	int64_t		base;
 	FcstValue  *v = &vals[*nvals];
 
-	if (!ParseJsonString(JsonMember(it, "category"), "category", rowno, &cat, &catlen, err))
+	if (!ParseJsonString(ParseMember(it, "category"), "category", rowno, &cat, &catlen, err))
 		return false;
 	if ((c = FcstCategoryOf(cat, catlen)) < 0)
 		return true;
@@ -500,7 +500,7 @@ FcstItem(struct json_object *it, long rowno, int64_t *issued, FcstValue *vals,
 	*issued = base;
 	v->cat = (FcstCategory) c;
 	v->seq = *nvals;
-	if (!FcstNumber(v->cat, JsonMember(it, "fcstValue"), rowno, &v->value, err))
+	if (!FcstNumber(v->cat, ParseMember(it, "fcstValue"), rowno, &v->value, err))
 		return false;
 	(*nvals)++;
 	return true;
@@ -628,7 +628,7 @@ KasiKind(const char *name, size_t len)
 static bool
 KasiItem(struct json_object *it, long rowno, RowSet *rs, ParseError *err)
 {
-	struct json_object *flagv = JsonMember(it, "isHoliday");
+	struct json_object *flagv = ParseMember(it, "isHoliday");
 	int32_t		day;
 	const char *name;
 	const char *flag;
@@ -637,8 +637,8 @@ KasiItem(struct json_object *it, long rowno, RowSet *rs, ParseError *err)
 	size_t		flaglen;
 	HolidayRow *h;
 
-	if (!ParseJsonDate(JsonMember(it, "locdate"), "locdate", rowno, &day, err) ||
-		!ParseJsonString(JsonMember(it, "dateName"), "dateName", rowno, &name, &namelen, err) ||
+	if (!ParseJsonDate(ParseMember(it, "locdate"), "locdate", rowno, &day, err) ||
+		!ParseJsonString(ParseMember(it, "dateName"), "dateName", rowno, &name, &namelen, err) ||
 		!ParseJsonString(flagv, "isHoliday", rowno, &flag, &flaglen, err))
 		return false;
 	if (flaglen != 1 || (flag[0] != 'Y' && flag[0] != 'N'))

@@ -30,6 +30,61 @@ Utf8Prefix(const char *s, size_t len, size_t max)
 	return n;
 }
 
+/*
+ * Length of the well-formed UTF-8 character at s[0..len), or 0.  The rules are
+ * PostgreSQL's (no overlong forms, no surrogates, nothing above U+10FFFF),
+ * stricter than json-c's own check, so that no text a parser returns can make
+ * the server reject it.  A character cut off by the end of the buffer counts
+ * as well-formed (its full length is returned) so that a truncated body is
+ * reported as such.
+ */
+static size_t
+Utf8CharLen(const unsigned char *s, size_t len)
+{
+	unsigned char lo = 0x80;
+	unsigned char hi = 0xBF;
+	size_t		n;
+	size_t		i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xE0)
+		lo = 0xA0;
+	else if (s[0] == 0xED)
+		hi = 0x9F;
+	else if (s[0] == 0xF0)
+		lo = 0x90;
+	else if (s[0] == 0xF4)
+		hi = 0x8F;
+	if (len >= 2 && (s[1] < lo || s[1] > hi))
+		return 0;
+	for (i = 2; i < n && i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Offset of the first byte of buf[0..len) that is not well-formed UTF-8, or len or more. */
+static size_t
+Utf8InvalidAt(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) buf;
+	size_t		i = 0;
+	size_t		n;
+
+	while (i < len && (n = Utf8CharLen(s + i, len - i)) > 0)
+		i += n;
+	return i;
+}
+
 /* Reset err and check that rs holds rows of the kind the parser produces. */
 bool
 ParseBegin(RowSet *rs, RowKind kind, ParseError *err)
@@ -97,13 +152,18 @@ ParseJsonBody(const char *buf, size_t len, ParseError *err)
 		ParseApiFail(err, NULL, false, "response body of %zu bytes is too large", len);
 		return NULL;
 	}
+	if ((end = Utf8InvalidAt(buf, len)) < len)
+	{
+		ParseApiFail(err, NULL, true, "response is not valid UTF-8 at byte %zu", end);
+		return NULL;
+	}
 	tok = json_tokener_new_ex(PARSE_JSON_DEPTH);
 	if (tok == NULL)
 	{
 		ParseApiFail(err, NULL, true, "out of memory parsing the response");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, buf, (int) len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -173,7 +233,7 @@ ParseJsonResponse(const char *buf, size_t len, RowSet *rs, RowKind kind,
 
 /* Member key of object obj; NULL when obj is no object, key is absent or null. */
 struct json_object *
-JsonMember(struct json_object *obj, const char *key)
+ParseMember(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
 
@@ -185,7 +245,7 @@ JsonMember(struct json_object *obj, const char *key)
 
 /* Text of a scalar: a string without NUL bytes, or a number as written. */
 bool
-JsonText(struct json_object *v, const char **s, size_t *len)
+ParseText(struct json_object *v, const char **s, size_t *len)
 {
 	switch (json_object_get_type(v))
 	{
@@ -239,7 +299,7 @@ ParseBadValue(ParseError *err, const char *field, long row,
 		ParseErrorSet(err, 0, field, NULL, 0, "missing %s%s", field, where);
 		return false;
 	}
-	if (!JsonText(v, &s, &len))
+	if (!ParseText(v, &s, &len))
 	{
 		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		len = strlen(s);
@@ -255,7 +315,7 @@ bool
 ParseJsonString(struct json_object *v, const char *field, long row,
 				const char **s, size_t *len, ParseError *err)
 {
-	if (v == NULL || !JsonText(v, s, len) || IsBlank(*s, *len))
+	if (v == NULL || !ParseText(v, s, len) || IsBlank(*s, *len))
 		return ParseBadValue(err, field, row, v, "text");
 	while (IsBlankChar(**s))
 	{
@@ -275,7 +335,7 @@ ParseJsonCount(struct json_object *v, const char *field, long row,
 	const char *s;
 	size_t		len;
 
-	if (v == NULL || !JsonText(v, &s, &len) || !ParseCount(s, len, out))
+	if (v == NULL || !ParseText(v, &s, &len) || !ParseCount(s, len, out))
 		return ParseBadValue(err, field, row, v, "count");
 	return true;
 }
@@ -293,7 +353,7 @@ ParseJsonDecimal(struct json_object *v, const char *field, long row,
 		*out = if_empty;
 		return true;
 	}
-	if (!JsonText(v, &s, &len))
+	if (!ParseText(v, &s, &len))
 		return ParseBadValue(err, field, row, v, "number");
 	if (IsBlank(s, len))
 		*out = if_empty;
@@ -310,7 +370,7 @@ ParseJsonDate(struct json_object *v, const char *field, long row,
 	const char *s;
 	size_t		len;
 
-	if (v == NULL || !JsonText(v, &s, &len) || !ParseYmd(s, len, out))
+	if (v == NULL || !ParseText(v, &s, &len) || !ParseYmd(s, len, out))
 		return ParseBadValue(err, field, row, v, "date");
 	return true;
 }

@@ -121,7 +121,7 @@ OmWindScale(struct json_object *v, const char *field, double *scale, ParseError 
 		*scale = units[0].scale;
 		return true;
 	}
-	if (JsonText(v, &s, &len))
+	if (ParseText(v, &s, &len))
 		for (i = 0; i < lengthof(units); i++)
 			if (strcmp(s, units[i].unit) == 0)
 			{
@@ -140,7 +140,7 @@ OmColumn(struct json_object *root, const OmSection *sec, size_t f, size_t n,
 	char		field[64];
 
 	snprintf(field, sizeof(field), "%s.%s", sec->key, name);
-	*col = JsonMember(JsonMember(root, sec->key), name);
+	*col = ParseMember(ParseMember(root, sec->key), name);
 	*scale = 1.0;
 	if (*col == NULL)
 		return true;
@@ -155,7 +155,7 @@ OmColumn(struct json_object *root, const OmSection *sec, size_t f, size_t n,
 	if (!sec->fields[f].wind)
 		return true;
 	snprintf(field, sizeof(field), "%s.%s", sec->units, name);
-	return OmWindScale(JsonMember(JsonMember(root, sec->units), name), field, scale, err);
+	return OmWindScale(ParseMember(ParseMember(root, sec->units), name), field, scale, err);
 }
 
 /* A new row of rs's kind at when (a KST midnight for daily rows), values missing. */
@@ -204,7 +204,7 @@ OmTime(struct json_object *time, const OmSection *sec, size_t i, int64_t *when,
 	size_t		len;
 	int32_t		day;
 
-	if (JsonText(t, &s, &len) &&
+	if (ParseText(t, &s, &len) &&
 		(sec->daily ? ParseYmd(s, len, &day) : ParseKstHour(s, len, 'T', when)))
 	{
 		if (sec->daily)
@@ -248,7 +248,7 @@ static bool
 OmSectionRows(struct json_object *root, const OmSection *sec, int64_t issued_at,
 			  RowSet *rs, ParseError *err)
 {
-	struct json_object *time = JsonMember(JsonMember(root, sec->key), "time");
+	struct json_object *time = ParseMember(ParseMember(root, sec->key), "time");
 	struct json_object *cols[OM_MAX_FIELDS];
 	double		scale[OM_MAX_FIELDS];
 	char		field[32];
@@ -276,7 +276,7 @@ OmError(struct json_object *root, ParseError *err)
 	size_t		len;
 	bool		transient;
 
-	if (!JsonText(JsonMember(root, "reason"), &reason, &len))
+	if (!ParseText(ParseMember(root, "reason"), &reason, &len))
 		reason = "no reason given";
 	transient = strstr(reason, "limit exceeded") != NULL ||
 		strstr(reason, "Too many concurrent requests") != NULL;
@@ -287,7 +287,7 @@ OmError(struct json_object *root, ParseError *err)
 static bool
 OmCheckOffset(struct json_object *root, ParseError *err)
 {
-	struct json_object *v = JsonMember(root, "utc_offset_seconds");
+	struct json_object *v = ParseMember(root, "utc_offset_seconds");
 
 	if (v == NULL ||
 		(json_object_is_type(v, json_type_int) &&
@@ -301,7 +301,7 @@ static ApiOutcome
 OmDocument(struct json_object *root, RowSet *rs, ParseError *err, const void *arg)
 {
 	const OmRequest *req = arg;
-	struct json_object *flag = JsonMember(root, "error");
+	struct json_object *flag = ParseMember(root, "error");
 	size_t		found = 0;
 	size_t		i;
 
@@ -311,7 +311,7 @@ OmDocument(struct json_object *root, RowSet *rs, ParseError *err, const void *ar
 		return API_PERMANENT;
 	for (i = 0; i < req->nsections; i++)
 	{
-		if (JsonMember(root, req->sections[i]->key) == NULL)
+		if (ParseMember(root, req->sections[i]->key) == NULL)
 			continue;
 		found++;
 		if (!OmSectionRows(root, req->sections[i], req->issued_at, rs, err))

@@ -49,10 +49,10 @@ static struct json_object *
 SeoulPick(struct json_object *item, const char *name, const char *old,
 		  const char **field)
 {
-	struct json_object *v = JsonMember(item, name);
+	struct json_object *v = ParseMember(item, name);
 
 	*field = name;
-	if (v == NULL && (v = JsonMember(item, old)) != NULL)
+	if (v == NULL && (v = ParseMember(item, old)) != NULL)
 		*field = old;
 	return v;
 }
@@ -79,7 +79,7 @@ SeoulRegistered(struct json_object *item, const char *name, const char *old,
 	struct json_object *v = SeoulPick(item, name, old, &field);
 
 	*reg = INT32_MIN;
-	if (v == NULL || (JsonText(v, &s, &len) && len == 0))
+	if (v == NULL || (ParseText(v, &s, &len) && len == 0))
 		return true;
 	return ParseJsonDate(v, field, rowno, reg, err);
 }
@@ -129,7 +129,7 @@ SeoulMonth(struct json_object *item, long rowno, int32_t *month, ParseError *err
 	size_t		len;
 	struct json_object *v = SeoulPick(item, "USE_MM", "USE_MON", &field);
 
-	if (v == NULL || !JsonText(v, &s, &len) || !ParseYm(s, len, month))
+	if (v == NULL || !ParseText(v, &s, &len) || !ParseYm(s, len, month))
 		return ParseBadValue(err, field, rowno, v, "month");
 	return true;
 }
@@ -260,7 +260,7 @@ SeoulResult(struct json_object *result, bool wrapped, const char *service,
 	if (result == NULL)
 		return wrapped ? API_OK :
 			ParseApiFail(err, NULL, false, "response has neither %s nor RESULT", service);
-	if (!JsonText(JsonMember(result, "CODE"), &code, &len))
+	if (!ParseText(ParseMember(result, "CODE"), &code, &len))
 		return ParseApiFail(err, NULL, false, "response RESULT has no CODE");
 	if (strcmp(code, "INFO-000") == 0)
 		return API_OK;
@@ -270,7 +270,7 @@ SeoulResult(struct json_object *result, bool wrapped, const char *service,
 		rs->total_count = 0;
 		return API_NO_DATA;
 	}
-	if (!JsonText(JsonMember(result, "MESSAGE"), &msg, &len))
+	if (!ParseText(ParseMember(result, "MESSAGE"), &msg, &len))
 		msg = "";
 	transient = strncmp(code, "ERROR-5", 7) == 0 || strncmp(code, "ERROR-6", 7) == 0;
 	return ParseApiFail(err, code, transient, "seoul open data error %s: %s", code, msg);
@@ -282,16 +282,16 @@ SeoulDocument(struct json_object *root, RowSet *rs, ParseError *err,
 			  const void *arg)
 {
 	const SeoulService *svc = arg;
-	struct json_object *wrap = JsonMember(root, svc->name);
+	struct json_object *wrap = ParseMember(root, svc->name);
 	ApiOutcome	out;
 
-	out = SeoulResult(JsonMember(wrap != NULL ? wrap : root, "RESULT"),
+	out = SeoulResult(ParseMember(wrap != NULL ? wrap : root, "RESULT"),
 					  wrap != NULL, svc->name, rs, err);
 	if (out != API_OK)
 		return out;
-	if (!ParseJsonTotal(JsonMember(wrap, "list_total_count"), "list_total_count", rs, err))
+	if (!ParseJsonTotal(ParseMember(wrap, "list_total_count"), "list_total_count", rs, err))
 		return API_PERMANENT;
-	return SeoulRows(JsonMember(wrap, "row"), rs, err, svc);
+	return SeoulRows(ParseMember(wrap, "row"), rs, err, svc);
 }
 
 static const SeoulService SeoulDaily = {

@@ -167,8 +167,8 @@ extern ApiOutcome ParseJsonResponse(const char *buf, size_t len, RowSet *rs,
 extern ApiOutcome ParseApiFail(ParseError *err, const char *code,
 							   bool transient, const char *fmt,...) PARSE_PRINTF(4, 5);
 extern void ParseSetApiCode(ParseError *err, const char *code);
-extern struct json_object *JsonMember(struct json_object *obj, const char *key);
-extern bool JsonText(struct json_object *v, const char **s, size_t *len);
+extern struct json_object *ParseMember(struct json_object *obj, const char *key);
+extern bool ParseText(struct json_object *v, const char **s, size_t *len);
 extern bool ParseJsonString(struct json_object *v, const char *field, long row,
 							const char **s, size_t *len, ParseError *err);
 extern bool ParseJsonCount(struct json_object *v, const char *field, long row,

@@ -3,7 +3,7 @@
 # COPY of the same file into a plain table, in the same run on the same server.
 # Usage: bash test/bench/import_speed.sh   (starts its own throwaway cluster)
 source "$(dirname "$0")/../lib.sh"
-PORT=${DS_BENCH_PORT:-54331}
+PORT=${DS_BENCH_PORT:-25434}
 ROWS=${ROWS:-1000000}
 ds_install_deps
 ds_build_install

@@ -1,0 +1,270 @@
+/*
+ * model.c — fitting, prediction, importances and accessors of any MlModel.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../alloc.h"
+#include "model_impl.h"
+
+/* Check X, y and the validation split for training; message on failure. */
+static bool
+CheckTrainingData(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
+				  int n_valid, const MlParams *params, char *err, size_t errlen)
+{
+	int			ntrain = X->nrows - n_valid;
+	size_t		n = (size_t) X->nrows * (size_t) X->ncols;
+	double		sum = 0;
+	size_t		k;
+	int			i;
+
+	if (algorithm != ML_RIDGE && algorithm != ML_RANDOM_FOREST &&
+		algorithm != ML_GBDT)
+	{
+		snprintf(err, errlen, "unknown algorithm %d", (int) algorithm);
+		return false;
+	}
+	if (X->ncols < 0 || n_valid < 0 || ntrain < 1)
+	{
+		snprintf(err, errlen, "no training rows: %d rows, %d of them for validation",
+				 X->nrows, n_valid);
+		return false;
+	}
+	for (i = 0; i < X->nrows; i++)
+		if (!isfinite(y[i]))
+		{
+			snprintf(err, errlen, "target of row %d is not a finite number", i);
+			return false;
+		}
+	for (k = 0; k < n; k++)
+		if (isinf(X->data[k]))
+		{
+			snprintf(err, errlen, "feature %d of row %d is infinite",
+					 (int) (k / X->nrows), (int) (k % X->nrows));
+			return false;
+		}
+	if (algorithm == ML_GBDT && params->loss == ML_LOSS_POISSON)
+	{
+		for (i = 0; i < X->nrows; i++)
+		{
+			if (y[i] < 0)
+			{
+				snprintf(err, errlen, "poisson loss needs targets >= 0, row %d has %g",
+						 i, y[i]);
+				return false;
+			}
+			if (i < ntrain)
+				sum += y[i];
+		}
+		if (!(sum > 0))
+		{
+			snprintf(err, errlen, "poisson loss needs a positive mean target");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Train a model of the given algorithm on X and y (X->nrows values).  The
+ * last n_valid rows are not trained on: gbdt uses them for early stopping
+ * (pass the most recent rows, as the data is time-ordered).  Returns NULL
+ * with a message in err for bad data or parameters.
+ */
+MlModel *
+MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
+		   int n_valid, const MlParams *params, char *err, size_t errlen)
+{
+	MlModel    *model;
+	int			ntrain = X->nrows - n_valid;
+	int			j;
+
+	if (!MlParamsCheck(params, err, errlen) ||
+		!CheckTrainingData(algorithm, X, y, n_valid, params, err, errlen))
+		return NULL;
+
+	model = SsAlloc0(sizeof(MlModel));
+	model->algorithm = algorithm;
+	model->nfeatures = X->ncols;
+	model->feature_names = SsAlloc0(((size_t) X->ncols + 1) * sizeof(char *));
+	for (j = 0; j < X->ncols; j++)
+		if (X->colnames[j] != NULL)
+		{
+			size_t		len = strlen(X->colnames[j]);
+
+			model->feature_names[j] = SsAlloc(len + 1);
+			memcpy(model->feature_names[j], X->colnames[j], len + 1);
+		}
+
+	switch (algorithm)
+	{
+		case ML_RIDGE:
+			if (!MlRidgeFit(model, X, y, ntrain, params, err, errlen))
+			{
+				MlModelFree(model);
+				return NULL;
+			}
+			break;
+		case ML_RANDOM_FOREST:
+			MlForestFit(model, X, y, ntrain, params);
+			break;
+		case ML_GBDT:
+			MlGbdtFit(model, X, y, ntrain, n_valid, params);
+			break;
+	}
+	return model;
+}
+
+/* Prediction for one row: row[f] is feature f (NaN = missing). */
+double
+MlModelPredict(const MlModel *model, const float *row)
+{
+	switch (model->algorithm)
+	{
+		case ML_RIDGE:
+			return MlRidgePredict(model, row, 1);
+		case ML_RANDOM_FOREST:
+			return MlForestPredict(model, row, 1);
+		case ML_GBDT:
+			return MlGbdtPredict(model, row, 1);
+	}
+	return NAN;
+}
+
+/* Predictions for every row of X into out[0 .. nrows); X must have the
+ * model's features, in order (and names, where both have them). */
+bool
+MlModelPredictMatrix(const MlModel *model, const MlMatrix *X, double *out,
+					 char *err, size_t errlen)
+{
+	int			i;
+	int			j;
+
+	if (X->ncols != model->nfeatures)
+	{
+		snprintf(err, errlen, "the model has %d features, the matrix %d columns",
+				 model->nfeatures, X->ncols);
+		return false;
+	}
+	for (j = 0; j < X->ncols; j++)
+		if (X->colnames[j] != NULL && model->feature_names[j] != NULL &&
+			strcmp(X->colnames[j], model->feature_names[j]) != 0)
+		{
+			snprintf(err, errlen, "column %d is \"%s\", the model expects \"%s\"",
+					 j + 1, X->colnames[j], model->feature_names[j]);
+			return false;
+		}
+	for (i = 0; i < X->nrows; i++)
+	{
+		const float *x = X->data + i;
+		size_t		stride = (size_t) X->nrows;
+
+		switch (model->algorithm)
+		{
+			case ML_RIDGE:
+				out[i] = MlRidgePredict(model, x, stride);
+				break;
+			case ML_RANDOM_FOREST:
+				out[i] = MlForestPredict(model, x, stride);
+				break;
+			case ML_GBDT:
+				out[i] = MlGbdtPredict(model, x, stride);
+				break;
+		}
+	}
+	return true;
+}
+
+/* Free a model (complete or partly built); NULL is allowed. */
+void
+MlModelFree(MlModel *model)
+{
+	int			i;
+
+	if (model == NULL)
+		return;
+	if (model->feature_names != NULL)
+		for (i = 0; i < model->nfeatures; i++)
+			SsFree(model->feature_names[i]);
+	SsFree(model->feature_names);
+	SsFree(model->coef);
+	SsFree(model->fill);
+	SsFree(model->scale);
+	if (model->trees != NULL)
+		for (i = 0; i < model->ntrees; i++)
+			MlTreeFree(&model->trees[i]);
+	SsFree(model->trees);
+	SsFree(model);
+}
+
+/* The model's algorithm. */
+MlAlgorithm
+MlModelAlgorithm(const MlModel *model)
+{
+	return model->algorithm;
+}
+
+/* Number of features a row must have. */
+int
+MlModelNumFeatures(const MlModel *model)
+{
+	return model->nfeatures;
+}
+
+/* Name of feature f as trained, or NULL if the column had none. */
+const char *
+MlModelFeatureName(const MlModel *model, int feature)
+{
+	return model->feature_names[feature];
+}
+
+/* Number of trees (0 for ridge); for gbdt, the rounds kept. */
+int
+MlModelNumTrees(const MlModel *model)
+{
+	return model->ntrees;
+}
+
+/*
+ * Feature importances into out[0 .. nfeatures), summing to 1 (all zero when
+ * nothing was learned): total split gain per feature for trees, |coef * sd|
+ * (the standardized coefficient) for ridge.
+ */
+void
+MlModelImportances(const MlModel *model, double *out)
+{
+	double		total = 0;
+	int			j;
+	int			t;
+
+	for (j = 0; j < model->nfeatures; j++)
+		out[j] = 0;
+	if (model->algorithm == ML_RIDGE)
+		for (j = 0; j < model->nfeatures; j++)
+			out[j] = fabs(model->coef[j] * model->scale[j]);
+	for (t = 0; t < model->ntrees; t++)
+		MlTreeAddImportances(&model->trees[t], out);
+	for (j = 0; j < model->nfeatures; j++)
+		total += out[j];
+	if (total > 0)
+		for (j = 0; j < model->nfeatures; j++)
+			out[j] /= total;
+}
+
+/*
+ * Ridge coefficients in the features' own units: the prediction is
+ * intercept + sum coef[j] * x[j], with fill[j] (the training mean) in place
+ * of a missing x[j].  False for other algorithms.
+ */
+bool
+MlModelLinearCoefficients(const MlModel *model, double *intercept,
+						  double *coef, double *fill)
+{
+	if (model->algorithm != ML_RIDGE)
+		return false;
+	*intercept = model->intercept;
+	memcpy(coef, model->coef, (size_t) model->nfeatures * sizeof(double));
+	memcpy(fill, model->fill, (size_t) model->nfeatures * sizeof(double));
+	return true;
+}

@@ -1,0 +1,127 @@
+/*
+ * model.h — the model family: ridge regression, random forest and
+ * histogram gradient-boosted trees, in pure C (no PostgreSQL calls).
+ *
+ * Train with MlModelFit on an MlMatrix (matrix.h) and a double target,
+ * predict one row (a float array indexed by feature, NaN = missing) with
+ * MlModelPredict, store with MlModelSerialize/MlModelDeserialize.  Memory
+ * comes from SsAlloc (alloc.h); training calls SsCheckInterrupts() once per
+ * tree, boosting round or Cholesky column, and may therefore longjmp out in
+ * the server, leaving only SsAlloc memory behind.  Training is deterministic:
+ * the same data, parameters and seed give byte-identical serialized models.
+ *
+ * Hyper-parameters (MlParams), set by name with MlParamsSet / MlParamsSetText;
+ * defaults from MlParamsInit(p, algorithm):
+ *
+ *   seed                  42      integer in [0, 2^53]  all randomness
+ *   alpha                 1       [0, 1e12]  ridge: L2 penalty added to Z'Z of
+ *                                 the standardized features (whose diagonal
+ *                                 is the number of training rows)
+ *   max_depth             forest 16, gbdt 6; integer in [1, 32]
+ *   min_samples_leaf      5       integer in [1, 1e6]  forest: minimum
+ *                                 training rows (with bootstrap multiplicity)
+ *                                 in a leaf
+ *   max_features          1/3     (0, 1]  forest: fraction of the features
+ *                                 tried at each split
+ *   n_trees               100     integer in [1, 10000]  forest
+ *   bootstrap             1       0 or 1  forest: resample rows per tree
+ *   n_estimators          500     integer in [1, 100000]  gbdt: maximum rounds
+ *   learning_rate (eta)   0.05    (0, 1]  gbdt shrinkage
+ *   max_leaves (num_leaves) 0     integer in [0, 4096]  gbdt: 0 = no limit;
+ *                                 otherwise trees grow best-first (lossguide)
+ *   min_child_weight      1       [0, 1e9]  gbdt: minimum hessian sum in a child
+ *   lambda (reg_lambda)   1       [0, 1e9]  gbdt: L2 penalty on leaf values
+ *   gamma (min_split_loss) 0      [0, 1e12]  gbdt: minimum loss reduction of a
+ *                                 split (XGBoost's units)
+ *   subsample             1       (0, 1]  gbdt: fraction of rows per tree
+ *   colsample (colsample_bytree) 1  (0, 1]  gbdt: fraction of features per tree
+ *   early_stopping_rounds 50      integer in [0, 100000]  gbdt: stop after this
+ *                                 many rounds without improvement on the
+ *                                 validation rows; 0 = off
+ *   max_bins (max_bin)    255     integer in [2, 255]  gbdt and forest: value
+ *                                 bins per feature (plus one for missing)
+ *   loss (text)           squared 'squared' or 'poisson' (log link; targets
+ *                                 must be >= 0 with a positive mean)
+ *
+ * Parameters that an algorithm does not use are accepted and ignored.
+ */
+#ifndef SEONGSU_ML_MODEL_H
+#define SEONGSU_ML_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matrix.h"
+
+/* Algorithm ids; the numbers are stored in serialized models. */
+typedef enum MlAlgorithm
+{
+	ML_RIDGE = 1,
+	ML_RANDOM_FOREST = 2,
+	ML_GBDT = 3
+} MlAlgorithm;
+
+/* Training loss of gbdt; the numbers are stored in serialized models. */
+typedef enum MlLoss
+{
+	ML_LOSS_SQUARED = 0,
+	ML_LOSS_POISSON = 1
+} MlLoss;
+
+/* Every hyper-parameter of every algorithm (see the table above). */
+typedef struct MlParams
+{
+	uint64_t	seed;
+	double		alpha;
+	int			max_depth;
+	int			min_samples_leaf;
+	double		max_features;
+	int			n_trees;
+	bool		bootstrap;
+	int			n_estimators;
+	double		learning_rate;
+	int			max_leaves;
+	double		min_child_weight;
+	double		lambda;
+	double		gamma;
+	double		subsample;
+	double		colsample;
+	int			early_stopping_rounds;
+	int			max_bins;
+	MlLoss		loss;
+} MlParams;
+
+typedef struct MlModel MlModel;
+
+/* params.c */
+extern const char *MlAlgorithmName(MlAlgorithm algorithm);
+extern bool MlAlgorithmFromName(const char *name, MlAlgorithm *algorithm);
+extern void MlParamsInit(MlParams *params, MlAlgorithm algorithm);
+extern bool MlParamsSet(MlParams *params, const char *name, double value,
+						char *err, size_t errlen);
+extern bool MlParamsSetText(MlParams *params, const char *name,
+							const char *value, char *err, size_t errlen);
+
+/* model.c */
+extern MlModel *MlModelFit(MlAlgorithm algorithm, const MlMatrix *X,
+						   const double *y, int n_valid,
+						   const MlParams *params, char *err, size_t errlen);
+extern double MlModelPredict(const MlModel *model, const float *row);
+extern bool MlModelPredictMatrix(const MlModel *model, const MlMatrix *X,
+								 double *out, char *err, size_t errlen);
+extern void MlModelFree(MlModel *model);
+extern MlAlgorithm MlModelAlgorithm(const MlModel *model);
+extern int	MlModelNumFeatures(const MlModel *model);
+extern const char *MlModelFeatureName(const MlModel *model, int feature);
+extern int	MlModelNumTrees(const MlModel *model);
+extern void MlModelImportances(const MlModel *model, double *out);
+extern bool MlModelLinearCoefficients(const MlModel *model, double *intercept,
+									  double *coef, double *fill);
+
+/* model_io.c */
+extern uint8_t *MlModelSerialize(const MlModel *model, size_t *len);
+extern bool MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
+							   char *errbuf, size_t errlen);
+
+#endif							/* SEONGSU_ML_MODEL_H */

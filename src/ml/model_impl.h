@@ -1,0 +1,56 @@
+/*
+ * model_impl.h — the inside of an MlModel, for the files of src/ml only.
+ */
+#ifndef SEONGSU_ML_MODEL_IMPL_H
+#define SEONGSU_ML_MODEL_IMPL_H
+
+#include "model.h"
+#include "tree.h"
+
+struct MlModel
+{
+	MlAlgorithm algorithm;
+	int			nfeatures;
+	char	  **feature_names;	/* nfeatures entries, NULL when unnamed */
+
+	/* ridge: prediction = intercept + sum coef[j] * (x[j], or fill[j] if NaN) */
+	double		intercept;
+	double	   *coef;			/* per feature, in the feature's own units */
+	double	   *fill;			/* training mean, replaces missing values */
+	double	   *scale;			/* training standard deviation (0: unused) */
+
+	/* random forest (mean of the trees) and gbdt (sum of the trees) */
+	int			ntrees;
+	MlTree	   *trees;
+
+	/* gbdt: prediction = base_score + sum of trees, through the link */
+	MlLoss		loss;
+	double		base_score;
+};
+
+/* params.c */
+extern bool MlParamsCheck(const MlParams *params, char *err, size_t errlen);
+
+/* ridge.c */
+extern bool MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y,
+					   int ntrain, const MlParams *params,
+					   char *err, size_t errlen);
+extern double MlRidgePredict(const MlModel *model, const float *x,
+							 size_t stride);
+
+/* forest.c */
+extern void MlForestFit(MlModel *model, const MlMatrix *X, const double *y,
+						int ntrain, const MlParams *params);
+extern double MlForestPredict(const MlModel *model, const float *x,
+							  size_t stride);
+
+/* gbdt.c */
+extern void MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y,
+					  int ntrain, int nvalid, const MlParams *params);
+extern double MlGbdtPredict(const MlModel *model, const float *x,
+							size_t stride);
+
+/* model_io.c */
+extern uint32_t MlCrc32(const uint8_t *buf, size_t len);
+
+#endif							/* SEONGSU_ML_MODEL_IMPL_H */

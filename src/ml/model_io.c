@@ -1,0 +1,550 @@
+/*
+ * model_io.c — versioned binary serialization of models.
+ *
+ * Layout (all integers and floats little-endian, written field by field):
+ *
+ *   header   "SSML" | u16 format version (1) | u16 algorithm id |
+ *            u64 payload length | u32 CRC-32 of the header's first 16 bytes
+ *            followed by the payload
+ *   payload  u32 nfeatures, then per feature u32 name length (0xFFFFFFFF:
+ *            no name) and the name's bytes;
+ *            ridge:  f64 intercept, per feature f64 coef, f64 fill, f64 scale
+ *            forest: u32 ntrees, trees
+ *            gbdt:   u8 loss, f64 base score, u32 ntrees, trees
+ *   tree     u32 nnodes, per node i32 feature (-1: leaf), f32 threshold,
+ *            u8 default_left, i32 left, i32 right, f64 value, f64 gain,
+ *            f64 cover (leaves have zero threshold, default_left, children
+ *            and gain)
+ *
+ * MlModelDeserialize checks the checksum and then every count, index and
+ * value, so corrupt or truncated input gives an error, never a crash.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../alloc.h"
+#include "model_impl.h"
+
+#define MODEL_MAGIC "SSML"
+#define MODEL_FORMAT_VERSION 1
+#define HEADER_SIZE 20
+#define NODE_SIZE 41
+#define NO_NAME UINT32_C(0xFFFFFFFF)
+
+/* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) lookup table. */
+static const uint32_t crc32_table[256] = {
+	0x00000000, 0x77073096, 0xEE0E612C, 0x990951BA, 0x076DC419, 0x706AF48F,
+	0xE963A535, 0x9E6495A3, 0x0EDB8832, 0x79DCB8A4, 0xE0D5E91E, 0x97D2D988,
+	0x09B64C2B, 0x7EB17CBD, 0xE7B82D07, 0x90BF1D91, 0x1DB71064, 0x6AB020F2,
+	0xF3B97148, 0x84BE41DE, 0x1ADAD47D, 0x6DDDE4EB, 0xF4D4B551, 0x83D385C7,
+	0x136C9856, 0x646BA8C0, 0xFD62F97A, 0x8A65C9EC, 0x14015C4F, 0x63066CD9,
+	0xFA0F3D63, 0x8D080DF5, 0x3B6E20C8, 0x4C69105E, 0xD56041E4, 0xA2677172,
+	0x3C03E4D1, 0x4B04D447, 0xD20D85FD, 0xA50AB56B, 0x35B5A8FA, 0x42B2986C,
+	0xDBBBC9D6, 0xACBCF940, 0x32D86CE3, 0x45DF5C75, 0xDCD60DCF, 0xABD13D59,
+	0x26D930AC, 0x51DE003A, 0xC8D75180, 0xBFD06116, 0x21B4F4B5, 0x56B3C423,
+	0xCFBA9599, 0xB8BDA50F, 0x2802B89E, 0x5F058808, 0xC60CD9B2, 0xB10BE924,
+	0x2F6F7C87, 0x58684C11, 0xC1611DAB, 0xB6662D3D, 0x76DC4190, 0x01DB7106,
+	0x98D220BC, 0xEFD5102A, 0x71B18589, 0x06B6B51F, 0x9FBFE4A5, 0xE8B8D433,
+	0x7807C9A2, 0x0F00F934, 0x9609A88E, 0xE10E9818, 0x7F6A0DBB, 0x086D3D2D,
+	0x91646C97, 0xE6635C01, 0x6B6B51F4, 0x1C6C6162, 0x856530D8, 0xF262004E,
+	0x6C0695ED, 0x1B01A57B, 0x8208F4C1, 0xF50FC457, 0x65B0D9C6, 0x12B7E950,
+	0x8BBEB8EA, 0xFCB9887C, 0x62DD1DDF, 0x15DA2D49, 0x8CD37CF3, 0xFBD44C65,
+	0x4DB26158, 0x3AB551CE, 0xA3BC0074, 0xD4BB30E2, 0x4ADFA541, 0x3DD895D7,
+	0xA4D1C46D, 0xD3D6F4FB, 0x4369E96A, 0x346ED9FC, 0xAD678846, 0xDA60B8D0,
+	0x44042D73, 0x33031DE5, 0xAA0A4C5F, 0xDD0D7CC9, 0x5005713C, 0x270241AA,
+	0xBE0B1010, 0xC90C2086, 0x5768B525, 0x206F85B3, 0xB966D409, 0xCE61E49F,
+	0x5EDEF90E, 0x29D9C998, 0xB0D09822, 0xC7D7A8B4, 0x59B33D17, 0x2EB40D81,
+	0xB7BD5C3B, 0xC0BA6CAD, 0xEDB88320, 0x9ABFB3B6, 0x03B6E20C, 0x74B1D29A,
+	0xEAD54739, 0x9DD277AF, 0x04DB2615, 0x73DC1683, 0xE3630B12, 0x94643B84,
+	0x0D6D6A3E, 0x7A6A5AA8, 0xE40ECF0B, 0x9309FF9D, 0x0A00AE27, 0x7D079EB1,
+	0xF00F9344, 0x8708A3D2, 0x1E01F268, 0x6906C2FE, 0xF762575D, 0x806567CB,
+	0x196C3671, 0x6E6B06E7, 0xFED41B76, 0x89D32BE0, 0x10DA7A5A, 0x67DD4ACC,
+	0xF9B9DF6F, 0x8EBEEFF9, 0x17B7BE43, 0x60B08ED5, 0xD6D6A3E8, 0xA1D1937E,
+	0x38D8C2C4, 0x4FDFF252, 0xD1BB67F1, 0xA6BC5767, 0x3FB506DD, 0x48B2364B,
+	0xD80D2BDA, 0xAF0A1B4C, 0x36034AF6, 0x41047A60, 0xDF60EFC3, 0xA867DF55,
+	0x316E8EEF, 0x4669BE79, 0xCB61B38C, 0xBC66831A, 0x256FD2A0, 0x5268E236,
+	0xCC0C7795, 0xBB0B4703, 0x220216B9, 0x5505262F, 0xC5BA3BBE, 0xB2BD0B28,
+	0x2BB45A92, 0x5CB36A04, 0xC2D7FFA7, 0xB5D0CF31, 0x2CD99E8B, 0x5BDEAE1D,
+	0x9B64C2B0, 0xEC63F226, 0x756AA39C, 0x026D930A, 0x9C0906A9, 0xEB0E363F,
+	0x72076785, 0x05005713, 0x95BF4A82, 0xE2B87A14, 0x7BB12BAE, 0x0CB61B38,
+	0x92D28E9B, 0xE5D5BE0D, 0x7CDCEFB7, 0x0BDBDF21, 0x86D3D2D4, 0xF1D4E242,
+	0x68DDB3F8, 0x1FDA836E, 0x81BE16CD, 0xF6B9265B, 0x6FB077E1, 0x18B74777,
+	0x88085AE6, 0xFF0F6A70, 0x66063BCA, 0x11010B5C, 0x8F659EFF, 0xF862AE69,
+	0x616BFFD3, 0x166CCF45, 0xA00AE278, 0xD70DD2EE, 0x4E048354, 0x3903B3C2,
+	0xA7672661, 0xD06016F7, 0x4969474D, 0x3E6E77DB, 0xAED16A4A, 0xD9D65ADC,
+	0x40DF0B66, 0x37D83BF0, 0xA9BCAE53, 0xDEBB9EC5, 0x47B2CF7F, 0x30B5FFE9,
+	0xBDBDF21C, 0xCABAC28A, 0x53B39330, 0x24B4A3A6, 0xBAD03605, 0xCDD70693,
+	0x54DE5729, 0x23D967BF, 0xB3667A2E, 0xC4614AB8, 0x5D681B02, 0x2A6F2B94,
+	0xB40BBE37, 0xC30C8EA1, 0x5A05DF1B, 0x2D02EF8D,
+};
+
+/* Output buffer that grows as fields are appended. */
+typedef struct Writer
+{
+	uint8_t    *buf;
+	size_t		len;
+	size_t		cap;
+} Writer;
+
+/* Input cursor; after the first error every read returns 0. */
+typedef struct Reader
+{
+	const uint8_t *p;
+	size_t		left;
+	bool		failed;
+	char	   *err;
+	size_t		errlen;
+} Reader;
+
+/* CRC-32 of buf[0..len), continuing from crc (0 to start). */
+static uint32_t
+Crc32Update(uint32_t crc, const uint8_t *buf, size_t len)
+{
+	size_t		i;
+
+	crc = ~crc;
+	for (i = 0; i < len; i++)
+		crc = crc32_table[(crc ^ buf[i]) & 0xFF] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* CRC-32 of buf[0..len), as zlib's crc32(). */
+uint32_t
+MlCrc32(const uint8_t *buf, size_t len)
+{
+	return Crc32Update(0, buf, len);
+}
+
+/* Checksum a blob carries: header bytes 0..15 followed by the payload. */
+static uint32_t
+BlobCrc(const uint8_t *blob, size_t len)
+{
+	return Crc32Update(Crc32Update(0, blob, 16), blob + HEADER_SIZE,
+					   len - HEADER_SIZE);
+}
+
+/* Append n raw bytes. */
+static void
+PutBytes(Writer *w, const void *data, size_t n)
+{
+	if (w->len + n > w->cap)
+	{
+		while (w->len + n > w->cap)
+			w->cap *= 2;
+		w->buf = SsRealloc(w->buf, w->cap);
+	}
+	memcpy(w->buf + w->len, data, n);
+	w->len += n;
+}
+
+/* Append an n-byte little-endian unsigned integer. */
+static void
+PutUint(Writer *w, uint64_t v, int n)
+{
+	uint8_t		b[8];
+	int			i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (uint8_t) (v >> (8 * i));
+	PutBytes(w, b, (size_t) n);
+}
+
+/* Append a float as its IEEE-754 bits. */
+static void
+PutF32(Writer *w, float f)
+{
+	uint32_t	u;
+
+	memcpy(&u, &f, sizeof(u));
+	PutUint(w, u, 4);
+}
+
+/* Append a double as its IEEE-754 bits. */
+static void
+PutF64(Writer *w, double d)
+{
+	uint64_t	u;
+
+	memcpy(&u, &d, sizeof(u));
+	PutUint(w, u, 8);
+}
+
+/* Append a tree. */
+static void
+PutTree(Writer *w, const MlTree *tree)
+{
+	int			i;
+
+	PutUint(w, (uint32_t) tree->nnodes, 4);
+	for (i = 0; i < tree->nnodes; i++)
+	{
+		const MlNode *n = &tree->nodes[i];
+
+		PutUint(w, (uint32_t) n->feature, 4);
+		PutF32(w, n->threshold);
+		PutUint(w, n->default_left, 1);
+		PutUint(w, (uint32_t) n->left, 4);
+		PutUint(w, (uint32_t) n->right, 4);
+		PutF64(w, n->value);
+		PutF64(w, n->gain);
+		PutF64(w, n->cover);
+	}
+}
+
+/* Serialize model into a new SsAlloc'd buffer of *len bytes. */
+uint8_t *
+MlModelSerialize(const MlModel *model, size_t *len)
+{
+	Writer		w;
+	int			i;
+	uint64_t	payload;
+	uint32_t	crc;
+
+	w.cap = 1024;
+	w.len = 0;
+	w.buf = SsAlloc(w.cap);
+	PutBytes(&w, MODEL_MAGIC, 4);
+	PutUint(&w, MODEL_FORMAT_VERSION, 2);
+	PutUint(&w, (uint64_t) model->algorithm, 2);
+	PutUint(&w, 0, 8);			/* payload length, filled in below */
+	PutUint(&w, 0, 4);			/* checksum, likewise */
+
+	PutUint(&w, (uint32_t) model->nfeatures, 4);
+	for (i = 0; i < model->nfeatures; i++)
+	{
+		const char *name = model->feature_names[i];
+
+		if (name == NULL)
+			PutUint(&w, NO_NAME, 4);
+		else
+		{
+			PutUint(&w, (uint32_t) strlen(name), 4);
+			PutBytes(&w, name, strlen(name));
+		}
+	}
+	switch (model->algorithm)
+	{
+		case ML_RIDGE:
+			PutF64(&w, model->intercept);
+			for (i = 0; i < model->nfeatures; i++)
+			{
+				PutF64(&w, model->coef[i]);
+				PutF64(&w, model->fill[i]);
+				PutF64(&w, model->scale[i]);
+			}
+			break;
+		case ML_RANDOM_FOREST:
+			PutUint(&w, (uint32_t) model->ntrees, 4);
+			for (i = 0; i < model->ntrees; i++)
+				PutTree(&w, &model->trees[i]);
+			break;
+		case ML_GBDT:
+			PutUint(&w, (uint64_t) model->loss, 1);
+			PutF64(&w, model->base_score);
+			PutUint(&w, (uint32_t) model->ntrees, 4);
+			for (i = 0; i < model->ntrees; i++)
+				PutTree(&w, &model->trees[i]);
+			break;
+	}
+
+	payload = w.len - HEADER_SIZE;
+	for (i = 0; i < 8; i++)
+		w.buf[8 + i] = (uint8_t) (payload >> (8 * i));
+	crc = BlobCrc(w.buf, w.len);
+	for (i = 0; i < 4; i++)
+		w.buf[16 + i] = (uint8_t) (crc >> (8 * i));
+	*len = w.len;
+	return w.buf;
+}
+
+/* Record the first error of a read. */
+static void
+Fail(Reader *r, const char *msg)
+{
+	if (!r->failed)
+		snprintf(r->err, r->errlen, "%s", msg);
+	r->failed = true;
+}
+
+/* Whether n more bytes can be read; records truncation if not. */
+static bool
+Need(Reader *r, size_t n)
+{
+	if (r->failed)
+		return false;
+	if (n > r->left)
+	{
+		Fail(r, "model payload is truncated");
+		return false;
+	}
+	return true;
+}
+
+/* Read an n-byte little-endian unsigned integer (0 after an error). */
+static uint64_t
+GetUint(Reader *r, int n)
+{
+	uint64_t	v = 0;
+	int			i;
+
+	if (!Need(r, (size_t) n))
+		return 0;
+	for (i = 0; i < n; i++)
+		v |= (uint64_t) r->p[i] << (8 * i);
+	r->p += n;
+	r->left -= (size_t) n;
+	return v;
+}
+
+/* Read a double. */
+static double
+GetF64(Reader *r)
+{
+	uint64_t	u = GetUint(r, 8);
+	double		d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/* Read a finite double; records an error naming what if it is not. */
+static double
+GetFinite(Reader *r, const char *what)
+{
+	double		d = GetF64(r);
+
+	if (!isfinite(d))
+	{
+		char		msg[128];
+
+		snprintf(msg, sizeof(msg), "model has a non-finite %s", what);
+		Fail(r, msg);
+		return 0;
+	}
+	return d;
+}
+
+/* Read and check one node of a tree of nnodes nodes over nfeatures. */
+static void
+GetNode(Reader *r, MlNode *n, int index, int nnodes, int nfeatures)
+{
+	uint32_t	thr_bits;
+
+	n->feature = (int32_t) (uint32_t) GetUint(r, 4);
+	thr_bits = (uint32_t) GetUint(r, 4);
+	memcpy(&n->threshold, &thr_bits, sizeof(n->threshold));
+	n->default_left = (uint8_t) GetUint(r, 1);
+	n->left = (int32_t) (uint32_t) GetUint(r, 4);
+	n->right = (int32_t) (uint32_t) GetUint(r, 4);
+	n->value = GetFinite(r, "leaf value");
+	n->gain = GetFinite(r, "split gain");
+	n->cover = GetFinite(r, "node cover");
+	if (r->failed)
+		return;
+	if (n->feature == -1)
+	{
+		if (thr_bits != 0 || n->default_left != 0 || n->left != 0 ||
+			n->right != 0 || n->gain != 0)
+			Fail(r, "model has a malformed tree leaf");
+	}
+	else if (n->feature < 0 || n->feature >= nfeatures)
+		Fail(r, "model has a split on a feature out of range");
+	else if (isnan(n->threshold) || n->default_left > 1)
+		Fail(r, "model has a malformed tree split");
+	else if (n->left <= index || n->left >= nnodes ||
+			 n->right <= index || n->right >= nnodes || n->left == n->right)
+		Fail(r, "model has a tree child index out of range");
+	if (!r->failed && !(n->cover >= 0 && n->gain >= 0))
+		Fail(r, "model has a negative split gain or cover");
+}
+
+/* Read model->ntrees trees (the count read and bounded first). */
+static void
+GetTrees(Reader *r, MlModel *model)
+{
+	uint32_t	ntrees = (uint32_t) GetUint(r, 4);
+	int			t;
+
+	if (r->failed)
+		return;
+	if (ntrees == 0 || ntrees > r->left / (4 + NODE_SIZE))
+	{
+		Fail(r, "model has a tree count out of range");
+		return;
+	}
+	model->trees = SsAlloc0((size_t) ntrees * sizeof(MlTree));
+	model->ntrees = (int) ntrees;
+	for (t = 0; t < model->ntrees && !r->failed; t++)
+	{
+		MlTree	   *tree = &model->trees[t];
+		uint32_t	nnodes = (uint32_t) GetUint(r, 4);
+		int			i;
+
+		if (r->failed)
+			return;
+		if (nnodes == 0 || nnodes > r->left / NODE_SIZE)
+		{
+			Fail(r, "model has a tree node count out of range");
+			return;
+		}
+		tree->nodes = SsAlloc((size_t) nnodes * sizeof(MlNode));
+		tree->nnodes = (int32_t) nnodes;
+		for (i = 0; i < tree->nnodes && !r->failed; i++)
+			GetNode(r, &tree->nodes[i], i, tree->nnodes, model->nfeatures);
+	}
+}
+
+/* Read the feature names. */
+static void
+GetFeatureNames(Reader *r, MlModel *model)
+{
+	uint32_t	nfeatures = (uint32_t) GetUint(r, 4);
+	int			i;
+
+	if (r->failed)
+		return;
+	if (nfeatures > r->left / 4)
+	{
+		Fail(r, "model has a feature count out of range");
+		return;
+	}
+	model->feature_names = SsAlloc0(((size_t) nfeatures + 1) * sizeof(char *));
+	model->nfeatures = (int) nfeatures;
+	for (i = 0; i < model->nfeatures && !r->failed; i++)
+	{
+		uint32_t	len = (uint32_t) GetUint(r, 4);
+
+		if (r->failed || len == NO_NAME)
+			continue;
+		if (!Need(r, len))
+			return;
+		if (memchr(r->p, '\0', len) != NULL)
+		{
+			Fail(r, "model has a feature name with a NUL byte");
+			return;
+		}
+		model->feature_names[i] = SsAlloc((size_t) len + 1);
+		memcpy(model->feature_names[i], r->p, len);
+		model->feature_names[i][len] = '\0';
+		r->p += len;
+		r->left -= len;
+	}
+}
+
+/* Read ridge coefficients. */
+static void
+GetRidge(Reader *r, MlModel *model)
+{
+	size_t		n = (size_t) model->nfeatures + 1;
+	int			i;
+
+	model->intercept = GetFinite(r, "intercept");
+	if (r->failed)
+		return;
+	if ((size_t) model->nfeatures > r->left / 24)
+	{
+		Fail(r, "model payload is truncated");
+		return;
+	}
+	model->coef = SsAlloc0(n * sizeof(double));
+	model->fill = SsAlloc0(n * sizeof(double));
+	model->scale = SsAlloc0(n * sizeof(double));
+	for (i = 0; i < model->nfeatures && !r->failed; i++)
+	{
+		model->coef[i] = GetFinite(r, "coefficient");
+		model->fill[i] = GetFinite(r, "fill value");
+		model->scale[i] = GetFinite(r, "feature scale");
+		if (model->scale[i] < 0)
+			Fail(r, "model has a negative feature scale");
+	}
+}
+
+/*
+ * Rebuild a model from buf[0..len).  Returns false with a message in errbuf
+ * (and *out NULL) when the blob is not a complete, intact model of a known
+ * format version.
+ */
+bool
+MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
+				   char *errbuf, size_t errlen)
+{
+	Reader		r;
+	MlModel    *model;
+	uint64_t	payload;
+	uint32_t	crc;
+	unsigned	version;
+	unsigned	algorithm;
+	unsigned	loss;
+
+	*out = NULL;
+	r.p = buf;
+	r.left = len;
+	r.failed = false;
+	r.err = errbuf;
+	r.errlen = errlen;
+	if (len < HEADER_SIZE || memcmp(buf, MODEL_MAGIC, 4) != 0)
+	{
+		snprintf(errbuf, errlen, "not a model: %s",
+				 len < HEADER_SIZE ? "too short" : "bad magic number");
+		return false;
+	}
+	r.p += 4;
+	r.left -= 4;
+	version = (unsigned) GetUint(&r, 2);
+	algorithm = (unsigned) GetUint(&r, 2);
+	payload = GetUint(&r, 8);
+	crc = (uint32_t) GetUint(&r, 4);
+	if (version != MODEL_FORMAT_VERSION)
+	{
+		snprintf(errbuf, errlen, "unsupported model format version %u", version);
+		return false;
+	}
+	if (payload != len - HEADER_SIZE)
+	{
+		snprintf(errbuf, errlen, "model length is %zu bytes, its header says %llu",
+				 len, (unsigned long long) payload + HEADER_SIZE);
+		return false;
+	}
+	if (crc != BlobCrc(buf, len))
+	{
+		snprintf(errbuf, errlen, "model checksum mismatch");
+		return false;
+	}
+	if (algorithm != ML_RIDGE && algorithm != ML_RANDOM_FOREST &&
+		algorithm != ML_GBDT)
+	{
+		snprintf(errbuf, errlen, "unknown model algorithm id %u", algorithm);
+		return false;
+	}
+
+	model = SsAlloc0(sizeof(MlModel));
+	model->algorithm = (MlAlgorithm) algorithm;
+	GetFeatureNames(&r, model);
+	switch (model->algorithm)
+	{
+		case ML_RIDGE:
+			GetRidge(&r, model);
+			break;
+		case ML_RANDOM_FOREST:
+			GetTrees(&r, model);
+			break;
+		case ML_GBDT:
+			loss = (unsigned) GetUint(&r, 1);
+			if (loss != ML_LOSS_SQUARED && loss != ML_LOSS_POISSON)
+				Fail(&r, "model has an unknown loss");
+			model->loss = loss == ML_LOSS_POISSON ? ML_LOSS_POISSON : ML_LOSS_SQUARED;
+			model->base_score = GetFinite(&r, "base score");
+			GetTrees(&r, model);
+			break;
+	}
+	if (!r.failed && r.left != 0)
+		Fail(&r, "model payload has trailing bytes");
+	if (r.failed)
+	{
+		MlModelFree(model);
+		return false;
+	}
+	*out = model;
+	return true;
+}

@@ -1,0 +1,19 @@
+/*
+ * fuzz_kma_vilage_fcst.c — libFuzzer harness for ParseKmaVilageFcst.
+ */
+#include "fuzz_common.h"
+
+/* Parse one input and check the parser's contract. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	RowSet		rs;
+	ParseError	err;
+	ApiOutcome	out;
+
+	RowSetInit(&rs, ROWS_WEATHER_FORECAST, "fuzz");
+	out = ParseKmaVilageFcst((const char *) data, size, &rs, &err);
+	FuzzCheckOutcome(out, &rs, &err);
+	RowSetFree(&rs);
+	return 0;
+}
