@@ -19,6 +19,10 @@ OBJS = \
 	src/ingest/import_csv.o \
 	src/ingest/import.o \
 	src/ingest/upsert.o \
+	src/ingest/http.o \
+	src/ingest/sources.o \
+	src/ingest/jobs.o \
+	src/ingest/worker.o \
 	src/ingest/parse_json.o \
 	src/ingest/parse_seoul.o \
 	src/ingest/parse_datagokr.o \
@@ -37,7 +41,7 @@ OBJS = \
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
-REGRESS = import_real import_variants import_errors timezone
+REGRESS = import_real import_variants import_errors timezone ingest
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -18,4 +18,17 @@
 #define SsReserveGucPrefix(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/* shmem_request_hook appeared in 15; before it, _PG_init requested memory. */
+#if PG_VERSION_NUM >= 150000
+#define SS_HAVE_SHMEM_REQUEST_HOOK 1
+#endif
+
+/* A uniform random double in [0, 1): pg_prng from 15 on, random() before. */
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#define SsRandomDouble() pg_prng_double(&pg_global_prng_state)
+#else
+#define SsRandomDouble() ((double) random() / ((double) MAX_RANDOM_VALUE + 1))
+#endif
+
 #endif							/* SEONGSU_COMPAT_H */

@@ -1,22 +1,95 @@
 /*
- * daily_seongsu.c — module entry point: GUCs and (when preloaded) the
+ * daily_seongsu.c — module entry point: the GUCs and, when preloaded, the
  * ingestion worker's registration.
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "compat.h"
 #include "daily_seongsu.h"
+#include "ingest/worker.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Register the GUCs. */
+char	   *seongsu_database = NULL;
+char	   *seongsu_seoul_api_key = NULL;
+char	   *seongsu_data_go_kr_key = NULL;
+char	   *seongsu_seoul_api_url = NULL;
+char	   *seongsu_data_go_kr_url = NULL;
+char	   *seongsu_open_meteo_url = NULL;
+char	   *seongsu_open_meteo_archive_url = NULL;
+char	   *seongsu_kma_station = NULL;
+char	   *seongsu_latitude = NULL;
+char	   *seongsu_longitude = NULL;
+int			seongsu_kma_nx = 61;
+int			seongsu_kma_ny = 126;
+int			seongsu_http_timeout_ms = 30000;
+int			seongsu_max_concurrency = 8;
+int			seongsu_max_attempts = 5;
+int			seongsu_retry_base_ms = 1000;
+int			seongsu_log_ttl_days = 30;
+
+/* Define a superuser-only text setting. */
+static void
+DefineString(const char *name, const char *desc, char **var, const char *boot, int flags)
+{
+	DefineCustomStringVariable(name, desc, NULL, var, boot, PGC_SUSET, flags, NULL, NULL, NULL);
+}
+
+/* Define a superuser-only integer setting. */
+static void
+DefineInt(const char *name, const char *desc, int *var, int boot, int min, int max, int flags)
+{
+	DefineCustomIntVariable(name, desc, NULL, var, boot, min, max, PGC_SUSET, flags, NULL, NULL, NULL);
+}
+
+/* Register the GUCs and, at preload, the worker. */
 void
 _PG_init(void)
 {
+	int			secret = GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL;
+
+	DefineCustomStringVariable("seongsu.database",
+							   "Database in which the ingestion worker runs jobs.",
+							   NULL, &seongsu_database, "postgres",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineString("seongsu.seoul_api_key", "Seoul Open Data Plaza API key (secret).",
+				 &seongsu_seoul_api_key, "", secret);
+	DefineString("seongsu.data_go_kr_key", "data.go.kr service key for KMA and KASI (secret).",
+				 &seongsu_data_go_kr_key, "", secret);
+	DefineString("seongsu.seoul_api_url", "Base URL of the Seoul Open Data API.",
+				 &seongsu_seoul_api_url, "http://openapi.seoul.go.kr:8088", 0);
+	DefineString("seongsu.data_go_kr_url", "Base URL of the data.go.kr APIs (KMA, KASI).",
+				 &seongsu_data_go_kr_url, "http://apis.data.go.kr", 0);
+	DefineString("seongsu.open_meteo_url", "Base URL of the Open-Meteo forecast API.",
+				 &seongsu_open_meteo_url, "https://api.open-meteo.com", 0);
+	DefineString("seongsu.open_meteo_archive_url", "Base URL of the Open-Meteo archive API.",
+				 &seongsu_open_meteo_archive_url, "https://archive-api.open-meteo.com", 0);
+	DefineString("seongsu.kma_station", "KMA ASOS station number for weather observations (108 = Seoul).",
+				 &seongsu_kma_station, "108", 0);
+	DefineString("seongsu.latitude", "Latitude of the weather point (Seongsu station).",
+				 &seongsu_latitude, "37.5445", 0);
+	DefineString("seongsu.longitude", "Longitude of the weather point (Seongsu station).",
+				 &seongsu_longitude, "127.0565", 0);
+	DefineInt("seongsu.kma_nx", "KMA forecast grid x (61 = Seongdong-gu).", &seongsu_kma_nx, 61, 1, 200, 0);
+	DefineInt("seongsu.kma_ny", "KMA forecast grid y (126 = Seongdong-gu).", &seongsu_kma_ny, 126, 1, 300, 0);
+	DefineInt("seongsu.http_timeout_ms", "Timeout of one HTTP request, in milliseconds.",
+			  &seongsu_http_timeout_ms, 30000, 100, 600000, GUC_UNIT_MS);
+	DefineInt("seongsu.max_concurrency", "HTTP requests in flight at once per job.",
+			  &seongsu_max_concurrency, 8, 1, 64, 0);
+	DefineInt("seongsu.max_attempts", "Tries of one request before its job fails (transient errors only).",
+			  &seongsu_max_attempts, 5, 1, 20, 0);
+	DefineInt("seongsu.retry_base_ms", "First retry delay; doubles each retry, with jitter, up to 60 s.",
+			  &seongsu_retry_base_ms, 1000, 1, 600000, GUC_UNIT_MS);
+	DefineInt("seongsu.log_ttl_days", "Days ingest_log rows are kept.",
+			  &seongsu_log_ttl_days, 30, 1, 3650, 0);
 	SsReserveGucPrefix("seongsu");
+
+	if (process_shared_preload_libraries_in_progress)
+		WorkerRegister();
 }

@@ -1,7 +1,25 @@
 /*
- * daily_seongsu.h — settings shared by the parts of the extension.
+ * daily_seongsu.h — settings (GUCs) shared by the parts of the extension.
  */
 #ifndef DAILY_SEONGSU_H
 #define DAILY_SEONGSU_H
+
+extern char *seongsu_database;
+extern char *seongsu_seoul_api_key;
+extern char *seongsu_data_go_kr_key;
+extern char *seongsu_seoul_api_url;
+extern char *seongsu_data_go_kr_url;
+extern char *seongsu_open_meteo_url;
+extern char *seongsu_open_meteo_archive_url;
+extern char *seongsu_kma_station;
+extern char *seongsu_latitude;
+extern char *seongsu_longitude;
+extern int	seongsu_kma_nx;
+extern int	seongsu_kma_ny;
+extern int	seongsu_http_timeout_ms;
+extern int	seongsu_max_concurrency;
+extern int	seongsu_max_attempts;
+extern int	seongsu_retry_base_ms;
+extern int	seongsu_log_ttl_days;
 
 #endif							/* DAILY_SEONGSU_H */

@@ -1,0 +1,242 @@
+/*
+ * http.c — the libcurl multi wrapper (see http.h).
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "portability/instr_time.h"
+
+#include "http.h"
+
+#define HTTP_MAX_BODY (256 * 1024 * 1024)
+
+/* A transfer's libcurl side: the easy handle and the malloc'd body buffer. */
+typedef struct HttpPriv
+{
+	CURL	   *easy;
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+	bool		too_big;
+	instr_time	start;
+	char		errbuf[CURL_ERROR_SIZE];
+} HttpPriv;
+
+/* The multi handle and the transfers it holds. */
+struct HttpClient
+{
+	CURLM	   *multi;
+	long		timeout_ms;
+	int			in_flight;
+	HttpTransfer **live;		/* transfers started and not yet returned */
+	int			nlive;
+	int			caplive;
+};
+
+static bool curl_ready = false;
+
+/* libcurl write callback: append to the malloc'd buffer, capped. */
+static size_t
+HttpWrite(char *data, size_t size, size_t nmemb, void *userp)
+{
+	HttpPriv   *p = userp;
+	size_t		n = size * nmemb;
+
+	if (p->len + n + 1 > HTTP_MAX_BODY)
+	{
+		p->too_big = true;
+		return 0;
+	}
+	if (p->len + n + 1 > p->cap)
+	{
+		size_t		ncap = p->cap ? p->cap : 16384;
+		char	   *nbuf;
+
+		while (ncap < p->len + n + 1)
+			ncap *= 2;
+		nbuf = realloc(p->buf, ncap);
+		if (!nbuf)
+			return 0;
+		p->buf = nbuf;
+		p->cap = ncap;
+	}
+	memcpy(p->buf + p->len, data, n);
+	p->len += n;
+	return n;
+}
+
+/* A client whose requests time out after timeout_ms. */
+HttpClient *
+HttpClientCreate(long timeout_ms)
+{
+	HttpClient *c = palloc0(sizeof(HttpClient));
+
+	if (!curl_ready)
+	{
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			elog(ERROR, "could not initialize libcurl");
+		curl_ready = true;
+	}
+	c->multi = curl_multi_init();
+	if (!c->multi)
+		elog(ERROR, "could not create a libcurl multi handle");
+	c->timeout_ms = timeout_ms;
+	return c;
+}
+
+/* Forget a transfer's libcurl side (handle and buffer). */
+static void
+HttpRelease(HttpClient *c, HttpTransfer *t)
+{
+	HttpPriv   *p = t->priv;
+
+	if (!p)
+		return;
+	if (p->easy)
+	{
+		curl_multi_remove_handle(c->multi, p->easy);
+		curl_easy_cleanup(p->easy);
+	}
+	free(p->buf);
+	free(p);
+	t->priv = NULL;
+}
+
+/* Start a GET of t->url. */
+void
+HttpStart(HttpClient *c, HttpTransfer *t)
+{
+	HttpPriv   *p = calloc(1, sizeof(HttpPriv));
+
+	if (!p)
+		elog(ERROR, "out of memory");
+	t->priv = p;
+	t->status = 0;
+	t->failed = t->permanent = false;
+	t->error[0] = '\0';
+	t->body = NULL;
+	t->len = 0;
+	if (c->nlive == c->caplive)
+	{
+		c->caplive = c->caplive ? c->caplive * 2 : 16;
+		c->live = c->live ? repalloc(c->live, sizeof(HttpTransfer *) * c->caplive)
+			: palloc(sizeof(HttpTransfer *) * c->caplive);
+	}
+	c->live[c->nlive++] = t;
+	p->easy = curl_easy_init();
+	if (!p->easy)
+		elog(ERROR, "could not create a libcurl handle");
+	curl_easy_setopt(p->easy, CURLOPT_URL, t->url);
+	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, HttpWrite);
+	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "daily_seongsu/0.1.0");
+	curl_easy_setopt(p->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(p->easy, CURLOPT_MAXREDIRS, 3L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(p->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(p->easy, CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	INSTR_TIME_SET_CURRENT(p->start);
+	if (curl_multi_add_handle(c->multi, p->easy) != CURLM_OK)
+		elog(ERROR, "could not start a libcurl transfer");
+	c->in_flight++;
+}
+
+/* Requests started and not yet returned by HttpNextDone. */
+int
+HttpInFlight(HttpClient *c)
+{
+	return c->in_flight;
+}
+
+/* Fill t's results from its finished easy handle, then release libcurl's side. */
+static void
+HttpFinish(HttpClient *c, HttpTransfer *t, CURLcode code)
+{
+	HttpPriv   *p = t->priv;
+	instr_time	now;
+	int			i;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, p->start);
+	t->latency_ms = INSTR_TIME_GET_MILLISEC(now);
+	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &t->status);
+	if (code != CURLE_OK)
+	{
+		t->failed = true;
+		t->permanent = (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL);
+		snprintf(t->error, sizeof(t->error), "%s",
+				 p->too_big ? "response body larger than 256 MB"
+				 : p->errbuf[0] ? p->errbuf : curl_easy_strerror(code));
+	}
+	t->body = palloc(p->len + 1);
+	if (p->len > 0)
+		memcpy(t->body, p->buf, p->len);
+	t->body[p->len] = '\0';
+	t->len = p->len;
+	HttpRelease(c, t);
+	for (i = 0; i < c->nlive; i++)
+		if (c->live[i] == t)
+		{
+			c->live[i] = c->live[--c->nlive];
+			break;
+		}
+	c->in_flight--;
+}
+
+/* Drive transfers for up to wait_ms; return one finished transfer or NULL. */
+HttpTransfer *
+HttpNextDone(HttpClient *c, int wait_ms)
+{
+	int			running, queued;
+	CURLMsg    *msg;
+
+	curl_multi_perform(c->multi, &running);
+	msg = curl_multi_info_read(c->multi, &queued);
+	if (!msg && c->in_flight > 0 && wait_ms > 0)
+	{
+		curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+		curl_multi_perform(c->multi, &running);
+		msg = curl_multi_info_read(c->multi, &queued);
+	}
+	while (msg)
+	{
+		if (msg->msg == CURLMSG_DONE)
+		{
+			HttpTransfer *t = NULL;
+
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+			HttpFinish(c, t, msg->data.result);
+			return t;
+		}
+		msg = curl_multi_info_read(c->multi, &queued);
+	}
+	return NULL;
+}
+
+/* Abort whatever is in flight and free every libcurl resource. */
+void
+HttpClientDestroy(HttpClient *c)
+{
+	int			i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nlive; i++)
+		HttpRelease(c, c->live[i]);
+	c->nlive = 0;
+	c->in_flight = 0;
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	c->multi = NULL;
+}

@@ -1,0 +1,413 @@
+/*
+ * sources.c — per-source request plans: URLs (one with the key for the wire,
+ * one with *** for logs), paging, and the parser each response goes to.
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "../daily_seongsu.h"
+#include "../kst.h"
+#include "sources.h"
+
+/* Name, row kind and source label of every source. */
+static const struct
+{
+	const char *name;
+	RowKind		kind;
+	const char *label;
+}			sources[] = {
+	[SRC_SEOUL_DAILY] = {"seoul_daily", ROWS_RIDERSHIP_DAILY, "seoul_daily"},
+	[SRC_SEOUL_HOUR_PROFILE] = {"seoul_hour_profile", ROWS_HOUR_PROFILE, "seoul_hour_profile"},
+	[SRC_KMA_ASOS_HOURLY] = {"kma_asos_hourly", ROWS_WEATHER_HOURLY, NULL},
+	[SRC_KMA_FORECAST] = {"kma_forecast", ROWS_WEATHER_FORECAST, "kma-vilage"},
+	[SRC_KASI_HOLIDAYS] = {"kasi_holidays", ROWS_HOLIDAYS, "kasi"},
+	[SRC_OPENMETEO_DAILY] = {"openmeteo_daily", ROWS_WEATHER_DAILY, "open-meteo"},
+	[SRC_OPENMETEO_FORECAST] = {"openmeteo_forecast", ROWS_WEATHER_FORECAST, "open-meteo"},
+};
+
+#define NSOURCES ((int) lengthof(sources))
+
+/* The source called name. */
+bool
+SourceLookup(const char *name, SourceId *id)
+{
+	int			i;
+
+	for (i = 0; i < NSOURCES; i++)
+		if (strcmp(sources[i].name, name) == 0)
+		{
+			*id = (SourceId) i;
+			return true;
+		}
+	return false;
+}
+
+/* The source's name. */
+const char *
+SourceName(SourceId id)
+{
+	return sources[id].name;
+}
+
+/* The table kind the source's rows go to. */
+RowKind
+SourceRowKind(SourceId id)
+{
+	return sources[id].kind;
+}
+
+/* The value written to the rows' source column. */
+const char *
+SourceRowsLabel(SourceId id)
+{
+	if (id == SRC_KMA_ASOS_HOURLY)
+		return psprintf("kma:%s", seongsu_kma_station);
+	return sources[id].label;
+}
+
+/* ERROR when the source needs an API key that is not set. */
+void
+SourceCheckKeys(SourceId id)
+{
+	const char *guc = NULL;
+
+	if ((id == SRC_SEOUL_DAILY || id == SRC_SEOUL_HOUR_PROFILE) &&
+		(!seongsu_seoul_api_key || !*seongsu_seoul_api_key))
+		guc = "seongsu.seoul_api_key";
+	else if ((id == SRC_KMA_ASOS_HOURLY || id == SRC_KMA_FORECAST || id == SRC_KASI_HOLIDAYS) &&
+			 (!seongsu_data_go_kr_key || !*seongsu_data_go_kr_key))
+		guc = "seongsu.data_go_kr_key";
+	if (guc)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source %s needs %s, which is not set", SourceName(id), guc),
+				 errhint("A superuser sets it with ALTER SYSTEM SET %s = '...' and SELECT pg_reload_conf(); openmeteo_daily and openmeteo_forecast need no key.",
+						 guc)));
+}
+
+/* A text option, or NULL. */
+static char *
+OptText(Jsonb *options, const char *key)
+{
+	JsonbValue	k, *v;
+
+	if (!options || !JB_ROOT_IS_OBJECT(options))
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &k);
+	if (!v)
+		return NULL;
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	if (v->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	return NULL;
+}
+
+/* Percent-encode s for a URL (palloc'd). */
+static char *
+Escape(const char *s)
+{
+	char	   *e = curl_easy_escape(NULL, s, 0);
+	char	   *r;
+
+	if (!e)
+		elog(ERROR, "out of memory");
+	r = pstrdup(e);
+	curl_free(e);
+	return r;
+}
+
+/* A base URL without its trailing slashes. */
+static char *
+Base(const char *url)
+{
+	char	   *b = pstrdup(url ? url : "");
+	size_t		n = strlen(b);
+
+	while (n > 0 && b[n - 1] == '/')
+		b[--n] = '\0';
+	return b;
+}
+
+/* YYYYMMDD, YYYY-MM-DD or YYYYMM of a PostgreSQL date. */
+static char *
+FmtDate(int32 d, const char *style)
+{
+	int			y, m, dd;
+
+	KstPgDateParts(d, &y, &m, &dd);
+	if (strcmp(style, "ymd") == 0)
+		return psprintf("%04d%02d%02d", y, m, dd);
+	if (strcmp(style, "iso") == 0)
+		return psprintf("%04d-%02d-%02d", y, m, dd);
+	return psprintf("%04d%02d", y, m);
+}
+
+/* Today's KST date and the KST hour and minute of now. */
+static int32
+KstToday(int *hour, int *minute)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		local = now + (int64) KST_OFFSET_SECONDS * USECS_PER_SEC;
+
+	if (hour)
+		*hour = KstHourOf(now);
+	if (minute)
+		*minute = (int) ((local % USECS_PER_HOUR + USECS_PER_HOUR) % USECS_PER_HOUR / USECS_PER_MINUTE);
+	return KstDateOf(now);
+}
+
+/* Fill both URLs of a unit from a format with one %s where the key goes. */
+static void
+SetUrls(FetchUnit *u, const char *with_key, const char *without_key)
+{
+	u->url = pstrdup(with_key);
+	u->redacted = pstrdup(without_key);
+}
+
+/* Build the URLs of a unit from its source, range and page. */
+static void
+BuildUrls(FetchUnit *u, Jsonb *options)
+{
+	char	   *k;
+
+	switch (u->source)
+	{
+		case SRC_SEOUL_DAILY:
+		case SRC_SEOUL_HOUR_PROFILE:
+			{
+				const char *svc = u->source == SRC_SEOUL_DAILY ? "CardSubwayStatsNew" : "CardSubwayTime";
+				char	   *when = FmtDate(u->first, u->source == SRC_SEOUL_DAILY ? "ymd" : "ym");
+				char	   *tail = psprintf("json/%s/%d/%d/%s", svc, u->page,
+											u->page + u->page_size - 1, when);
+				char	   *base = Base(seongsu_seoul_api_url);
+
+				k = Escape(seongsu_seoul_api_key);
+				SetUrls(u, psprintf("%s/%s/%s", base, k, tail), psprintf("%s/***/%s", base, tail));
+				break;
+			}
+		case SRC_KMA_ASOS_HOURLY:
+			{
+				char	   *stn = OptText(options, "station");
+				char	   *q = psprintf("pageNo=%d&numOfRows=%d&dataType=JSON&dataCd=ASOS&dateCd=HR"
+										 "&startDt=%s&startHh=00&endDt=%s&endHh=23&stnIds=%s",
+										 u->page, u->page_size, FmtDate(u->first, "ymd"),
+										 FmtDate(u->last, "ymd"), stn ? stn : seongsu_kma_station);
+				char	   *base = psprintf("%s/1360000/AsosHourlyInfoService/getWthrDataList",
+											Base(seongsu_data_go_kr_url));
+
+				k = Escape(seongsu_data_go_kr_key);
+				SetUrls(u, psprintf("%s?serviceKey=%s&%s", base, k, q),
+						psprintf("%s?serviceKey=***&%s", base, q));
+				break;
+			}
+		case SRC_KMA_FORECAST:
+			{
+				char	   *bt = OptText(options, "base_time");
+				char	   *nx = OptText(options, "nx");
+				char	   *ny = OptText(options, "ny");
+				char	   *q;
+				char	   *base = psprintf("%s/1360000/VilageFcstInfoService_2.0/getVilageFcst",
+											Base(seongsu_data_go_kr_url));
+				int32		day = u->first;
+
+				if (!bt)
+				{
+					int			h, mi, slot;
+					int32		today = KstToday(&h, &mi);
+
+					/* the latest issue (02, 05, …, 23 h) that is out (10 min later) */
+					if (day == today)
+					{
+						slot = ((h * 60 + mi - 10 - 120) / 180) * 3 + 2;
+						if (h * 60 + mi < 130)
+						{
+							day--;
+							slot = 23;
+						}
+					}
+					else
+						slot = 23;
+					bt = psprintf("%02d00", slot);
+				}
+				q = psprintf("pageNo=%d&numOfRows=%d&dataType=JSON&base_date=%s&base_time=%s&nx=%s&ny=%s",
+							 u->page, u->page_size, FmtDate(day, "ymd"), bt,
+							 nx ? nx : psprintf("%d", seongsu_kma_nx),
+							 ny ? ny : psprintf("%d", seongsu_kma_ny));
+				k = Escape(seongsu_data_go_kr_key);
+				SetUrls(u, psprintf("%s?serviceKey=%s&%s", base, k, q),
+						psprintf("%s?serviceKey=***&%s", base, q));
+				break;
+			}
+		case SRC_KASI_HOLIDAYS:
+			{
+				int			y, m, d;
+				char	   *q;
+				char	   *base = psprintf("%s/B090041/openapi/service/SpcdeInfoService/getRestDeInfo",
+											Base(seongsu_data_go_kr_url));
+
+				KstPgDateParts(u->first, &y, &m, &d);
+				q = psprintf("solYear=%04d&solMonth=%02d&_type=json&numOfRows=%d&pageNo=%d",
+							 y, m, u->page_size, u->page);
+				k = Escape(seongsu_data_go_kr_key);
+				SetUrls(u, psprintf("%s?serviceKey=%s&%s", base, k, q),
+						psprintf("%s?serviceKey=***&%s", base, q));
+				break;
+			}
+		case SRC_OPENMETEO_DAILY:
+		case SRC_OPENMETEO_FORECAST:
+			{
+				char	   *lat = OptText(options, "latitude");
+				char	   *lon = OptText(options, "longitude");
+				const char *daily = "temperature_2m_mean,temperature_2m_min,temperature_2m_max,"
+					"precipitation_sum,rain_sum,snowfall_sum";
+				char	   *url;
+
+				if (u->source == SRC_OPENMETEO_DAILY)
+					url = psprintf("%s/v1/archive?latitude=%s&longitude=%s&start_date=%s&end_date=%s"
+								   "&daily=%s&timezone=Asia%%2FSeoul",
+								   Base(seongsu_open_meteo_archive_url),
+								   lat ? lat : seongsu_latitude, lon ? lon : seongsu_longitude,
+								   FmtDate(u->first, "iso"), FmtDate(u->last, "iso"), daily);
+				else
+					url = psprintf("%s/v1/forecast?latitude=%s&longitude=%s&daily=%s"
+								   "&hourly=temperature_2m,precipitation,rain,snowfall,"
+								   "relative_humidity_2m,wind_speed_10m&timezone=Asia%%2FSeoul&forecast_days=16",
+								   Base(seongsu_open_meteo_url),
+								   lat ? lat : seongsu_latitude, lon ? lon : seongsu_longitude, daily);
+				SetUrls(u, url, url);
+				break;
+			}
+	}
+}
+
+/* A new unit for [first, last], page `page`. */
+static FetchUnit *
+NewUnit(SourceId id, int32 first, int32 last, int page, int page_size, Jsonb *options)
+{
+	FetchUnit  *u = palloc0(sizeof(FetchUnit));
+
+	u->source = id;
+	u->first = first;
+	u->last = last;
+	u->page = page;
+	u->page_size = page_size;
+	BuildUrls(u, options);
+	return u;
+}
+
+/* First day of the month after the month of d. */
+static int32
+NextMonth(int32 d)
+{
+	int			y, m, dd;
+
+	KstPgDateParts(d, &y, &m, &dd);
+	return m == 12 ? KstPgDate(y + 1, 1, 1) : KstPgDate(y, m + 1, 1);
+}
+
+/* First day of d's month. */
+static int32
+MonthStart(int32 d)
+{
+	int			y, m, dd;
+
+	KstPgDateParts(d, &y, &m, &dd);
+	return KstPgDate(y, m, 1);
+}
+
+/* The first-page requests of a job over [from, to]. */
+List *
+SourceUnits(SourceId id, int32 from, int32 to, Jsonb *options)
+{
+	List	   *units = NIL;
+	int32		d;
+
+	switch (id)
+	{
+		case SRC_SEOUL_DAILY:
+			for (d = from; d <= to; d++)
+				units = lappend(units, NewUnit(id, d, d, 1, 1000, options));
+			break;
+		case SRC_SEOUL_HOUR_PROFILE:
+			for (d = MonthStart(from); d <= to; d = NextMonth(d))
+				units = lappend(units, NewUnit(id, d, NextMonth(d) - 1, 1, 1000, options));
+			break;
+		case SRC_KASI_HOLIDAYS:
+			for (d = MonthStart(from); d <= to; d = NextMonth(d))
+				units = lappend(units, NewUnit(id, d, NextMonth(d) - 1, 1, 100, options));
+			break;
+		case SRC_KMA_ASOS_HOURLY:
+			/* 41 days x 24 hours fit in one 999-row page */
+			for (d = from; d <= to; d += 41)
+				units = lappend(units, NewUnit(id, d, Min(d + 40, to), 1, 999, options));
+			break;
+		case SRC_OPENMETEO_DAILY:
+			for (d = from; d <= to; d += 366)
+				units = lappend(units, NewUnit(id, d, Min(d + 365, to), 1, 0, options));
+			break;
+		case SRC_KMA_FORECAST:
+			units = lappend(units, NewUnit(id, from, from, 1, 1000, options));
+			break;
+		case SRC_OPENMETEO_FORECAST:
+			units = lappend(units, NewUnit(id, from, from, 1, 0, options));
+			break;
+	}
+	return units;
+}
+
+/* The request for the page after u when the API reported total_count rows, or NULL. */
+FetchUnit *
+SourceNextPage(const FetchUnit *u, long total_count, Jsonb *options)
+{
+	if (total_count < 0 || u->page_size <= 0)
+		return NULL;
+	if (u->source == SRC_SEOUL_DAILY || u->source == SRC_SEOUL_HOUR_PROFILE)
+	{
+		if (u->page + u->page_size - 1 >= total_count)
+			return NULL;
+		return NewUnit(u->source, u->first, u->last, u->page + u->page_size, u->page_size, options);
+	}
+	if (u->source == SRC_OPENMETEO_DAILY || u->source == SRC_OPENMETEO_FORECAST)
+		return NULL;
+	if ((long) u->page * u->page_size >= total_count)
+		return NULL;
+	return NewUnit(u->source, u->first, u->last, u->page + 1, u->page_size, options);
+}
+
+/* Parse one response body of unit u into rs. */
+ApiOutcome
+SourceParse(const FetchUnit *u, const char *body, size_t len, TimestampTz fetched_at,
+			RowSet *rs, ParseError *err)
+{
+	switch (u->source)
+	{
+		case SRC_SEOUL_DAILY:
+			return ParseSeoulDaily(body, len, rs, err);
+		case SRC_SEOUL_HOUR_PROFILE:
+			return ParseSeoulHourProfile(body, len, rs, err);
+		case SRC_KMA_ASOS_HOURLY:
+			return ParseKmaAsosHourly(body, len, rs, err);
+		case SRC_KMA_FORECAST:
+			return ParseKmaVilageFcst(body, len, rs, err);
+		case SRC_KASI_HOLIDAYS:
+			return ParseKasiHolidays(body, len, rs, err);
+		case SRC_OPENMETEO_DAILY:
+			return ParseOpenMeteoDaily(body, len, rs, err);
+		case SRC_OPENMETEO_FORECAST:
+			return ParseOpenMeteoForecast(body, len,
+										  fetched_at - fetched_at % USECS_PER_HOUR, rs, err);
+	}
+	return API_PERMANENT;
+}

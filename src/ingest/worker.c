@@ -1,0 +1,280 @@
+/*
+ * worker.c — the ingestion background worker: registered at preload, it
+ * connects to seongsu.database, sleeps on its latch (woken when a transaction
+ * that enqueued a job commits, or when the next job is due) and runs jobs.
+ * It exits with code 1 on error so the postmaster restarts it; jobs it left
+ * running are reset to pending when it starts again.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "../compat.h"
+#include "../daily_seongsu.h"
+#include "jobs.h"
+#include "worker.h"
+
+PGDLLEXPORT void seongsu_worker_main(Datum arg);
+
+#define IDLE_WAIT_MS 300000		/* wake at least every 5 minutes */
+#define MISSING_WAIT_MS 10000	/* re-check for the extension every 10 s */
+#define PURGE_EVERY_MS 3600000
+
+/* What other backends need to know about the worker. */
+typedef struct WorkerShared
+{
+	pid_t		pid;
+	Latch	   *latch;
+} WorkerShared;
+
+static WorkerShared *shared = NULL;
+static volatile sig_atomic_t got_sigterm = false;
+static bool wake_pending = false;
+static bool callback_registered = false;
+#ifdef SS_HAVE_SHMEM_REQUEST_HOOK
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+#ifdef SS_HAVE_SHMEM_REQUEST_HOOK
+/* Ask for the shared state's memory. */
+static void
+WorkerShmemRequest(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
+}
+#endif
+
+/* Create or attach the shared state. */
+static void
+WorkerShmemStartup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("daily_seongsu worker", sizeof(WorkerShared), &found);
+	if (!found)
+		memset(shared, 0, sizeof(WorkerShared));
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Register the worker and its shared memory (called from _PG_init at preload). */
+void
+WorkerRegister(void)
+{
+	BackgroundWorker w;
+
+#ifdef SS_HAVE_SHMEM_REQUEST_HOOK
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = WorkerShmemRequest;
+#else
+	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = WorkerShmemStartup;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 10;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "daily_seongsu");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "seongsu_worker_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "daily_seongsu ingest");
+	snprintf(w.bgw_type, BGW_MAXLEN, "daily_seongsu ingest");
+	RegisterBackgroundWorker(&w);
+}
+
+/* At commit of a transaction that enqueued a job, set the worker's latch. */
+static void
+WorkerXactCallback(XactEvent event, void *arg)
+{
+	if (!wake_pending)
+		return;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+	{
+		Latch	   *latch = shared ? shared->latch : NULL;
+
+		if (latch)
+			SetLatch(latch);
+		wake_pending = false;
+	}
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		wake_pending = false;
+}
+
+/* Wake the worker when the current transaction commits. */
+void
+WorkerWakeAtCommit(void)
+{
+	if (!callback_registered)
+	{
+		RegisterXactCallback(WorkerXactCallback, NULL);
+		callback_registered = true;
+	}
+	wake_pending = true;
+}
+
+/* True when a worker is attached to the shared state. */
+bool
+WorkerIsRunning(void)
+{
+	return shared != NULL && shared->pid != 0;
+}
+
+/* SIGTERM: ask the loop to stop. */
+static void
+WorkerSigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* Detach from the shared state at exit. */
+static void
+WorkerDetach(int code, Datum arg)
+{
+	if (shared && shared->pid == MyProcPid)
+	{
+		shared->latch = NULL;
+		shared->pid = 0;
+	}
+}
+
+/* True when the extension exists in this database. */
+static bool
+ExtensionReady(void)
+{
+	bool		ok;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	ok = OidIsValid(get_extension_oid("daily_seongsu", true));
+	CommitTransactionCommand();
+	return ok;
+}
+
+/* Run one SPI maintenance step (reset, purge, next due) in its own transaction. */
+static long
+Maintain(void (*step) (void), bool next_due)
+{
+	long		due = -1;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (step)
+		step();
+	if (next_due)
+		due = JobsNextDueMs();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	return due;
+}
+
+/* Sleep until woken, a timeout, or postmaster death; reload settings on SIGHUP. */
+static void
+WorkerSleep(long timeout_ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 timeout_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/* The worker's entry point. */
+void
+seongsu_worker_main(Datum arg)
+{
+	MemoryContext cxt;
+	bool		reset_done = false;
+	bool		said_missing = false;
+	TimestampTz last_purge = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, WorkerSigterm);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(seongsu_database, NULL, 0);
+
+	if (shared)
+	{
+		shared->pid = MyProcPid;
+		shared->latch = MyLatch;
+		before_shmem_exit(WorkerDetach, (Datum) 0);
+	}
+	cxt = AllocSetContextCreate(TopMemoryContext, "seongsu worker job", ALLOCSET_DEFAULT_SIZES);
+	ereport(LOG, (errmsg("daily_seongsu ingestion worker started in database \"%s\"", seongsu_database)));
+
+	while (!got_sigterm)
+	{
+		long		due;
+
+		if (!ExtensionReady())
+		{
+			if (!said_missing)
+				ereport(LOG,
+						(errmsg("daily_seongsu ingestion worker is waiting for CREATE EXTENSION daily_seongsu in database \"%s\"",
+								seongsu_database)));
+			said_missing = true;
+			reset_done = false;
+			WorkerSleep(MISSING_WAIT_MS);
+			continue;
+		}
+		if (said_missing)
+			ereport(LOG, (errmsg("daily_seongsu ingestion worker found the extension")));
+		said_missing = false;
+		if (!reset_done)
+		{
+			Maintain(JobsResetRunning, false);
+			reset_done = true;
+		}
+		if (TimestampDifferenceExceeds(last_purge, GetCurrentTimestamp(), PURGE_EVERY_MS))
+		{
+			Maintain(JobsPurgeLog, false);
+			last_purge = GetCurrentTimestamp();
+		}
+		while (!got_sigterm && JobsRunNext(cxt, &got_sigterm))
+		{
+			MemoryContextReset(cxt);
+			if (ConfigReloadPending)
+			{
+				ConfigReloadPending = false;
+				ProcessConfigFile(PGC_SIGHUP);
+			}
+		}
+		if (got_sigterm)
+			break;
+		due = Maintain(NULL, true);
+		WorkerSleep(due < 0 ? IDLE_WAIT_MS : Min(due + 1, IDLE_WAIT_MS));
+	}
+	/* exit code 1: the postmaster restarts the worker unless it is shutting down */
+	proc_exit(1);
+}

@@ -1,0 +1,117 @@
+-- Ingestion: the job queue, the per-request log, and the functions around
+-- them (src/ingest/jobs.c, worker.c).
+
+CREATE TABLE jobs (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  source          text NOT NULL CHECK (source IN ('seoul_daily', 'seoul_hour_profile', 'kma_asos_hourly',
+                    'kma_forecast', 'kasi_holidays', 'openmeteo_daily', 'openmeteo_forecast')),
+  from_date       date NOT NULL,
+  to_date         date NOT NULL,
+  options         jsonb NOT NULL DEFAULT '{}',
+  state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  attempts        integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  requests        integer NOT NULL DEFAULT 0,
+  rows_written    bigint NOT NULL DEFAULT 0,
+  last_error      text,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  started_at      timestamptz,
+  finished_at     timestamptz,
+  CHECK (to_date >= from_date)
+);
+CREATE INDEX jobs_runnable ON jobs (next_attempt_at, id) WHERE state IN ('pending', 'running');
+COMMENT ON TABLE jobs IS 'Ingestion jobs: one source over a date range.  The worker (or seongsu.run_pending_jobs) runs them; a job writes all its rows or none.';
+COMMENT ON COLUMN jobs.id IS 'Job id, returned by seongsu.enqueue.';
+COMMENT ON COLUMN jobs.source IS 'seoul_daily, seoul_hour_profile, kma_asos_hourly, kma_forecast, kasi_holidays, openmeteo_daily or openmeteo_forecast.';
+COMMENT ON COLUMN jobs.from_date IS 'First KST day (or month) to fetch.';
+COMMENT ON COLUMN jobs.to_date IS 'Last KST day (or month) to fetch.';
+COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base": "2025-06-01 05:00"}.';
+COMMENT ON COLUMN jobs.state IS 'pending, running, done or failed.';
+COMMENT ON COLUMN jobs.attempts IS 'How many times a runner has started the job (a job interrupted by a crash is started again).';
+COMMENT ON COLUMN jobs.next_attempt_at IS 'The job is not started before this time.';
+COMMENT ON COLUMN jobs.requests IS 'HTTP requests made by the last run, retries included.';
+COMMENT ON COLUMN jobs.rows_written IS 'Rows inserted or changed by the job.';
+COMMENT ON COLUMN jobs.last_error IS 'Why the job failed (URLs redacted).';
+COMMENT ON COLUMN jobs.created_at IS 'When the job was enqueued.';
+COMMENT ON COLUMN jobs.started_at IS 'When its last run started.';
+COMMENT ON COLUMN jobs.finished_at IS 'When it reached done or failed.';
+
+CREATE TABLE ingest_log (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  job_id        bigint NOT NULL,
+  source        text NOT NULL,
+  url           text NOT NULL,
+  attempt       integer NOT NULL,
+  http_status   integer,
+  api_code      text,
+  latency_ms    double precision,
+  bytes         bigint,
+  rows_parsed   integer,
+  rows_written  bigint,
+  error         text,
+  at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ingest_log_job ON ingest_log (job_id);
+CREATE INDEX ingest_log_at ON ingest_log (at);
+COMMENT ON TABLE ingest_log IS 'One row per HTTP request made by an ingestion job; purged after seongsu.log_ttl.';
+COMMENT ON COLUMN ingest_log.id IS 'Row id.';
+COMMENT ON COLUMN ingest_log.job_id IS 'The job (jobs.id).';
+COMMENT ON COLUMN ingest_log.source IS 'The job''s source.';
+COMMENT ON COLUMN ingest_log.url IS 'The request URL with every API key replaced by ***.';
+COMMENT ON COLUMN ingest_log.attempt IS '1 for the first try of this URL, 2 for its first retry, and so on.';
+COMMENT ON COLUMN ingest_log.http_status IS 'HTTP status, NULL when no response arrived (timeout, connection error).';
+COMMENT ON COLUMN ingest_log.api_code IS 'The API''s own result code (INFO-000, 00, 22, ...).';
+COMMENT ON COLUMN ingest_log.latency_ms IS 'Time from sending the request to the end of the response.';
+COMMENT ON COLUMN ingest_log.bytes IS 'Body size.';
+COMMENT ON COLUMN ingest_log.rows_parsed IS 'Rows the parser produced from this response.';
+COMMENT ON COLUMN ingest_log.rows_written IS 'Rows of this response inserted or changed (0 when the job failed).';
+COMMENT ON COLUMN ingest_log.error IS 'What went wrong with this request, if anything.';
+COMMENT ON COLUMN ingest_log.at IS 'When the response (or failure) arrived.';
+
+-- Queue a job; the worker is woken when the transaction commits.
+CREATE FUNCTION enqueue(source text, from_date date, to_date date DEFAULT NULL, options jsonb DEFAULT '{}')
+  RETURNS bigint AS 'MODULE_PATHNAME', 'enqueue' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION enqueue(text, date, date, jsonb) IS
+  'Queue an ingestion job for source over [from_date, to_date] (to_date defaults to from_date); returns its id.';
+
+-- Run queued jobs in this session (same code as the worker).
+CREATE FUNCTION run_pending_jobs(max_jobs integer DEFAULT NULL) RETURNS integer
+  AS 'MODULE_PATHNAME', 'run_pending_jobs' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION run_pending_jobs(integer) IS
+  'Run pending jobs in the calling session, for servers where the worker cannot be preloaded; returns how many ran.';
+
+-- Wait for a job to finish.
+CREATE FUNCTION wait_for_job(job_id bigint, timeout interval DEFAULT '60 seconds') RETURNS text
+  AS 'MODULE_PATHNAME', 'wait_for_job' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION wait_for_job(bigint, interval) IS
+  'Wait until the job is done or failed and return that state; raises an error on timeout.';
+
+-- Per source: the latest observed date, the publication delay, staleness.
+CREATE VIEW source_status AS
+  WITH latest(source, latest_day, expected_delay) AS (
+    SELECT 'seoul_daily', (SELECT max(day) FROM ridership_daily), interval '4 days'
+    UNION ALL SELECT 'seoul_hour_profile', (SELECT (max(month) + interval '1 month - 1 day')::date FROM hour_profile), interval '45 days'
+    UNION ALL SELECT 'kma_asos_hourly', (SELECT max((ts AT TIME ZONE 'Asia/Seoul')::date) FROM weather_hourly WHERE source LIKE 'kma%'), interval '2 days'
+    UNION ALL SELECT 'kma_forecast', (SELECT max((issued_at AT TIME ZONE 'Asia/Seoul')::date) FROM weather_forecast WHERE source = 'kma-vilage'), interval '1 day'
+    UNION ALL SELECT 'kasi_holidays', (SELECT max(day) FROM holidays), interval '-365 days'
+    UNION ALL SELECT 'openmeteo_daily', (SELECT max(day) FROM weather_daily WHERE source = 'open-meteo'), interval '7 days'
+    UNION ALL SELECT 'openmeteo_forecast', (SELECT max((issued_at AT TIME ZONE 'Asia/Seoul')::date) FROM weather_forecast WHERE source = 'open-meteo'), interval '1 day'
+  )
+  SELECT l.source, l.latest_day, l.expected_delay,
+         (now() AT TIME ZONE 'Asia/Seoul')::date - l.latest_day AS days_behind,
+         l.latest_day IS NULL
+           OR l.latest_day < ((now() AT TIME ZONE 'Asia/Seoul') - l.expected_delay)::date AS stale,
+         (SELECT max(j.finished_at) FROM jobs j WHERE j.source = l.source AND j.state = 'done') AS last_success,
+         (SELECT j.last_error FROM jobs j WHERE j.source = l.source AND j.state = 'failed'
+           ORDER BY j.finished_at DESC NULLS LAST LIMIT 1) AS last_error
+  FROM latest l;
+COMMENT ON VIEW source_status IS
+  'Per source: the latest KST day it has delivered, the publication delay to expect, and whether it is stale (kasi_holidays is stale when fewer than 365 days of future holidays are known).';
+
+GRANT SELECT ON jobs, ingest_log, source_status TO seongsu_reader;
+GRANT INSERT, UPDATE, DELETE ON jobs TO seongsu_operator;
+GRANT INSERT, DELETE ON ingest_log TO seongsu_operator;
+REVOKE ALL ON FUNCTION enqueue(text, date, date, jsonb), run_pending_jobs(integer),
+  wait_for_job(bigint, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION enqueue(text, date, date, jsonb), run_pending_jobs(integer),
+  wait_for_job(bigint, interval) TO seongsu_operator;
