@@ -27,6 +27,10 @@ OBJS = \
 	src/ingest/parse_seoul.o \
 	src/ingest/parse_datagokr.o \
 	src/ingest/parse_openmeteo.o \
+	src/features/calendar.o \
+	src/features/holidays.o \
+	src/features/features.o \
+	src/features/window.o \
 	src/ml/binning.o \
 	src/ml/forest.o \
 	src/ml/gbdt.o \
@@ -41,7 +45,7 @@ OBJS = \
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
-REGRESS = import_real import_variants import_errors timezone ingest
+REGRESS = import_real import_variants import_errors timezone ingest features
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

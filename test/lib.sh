@@ -51,7 +51,8 @@ ds_stage_data() {
   mkdir -p "$DS_WORK"
   rm -rf "$DS_WORK/data"
   cp -r "$src" "$DS_WORK/data"
-  chmod -R a+rX "$DS_WORK"
+  chmod a+rx "$DS_WORK"
+  chmod -R a+rX "$DS_WORK/data"
   DS_DATA="$DS_WORK/data"
 }
 

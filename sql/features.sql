@@ -1,0 +1,96 @@
+-- Calendar and features on hand-checkable fixtures: holidays (substitute,
+-- temporary, on weekends), blocks, bridges, time-aware lags with gaps, leap
+-- days, the horizon rule, no leakage, late-night hours, window functions,
+-- the feature store, and TimeZone independence.
+SET client_min_messages = warning;
+SELECT current_setting('regress.data_dir') AS d \gset
+SELECT sum(seongsu.import_file('kasi_holidays', format('%s/holidays/kasi_getRestDeInfo/%s/%s.json', :'d', y, lpad(m::text, 2, '0')))) >= 0 AS imported
+FROM generate_series(2014, 2025) y, generate_series(1, 12) m;
+SELECT count(*) AS holidays_2014_2025 FROM seongsu.holidays WHERE day BETWEEN '2014-01-01' AND '2025-12-31';
+
+-- 설날 2024: Fri 02-09 .. Mon 02-12 (substitute) is one block of 4 days off.
+SELECT kst_date, iso_dow, is_holiday, holiday_name, is_substitute, is_day_off, block_len, block_pos, in_seollal, day_type
+FROM generate_series(timestamptz '2024-02-08 12:00+09', '2024-02-13 12:00+09', '1 day') t, seongsu.calendar_features(t);
+-- 2015-08-14 temporary holiday (seeded), Friday: a 3-day block with the weekend.
+SELECT kst_date, holiday_name, is_temporary, block_len, block_pos, days_since_holiday
+FROM seongsu.calendar_features('2015-08-14 09:00+09'), LATERAL (SELECT 1) x;
+SELECT kst_date, is_holiday, block_len, block_pos FROM seongsu.calendar_features('2015-08-16 09:00+09');
+-- 2017-10-03 carries two names; 2020-08-15 광복절 fell on a Saturday.
+SELECT holiday_name, block_len FROM seongsu.calendar_features('2017-10-03 09:00+09');
+SELECT iso_dow, is_weekend, is_holiday, holiday_name FROM seongsu.calendar_features('2020-08-15 09:00+09');
+-- A bridge day: Wed 2024-10-02 between 10-01 (temporary holiday) and 10-03 (개천절).
+SELECT kst_date, is_bridge, day_before_off, day_after_off, days_to_off, days_since_off
+FROM seongsu.calendar_features('2024-10-02 09:00+09');
+-- Distances on an ordinary Wednesday, and an hour after midnight KST.
+SELECT kst_date, hour, days_to_off, days_since_off, days_to_holiday, days_since_holiday FROM seongsu.calendar_features('2024-06-19 23:30+09');
+SELECT kst_date, hour FROM seongsu.calendar_features('2024-06-19 15:30+00');
+SELECT seongsu.is_holiday('2024-02-12'), seongsu.is_holiday('2024-02-10'), seongsu.is_holiday('2024-02-13');
+-- Same answers whatever the session TimeZone.
+SET TimeZone = 'America/New_York';
+SELECT kst_date, hour, is_holiday FROM seongsu.calendar_features('2024-02-12 08:00+09');
+RESET TimeZone;
+
+-- A fixture station: value = 1000 + day of the year, with 2024-03-05 missing.
+SELECT seongsu.import_text('ridership_daily', 'date,line,station,boardings,alightings' || E'\n' ||
+  string_agg(format('%s,테스트선,시험역,%s,0', to_char(d, 'YYYY-MM-DD'), 1000 + extract(doy FROM d)::int), E'\n'))
+FROM generate_series(date '2023-01-01', date '2024-03-31', '1 day') d WHERE d <> '2024-03-05';
+
+-- Lags are calendar-exact: 2024-03-12 lag 7 = 03-05 (missing, NULL, not 03-04);
+-- lag 364 of the leap day 2024-02-29 = 2023-03-02 (doy 61); lag 14 of 03-12 = 02-27.
+SELECT kst_date, target, lag_1d, lag_7d, lag_14d, lag_364d, missing_mask & 8 AS lag7_missing_bit
+FROM seongsu.features('시험역', '테스트선', '2024-02-29', '2024-02-29', 'daily', '1 day')
+UNION ALL
+SELECT kst_date, target, lag_1d, lag_7d, lag_14d, lag_364d, missing_mask & 8
+FROM seongsu.features('시험역', '테스트선', '2024-03-12', '2024-03-12', 'daily', '1 day');
+-- Rolling 7 days ending the day before 03-08: 03-01..03-07 without 03-05 (doy 61..67 minus 65).
+SELECT roll7_mean, roll7_min, roll7_max, round(roll7_std::numeric, 6) AS roll7_std,
+       (1000 + (61 + 62 + 63 + 64 + 66 + 67) / 6.0) AS expected_mean
+FROM seongsu.features('시험역', '테스트선', '2024-03-08', '2024-03-08', 'daily', '1 day');
+-- Horizon 7 days: lags under 7 days are not produced, windows end at t - 7.
+SELECT lag_1d, lag_3d, lag_7d, roll7_max, sdw4_mean,
+       1000 + (61 + 54 + 47 + 40) / 4.0 AS expected_sdw4
+FROM seongsu.features('시험역', '테스트선', '2024-03-08', '2024-03-08', 'daily', '7 days');
+
+-- No leakage: change every observation after t - horizon; row t's features stay.
+CREATE TEMP TABLE before AS
+  SELECT to_jsonb(f) - 'target' - 'target_ratio' AS j
+  FROM seongsu.features('시험역', '테스트선', '2024-03-20', '2024-03-20', 'daily', '7 days') f;
+UPDATE seongsu.ridership_daily r SET boardings = boardings * 3 + 17
+FROM seongsu.stations s WHERE s.id = r.station_id AND s.name = '시험역' AND r.day > date '2024-03-13';
+SELECT (SELECT j FROM before) = (to_jsonb(f) - 'target' - 'target_ratio') AS features_unchanged,
+       f.target AS changed_target
+FROM seongsu.features('시험역', '테스트선', '2024-03-20', '2024-03-20', 'daily', '7 days') f;
+-- ... while an observation at t - horizon itself does change it.
+UPDATE seongsu.ridership_daily r SET boardings = 5 FROM seongsu.stations s
+WHERE s.id = r.station_id AND s.name = '시험역' AND r.day = date '2024-03-13';
+SELECT (SELECT j FROM before) = (to_jsonb(f) - 'target' - 'target_ratio') AS features_unchanged, lag_7d
+FROM seongsu.features('시험역', '테스트선', '2024-03-20', '2024-03-20', 'daily', '7 days') f;
+
+-- Hourly: the same hour 1 and 7 days before; after-midnight hours keep their service day.
+SELECT seongsu.import_text('ridership_hourly',
+E'service_date,line,station,hour,passengers\n2024-05-01,테스트선,시험역,8,100\n2024-05-01,테스트선,시험역,0,11\n2024-05-07,테스트선,시험역,8,170\n2024-05-08,테스트선,시험역,8,180\n2024-05-08,테스트선,시험역,0,12\n');
+SELECT to_char(ts AT TIME ZONE 'Asia/Seoul', 'MM-DD HH24') AS kst, kst_date AS service_day, hour, target, lag_1d, lag_7d
+FROM seongsu.features('시험역', '테스트선', '2024-05-08 08:00+09', '2024-05-09 00:00+09', 'hourly', '1 hour')
+WHERE hour IN (0, 8);
+
+-- Argument errors.
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-03-01', '2024-03-02', 'weekly', '1 day');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '0 days');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '1 month');
+SELECT count(*) FROM seongsu.features('없는역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '1 day');
+
+-- Window functions: exact lag or NULL across the gap; trailing time averages.
+SELECT r.day, r.passengers,
+       seongsu.time_lag(r.passengers, r.day::timestamp AT TIME ZONE 'Asia/Seoul', '7 days') OVER w AS lag7,
+       seongsu.time_avg(r.passengers, r.day::timestamp AT TIME ZONE 'Asia/Seoul', '3 days', '1 day') OVER w AS avg_prev3
+FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id
+WHERE s.name = '시험역' AND r.day BETWEEN '2024-02-27' AND '2024-03-14'
+WINDOW w AS (ORDER BY r.day) ORDER BY r.day;
+SELECT seongsu.time_lag(x, t, '1 month') OVER (ORDER BY t) FROM (VALUES (1.0, now())) v(x, t);
+SELECT seongsu.time_avg(x, t, '1 day', '2 days') OVER (ORDER BY t) FROM (VALUES (1.0, now())) v(x, t);
+
+-- Feature store: idempotent.
+SELECT rows_written FROM seongsu.build_features('시험역', '테스트선', '2024-03-01', '2024-03-31', 'daily', '7 days');
+SELECT rows_written FROM seongsu.build_features('시험역', '테스트선', '2024-03-01', '2024-03-31', 'daily', '7 days');
+SELECT name, grain, horizon, version, array_length(columns, 1) AS ncolumns FROM seongsu.feature_sets;
+SELECT (row->>'lag_7d')::float8 AS stored_lag7 FROM seongsu.feature_rows WHERE ts = '2024-03-20 00:00+09';

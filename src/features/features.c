@@ -1,0 +1,578 @@
+/*
+ * features.c — seongsu.features (every feature row of a station in one pass)
+ * and seongsu.calendar_features.
+ *
+ * Semantics (README "Features"):
+ *  - A row per KST day (grain daily) or per hour (grain hourly).  Its step
+ *    is P = 1 (daily) or 24 (hourly) steps per day; the horizon H is in steps.
+ *  - Only observations at or before t - H are used ("the cutoff").  A lag of
+ *    k days is the value k calendar days (k*P steps) earlier — for hourly
+ *    rows the same hour — and is NULL when k*P < H or when unobserved.
+ *  - Rolling windows (7, 28 days), same-weekday means (last 4, 8 weeks) and
+ *    the 28-day working-day level use the same hour of the latest days at or
+ *    before the cutoff; missing observations are skipped, never borrowed.
+ *  - Weather is that of the target day: observed (KMA, else Open-Meteo),
+ *    else the latest stored forecast, else the climatology of the same day
+ *    of year (±7 days) over every stored year.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "../kst.h"
+#include "calendar.h"
+#include "holidays.h"
+
+PG_FUNCTION_INFO_V1(features);
+PG_FUNCTION_INFO_V1(calendar_features);
+
+#define NLAGS 8
+static const int lag_days[NLAGS] = {1, 2, 3, 7, 14, 21, 28, 364};
+
+#define COVID_FROM 7353			/* 2020-02-18 */
+#define COVID_TO 8142			/* 2022-04-17 */
+#define MAX_ROWS 20000000
+#define NCOLS 63
+
+/* Observations of one station as a dense series from `base` in steps. */
+typedef struct Series
+{
+	int64		base;			/* step number of index 0 */
+	int64		n;
+	double	   *v;				/* NaN = not observed */
+	int			per_day;		/* P */
+} Series;
+
+/* Daily weather of one day and where it came from. */
+typedef struct Weather
+{
+	double		temp;
+	double		precip;
+	double		snow;
+	const char *source;
+} Weather;
+
+/* Floor of a / b for b > 0. */
+static inline int64
+FloorDiv(int64 a, int64 b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* Service day (PostgreSQL date) of a step: the day itself, or the hour's operating day. */
+static inline int32
+StepServiceDay(int64 step, int per_day)
+{
+	/* hours since 2000-01-01 00:00 UTC; KST is +9 h, the service day starts at 04:00 */
+	return per_day == 1 ? (int32) step : (int32) FloorDiv(step + 9 - 4, 24);
+}
+
+/* Value at step s, NaN outside the series. */
+static inline double
+At(const Series *s, int64 step)
+{
+	int64		i = step - s->base;
+
+	return (i < 0 || i >= s->n) ? NAN : s->v[i];
+}
+
+/* Statistics of the observed values among `count` steps back from `from`, `stride` apart. */
+static void
+Window(const Series *s, int64 from, int count, int stride, const HolidaySet *hs,
+	   bool workdays_only, double *mean, double *sd, double *mn, double *mx)
+{
+	double		sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
+	int			n = 0, k;
+
+	for (k = 0; k < count; k++)
+	{
+		int64		step = from - (int64) k * stride;
+		double		x = At(s, step);
+
+		if (isnan(x))
+			continue;
+		if (workdays_only && CalendarIsOff(hs, StepServiceDay(step, s->per_day)))
+			continue;
+		sum += x;
+		sq += x * x;
+		lo = Min(lo, x);
+		hi = Max(hi, x);
+		n++;
+	}
+	*mean = n > 0 ? sum / n : NAN;
+	if (sd)
+		*sd = n > 1 ? sqrt(Max(0.0, (sq - sum * sum / n) / (n - 1))) : NAN;
+	if (mn)
+		*mn = n > 0 ? lo : NAN;
+	if (mx)
+		*mx = n > 0 ? hi : NAN;
+}
+
+/* Resolve (station, line) to its id, or ERROR. */
+static int32
+StationId(const char *station, const char *line)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+	bool		isnull;
+	int32		id;
+
+	v[0] = CStringGetTextDatum(line);
+	v[1] = CStringGetTextDatum(station);
+	if (SPI_execute_with_args("SELECT id FROM seongsu.stations WHERE line = $1 AND name = $2",
+							  2, types, v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.stations");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("station \"%s\" on line \"%s\" is unknown", station, line),
+				 errhint("Stations come from imported or ingested ridership; see seongsu.stations.")));
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return id;
+}
+
+/* Load passengers for steps [first, last] into a Series (daily or hourly table). */
+static void
+LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, MemoryContext cxt)
+{
+	Oid			types[3] = {INT4OID, INT8OID, INT8OID};
+	Datum		v[3];
+	uint64		i;
+	const char *sql = per_day == 1
+		? "SELECT day - date '2000-01-01', passengers::float8 FROM seongsu.ridership_daily "
+		"WHERE station_id = $1 AND day BETWEEN date '2000-01-01' + $2::int AND date '2000-01-01' + $3::int"
+		: "SELECT ((extract(epoch FROM ts)::int8 - 946684800) / 3600)::int8, passengers::float8 "
+		"FROM seongsu.ridership_hourly WHERE station_id = $1 "
+		"AND ts BETWEEN to_timestamp(946684800 + $2 * 3600) AND to_timestamp(946684800 + $3 * 3600)";
+
+	s->base = first;
+	s->n = last - first + 1;
+	s->per_day = per_day;
+	s->v = MemoryContextAllocHuge(cxt, sizeof(double) * s->n);
+	for (i = 0; i < (uint64) s->n; i++)
+		s->v[i] = NAN;
+	v[0] = Int32GetDatum(station);
+	v[1] = Int64GetDatum(first);
+	v[2] = Int64GetDatum(last);
+	if (SPI_execute_with_args(sql, 3, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ridership");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		n1, n2;
+		int64		step = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &n1));
+		double		x = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &n2));
+
+		if (per_day == 1)
+			step = (int32) step;
+		if (!n1 && !n2 && step >= first && step <= last)
+			s->v[step - first] = x;
+	}
+}
+
+/* Weather of every day in [first, last]: observed, forecast or climatology. */
+static Weather *
+LoadWeather(int32 first, int32 last, MemoryContext cxt)
+{
+	int			n = last - first + 1;
+	Weather    *w = MemoryContextAllocZero(cxt, sizeof(Weather) * n);
+	double		clim_t[367], clim_p[367];
+	int			clim_n[367];
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		v[2];
+	uint64		i;
+	int			d;
+
+	for (d = 0; d < n; d++)
+	{
+		w[d].temp = w[d].precip = w[d].snow = NAN;
+		w[d].source = NULL;
+	}
+	v[0] = Int32GetDatum(first);
+	v[1] = Int32GetDatum(last);
+	/* observations: KMA first, Open-Meteo for what KMA lacks; then forecasts */
+	if (SPI_execute_with_args(
+							  "SELECT day - date '2000-01-01', "
+							  "coalesce(max(temp_mean_c) FILTER (WHERE source LIKE 'kma%'), max(temp_mean_c) FILTER (WHERE source = 'open-meteo')), "
+							  "coalesce(max(precip_mm) FILTER (WHERE source LIKE 'kma%'), max(precip_mm) FILTER (WHERE source = 'open-meteo')), "
+							  "coalesce(max(snow_cm) FILTER (WHERE source LIKE 'kma%'), max(snow_cm) FILTER (WHERE source = 'open-meteo')), 'observed' "
+							  "FROM seongsu.weather_daily WHERE day BETWEEN date '2000-01-01' + $1 AND date '2000-01-01' + $2 GROUP BY day "
+							  "UNION ALL "
+							  "SELECT * FROM (SELECT DISTINCT ON (target) ((target AT TIME ZONE 'Asia/Seoul')::date - date '2000-01-01'), "
+							  "temp_c, precip_mm, snow_cm, 'forecast' FROM seongsu.weather_forecast WHERE grain = 'day' "
+							  "AND (target AT TIME ZONE 'Asia/Seoul')::date BETWEEN date '2000-01-01' + $1 AND date '2000-01-01' + $2 "
+							  "ORDER BY target, issued_at DESC) f",
+							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read weather");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		nn[4];
+		int			day = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0])) - first;
+		Datum		tv = SPI_getbinval(t, desc, 2, &nn[1]);
+		Datum		pv = SPI_getbinval(t, desc, 3, &nn[2]);
+		Datum		sv = SPI_getbinval(t, desc, 4, &nn[3]);
+		bool		observed = SPI_getvalue(t, desc, 5)[0] == 'o';
+
+		if (day < 0 || day >= n || (w[day].source && !observed) || nn[1])
+			continue;
+		w[day].temp = DatumGetFloat8(tv);
+		w[day].precip = nn[2] ? NAN : DatumGetFloat8(pv);
+		w[day].snow = nn[3] ? NAN : DatumGetFloat8(sv);
+		w[day].source = observed ? "observed" : "forecast";
+	}
+	/* climatology by day of year, ±7 days, over every stored year */
+	memset(clim_n, 0, sizeof(clim_n));
+	for (d = 0; d < 367; d++)
+		clim_t[d] = clim_p[d] = 0;
+	if (SPI_execute("SELECT extract(doy FROM day)::int, avg(temp_mean_c), avg(precip_mm), count(*) "
+					"FROM seongsu.weather_daily WHERE temp_mean_c IS NOT NULL GROUP BY 1",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read weather");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		nn[4];
+		int			doy = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0]));
+		double		tm = DatumGetFloat8(SPI_getbinval(t, desc, 2, &nn[1]));
+		Datum		pr = SPI_getbinval(t, desc, 3, &nn[2]);
+		int64		cnt = DatumGetInt64(SPI_getbinval(t, desc, 4, &nn[3]));
+
+		if (doy < 1 || doy > 366)
+			continue;
+		clim_t[doy] += tm * cnt;
+		clim_p[doy] += nn[2] ? 0 : DatumGetFloat8(pr) * cnt;
+		clim_n[doy] += (int) cnt;
+	}
+	for (d = 0; d < n; d++)
+	{
+		int			y, m, dd, doy, k;
+		double		st = 0, sp = 0;
+		int			sn = 0;
+
+		if (w[d].source)
+			continue;
+		KstPgDateParts(first + d, &y, &m, &dd);
+		doy = (first + d) - KstPgDate(y, 1, 1) + 1;
+		for (k = -7; k <= 7; k++)
+		{
+			int			j = ((doy - 1 + k) % 366 + 366) % 366 + 1;
+
+			st += clim_t[j];
+			sp += clim_p[j];
+			sn += clim_n[j];
+		}
+		if (sn > 0)
+		{
+			w[d].temp = st / sn;
+			w[d].precip = sp / sn;
+			w[d].source = "climatology";
+		}
+	}
+	return w;
+}
+
+/* Steps of an interval for a grain (ceil), or ERROR. */
+static int64
+HorizonSteps(Interval *iv, int per_day)
+{
+	int64		us;
+	int64		step = per_day == 1 ? USECS_PER_DAY : USECS_PER_HOUR;
+
+	if (iv->month != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must not use months or years"),
+				 errhint("Write it in days or hours, e.g. '28 days'.")));
+	us = iv->time + (int64) iv->day * USECS_PER_DAY;
+	if (us <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be positive"),
+				 errhint("The horizon is how far ahead of the last observation a row is predicted, e.g. '1 day' or '7 days'.")));
+	if (us > 400 * USECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be at most 400 days")));
+	return (us + step - 1) / step;
+}
+
+/* Put a double (NaN as NULL) into a tuple slot. */
+static inline void
+PutF8(Datum *v, bool *n, int i, double x)
+{
+	n[i] = isnan(x);
+	v[i] = Float8GetDatum(n[i] ? 0.0 : x);
+}
+
+/* Fill the calendar columns (4..27) of a row from a CalendarDay and hour. */
+static void
+PutCalendar(Datum *v, bool *n, const CalendarDay *c, int hour)
+{
+	v[4] = Int32GetDatum(c->iso_dow);
+	v[5] = BoolGetDatum(c->is_weekend);
+	v[6] = BoolGetDatum(c->is_holiday);
+	n[7] = c->holiday_name == NULL;
+	v[7] = c->holiday_name ? CStringGetTextDatum(c->holiday_name) : (Datum) 0;
+	v[8] = BoolGetDatum((c->flags & CAL_SUBSTITUTE) != 0);
+	v[9] = BoolGetDatum((c->flags & CAL_TEMPORARY) != 0);
+	v[10] = BoolGetDatum(c->is_day_off);
+	v[11] = BoolGetDatum(c->is_bridge);
+	v[12] = Int32GetDatum(c->block_len);
+	v[13] = Int32GetDatum(c->block_pos);
+	v[14] = BoolGetDatum(c->in_seollal_block);
+	v[15] = BoolGetDatum(c->in_chuseok_block);
+	v[16] = BoolGetDatum(c->day_before_off);
+	v[17] = BoolGetDatum(c->day_after_off);
+	v[18] = Int32GetDatum(c->days_to_off);
+	v[19] = Int32GetDatum(c->days_since_off);
+	v[20] = Int32GetDatum(c->days_to_holiday);
+	v[21] = Int32GetDatum(c->days_since_holiday);
+	v[22] = Int32GetDatum(c->month);
+	v[23] = Float8GetDatum(c->doy_sin);
+	v[24] = Float8GetDatum(c->doy_cos);
+	v[25] = Float8GetDatum(sin(2.0 * M_PI * hour / 24.0));
+	v[26] = Float8GetDatum(cos(2.0 * M_PI * hour / 24.0));
+	v[27] = Int32GetDatum(CalendarDayType(c));
+}
+
+/*
+ * features(station, line, from_ts, to_ts, grain, horizon): every feature row
+ * in [from_ts, to_ts], computed in one pass over dense arrays.
+ */
+Datum
+features(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *station = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *line = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	TimestampTz from_ts = PG_GETARG_TIMESTAMPTZ(2);
+	TimestampTz to_ts = PG_GETARG_TIMESTAMPTZ(3);
+	char	   *grain = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	Interval   *horizon = PG_GETARG_INTERVAL_P(5);
+	MemoryContext cxt = CurrentMemoryContext;
+	int			P;
+	int64		H, first, last, s, lookback, row_hmin;
+	int32		first_day, last_day, wfirst, station_id;
+	Series		ser;
+	HolidaySet *hs;
+	Weather    *wx;
+	CalendarDay cal;
+	int32		cal_day = INT32_MIN;
+	Datum		v[NCOLS];
+	bool		n[NCOLS];
+
+	if (strcmp(grain, "daily") == 0)
+		P = 1;
+	else if (strcmp(grain, "hourly") == 0)
+		P = 24;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown grain \"%s\"", grain),
+				 errhint("Use 'daily' or 'hourly'.")));
+	if (TIMESTAMP_NOT_FINITE(from_ts) || TIMESTAMP_NOT_FINITE(to_ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from_ts and to_ts must be finite")));
+	H = HorizonSteps(horizon, P);
+	/* steps: KST days since 2000-01-01, or hours since 2000-01-01 00:00 UTC */
+	if (P == 1)
+	{
+		first = KstDateOf(from_ts);
+		last = KstDateOf(to_ts);
+	}
+	else
+	{
+		first = -FloorDiv(-from_ts, USECS_PER_HOUR);
+		last = FloorDiv(to_ts, USECS_PER_HOUR);
+	}
+	if (last - first + 1 > MAX_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("features() returns at most %d rows per call", MAX_ROWS),
+				 errhint("Ask for a shorter range.")));
+	InitMaterializedSRF(fcinfo, 0);
+
+	lookback = H + (int64) 365 * P + 56 * P;
+	row_hmin = first - lookback;
+	first_day = StepServiceDay(row_hmin, P) - 1;
+	last_day = StepServiceDay(last, P) + 1;
+	wfirst = StepServiceDay(first, P) - 1;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	station_id = StationId(station, line);
+	LoadSeries(&ser, station_id, row_hmin, Max(last, first), P, cxt);
+	SPI_finish();
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		hs = HolidaySetLoad(first_day - 40, last_day + 40);
+		MemoryContextSwitchTo(old);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	wx = LoadWeather(wfirst, last_day, cxt);
+	SPI_finish();
+
+	for (s = first; s <= last; s++)
+	{
+		int64		ts = P == 1 ? KstInstant((int32) s, 0) : s * USECS_PER_HOUR;
+		int			hour = P == 1 ? 0 : KstHourOf(ts);
+		int32		service_day = StepServiceDay(s, P);
+		int64		j0 = s - (int64) P * ((H + P - 1) / P);	/* same hour, latest day at/before cutoff */
+		int64		kmin7 = (H + 7 * P - 1) / (7 * P);
+		int			mask = 0, k, col;
+		double		x, mean, sd, mn, mx;
+		const Weather *w;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(n, 0, sizeof(n));
+		if (service_day != cal_day)
+		{
+			CalendarCompute(hs, service_day, &cal);
+			cal_day = service_day;
+		}
+		v[0] = TimestampTzGetDatum(ts);
+		v[1] = DateADTGetDatum(service_day);
+		v[2] = Int32GetDatum(hour);
+		PutF8(v, n, 3, At(&ser, s));
+		PutCalendar(v, n, &cal, hour);
+		/* lags 28..35 */
+		for (k = 0; k < NLAGS; k++)
+		{
+			col = 28 + k;
+			if ((int64) lag_days[k] * P < H)
+			{
+				n[col] = true;
+				v[col] = (Datum) 0;
+				continue;
+			}
+			x = At(&ser, s - (int64) lag_days[k] * P);
+			if (isnan(x))
+				mask |= 1 << k;
+			PutF8(v, n, col, x);
+		}
+		/* was the lag-1 / lag-7 day a day off? (36, 37) */
+		v[36] = BoolGetDatum(CalendarIsOff(hs, service_day - 1));
+		v[37] = BoolGetDatum(CalendarIsOff(hs, service_day - 7));
+		/* rolling 7 and 28 days ending at the cutoff (38..45) */
+		Window(&ser, j0, 7, P, hs, false, &mean, &sd, &mn, &mx);
+		if (isnan(mean))
+			mask |= 1 << 8;
+		PutF8(v, n, 38, mean);
+		PutF8(v, n, 39, sd);
+		PutF8(v, n, 40, mn);
+		PutF8(v, n, 41, mx);
+		Window(&ser, j0, 28, P, hs, false, &mean, &sd, &mn, &mx);
+		if (isnan(mean))
+			mask |= 1 << 9;
+		PutF8(v, n, 42, mean);
+		PutF8(v, n, 43, sd);
+		PutF8(v, n, 44, mn);
+		PutF8(v, n, 45, mx);
+		/* same weekday: last 4 and 8 weeks, and 4 weeks of working days only (46..48) */
+		Window(&ser, s - kmin7 * 7 * P, 4, 7 * P, hs, false, &mean, NULL, NULL, NULL);
+		if (isnan(mean))
+			mask |= 1 << 10;
+		PutF8(v, n, 46, mean);
+		Window(&ser, s - kmin7 * 7 * P, 8, 7 * P, hs, false, &mean, NULL, NULL, NULL);
+		if (isnan(mean))
+			mask |= 1 << 11;
+		PutF8(v, n, 47, mean);
+		Window(&ser, s - kmin7 * 7 * P, 4, 7 * P, hs, true, &mean, NULL, NULL, NULL);
+		PutF8(v, n, 48, mean);
+		/* last year's same weekday (49) */
+		if ((int64) 364 * P >= H)
+		{
+			x = At(&ser, s - (int64) 364 * P);
+			if (isnan(x))
+				mask |= 1 << 12;
+			PutF8(v, n, 49, x);
+		}
+		else
+			n[49] = true;
+		/* 28-day working-day level at the cutoff (50) */
+		Window(&ser, j0, 28, P, hs, true, &mean, NULL, NULL, NULL);
+		PutF8(v, n, 50, mean);
+		/* weather of the target day (51..54) */
+		w = (service_day >= wfirst && service_day <= last_day) ? &wx[service_day - wfirst] : NULL;
+		if (w && w->source)
+		{
+			PutF8(v, n, 51, w->temp);
+			PutF8(v, n, 52, w->precip);
+			PutF8(v, n, 53, w->snow);
+			v[54] = CStringGetTextDatum(w->source);
+			if (strcmp(w->source, "observed") != 0)
+				mask |= 1 << 13;
+		}
+		else
+		{
+			n[51] = n[52] = n[53] = n[54] = true;
+			mask |= 1 << 13;
+		}
+		/* COVID level and the mask (55, 56) */
+		v[55] = Float8GetDatum(service_day >= COVID_FROM && service_day <= COVID_TO ? 1.0 : 0.0);
+		v[56] = Int32GetDatum(mask);
+		/* ratio helpers: target and lags over the level (57..62) */
+		{
+			double		level = n[50] ? NAN : DatumGetFloat8(v[50]);
+			double		tgt = n[3] ? NAN : DatumGetFloat8(v[3]);
+
+			PutF8(v, n, 57, (level > 0) ? tgt / level : NAN);
+			PutF8(v, n, 58, (level > 0 && !n[31]) ? DatumGetFloat8(v[31]) / level : NAN);
+			PutF8(v, n, 59, (level > 0 && !n[46]) ? DatumGetFloat8(v[46]) / level : NAN);
+			PutF8(v, n, 60, (level > 0 && !n[48]) ? DatumGetFloat8(v[48]) / level : NAN);
+			PutF8(v, n, 61, (level > 0 && !n[49]) ? DatumGetFloat8(v[49]) / level : NAN);
+			PutF8(v, n, 62, (level > 0 && !n[28]) ? DatumGetFloat8(v[28]) / level : NAN);
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
+
+/* calendar_features(ts): the calendar columns of the KST day and hour of ts. */
+Datum
+calendar_features(PG_FUNCTION_ARGS)
+{
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
+	TupleDesc	desc;
+	HolidaySet *hs;
+	CalendarDay c;
+	int32		day;
+	int			hour;
+	Datum		v[28];
+	bool		n[28];
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ts must be finite")));
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "calendar_features must return a row");
+	day = KstDateOf(ts);
+	hour = KstHourOf(ts);
+	hs = HolidaySetLoad(day - 40, day + 40);
+	CalendarCompute(hs, day, &c);
+	memset(n, 0, sizeof(n));
+	v[0] = DateADTGetDatum(day);
+	v[1] = Int32GetDatum(hour);
+	v[2] = v[3] = (Datum) 0;
+	n[2] = n[3] = true;
+	PutCalendar(v, n, &c, hour);
+	/* columns 2 and 3 of features() are not calendar columns: shift */
+	memmove(&v[2], &v[4], sizeof(Datum) * 24);
+	memmove(&n[2], &n[4], sizeof(bool) * 24);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+}
