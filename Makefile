@@ -32,6 +32,10 @@ OBJS = \
 	src/features/features.o \
 	src/features/window.o \
 	src/ml/binning.o \
+	src/ml/dataset.o \
+	src/ml/shares.o \
+	src/ml/train.o \
+	src/ml/predict.o \
 	src/ml/forest.o \
 	src/ml/gbdt.o \
 	src/ml/matrix.o \
@@ -45,7 +49,7 @@ OBJS = \
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
-REGRESS = import_real import_variants import_errors timezone ingest features
+REGRESS = import_real import_variants import_errors timezone ingest features models schedule quality
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -5,7 +5,7 @@
  * allocations allowed) and CHECK_FOR_INTERRUPTS (src/alloc_pg.c); in fuzz and
  * unit-test programs they are malloc/realloc/free and a no-op
  * (test/alloc_std.c).  Allocation failure never returns NULL: the server
- * raises an ERROR, the standalone build aborts.
+ * raises an ERROR, the standalone build aborts.  SsFree(NULL) does nothing.
  */
 #ifndef SEONGSU_ALLOC_H
 #define SEONGSU_ALLOC_H

@@ -28,11 +28,12 @@ SsRealloc(void *ptr, size_t size)
 	return repalloc_huge(ptr, size);
 }
 
-/* pfree. */
+/* pfree; NULL is allowed, as with free(). */
 void
 SsFree(void *ptr)
 {
-	pfree(ptr);
+	if (ptr)
+		pfree(ptr);
 }
 
 /* Let a long computation be cancelled. */

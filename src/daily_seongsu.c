@@ -54,10 +54,12 @@ _PG_init(void)
 {
 	int			secret = GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL;
 
+	/* restart-only when the worker is registered; a later load cannot define that kind */
 	DefineCustomStringVariable("seongsu.database",
 							   "Database in which the ingestion worker runs jobs.",
 							   NULL, &seongsu_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
+							   0, NULL, NULL, NULL);
 	DefineString("seongsu.seoul_api_key", "Seoul Open Data Plaza API key (secret).",
 				 &seongsu_seoul_api_key, "", secret);
 	DefineString("seongsu.data_go_kr_key", "data.go.kr service key for KMA and KASI (secret).",

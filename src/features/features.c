@@ -27,10 +27,12 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "../kst.h"
 #include "calendar.h"
+#include "features.h"
 #include "holidays.h"
 
 PG_FUNCTION_INFO_V1(features);
@@ -42,25 +44,6 @@ static const int lag_days[NLAGS] = {1, 2, 3, 7, 14, 21, 28, 364};
 #define COVID_FROM 7353			/* 2020-02-18 */
 #define COVID_TO 8142			/* 2022-04-17 */
 #define MAX_ROWS 20000000
-#define NCOLS 63
-
-/* Observations of one station as a dense series from `base` in steps. */
-typedef struct Series
-{
-	int64		base;			/* step number of index 0 */
-	int64		n;
-	double	   *v;				/* NaN = not observed */
-	int			per_day;		/* P */
-} Series;
-
-/* Daily weather of one day and where it came from. */
-typedef struct Weather
-{
-	double		temp;
-	double		precip;
-	double		snow;
-	const char *source;
-} Weather;
 
 /* Floor of a / b for b > 0. */
 static inline int64
@@ -118,9 +101,9 @@ Window(const Series *s, int64 from, int count, int stride, const HolidaySet *hs,
 		*mx = n > 0 ? hi : NAN;
 }
 
-/* Resolve (station, line) to its id, or ERROR. */
-static int32
-StationId(const char *station, const char *line)
+/* Resolve (station, line) to its id, or ERROR (caller has SPI). */
+int32
+FeatureStationId(const char *station, const char *line)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		v[2];
@@ -284,8 +267,8 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 }
 
 /* Steps of an interval for a grain (ceil), or ERROR. */
-static int64
-HorizonSteps(Interval *iv, int per_day)
+int64
+FeatureHorizonSteps(Interval *iv, int per_day)
 {
 	int64		us;
 	int64		step = per_day == 1 ? USECS_PER_DAY : USECS_PER_HOUR;
@@ -348,6 +331,192 @@ PutCalendar(Datum *v, bool *n, const CalendarDay *c, int hour)
 }
 
 /*
+ * Load what rows for steps [first, last] need at horizons up to max_h steps:
+ * the station's observations (with a year and eight weeks of look-back),
+ * holidays and weather.  Allocates in cxt; connects to SPI itself.
+ */
+FeatureCtx *
+FeatureCtxLoad(int32 station_id, int64 first, int64 last, int per_day, int64 max_h,
+			   MemoryContext cxt)
+{
+	FeatureCtx *ctx = MemoryContextAllocZero(cxt, sizeof(FeatureCtx));
+	int64		lookback = max_h + (int64) 365 * per_day + 56 * per_day;
+	int32		first_day = StepServiceDay(first - lookback, per_day) - 1;
+	MemoryContext old;
+
+	ctx->per_day = per_day;
+	ctx->first = first;
+	ctx->last = last;
+	ctx->wfirst = StepServiceDay(first, per_day) - 1;
+	ctx->wlast = StepServiceDay(last, per_day) + 1;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	LoadSeries(&ctx->ser, station_id, first - lookback, Max(last, first), per_day, cxt);
+	SPI_finish();
+	old = MemoryContextSwitchTo(cxt);
+	ctx->hs = HolidaySetLoad(first_day - 40, ctx->wlast + 40);
+	MemoryContextSwitchTo(old);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ctx->wx = LoadWeather(ctx->wfirst, ctx->wlast, cxt);
+	SPI_finish();
+	return ctx;
+}
+
+/* The instant of a step: the KST day's midnight, or the hour. */
+int64
+FeatureStepInstant(const FeatureCtx *ctx, int64 step)
+{
+	return ctx->per_day == 1 ? KstInstant((int32) step, 0) : step * USECS_PER_HOUR;
+}
+
+/*
+ * Compute the FEATURE_NCOLS columns of the row at `step` for horizon H
+ * steps into v/n (text columns are palloc'd in the current context).
+ */
+void
+FeatureRow(const FeatureCtx *ctx, int64 step, int64 H, Datum *v, bool *n)
+{
+	const Series *ser = &ctx->ser;
+	const HolidaySet *hs = ctx->hs;
+	int			P = ctx->per_day;
+	int64		s = step;
+	int64		ts = FeatureStepInstant(ctx, s);
+	int			hour = P == 1 ? 0 : KstHourOf(ts);
+	int32		service_day = StepServiceDay(s, P);
+	int64		j0 = s - (int64) P * ((H + P - 1) / P);	/* same hour, latest day at/before cutoff */
+	int64		kmin7 = (H + 7 * P - 1) / (7 * P);
+	int			mask = 0, k, col;
+	double		x, mean, sd, mn, mx;
+	const Weather *w;
+	CalendarDay cal;
+
+	memset(n, 0, sizeof(bool) * FEATURE_NCOLS);
+	CalendarCompute(hs, service_day, &cal);
+	v[0] = TimestampTzGetDatum(ts);
+	v[1] = DateADTGetDatum(service_day);
+	v[2] = Int32GetDatum(hour);
+	PutF8(v, n, 3, At(ser, s));
+	PutCalendar(v, n, &cal, hour);
+	/* lags 28..35 */
+	for (k = 0; k < NLAGS; k++)
+	{
+		col = 28 + k;
+		if ((int64) lag_days[k] * P < H)
+		{
+			n[col] = true;
+			v[col] = (Datum) 0;
+			continue;
+		}
+		x = At(ser, s - (int64) lag_days[k] * P);
+		if (isnan(x))
+			mask |= 1 << k;
+		PutF8(v, n, col, x);
+	}
+	/* was the lag-1 / lag-7 day a day off? (36, 37) */
+	v[36] = BoolGetDatum(CalendarIsOff(hs, service_day - 1));
+	v[37] = BoolGetDatum(CalendarIsOff(hs, service_day - 7));
+	/* rolling 7 and 28 days ending at the cutoff (38..45) */
+	Window(ser, j0, 7, P, hs, false, &mean, &sd, &mn, &mx);
+	if (isnan(mean))
+		mask |= 1 << 8;
+	PutF8(v, n, 38, mean);
+	PutF8(v, n, 39, sd);
+	PutF8(v, n, 40, mn);
+	PutF8(v, n, 41, mx);
+	Window(ser, j0, 28, P, hs, false, &mean, &sd, &mn, &mx);
+	if (isnan(mean))
+		mask |= 1 << 9;
+	PutF8(v, n, 42, mean);
+	PutF8(v, n, 43, sd);
+	PutF8(v, n, 44, mn);
+	PutF8(v, n, 45, mx);
+	/* same weekday: last 4 and 8 weeks, and 4 weeks of working days only (46..48) */
+	Window(ser, s - kmin7 * 7 * P, 4, 7 * P, hs, false, &mean, NULL, NULL, NULL);
+	if (isnan(mean))
+		mask |= 1 << 10;
+	PutF8(v, n, 46, mean);
+	Window(ser, s - kmin7 * 7 * P, 8, 7 * P, hs, false, &mean, NULL, NULL, NULL);
+	if (isnan(mean))
+		mask |= 1 << 11;
+	PutF8(v, n, 47, mean);
+	Window(ser, s - kmin7 * 7 * P, 4, 7 * P, hs, true, &mean, NULL, NULL, NULL);
+	PutF8(v, n, 48, mean);
+	/* last year's same weekday (49) */
+	if ((int64) 364 * P >= H)
+	{
+		x = At(ser, s - (int64) 364 * P);
+		if (isnan(x))
+			mask |= 1 << 12;
+		PutF8(v, n, 49, x);
+	}
+	else
+		n[49] = true;
+	/* 28-day working-day level at the cutoff (50) */
+	Window(ser, j0, 28, P, hs, true, &mean, NULL, NULL, NULL);
+	PutF8(v, n, 50, mean);
+	/* weather of the target day (51..54) */
+	w = (service_day >= ctx->wfirst && service_day <= ctx->wlast) ? &ctx->wx[service_day - ctx->wfirst] : NULL;
+	if (w && w->source)
+	{
+		PutF8(v, n, 51, w->temp);
+		PutF8(v, n, 52, w->precip);
+		PutF8(v, n, 53, w->snow);
+		v[54] = CStringGetTextDatum(w->source);
+		if (strcmp(w->source, "observed") != 0)
+			mask |= 1 << 13;
+	}
+	else
+	{
+		n[51] = n[52] = n[53] = n[54] = true;
+		mask |= 1 << 13;
+	}
+	/* COVID level and the mask (55, 56) */
+	v[55] = Float8GetDatum(service_day >= COVID_FROM && service_day <= COVID_TO ? 1.0 : 0.0);
+	v[56] = Int32GetDatum(mask);
+	/* ratios to the level: target and the main lags (57..62) */
+	{
+		double		level = n[50] ? NAN : DatumGetFloat8(v[50]);
+		static const int ratio_of[6] = {3, 31, 46, 48, 49, 28};
+
+		for (k = 0; k < 6; k++)
+			PutF8(v, n, 57 + k, (level > 0 && !n[ratio_of[k]])
+				  ? DatumGetFloat8(v[ratio_of[k]]) / level : NAN);
+	}
+}
+
+/* The steps of [from_ts, to_ts] for a grain: KST days, or whole hours. */
+void
+FeatureStepRange(TimestampTz from_ts, TimestampTz to_ts, int per_day, int64 *first, int64 *last)
+{
+	if (per_day == 1)
+	{
+		*first = KstDateOf(from_ts);
+		*last = KstDateOf(to_ts);
+	}
+	else
+	{
+		*first = -FloorDiv(-from_ts, USECS_PER_HOUR);
+		*last = FloorDiv(to_ts, USECS_PER_HOUR);
+	}
+}
+
+/* Steps per day of a grain name, or ERROR. */
+int
+FeatureGrain(const char *grain)
+{
+	if (strcmp(grain, "daily") == 0)
+		return 1;
+	if (strcmp(grain, "hourly") == 0)
+		return 24;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown grain \"%s\"", grain),
+			 errhint("Use 'daily' or 'hourly'.")));
+	return 0;
+}
+
+/*
  * features(station, line, from_ts, to_ts, grain, horizon): every feature row
  * in [from_ts, to_ts], computed in one pass over dense arrays.
  */
@@ -359,185 +528,40 @@ features(PG_FUNCTION_ARGS)
 	char	   *line = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	TimestampTz from_ts = PG_GETARG_TIMESTAMPTZ(2);
 	TimestampTz to_ts = PG_GETARG_TIMESTAMPTZ(3);
-	char	   *grain = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	Interval   *horizon = PG_GETARG_INTERVAL_P(5);
-	MemoryContext cxt = CurrentMemoryContext;
-	int			P;
-	int64		H, first, last, s, lookback, row_hmin;
-	int32		first_day, last_day, wfirst, station_id;
-	Series		ser;
-	HolidaySet *hs;
-	Weather    *wx;
-	CalendarDay cal;
-	int32		cal_day = INT32_MIN;
-	Datum		v[NCOLS];
-	bool		n[NCOLS];
+	int			P = FeatureGrain(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	int64		H = FeatureHorizonSteps(PG_GETARG_INTERVAL_P(5), P);
+	int64		first, last, s;
+	int32		station_id;
+	FeatureCtx *ctx;
+	MemoryContext rowcxt, old;
+	Datum		v[FEATURE_NCOLS];
+	bool		n[FEATURE_NCOLS];
 
-	if (strcmp(grain, "daily") == 0)
-		P = 1;
-	else if (strcmp(grain, "hourly") == 0)
-		P = 24;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown grain \"%s\"", grain),
-				 errhint("Use 'daily' or 'hourly'.")));
 	if (TIMESTAMP_NOT_FINITE(from_ts) || TIMESTAMP_NOT_FINITE(to_ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("from_ts and to_ts must be finite")));
-	H = HorizonSteps(horizon, P);
-	/* steps: KST days since 2000-01-01, or hours since 2000-01-01 00:00 UTC */
-	if (P == 1)
-	{
-		first = KstDateOf(from_ts);
-		last = KstDateOf(to_ts);
-	}
-	else
-	{
-		first = -FloorDiv(-from_ts, USECS_PER_HOUR);
-		last = FloorDiv(to_ts, USECS_PER_HOUR);
-	}
+	FeatureStepRange(from_ts, to_ts, P, &first, &last);
 	if (last - first + 1 > MAX_ROWS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("features() returns at most %d rows per call", MAX_ROWS),
 				 errhint("Ask for a shorter range.")));
 	InitMaterializedSRF(fcinfo, 0);
-
-	lookback = H + (int64) 365 * P + 56 * P;
-	row_hmin = first - lookback;
-	first_day = StepServiceDay(row_hmin, P) - 1;
-	last_day = StepServiceDay(last, P) + 1;
-	wfirst = StepServiceDay(first, P) - 1;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	station_id = StationId(station, line);
-	LoadSeries(&ser, station_id, row_hmin, Max(last, first), P, cxt);
+	station_id = FeatureStationId(station, line);
 	SPI_finish();
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		hs = HolidaySetLoad(first_day - 40, last_day + 40);
-		MemoryContextSwitchTo(old);
-	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	wx = LoadWeather(wfirst, last_day, cxt);
-	SPI_finish();
-
+	ctx = FeatureCtxLoad(station_id, first, last, P, H, CurrentMemoryContext);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "feature row", ALLOCSET_SMALL_SIZES);
 	for (s = first; s <= last; s++)
 	{
-		int64		ts = P == 1 ? KstInstant((int32) s, 0) : s * USECS_PER_HOUR;
-		int			hour = P == 1 ? 0 : KstHourOf(ts);
-		int32		service_day = StepServiceDay(s, P);
-		int64		j0 = s - (int64) P * ((H + P - 1) / P);	/* same hour, latest day at/before cutoff */
-		int64		kmin7 = (H + 7 * P - 1) / (7 * P);
-		int			mask = 0, k, col;
-		double		x, mean, sd, mn, mx;
-		const Weather *w;
-
 		CHECK_FOR_INTERRUPTS();
-		memset(n, 0, sizeof(n));
-		if (service_day != cal_day)
-		{
-			CalendarCompute(hs, service_day, &cal);
-			cal_day = service_day;
-		}
-		v[0] = TimestampTzGetDatum(ts);
-		v[1] = DateADTGetDatum(service_day);
-		v[2] = Int32GetDatum(hour);
-		PutF8(v, n, 3, At(&ser, s));
-		PutCalendar(v, n, &cal, hour);
-		/* lags 28..35 */
-		for (k = 0; k < NLAGS; k++)
-		{
-			col = 28 + k;
-			if ((int64) lag_days[k] * P < H)
-			{
-				n[col] = true;
-				v[col] = (Datum) 0;
-				continue;
-			}
-			x = At(&ser, s - (int64) lag_days[k] * P);
-			if (isnan(x))
-				mask |= 1 << k;
-			PutF8(v, n, col, x);
-		}
-		/* was the lag-1 / lag-7 day a day off? (36, 37) */
-		v[36] = BoolGetDatum(CalendarIsOff(hs, service_day - 1));
-		v[37] = BoolGetDatum(CalendarIsOff(hs, service_day - 7));
-		/* rolling 7 and 28 days ending at the cutoff (38..45) */
-		Window(&ser, j0, 7, P, hs, false, &mean, &sd, &mn, &mx);
-		if (isnan(mean))
-			mask |= 1 << 8;
-		PutF8(v, n, 38, mean);
-		PutF8(v, n, 39, sd);
-		PutF8(v, n, 40, mn);
-		PutF8(v, n, 41, mx);
-		Window(&ser, j0, 28, P, hs, false, &mean, &sd, &mn, &mx);
-		if (isnan(mean))
-			mask |= 1 << 9;
-		PutF8(v, n, 42, mean);
-		PutF8(v, n, 43, sd);
-		PutF8(v, n, 44, mn);
-		PutF8(v, n, 45, mx);
-		/* same weekday: last 4 and 8 weeks, and 4 weeks of working days only (46..48) */
-		Window(&ser, s - kmin7 * 7 * P, 4, 7 * P, hs, false, &mean, NULL, NULL, NULL);
-		if (isnan(mean))
-			mask |= 1 << 10;
-		PutF8(v, n, 46, mean);
-		Window(&ser, s - kmin7 * 7 * P, 8, 7 * P, hs, false, &mean, NULL, NULL, NULL);
-		if (isnan(mean))
-			mask |= 1 << 11;
-		PutF8(v, n, 47, mean);
-		Window(&ser, s - kmin7 * 7 * P, 4, 7 * P, hs, true, &mean, NULL, NULL, NULL);
-		PutF8(v, n, 48, mean);
-		/* last year's same weekday (49) */
-		if ((int64) 364 * P >= H)
-		{
-			x = At(&ser, s - (int64) 364 * P);
-			if (isnan(x))
-				mask |= 1 << 12;
-			PutF8(v, n, 49, x);
-		}
-		else
-			n[49] = true;
-		/* 28-day working-day level at the cutoff (50) */
-		Window(&ser, j0, 28, P, hs, true, &mean, NULL, NULL, NULL);
-		PutF8(v, n, 50, mean);
-		/* weather of the target day (51..54) */
-		w = (service_day >= wfirst && service_day <= last_day) ? &wx[service_day - wfirst] : NULL;
-		if (w && w->source)
-		{
-			PutF8(v, n, 51, w->temp);
-			PutF8(v, n, 52, w->precip);
-			PutF8(v, n, 53, w->snow);
-			v[54] = CStringGetTextDatum(w->source);
-			if (strcmp(w->source, "observed") != 0)
-				mask |= 1 << 13;
-		}
-		else
-		{
-			n[51] = n[52] = n[53] = n[54] = true;
-			mask |= 1 << 13;
-		}
-		/* COVID level and the mask (55, 56) */
-		v[55] = Float8GetDatum(service_day >= COVID_FROM && service_day <= COVID_TO ? 1.0 : 0.0);
-		v[56] = Int32GetDatum(mask);
-		/* ratio helpers: target and lags over the level (57..62) */
-		{
-			double		level = n[50] ? NAN : DatumGetFloat8(v[50]);
-			double		tgt = n[3] ? NAN : DatumGetFloat8(v[3]);
-
-			PutF8(v, n, 57, (level > 0) ? tgt / level : NAN);
-			PutF8(v, n, 58, (level > 0 && !n[31]) ? DatumGetFloat8(v[31]) / level : NAN);
-			PutF8(v, n, 59, (level > 0 && !n[46]) ? DatumGetFloat8(v[46]) / level : NAN);
-			PutF8(v, n, 60, (level > 0 && !n[48]) ? DatumGetFloat8(v[48]) / level : NAN);
-			PutF8(v, n, 61, (level > 0 && !n[49]) ? DatumGetFloat8(v[49]) / level : NAN);
-			PutF8(v, n, 62, (level > 0 && !n[28]) ? DatumGetFloat8(v[28]) / level : NAN);
-		}
+		old = MemoryContextSwitchTo(rowcxt);
+		FeatureRow(ctx, s, H, v, n);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
 	}
 	return (Datum) 0;
 }

@@ -194,10 +194,15 @@ UnitSettle(JobRun *job, UnitRun *ur)
 	{
 		RowSetInit(&ur->rows, SourceRowKind(job->source), SourceRowsLabel(job->source));
 		outcome = SourceParse(ur->unit, x->body, x->len, GetCurrentTimestamp(), &ur->rows, &err);
-		if (x->status != 200 && outcome != API_PERMANENT && outcome != API_TRANSIENT)
+		if (x->status != 200)
 		{
+			/* a 4xx: permanent; keep the API's own reason when it gave one (Open-Meteo) */
+			if (outcome != API_PERMANENT || !err.message[0])
+			{
+				snprintf(err.message, sizeof(err.message), "HTTP status %ld", x->status);
+				err.column[0] = '\0';
+			}
 			outcome = API_PERMANENT;
-			snprintf(err.message, sizeof(err.message), "HTTP status %ld", x->status);
 		}
 		if (outcome == API_OK || outcome == API_NO_DATA)
 		{

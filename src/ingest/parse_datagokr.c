@@ -87,11 +87,12 @@ GoKrResult(const char *code, const char *msg, RowSet *rs, ParseError *err)
 {
 	ApiOutcome	out = GoKrCodeOutcome(code);
 
+	if (out == API_OK || out == API_NO_DATA)
+		ParseSetApiCode(err, code);
 	if (out == API_OK)
 		return out;
 	if (out == API_NO_DATA)
 	{
-		ParseSetApiCode(err, code);
 		rs->total_count = 0;
 		return out;
 	}

@@ -362,17 +362,30 @@ ParseJsonDecimal(struct json_object *v, const char *field, long row,
 	return true;
 }
 
-/* A required date written YYYYMMDD or YYYY-MM-DD, as a string or a number. */
+/*
+ * A required date written YYYYMMDD or YYYY-MM-DD, as a string or a number;
+ * a float-looking number (20251225.0) is accepted like a count is.
+ */
 bool
 ParseJsonDate(struct json_object *v, const char *field, long row,
 			  int32_t *out, ParseError *err)
 {
 	const char *s;
 	size_t		len;
+	int64_t		n;
+	char		digits[24];
 
-	if (v == NULL || !ParseText(v, &s, &len) || !ParseYmd(s, len, out))
+	if (v == NULL || !ParseText(v, &s, &len))
 		return ParseBadValue(err, field, row, v, "date");
-	return true;
+	if (ParseYmd(s, len, out))
+		return true;
+	if (ParseCount(s, len, &n) && n >= 19000101 && n <= 29991231)
+	{
+		snprintf(digits, sizeof(digits), "%lld", (long long) n);
+		if (ParseYmd(digits, strlen(digits), out))
+			return true;
+	}
+	return ParseBadValue(err, field, row, v, "date");
 }
 
 /* Set rs->total_count from the provider's total, when it gives one. */

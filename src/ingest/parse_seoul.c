@@ -263,7 +263,10 @@ SeoulResult(struct json_object *result, bool wrapped, const char *service,
 	if (!ParseText(ParseMember(result, "CODE"), &code, &len))
 		return ParseApiFail(err, NULL, false, "response RESULT has no CODE");
 	if (strcmp(code, "INFO-000") == 0)
+	{
+		ParseSetApiCode(err, code);
 		return API_OK;
+	}
 	if (strcmp(code, "INFO-200") == 0)
 	{
 		ParseSetApiCode(err, code);

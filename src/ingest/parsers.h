@@ -7,8 +7,9 @@
  * nothing: on API_TRANSIENT or API_PERMANENT the RowSet is left exactly as it
  * was on entry (rows and stations) and err says what went wrong: message,
  * api_code (the provider's result code, if any), transient, and column/value
- * when a field held a bad value.  err is reset on entry.  On API_NO_DATA
- * err->failed stays false but err->api_code names the provider's code.
+ * when a field held a bad value.  err is reset on entry.  On API_OK and
+ * API_NO_DATA err->failed stays false and err->api_code names the provider's
+ * code when the response has one.
  * rs->total_count is set from the provider's total row count (for paging)
  * when the response has one.  The parsers never call PostgreSQL; json-c uses
  * its own malloc and every json object is released on every path.

@@ -25,7 +25,7 @@ COMMENT ON COLUMN jobs.id IS 'Job id, returned by seongsu.enqueue.';
 COMMENT ON COLUMN jobs.source IS 'seoul_daily, seoul_hour_profile, kma_asos_hourly, kma_forecast, kasi_holidays, openmeteo_daily or openmeteo_forecast.';
 COMMENT ON COLUMN jobs.from_date IS 'First KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.to_date IS 'Last KST day (or month) to fetch.';
-COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base": "2025-06-01 05:00"}.';
+COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base_time": "0500"} (kma_forecast: issue time on from_date).';
 COMMENT ON COLUMN jobs.state IS 'pending, running, done or failed.';
 COMMENT ON COLUMN jobs.attempts IS 'How many times a runner has started the job (a job interrupted by a crash is started again).';
 COMMENT ON COLUMN jobs.next_attempt_at IS 'The job is not started before this time.';

@@ -44,8 +44,10 @@ BEGIN
                     'seoul_daily', kst, seoul_daily_days, kst);
   RETURN NEXT;
 
-  -- KMA issues its short-term forecast at 02, 05, ..., 23 h KST: fetch the
-  -- latest issue 15 minutes after each one (17, 20, ..., 14 h UTC).
+  -- KMA issues its short-term forecast at 02, 05, ..., 23 h KST (out about
+  -- 10 minutes later): 15 minutes after each issue (the same hours in UTC,
+  -- 9 h being a multiple of 3), fetch the latest one, named by its base
+  -- date and base_time.
   job_name := 'seongsu_kma_forecast';
   schedule := '15 2-23/3 * * *';
   command := format('SELECT @extschema@.enqueue(%L, b::date, NULL, '
@@ -53,7 +55,7 @@ BEGIN
                     'FROM (SELECT pg_catalog.date_trunc(%L, k) - pg_catalog.make_interval(hours => '
                     '(pg_catalog.date_part(%L, k)::integer + 1) %% 3) AS b '
                     'FROM (SELECT (%s) - interval %L AS k) AS now_kst) AS latest_issue',
-                    'kma_forecast', 'base', 'YYYY-MM-DD HH24:MI', 'hour', 'hour', kst, '10 minutes');
+                    'kma_forecast', 'base_time', 'HH24MI', 'hour', 'hour', kst, '10 minutes');
   RETURN NEXT;
 
   -- Open-Meteo's forecast, on the same 3-hour rhythm.
@@ -143,6 +145,8 @@ DECLARE
   j record;
   worker_db text := pg_catalog.current_setting('seongsu.database', true);
 BEGIN
+  -- bad arguments first, then the missing pg_cron
+  PERFORM 1 FROM @extschema@.ingestion_schedule(seoul_daily_days, observation_days, holiday_months);
   PERFORM @extschema@.require_pg_cron();
   IF worker_db IS NOT NULL AND worker_db <> '' AND worker_db <> pg_catalog.current_database() THEN
     RAISE WARNING 'the ingestion worker runs in database %, not in %', worker_db, pg_catalog.current_database()

@@ -1,0 +1,140 @@
+-- Models: training with backtests, storage, deployment and rollback,
+-- prediction (daily, hourly two-stage, levels, forecast), determinism, no
+-- leakage through train -> predict, corrupt blobs, and argument errors.
+SET client_min_messages = warning;
+SELECT current_setting('regress.data_dir') AS d \gset
+TRUNCATE seongsu.ridership_daily, seongsu.ridership_hourly;
+SELECT seongsu.import_file('card_subway_month', :'d' || '/seongsu/card_subway_month_2015-01_2021-07.csv') +
+       seongsu.import_file('card_subway_month', :'d' || '/seongsu/card_subway_month_2022-2024_selected_months.csv') +
+       seongsu.import_file('ridership_daily', :'d' || '/seongsu/daily_2022-11_2025-05.csv') +
+       seongsu.import_file('seoulmetro_hourly', :'d' || '/seongsu/seoulmetro_hourly_2023-01_2023-04.csv') > 0 AS loaded;
+
+-- Argument errors.
+SELECT * FROM seongsu.train(algorithm => 'xgboost');
+SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '0 days');
+SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '-1 day');
+SELECT * FROM seongsu.train(algorithm => 'ridge', grain => 'hourly');
+SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => '2030-01-01', force => true);
+SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => '2025-05-01', force => true);
+SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => '2024-01-01', train_to => '2023-01-01');
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"alpha": -1}', force => true);
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"depth_of_field": 3}', force => true);
+SELECT * FROM seongsu.train(algorithm => 'gbdt', search => '{"params": {"max_depth": "deep"}}', force => true);
+SELECT * FROM seongsu.train(station => '없는역', algorithm => 'ridge');
+SELECT seongsu.predict_daily('2025-01-01');
+
+-- One day ahead: every algorithm, backtests with 3 expanding folds.
+CREATE TEMP TABLE h1 AS
+SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_to => '2024-05-31', force => true);
+SELECT algorithm, jsonb_array_length(metrics->'folds') AS folds, (metrics->'mean'->>'n')::int AS n,
+       metrics->>'target_mode' AS target_mode,
+       (metrics->'mean'->>'rmse')::float8 < (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = 'seasonal_naive') AS beats_naive
+FROM h1 ORDER BY model_id;
+-- The deployed one is the best by mean backtest RMSE.
+SELECT (SELECT algorithm FROM h1 WHERE deployed) =
+       (SELECT algorithm FROM h1 ORDER BY (metrics->'mean'->>'rmse')::float8 LIMIT 1) AS best_deployed;
+-- Folds are time-ordered, each test window after the previous one.
+SELECT bool_and((f->>'test_from')::date > coalesce(prev, '1900-01-01')) AS ordered
+FROM (SELECT f, lag((f->>'test_to')::date) OVER (ORDER BY ord) AS prev
+      FROM h1, jsonb_array_elements(metrics->'folds') WITH ORDINALITY AS x(f, ord) WHERE algorithm = 'gbdt') s;
+SELECT m.train_from, m.train_to, m.train_rows > 2500 AS rows_ok, m.matrix_bytes > 0 AS bytes_ok,
+       array_length(m.hour_shares, 1) AS shares, m.levels[1] < m.levels[2] AND m.levels[2] < m.levels[3] AS levels_increase
+FROM seongsu.models m JOIN h1 ON h1.model_id = m.id WHERE h1.algorithm = 'gbdt';
+
+-- Test year (no refit): the best model beats same-day-last-week by far.
+SELECT h1.algorithm, count(*) AS days,
+       round(sqrt(avg((actual - predicted) ^ 2))::numeric, -2) < 12000 AS rmse_under_12k
+FROM h1, seongsu.evaluate(h1.model_id, '2024-06-01', '2025-05-31') GROUP BY 1, h1.model_id ORDER BY h1.model_id;
+
+-- Determinism: the same training twice gives the same model bytes.
+CREATE TEMP TABLE rf1 AS SELECT model_id FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_to => '2024-05-31', hyperparams => '{"n_trees": 20}', force => true);
+CREATE TEMP TABLE rf2 AS SELECT model_id FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_to => '2024-05-31', hyperparams => '{"n_trees": 20}', force => true);
+SELECT (SELECT md5(blob) FROM seongsu.models WHERE id = (SELECT model_id FROM rf1)) =
+       (SELECT md5(blob) FROM seongsu.models WHERE id = (SELECT model_id FROM rf2)) AS same_bytes,
+       (SELECT model_id FROM rf1) <> (SELECT model_id FROM rf2) AS two_models;
+
+-- Grid search: every combination backtested, the winner refit.
+SELECT jsonb_array_length(metrics->'search') AS tried,
+       (SELECT min((x->>'rmse')::float8) FROM jsonb_array_elements(metrics->'search') x) = (metrics->'mean'->>'rmse')::float8 AS winner_is_best
+FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31', force => true,
+                   hyperparams => '{"target": "ratio"}',
+                   search => '{"method": "grid", "params": {"alpha": [0.1, 10, 1000]}, "folds": 2}');
+
+-- Prediction: a past day uses the deployed model with real lags, and equals evaluate().
+SELECT round(seongsu.predict_daily('2024-09-03')::numeric) =
+       round((SELECT predicted FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models), '2024-09-03', '2024-09-03'))::numeric) AS same_as_evaluate;
+-- Hourly = daily x the hour's share for the day type (Tuesday = type 1).
+SELECT round(seongsu.predict_crowd('2024-09-03 08:30+09')::numeric) =
+       round((seongsu.predict_daily('2024-09-03') * (SELECT hour_shares[1 * 24 + 8 + 1] FROM seongsu.models WHERE id = (SELECT model_id FROM seongsu.deployed_models)))::numeric) AS two_stage;
+-- 01:00 KST belongs to the previous service day.
+SELECT round(seongsu.predict_crowd('2024-09-04 01:00+09')::numeric) =
+       round((seongsu.predict_daily('2024-09-03') * (SELECT hour_shares[1 * 24 + 1 + 1] FROM seongsu.models WHERE id = (SELECT model_id FROM seongsu.deployed_models)))::numeric) AS late_night;
+SELECT seongsu.crowd_level('2024-09-03 08:30+09') AS rush_hour, seongsu.crowd_level('2024-09-03 04:30+09') AS before_first_train;
+-- Beyond the last observation (2025-05-31) the 1-day model fills recursively.
+SELECT count(*) AS hours, bool_and(recursive) AS all_recursive, bool_and(lower <= passengers AND passengers <= upper) AS in_interval
+FROM seongsu.forecast('성수', '2호선', '2025-06-03 00:00+09', '2025-06-09 23:00+09');
+SELECT count(*) AS hours, bool_or(recursive) AS any_recursive FROM seongsu.forecast('성수', '2호선', '2025-05-20 00:00+09', '2025-05-20 23:00+09');
+-- Same answers whatever the session TimeZone.
+SET TimeZone = 'America/New_York';
+SELECT round(seongsu.predict_crowd('2024-09-03 08:30+09')::numeric) =
+       round((seongsu.predict_daily('2024-09-03') * (SELECT hour_shares[1 * 24 + 8 + 1] FROM seongsu.models WHERE id = (SELECT model_id FROM seongsu.deployed_models)))::numeric) AS two_stage_ny;
+RESET TimeZone;
+
+-- No leakage through train -> predict: changing observations after day - horizon
+-- does not change the prediction for the day.
+CREATE TEMP TABLE p0 AS SELECT seongsu.predict_daily('2024-09-03') AS p;
+UPDATE seongsu.ridership_daily SET boardings = boardings + 5000 WHERE day >= '2024-09-03';
+SELECT round((SELECT p FROM p0)::numeric, 6) = round(seongsu.predict_daily('2024-09-03')::numeric, 6) AS unchanged;
+UPDATE seongsu.ridership_daily SET boardings = boardings - 5000 WHERE day >= '2024-09-03';
+
+-- Explain: importances sum to 1; ridge has coefficients.
+SELECT round(sum(value::text::numeric), 6) AS importance_sum
+FROM h1, jsonb_each((seongsu.model_explain(h1.model_id))->'importances') WHERE h1.algorithm = 'gbdt';
+SELECT (seongsu.model_explain(model_id)->'coefficients') ? 'lag_7d' AS has_coefficients FROM h1 WHERE algorithm = 'ridge';
+
+-- Deploy and roll back.
+SELECT seongsu.deploy((SELECT model_id FROM h1 WHERE algorithm = 'ridge'));
+SELECT algorithm FROM seongsu.deployed_models;
+SELECT seongsu.rollback('성수 2호선 daily 1 days') = (SELECT model_id FROM h1 WHERE deployed) AS rolled_back_to_best;
+SELECT action, reason LIKE 'rolled back from model %' AS reason_ok FROM seongsu.deployments ORDER BY id DESC LIMIT 1;
+SELECT seongsu.deploy(-5);
+SELECT seongsu.rollback('no such project');
+
+-- A 7-day model joins: past days keep using the 1-day model (its inputs exist),
+-- days more than 1 and up to 7 days after the last observation use the 7-day one.
+SELECT algorithm, deployed FROM seongsu.train(algorithm => 'ridge', horizon => '7 days', train_to => '2024-05-31', force => true);
+SELECT project, algorithm, horizon FROM seongsu.deployed_models ORDER BY horizon;
+SELECT bool_or(recursive) AS recursive_5_days_ahead FROM seongsu.forecast('성수', '2호선', '2025-06-05 08:00+09', '2025-06-05 09:00+09');
+SELECT bool_and(recursive) AS recursive_10_days_ahead FROM seongsu.forecast('성수', '2호선', '2025-06-10 08:00+09', '2025-06-10 09:00+09');
+
+-- Corrupt or truncated blobs are errors (data_corrupted), never crashes.
+CREATE TEMP TABLE corrupt_ids AS SELECT 0::bigint AS id WHERE false;
+DO $$
+DECLARE
+  src bytea := (SELECT blob FROM seongsu.models WHERE algorithm = 'gbdt' LIMIT 1);
+  b bytea; nid bigint; caught int := 0; i int; pos int;
+BEGIN
+  PERFORM setseed(0.42);
+  FOR i IN 1..150 LOOP
+    b := src;
+    IF i % 3 = 0 THEN
+      b := substring(b FROM 1 FOR (random() * (length(b) - 1))::int);
+    ELSE
+      pos := (random() * (length(b) - 1))::int;
+      b := set_byte(b, pos, (get_byte(b, pos) + 1 + (random() * 254)::int) % 256);
+    END IF;
+    INSERT INTO seongsu.models (project, station_id, algorithm, grain, horizon, feature_set, features, target_mode,
+                                hyperparams, metrics, train_rows, train_seconds, matrix_bytes, train_from, train_to, blob)
+    SELECT 'corrupt', station_id, algorithm, grain, horizon, feature_set, features, target_mode,
+           hyperparams, metrics, train_rows, train_seconds, matrix_bytes, train_from, train_to, b
+    FROM seongsu.models WHERE algorithm = 'gbdt' LIMIT 1 RETURNING id INTO nid;
+    BEGIN
+      PERFORM seongsu.model_explain(nid);
+    EXCEPTION WHEN data_corrupted THEN
+      caught := caught + 1;
+    END;
+  END LOOP;
+  RAISE WARNING 'corruptions rejected: % of 150', caught;
+END $$;
+SELECT seongsu.model_explain((SELECT max(id) FROM seongsu.models WHERE project = 'corrupt'));
+DELETE FROM seongsu.models WHERE project = 'corrupt';

@@ -1,0 +1,32 @@
+/*
+ * dataset.h — feature rows as a model matrix, shared by training and
+ * prediction so both see exactly the same columns.
+ */
+#ifndef SEONGSU_DATASET_H
+#define SEONGSU_DATASET_H
+
+#include "postgres.h"
+
+#include "../features/features.h"
+#include "matrix.h"
+
+#define DATASET_NCOLS 52
+
+/* Training rows of one station: features, target and what converts predictions back. */
+typedef struct Dataset
+{
+	int			n;
+	MlMatrix   *X;
+	double	   *target;			/* passengers */
+	double	   *level;			/* level28 at the cutoff */
+	double	   *naive;			/* same time last week (lag 7k >= horizon) */
+	int32	   *day;
+	Size		bytes;
+} Dataset;
+
+extern const char *DatasetColumnName(int col);
+extern void DatasetRow(const Datum *v, const bool *n, float *out);
+extern int	DatasetNaiveColumn(int64 horizon_days);
+extern Dataset *DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H);
+
+#endif							/* SEONGSU_DATASET_H */

@@ -1,0 +1,560 @@
+/*
+ * predict.c — prediction from stored models: predict_daily, predict_crowd,
+ * crowd_level, forecast, evaluate and model_explain.
+ *
+ * Which model answers: of the models deployed for the station, the one with
+ * the smallest horizon whose inputs exist (the station is observed up to at
+ * least day - horizon); when none has, the longest-horizon model, with the
+ * days between the last observation and the target filled by its own
+ * predictions (recursive).  Deployments are looked up on every call, so a
+ * deploy or rollback in one session is seen by every other at once; the
+ * deserialized models are cached per backend by id (a stored model never
+ * changes).  Hourly values are the service day's prediction times the
+ * hour's share for the day type (two-stage).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "../kst.h"
+#include "dataset.h"
+#include "model.h"
+#include "shares.h"
+
+PG_FUNCTION_INFO_V1(predict_daily);
+PG_FUNCTION_INFO_V1(predict_crowd);
+PG_FUNCTION_INFO_V1(crowd_level);
+PG_FUNCTION_INFO_V1(forecast);
+PG_FUNCTION_INFO_V1(evaluate);
+PG_FUNCTION_INFO_V1(model_explain);
+
+#define CACHE_SIZE 32
+#define MAX_FORECAST_HOURS (24 * 400)
+
+/* A stored model, ready to predict. */
+typedef struct LoadedModel
+{
+	int64		id;
+	int32		station_id;
+	int64		H;				/* horizon in days */
+	bool		naive;
+	bool		ratio;
+	int			naive_col;
+	MlModel    *model;
+	bool		has_shares;
+	double		shares[SHARES_N];
+	bool		has_levels;
+	double		levels[3];
+	double		q05;			/* relative residual quantiles of the backtest */
+	double		q95;
+	MemoryContext cxt;
+} LoadedModel;
+
+static LoadedModel *cache[CACHE_SIZE];
+static int	cache_next = 0;
+
+/* A float8[] column into out (exactly n values), false when NULL or another length. */
+static bool
+ReadF8Array(HeapTuple t, TupleDesc d, int col, double *out, int n)
+{
+	bool		isnull;
+	Datum		v = SPI_getbinval(t, d, col, &isnull);
+	ArrayType  *a;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count, i;
+
+	if (isnull)
+		return false;
+	a = DatumGetArrayTypeP(v);
+	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &count);
+	if (count != n)
+		return false;
+	for (i = 0; i < n; i++)
+		out[i] = nulls[i] ? NAN : DatumGetFloat8(elems[i]);
+	return true;
+}
+
+/* The model with this id, from the backend cache or the table (caller has SPI). */
+static LoadedModel *
+ModelLoad(int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		v[1];
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+	LoadedModel *m;
+	MemoryContext cxt, old;
+	char	   *alg, *mode;
+	int			i;
+
+	for (i = 0; i < CACHE_SIZE; i++)
+		if (cache[i] && cache[i]->id == id)
+			return cache[i];
+	v[0] = Int64GetDatum(id);
+	if (SPI_execute_with_args("SELECT station_id, (extract(epoch FROM horizon) / 86400)::int8, algorithm, target_mode, "
+							  "blob, hour_shares, levels, "
+							  "coalesce((metrics->'relative_residual_quantiles'->>'q05')::float8, 'NaN'), "
+							  "coalesce((metrics->'relative_residual_quantiles'->>'q95')::float8, 'NaN') "
+							  "FROM seongsu.models WHERE id = $1", 1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.models");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("model " INT64_FORMAT " does not exist", id)));
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	m = palloc0(sizeof(LoadedModel));
+	m->cxt = cxt;
+	m->id = id;
+	m->station_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+	m->H = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+	alg = SPI_getvalue(t, d, 3);
+	mode = SPI_getvalue(t, d, 4);
+	m->naive = strcmp(alg, "seasonal_naive") == 0;
+	m->ratio = strcmp(mode, "ratio") == 0;
+	m->naive_col = DatasetNaiveColumn(m->H);
+	m->has_shares = ReadF8Array(t, d, 6, m->shares, SHARES_N);
+	m->has_levels = ReadF8Array(t, d, 7, m->levels, 3);
+	m->q05 = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
+	m->q95 = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
+	if (!m->naive)
+	{
+		Datum		b = SPI_getbinval(t, d, 5, &isnull);
+		bytea	   *blob;
+		char		err[256];
+
+		if (isnull)
+		{
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("model " INT64_FORMAT " has no stored model", id)));
+		}
+		blob = DatumGetByteaPP(b);
+		if (!MlModelDeserialize((const uint8 *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob),
+								&m->model, err, sizeof(err)) ||
+			MlModelNumFeatures(m->model) != DATASET_NCOLS)
+		{
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("model " INT64_FORMAT " is corrupt: %s", id,
+							err[0] ? err : "it does not have the feature columns of this version"),
+					 errhint("Retrain the project (seongsu.train) or roll back (seongsu.rollback).")));
+		}
+	}
+	else if (m->naive_col < 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("seasonal naive model " INT64_FORMAT " has an unsupported horizon", id)));
+	}
+	MemoryContextSwitchTo(old);
+	if (cache[cache_next])
+		MemoryContextDelete(cache[cache_next]->cxt);
+	cache[cache_next] = m;
+	cache_next = (cache_next + 1) % CACHE_SIZE;
+	return m;
+}
+
+/* Prediction of the row at step (a day) with model m. */
+static double
+PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int64 step)
+{
+	Datum		v[FEATURE_NCOLS];
+	bool		n[FEATURE_NCOLS];
+	float		row[DATASET_NCOLS];
+	double		p;
+
+	FeatureRow(ctx, step, m->H, v, n);
+	if (m->naive)
+		return n[m->naive_col] ? NAN : DatumGetFloat8(v[m->naive_col]);
+	DatasetRow(v, n, row);
+	p = MlModelPredict(m->model, row);
+	if (m->ratio)
+		p = n[FEATURE_COL_LEVEL] ? NAN : p * DatumGetFloat8(v[FEATURE_COL_LEVEL]);
+	return p;
+}
+
+/* Daily predictions of a station for [first, last] from its deployed models. */
+typedef struct DailyForecast
+{
+	int32		first;
+	int32		last;
+	double	   *value;
+	bool	   *recursive;
+	LoadedModel **model;
+	FeatureCtx *ctx;
+} DailyForecast;
+
+/* Station id and deployed models (sorted by horizon) of (station, line); caller has SPI. */
+static int
+Deployed(int32 station_id, LoadedModel **out, int max)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	int64		ids[CACHE_SIZE];
+	int			n, i;
+
+	v[0] = Int32GetDatum(station_id);
+	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE station_id = $1 "
+							  "AND grain = 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.deployed_models");
+	n = (int) Min(SPI_processed, (uint64) Min(max, CACHE_SIZE));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	for (i = 0; i < n; i++)
+		out[i] = ModelLoad(ids[i]);
+	return n;
+}
+
+/* Predict every day of [first, last] for (station, line). */
+static DailyForecast *
+ForecastDays(const char *station, const char *line, int32 first, int32 last)
+{
+	DailyForecast *f = palloc0(sizeof(DailyForecast));
+	LoadedModel *models[CACHE_SIZE];
+	int			nmodels, i;
+	int32		station_id, observed, d;
+	int64		maxh;
+	bool		isnull;
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	Datum		lastobs;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	station_id = FeatureStationId(station, line);
+	nmodels = Deployed(station_id, models, CACHE_SIZE);
+	if (nmodels == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no model is deployed for station \"%s\" on line \"%s\"", station, line),
+				 errhint("Train one: SELECT * FROM seongsu.train('%s', '%s');", station, line)));
+	v[0] = Int32GetDatum(station_id);
+	if (SPI_execute_with_args("SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
+							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.ridership_daily");
+	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
+	SPI_finish();
+
+	maxh = models[nmodels - 1]->H;
+	f->first = first;
+	f->last = last;
+	f->value = palloc(sizeof(double) * (last - first + 1));
+	f->recursive = palloc0(sizeof(bool) * (last - first + 1));
+	f->model = palloc(sizeof(LoadedModel *) * (last - first + 1));
+	/* one context covering the fill days after the last observation */
+	f->ctx = FeatureCtxLoad(station_id, Min(first, observed + 1), last, 1, maxh, CurrentMemoryContext);
+	for (d = Min(first, observed + 1); d <= last; d++)
+	{
+		LoadedModel *m = NULL;
+		double		p;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < nmodels; i++)
+			if (observed >= d - models[i]->H)
+			{
+				m = models[i];
+				break;
+			}
+		if (!m)
+			m = models[nmodels - 1];
+		p = PredictRow(m, f->ctx, d);
+		if (d > observed)
+		{
+			/* the filled value feeds later days' lags (recursive) */
+			int64		k = d - f->ctx->ser.base;
+
+			if (k >= 0 && k < f->ctx->ser.n)
+				f->ctx->ser.v[k] = p;
+		}
+		if (d >= first)
+		{
+			f->value[d - first] = p;
+			f->recursive[d - first] = d - m->H > observed;
+			f->model[d - first] = m;
+		}
+	}
+	return f;
+}
+
+/* Service day and hour of a timestamptz (hours 0-3 belong to the previous day). */
+static void
+ServiceHour(TimestampTz ts, int32 *day, int *hour)
+{
+	*hour = KstHourOf(ts);
+	*day = KstDateOf(ts) - (*hour < 4 ? 1 : 0);
+}
+
+/* The share of an hour of a service day for a model, or ERROR without shares. */
+static double
+HourShare(const LoadedModel *m, const FeatureCtx *ctx, int32 day, int hour)
+{
+	CalendarDay c;
+
+	if (!m->has_shares)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("model " INT64_FORMAT " has no hour-of-day shares", m->id),
+				 errhint("Import hourly ridership (seoulmetro_hourly, ridership_hourly) or CardSubwayTime profiles, then retrain.")));
+	CalendarCompute(ctx->hs, day, &c);
+	return m->shares[CalendarDayType(&c) * 24 + hour];
+}
+
+/* The crowd level of a passenger count under a model's thresholds. */
+static const char *
+Level(const LoadedModel *m, double passengers)
+{
+	if (!m->has_levels || isnan(passengers))
+		return NULL;
+	if (passengers < m->levels[0])
+		return "여유";
+	if (passengers < m->levels[1])
+		return "보통";
+	if (passengers < m->levels[2])
+		return "혼잡";
+	return "매우혼잡";
+}
+
+/* Expected passengers in the hour containing ts (NaN when unknown). */
+static double
+PredictHour(const char *station, const char *line, TimestampTz ts, LoadedModel **used)
+{
+	int32		day;
+	int			hour;
+	DailyForecast *f;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ts must be finite")));
+	ServiceHour(ts, &day, &hour);
+	f = ForecastDays(station, line, day, day);
+	*used = f->model[0];
+	return f->value[0] * HourShare(f->model[0], f->ctx, day, hour);
+}
+
+/* predict_daily(day, station, line) */
+Datum
+predict_daily(PG_FUNCTION_ARGS)
+{
+	DateADT		day = PG_GETARG_DATEADT(0);
+	DailyForecast *f;
+
+	if (DATE_NOT_FINITE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("day must be finite")));
+	f = ForecastDays(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)), day, day);
+	if (isnan(f->value[0]))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(f->value[0]);
+}
+
+/* predict_crowd(ts, station, line) */
+Datum
+predict_crowd(PG_FUNCTION_ARGS)
+{
+	LoadedModel *m;
+	double		p = PredictHour(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)),
+								PG_GETARG_TIMESTAMPTZ(0), &m);
+
+	if (isnan(p))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(p);
+}
+
+/* crowd_level(ts, station, line) */
+Datum
+crowd_level(PG_FUNCTION_ARGS)
+{
+	LoadedModel *m;
+	double		p = PredictHour(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)),
+								PG_GETARG_TIMESTAMPTZ(0), &m);
+	const char *level = Level(m, p);
+
+	if (!level && !isnan(p))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("model " INT64_FORMAT " has no crowd-level thresholds", m->id),
+				 errhint("Retrain with hour shares available, or give them: hyperparams => '{\"levels\": [a, b, c]}'.")));
+	if (!level)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(level));
+}
+
+/* forecast(station, line, from_ts, to_ts): hourly rows with a 90% interval and the level. */
+Datum
+forecast(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *station = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *line = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	TimestampTz from_ts = PG_GETARG_TIMESTAMPTZ(2);
+	TimestampTz to_ts = PG_GETARG_TIMESTAMPTZ(3);
+	int64		h0, h1, h;
+	int32		d0, d1;
+	int			hr;
+	DailyForecast *f;
+
+	if (TIMESTAMP_NOT_FINITE(from_ts) || TIMESTAMP_NOT_FINITE(to_ts) || to_ts < from_ts)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from_ts and to_ts must be finite, with to_ts not before from_ts")));
+	FeatureStepRange(from_ts, to_ts, 24, &h0, &h1);
+	if (h1 - h0 + 1 > MAX_FORECAST_HOURS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("forecast covers at most %d hours", MAX_FORECAST_HOURS)));
+	InitMaterializedSRF(fcinfo, 0);
+	if (h1 < h0)
+		return (Datum) 0;
+	ServiceHour(h0 * USECS_PER_HOUR, &d0, &hr);
+	ServiceHour(h1 * USECS_PER_HOUR, &d1, &hr);
+	f = ForecastDays(station, line, d0, d1);
+	for (h = h0; h <= h1; h++)
+	{
+		TimestampTz ts = h * USECS_PER_HOUR;
+		int32		day;
+		LoadedModel *m;
+		double		p;
+		const char *level;
+		Datum		v[6];
+		bool		n[6] = {false, false, false, false, false, false};
+
+		ServiceHour(ts, &day, &hr);
+		m = f->model[day - d0];
+		p = f->value[day - d0] * HourShare(m, f->ctx, day, hr);
+		level = Level(m, p);
+		v[0] = TimestampTzGetDatum(ts);
+		v[1] = Float8GetDatum(p);
+		n[1] = isnan(p);
+		v[2] = Float8GetDatum(p * (1 + m->q05));
+		n[2] = isnan(p) || isnan(m->q05);
+		v[3] = Float8GetDatum(p * (1 + m->q95));
+		n[3] = isnan(p) || isnan(m->q95);
+		v[4] = level ? CStringGetTextDatum(level) : (Datum) 0;
+		n[4] = level == NULL;
+		v[5] = BoolGetDatum(f->recursive[day - d0]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
+
+/* evaluate(model_id, from_date, to_date): actual and predicted passengers of observed days. */
+Datum
+evaluate(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		id = PG_GETARG_INT64(0);
+	DateADT		from = PG_GETARG_DATEADT(1);
+	DateADT		to = PG_GETARG_DATEADT(2);
+	LoadedModel *m;
+	FeatureCtx *ctx;
+	int32		d;
+
+	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to) || to < from || to - from > 7305)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from_date and to_date must be finite, in order and at most 20 years apart")));
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	m = ModelLoad(id);
+	SPI_finish();
+	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
+	for (d = from; d <= to; d++)
+	{
+		double		actual = ctx->ser.v[d - ctx->ser.base];
+		Datum		v[3];
+		bool		n[3] = {false, false, false};
+		double		p;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnan(actual))
+			continue;
+		p = PredictRow(m, ctx, d);
+		v[0] = DateADTGetDatum(d);
+		v[1] = Float8GetDatum(actual);
+		v[2] = Float8GetDatum(p);
+		n[2] = isnan(p);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
+
+/* model_explain(model_id): importances (and ridge coefficients) as jsonb. */
+Datum
+model_explain(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	LoadedModel *m;
+	StringInfoData s;
+	double		imp[DATASET_NCOLS], coef[DATASET_NCOLS], fill[DATASET_NCOLS], intercept;
+	int			order[DATASET_NCOLS], i, j;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	m = ModelLoad(id);
+	SPI_finish();
+	initStringInfo(&s);
+	if (m->naive)
+	{
+		appendStringInfo(&s, "{\"algorithm\": \"seasonal_naive\", \"uses\": \"%s\"}",
+						 m->naive_col == FEATURE_COL_LAG_7D ? "lag_7d" : m->naive_col == FEATURE_COL_LAG_14D ? "lag_14d"
+						 : m->naive_col == FEATURE_COL_LAG_21D ? "lag_21d" : "lag_28d");
+		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+	}
+	MlModelImportances(m->model, imp);
+	for (i = 0; i < DATASET_NCOLS; i++)
+		order[i] = i;
+	for (i = 1; i < DATASET_NCOLS; i++)
+		for (j = i; j > 0 && imp[order[j]] > imp[order[j - 1]]; j--)
+		{
+			int			t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	appendStringInfo(&s, "{\"algorithm\": \"%s\", \"target_mode\": \"%s\", \"importances\": {",
+					 MlAlgorithmName(MlModelAlgorithm(m->model)), m->ratio ? "ratio" : "raw");
+	for (i = 0; i < DATASET_NCOLS; i++)
+		appendStringInfo(&s, "%s\"%s\": %.6g", i ? ", " : "", DatasetColumnName(order[i]), imp[order[i]]);
+	appendStringInfoChar(&s, '}');
+	if (MlModelLinearCoefficients(m->model, &intercept, coef, fill))
+	{
+		appendStringInfo(&s, ", \"coefficients\": {\"intercept\": %.10g", intercept);
+		for (i = 0; i < DATASET_NCOLS; i++)
+			appendStringInfo(&s, ", \"%s\": %.10g", DatasetColumnName(i), coef[i]);
+		appendStringInfoChar(&s, '}');
+	}
+	appendStringInfoChar(&s, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}

@@ -1,0 +1,181 @@
+/*
+ * shares.c — hour-of-day shares by day type, and crowd-level thresholds.
+ *
+ * Shares come from the station's hourly data: for each of the five day types
+ * (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday) the mean share of each
+ * hour over the last 4 complete service days of that type (at or before the
+ * training end); a type with no such day uses the mean of all days.  With no
+ * hourly data, the latest CardSubwayTime month gives one profile for every
+ * type.  The crowd levels are the 50th, 80th and 95th percentiles of the
+ * hourly passengers (hours 05-24) implied by the last 365 training days.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/date.h"
+
+#include "../features/holidays.h"
+#include "../kst.h"
+#include "metrics.h"
+#include "shares.h"
+
+#define LAST_DAYS_PER_TYPE 4
+
+/* Shares from the latest CardSubwayTime month (caller has SPI); false when none. */
+static bool
+SharesFromProfile(int32 station_id, int32 up_to, double *shares)
+{
+	Oid			types[2] = {INT4OID, DATEOID};
+	Datum		v[2];
+	double		h[24] = {0}, total = 0;
+	uint64		i;
+	int			t, k;
+
+	v[0] = Int32GetDatum(station_id);
+	v[1] = DateADTGetDatum(up_to);
+	if (SPI_execute_with_args("SELECT hour, (boardings + alightings)::float8 FROM seongsu.hour_profile "
+							  "WHERE station_id = $1 AND month = (SELECT max(month) FROM seongsu.hour_profile "
+							  "WHERE station_id = $1 AND month <= $2)", 2, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.hour_profile");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		n1, n2;
+		int			hour = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &n1));
+		double		x = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &n2));
+
+		if (hour >= 0 && hour < 24)
+		{
+			h[hour] += x;
+			total += x;
+		}
+	}
+	if (total <= 0)
+		return false;
+	for (t = 0; t < 5; t++)
+		for (k = 0; k < 24; k++)
+			shares[t * 24 + k] = h[k] / total;
+	return true;
+}
+
+/*
+ * Hour shares by day type at or before up_to (caller has SPI); false when
+ * the station has neither hourly data nor a CardSubwayTime profile.
+ */
+bool
+SharesCompute(int32 station_id, int32 up_to, double *shares)
+{
+	Oid			types[2] = {INT4OID, DATEOID};
+	Datum		v[2];
+	uint64		i, nrows;
+	int32		first_day = 0, last_day = 0;
+	double	   *hours;			/* [day][24] */
+	int		   *present;
+	int			ndays, t, k, used[5] = {0};
+	double		all[24] = {0};
+	int			nall = 0;
+	HolidaySet *hs;
+
+	v[0] = Int32GetDatum(station_id);
+	v[1] = DateADTGetDatum(up_to);
+	if (SPI_execute_with_args("SELECT service_day, extract(hour FROM ts AT TIME ZONE 'Asia/Seoul')::int, passengers::float8 "
+							  "FROM seongsu.ridership_hourly WHERE station_id = $1 AND service_day <= $2 "
+							  "AND service_day > (SELECT max(service_day) - 120 FROM seongsu.ridership_hourly "
+							  "WHERE station_id = $1 AND service_day <= $2)",
+							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.ridership_hourly");
+	nrows = SPI_processed;
+	if (nrows == 0)
+		return SharesFromProfile(station_id, up_to, shares);
+	for (i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+		int32		d = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (i == 0 || d < first_day)
+			first_day = d;
+		if (i == 0 || d > last_day)
+			last_day = d;
+	}
+	ndays = last_day - first_day + 1;
+	hours = palloc0(sizeof(double) * ndays * 24);
+	present = palloc0(sizeof(int) * ndays);
+	for (i = 0; i < nrows; i++)
+	{
+		bool		n1, n2, n3;
+		int32		d = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &n1));
+		int			h = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &n2));
+		double		x = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &n3));
+
+		if (!n3 && h >= 0 && h < 24)
+		{
+			hours[(d - first_day) * 24 + h] = x;
+			present[d - first_day]++;
+		}
+	}
+	hs = HolidaySetLoad(first_day - 40, last_day + 40);
+	memset(shares, 0, sizeof(double) * SHARES_N);
+	for (k = ndays - 1; k >= 0; k--)
+	{
+		CalendarDay c;
+		double		total = 0;
+		int			h;
+
+		if (present[k] < 18)
+			continue;
+		for (h = 0; h < 24; h++)
+			total += hours[k * 24 + h];
+		if (total <= 0)
+			continue;
+		for (h = 0; h < 24; h++)
+			all[h] += hours[k * 24 + h] / total;
+		nall++;
+		CalendarCompute(hs, first_day + k, &c);
+		t = CalendarDayType(&c);
+		if (used[t] >= LAST_DAYS_PER_TYPE)
+			continue;
+		for (h = 0; h < 24; h++)
+			shares[t * 24 + h] += hours[k * 24 + h] / total;
+		used[t]++;
+	}
+	if (nall == 0)
+		return SharesFromProfile(station_id, up_to, shares);
+	for (t = 0; t < 5; t++)
+		for (k = 0; k < 24; k++)
+			shares[t * 24 + k] = used[t] > 0 ? shares[t * 24 + k] / used[t] : all[k] / nall;
+	return true;
+}
+
+/* Crowd thresholds (passengers per hour) from the last 365 rows of d; false without shares. */
+bool
+SharesLevels(const Dataset *d, const double *shares, double *levels)
+{
+	int			from = Max(0, d->n - 365);
+	int			type_col = -1, c, i, h, n = 0;
+	double	   *vals;
+	static const int service_hours[20] = {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 0};
+
+	if (!shares)
+		return false;
+	for (c = 0; c < DATASET_NCOLS; c++)
+		if (strcmp(DatasetColumnName(c), "day_type") == 0)
+			type_col = c;
+	vals = palloc(sizeof(double) * (d->n - from) * 20 + 1);
+	for (i = from; i < d->n; i++)
+	{
+		int			t = (int) MlMatrixGet(d->X, i, type_col);
+
+		if (t < 0 || t > 4)
+			continue;
+		for (h = 0; h < 20; h++)
+			vals[n++] = d->target[i] * shares[t * 24 + service_hours[h]];
+	}
+	if (n == 0)
+		return false;
+	levels[0] = MlQuantile(vals, n, 0.50);
+	levels[1] = MlQuantile(vals, n, 0.80);
+	levels[2] = MlQuantile(vals, n, 0.95);
+	return true;
+}
