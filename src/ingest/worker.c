@@ -9,9 +9,12 @@
 
 #include "access/xact.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "port/atomics.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
@@ -33,16 +36,18 @@ PGDLLEXPORT void seongsu_worker_main(Datum arg);
 #define MISSING_WAIT_MS 10000	/* re-check for the extension every 10 s */
 #define PURGE_EVERY_MS 3600000
 
-/* What other backends need to know about the worker. */
+/* What other backends need to know about the worker, and the data generation. */
 typedef struct WorkerShared
 {
 	pid_t		pid;
 	Latch	   *latch;
+	pg_atomic_uint64 data_generation;	/* bumped at commit of any write that predictions read */
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
 static volatile sig_atomic_t got_sigterm = false;
 static bool wake_pending = false;
+static bool data_changed = false;
 static bool callback_registered = false;
 #ifdef SS_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -71,7 +76,10 @@ WorkerShmemStartup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("daily_seongsu worker", sizeof(WorkerShared), &found);
 	if (!found)
+	{
 		memset(shared, 0, sizeof(WorkerShared));
+		pg_atomic_init_u64(&shared->data_generation, 1);
+	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -101,34 +109,60 @@ WorkerRegister(void)
 	RegisterBackgroundWorker(&w);
 }
 
-/* At commit of a transaction that enqueued a job, set the worker's latch. */
+/* At commit: set the worker's latch if a job was enqueued; bump the data generation if data changed. */
 static void
 WorkerXactCallback(XactEvent event, void *arg)
 {
-	if (!wake_pending)
-		return;
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 	{
 		Latch	   *latch = shared ? shared->latch : NULL;
 
-		if (latch)
+		if (wake_pending && latch)
 			SetLatch(latch);
-		wake_pending = false;
+		if (data_changed && shared)
+			pg_atomic_fetch_add_u64(&shared->data_generation, 1);
+		wake_pending = data_changed = false;
 	}
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		wake_pending = false;
+		wake_pending = data_changed = false;
 }
 
-/* Wake the worker when the current transaction commits. */
-void
-WorkerWakeAtCommit(void)
+/* Register the commit callback once per backend. */
+static void
+RegisterCallbackOnce(void)
 {
 	if (!callback_registered)
 	{
 		RegisterXactCallback(WorkerXactCallback, NULL);
 		callback_registered = true;
 	}
+}
+
+/* Wake the worker when the current transaction commits. */
+void
+WorkerWakeAtCommit(void)
+{
+	RegisterCallbackOnce();
 	wake_pending = true;
+}
+
+/* Bump the data generation when the current transaction commits. */
+void
+DataChangedAtCommit(void)
+{
+	RegisterCallbackOnce();
+	data_changed = true;
+}
+
+/*
+ * The data generation: changes whenever a transaction that wrote ridership,
+ * holidays, weather, models or deployments commits.  0 when the library was
+ * not preloaded (no shared memory): callers must not cache then.
+ */
+uint64
+DataGeneration(void)
+{
+	return shared ? pg_atomic_read_u64(&shared->data_generation) : 0;
 }
 
 /* True when a worker is attached to the shared state. */
@@ -277,4 +311,18 @@ seongsu_worker_main(Datum arg)
 	}
 	/* exit code 1: the postmaster restarts the worker unless it is shutting down */
 	proc_exit(1);
+}
+
+PG_FUNCTION_INFO_V1(data_changed_trigger);
+
+/* Statement trigger: predictions' caches are stale once this transaction commits. */
+Datum
+data_changed_trigger(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("data_changed_trigger must be called as a trigger")));
+	DataChangedAtCommit();
+	return PointerGetDatum(NULL);
 }

@@ -9,5 +9,7 @@
 extern void WorkerRegister(void);
 extern void WorkerWakeAtCommit(void);
 extern bool WorkerIsRunning(void);
+extern void DataChangedAtCommit(void);
+extern uint64 DataGeneration(void);
 
 #endif							/* SEONGSU_WORKER_H */

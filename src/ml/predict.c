@@ -33,6 +33,7 @@
 #include "dataset.h"
 #include "model.h"
 #include "shares.h"
+#include "../ingest/worker.h"
 
 PG_FUNCTION_INFO_V1(predict_daily);
 PG_FUNCTION_INFO_V1(predict_crowd);
@@ -208,7 +209,7 @@ typedef struct DailyForecast
 	FeatureCtx *ctx;
 } DailyForecast;
 
-/* Station id and deployed models (sorted by horizon) of (station, line); caller has SPI. */
+/* Station id and deployed models (sorted by horizon) of a station; caller has SPI. */
 static int
 Deployed(int32 station_id, LoadedModel **out, int max)
 {
@@ -233,59 +234,139 @@ Deployed(int32 station_id, LoadedModel **out, int max)
 	return n;
 }
 
+/*
+ * What predicting for one station needs: its deployed models, its last
+ * observed day and a feature context.  Kept per backend while the shared
+ * data generation (bumped at commit of any write to ridership, holidays,
+ * weather, models or deployments) does not change, so a warm prediction
+ * runs no query at all.
+ */
+typedef struct StationInputs
+{
+	uint64		generation;		/* 0: not cached */
+	char	   *station;
+	char	   *line;
+	int32		station_id;
+	int32		observed;
+	int			nmodels;
+	int64		model_ids[CACHE_SIZE];
+	FeatureCtx *ctx;
+	int32		first;			/* days the context serves */
+	int32		last;
+	MemoryContext cxt;
+} StationInputs;
+
+static StationInputs inputs;
+
+/* True when every model of the cached inputs is still in the model cache. */
+static bool
+InputsModels(const StationInputs *in, LoadedModel **out)
+{
+	int			i, j;
+
+	for (i = 0; i < in->nmodels; i++)
+	{
+		out[i] = NULL;
+		for (j = 0; j < CACHE_SIZE; j++)
+			if (cache[j] && cache[j]->id == in->model_ids[i])
+				out[i] = cache[j];
+		if (!out[i])
+			return false;
+	}
+	return true;
+}
+
+/* Load (or reuse) the inputs for predicting [first, last] of (station, line). */
+static StationInputs *
+Inputs(const char *station, const char *line, int32 first, int32 last, LoadedModel **models)
+{
+	uint64		gen = DataGeneration();
+	StationInputs *in = &inputs;
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	bool		isnull;
+	Datum		lastobs;
+	int			i;
+
+	if (gen != 0 && in->generation == gen && strcmp(in->station, station) == 0 &&
+		strcmp(in->line, line) == 0 && first >= in->first && last <= in->last &&
+		InputsModels(in, models))
+		return in;
+
+	if (!in->cxt)
+		in->cxt = AllocSetContextCreate(TopMemoryContext, "seongsu prediction inputs", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(in->cxt);
+	in->generation = 0;
+	in->station = MemoryContextStrdup(in->cxt, station);
+	in->line = MemoryContextStrdup(in->cxt, line);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	in->station_id = FeatureStationId(station, line);
+	in->nmodels = Deployed(in->station_id, models, CACHE_SIZE);
+	if (in->nmodels == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no model is deployed for station \"%s\" on line \"%s\"", station, line),
+				 errhint("Train one: SELECT * FROM seongsu.train('%s', '%s');", station, line)));
+	for (i = 0; i < in->nmodels; i++)
+		in->model_ids[i] = models[i]->id;
+	v[0] = Int32GetDatum(in->station_id);
+	if (SPI_execute_with_args("SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
+							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.ridership_daily");
+	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	in->observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
+	SPI_finish();
+	/* serve two years back and two months ahead, and at least what is asked */
+	in->first = Min(Min(first, in->observed + 1), in->observed - 730);
+	in->last = Max(last, in->observed + 62);
+	in->ctx = FeatureCtxLoad(in->station_id, in->first, in->last, 1, models[in->nmodels - 1]->H, in->cxt);
+	in->generation = gen;
+	return in;
+}
+
 /* Predict every day of [first, last] for (station, line). */
 static DailyForecast *
 ForecastDays(const char *station, const char *line, int32 first, int32 last)
 {
 	DailyForecast *f = palloc0(sizeof(DailyForecast));
 	LoadedModel *models[CACHE_SIZE];
-	int			nmodels, i;
-	int32		station_id, observed, d;
-	int64		maxh;
-	bool		isnull;
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-	Datum		lastobs;
+	StationInputs *in = Inputs(station, line, first, last, models);
+	int32		observed = in->observed, d;
+	int			i;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	station_id = FeatureStationId(station, line);
-	nmodels = Deployed(station_id, models, CACHE_SIZE);
-	if (nmodels == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no model is deployed for station \"%s\" on line \"%s\"", station, line),
-				 errhint("Train one: SELECT * FROM seongsu.train('%s', '%s');", station, line)));
-	v[0] = Int32GetDatum(station_id);
-	if (SPI_execute_with_args("SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
-							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read seongsu.ridership_daily");
-	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
-	SPI_finish();
-
-	maxh = models[nmodels - 1]->H;
 	f->first = first;
 	f->last = last;
 	f->value = palloc(sizeof(double) * (last - first + 1));
 	f->recursive = palloc0(sizeof(bool) * (last - first + 1));
 	f->model = palloc(sizeof(LoadedModel *) * (last - first + 1));
-	/* one context covering the fill days after the last observation */
-	f->ctx = FeatureCtxLoad(station_id, Min(first, observed + 1), last, 1, maxh, CurrentMemoryContext);
+	f->ctx = in->ctx;
+	if (last > observed)
+	{
+		/* recursive fill writes predictions into the series: use a private copy */
+		FeatureCtx *copy = palloc(sizeof(FeatureCtx));
+
+		*copy = *in->ctx;
+		copy->ser.v = palloc(sizeof(double) * copy->ser.n);
+		memcpy(copy->ser.v, in->ctx->ser.v, sizeof(double) * copy->ser.n);
+		f->ctx = copy;
+	}
 	for (d = Min(first, observed + 1); d <= last; d++)
 	{
 		LoadedModel *m = NULL;
 		double		p;
 
+		if (d < first && d <= observed)
+			continue;
 		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < nmodels; i++)
+		for (i = 0; i < in->nmodels; i++)
 			if (observed >= d - models[i]->H)
 			{
 				m = models[i];
 				break;
 			}
 		if (!m)
-			m = models[nmodels - 1];
+			m = models[in->nmodels - 1];
 		p = PredictRow(m, f->ctx, d);
 		if (d > observed)
 		{
