@@ -1,65 +1,128 @@
 #!/usr/bin/env bash
-# test/demo.sh — the main job: installs what is missing, builds, installs,
-# starts a throwaway cluster on 127.0.0.1, creates the extension, loads the
-# data folder and prints what it holds.
+# test/demo.sh — the main job, end to end: installs what is missing, builds,
+# installs, starts a throwaway cluster on 127.0.0.1, ingests through the
+# background worker (from a local replay of the real APIs, or the live APIs
+# when SEOUL_DATA_API_KEY and DATA_GO_KR_API_KEY are set), imports the
+# published files of the data folder, builds features, prints the quality
+# report, trains, and prints forecasts with crowd levels.
 # Usage: bash test/demo.sh          (DAILY_SEONGSU_DATA=dir to choose the data folder)
 #        bash test/demo.sh stop     (stop the demo cluster)
 source "$(dirname "$0")/lib.sh"
 PORT=${DS_DEMO_PORT:-25433}
-if [ "${1:-}" = stop ]; then ds_stop_cluster "$PORT"; exit 0; fi
+if [ "${1:-}" = stop ]; then
+  ds_stop_cluster "$PORT"
+  [ -f "$DS_WORK/replay.pid" ] && kill "$(cat "$DS_WORK/replay.pid")" 2>/dev/null || true
+  exit 0
+fi
 
 ds_install_deps
 ds_build_install
 ds_stage_data
-if [ -z "$DS_DATA" ]; then
-  cat >&2 <<MSG
-No data folder found.  Provide one with DAILY_SEONGSU_DATA=/path, laid out like this:
-  seongsu/card_subway_month_*.csv   CARD_SUBWAY_MONTH daily files (사용일자,노선명,[역ID,]역명,승차총승객수,하차총승객수,등록일자)
-  seongsu/daily_*.csv               date,line,station,boardings,alightings
-  seongsu/card_subway_time_*.csv    CardSubwayTime monthly hour sums
-  seongsu/seoulmetro_hourly_*.csv   Seoul Metro day x hour counts
-  seongsu/hourly_total_*.csv        service_date,line,station,hour,passengers[,day_label]
-  seongsu/congestion_*.csv          survey,day_type,line,station_code,station,direction,slot_start,congestion_pct
-  weather/kma_daily_*.csv           KMA daily temperatures (station 108)
-  weather/openmeteo_daily_*.csv     Open-Meteo daily weather
-  holidays/kasi_getRestDeInfo/YYYY/MM.json   KASI getRestDeInfo responses
-MSG
-  exit 2
+mkdir -p "$DS_WORK"; chmod a+rx "$DS_WORK"
+
+# Where the data come from: live APIs, a replay of the data folder, or synthetic.
+LABEL=""
+if [ -n "${SEOUL_DATA_API_KEY:-}" ] && [ -n "${DATA_GO_KR_API_KEY:-}" ]; then
+  MODE=live
+  TODAY=$(TZ=Asia/Seoul date +%F)
+  SEOUL_KEY=$SEOUL_DATA_API_KEY; DGK_KEY=$DATA_GO_KR_API_KEY
+  SEOUL_URL=http://openapi.seoul.go.kr:8088; DGK_URL=http://apis.data.go.kr
+  OM_URL=https://api.open-meteo.com; OM_ARCHIVE_URL=https://archive-api.open-meteo.com
+else
+  TODAY=2025-06-03      # the replay pretends today is three days after the data end
+  SEOUL_KEY=demo-seoul-key; DGK_KEY='demo+data/go/kr=='
+  if [ -n "$DS_DATA" ]; then MODE=replay; else MODE=synthetic; LABEL="[SYNTHETIC] "; fi
+  rm -f "$DS_WORK/replay.port"
+  [ -f "$DS_WORK/replay.pid" ] && kill "$(cat "$DS_WORK/replay.pid")" 2>/dev/null || true
+  python3 "$DS_ROOT/test/replay/replay_server.py" --port 0 --port-file "$DS_WORK/replay.port" \
+    --data "${DS_DATA:-}" $([ "$MODE" = synthetic ] && echo --synthetic) --today "$TODAY" \
+    --seoul-key "$SEOUL_KEY" --data-go-kr-key "$DGK_KEY" --quiet >"$DS_WORK/replay.log" 2>&1 &
+  echo $! > "$DS_WORK/replay.pid"
+  for _ in $(seq 1 100); do [ -s "$DS_WORK/replay.port" ] && break; sleep 0.1; done
+  [ -s "$DS_WORK/replay.port" ] || { echo "the replay server did not start:" >&2; cat "$DS_WORK/replay.log" >&2; exit 1; }
+  SEOUL_URL=http://127.0.0.1:$(cat "$DS_WORK/replay.port"); DGK_URL=$SEOUL_URL; OM_URL=$SEOUL_URL; OM_ARCHIVE_URL=$SEOUL_URL
+fi
+say() { printf '\n== %s%s\n' "$LABEL" "$*"; }
+case $MODE in
+  live) say "live APIs (keys from SEOUL_DATA_API_KEY and DATA_GO_KR_API_KEY)" ;;
+  replay) say "a LOCAL REPLAY of the data folder $DS_DATA (no network; today is $TODAY)" ;;
+  synthetic) say "no data folder and no keys: a SYNTHETIC Seongsu-shaped series from the replay server (today is $TODAY)" ;;
+esac
+
+say "starting a throwaway cluster on 127.0.0.1:$PORT ($DS_WORK/cluster-$PORT)"
+ds_start_cluster "$PORT" <<CONF
+seongsu.seoul_api_key = '$SEOUL_KEY'
+seongsu.data_go_kr_key = '$DGK_KEY'
+seongsu.seoul_api_url = '$SEOUL_URL'
+seongsu.data_go_kr_url = '$DGK_URL'
+seongsu.open_meteo_url = '$OM_URL'
+seongsu.open_meteo_archive_url = '$OM_ARCHIVE_URL'
+seongsu.max_concurrency = 16
+CONF
+q() { psql -X -v ON_ERROR_STOP=1 "$@"; }
+q -q -c "CREATE EXTENSION daily_seongsu"
+
+if [ "$MODE" = replay ]; then
+  say "importing the published files of $DS_DATA"
+  for f in seongsu/card_subway_month_2015-01_2021-07.csv:card_subway_month \
+           seongsu/card_subway_month_2022-2024_selected_months.csv:card_subway_month \
+           seongsu/hourly_total_2011-2014.csv:ridership_hourly \
+           seongsu/seoulmetro_hourly_2023-01_2023-04.csv:seoulmetro_hourly \
+           seongsu/congestion_seoulmetro_211_2015-2024.csv:congestion_survey \
+           weather/kma_daily_temp_108_2011-01_2021-03.csv:kma_daily \
+           weather/kma_daily_108_2024.csv:kma_daily; do
+    path=${f%%:*}; kind=${f##*:}
+    [ -f "$DS_DATA/$path" ] || continue
+    printf '  %-18s %-55s %8s rows\n' "$kind" "$path" "$(q -qAt -c "SELECT seongsu.import_file('$kind', '$DS_DATA/$path')")"
+  done
 fi
 
-ds_say "starting a throwaway cluster on 127.0.0.1:$PORT (data in $DS_WORK/cluster-$PORT)"
-ds_start_cluster "$PORT" <<< ""
-psql -qX -c "CREATE EXTENSION daily_seongsu"
+say "ingesting through the background worker"
+if [ "$MODE" = synthetic ]; then FROM=2022-01-01; else FROM=2022-11-29; fi
+q -qAt -c "SELECT seongsu.enqueue('seoul_daily', '$FROM', date '$TODAY' - 3),
+                  seongsu.enqueue('seoul_hour_profile', '2022-01-01', '2022-11-30'),
+                  seongsu.enqueue('kasi_holidays', '2015-01-01', '2027-12-31'),
+                  seongsu.enqueue('openmeteo_daily', '$FROM', date '$TODAY' - 3),
+                  seongsu.enqueue('openmeteo_forecast', '$TODAY'),
+                  seongsu.enqueue('kma_forecast', '$TODAY', NULL, '{\"base_time\": \"0500\"}'),
+                  seongsu.enqueue('kma_asos_hourly', date '$TODAY' - 33, date '$TODAY' - 3)" >/dev/null
+q -qAt -c "SELECT seongsu.wait_for_job(id, '15 minutes') FROM seongsu.jobs ORDER BY id" >/dev/null
+q -c "SELECT source, from_date, to_date, state, requests, rows_written,
+             round(extract(epoch FROM finished_at - started_at)::numeric, 1) AS seconds, left(last_error, 60) AS error
+      FROM seongsu.jobs ORDER BY id"
+q -c "SELECT * FROM seongsu.data_summary ORDER BY table_name"
 
-ds_say "importing $DS_DATA"
-kind_of() {
-  case "$(basename "$1")" in
-    card_subway_month_*.csv) echo card_subway_month ;;
-    card_subway_time_*.csv) echo card_subway_time ;;
-    seoulmetro_hourly_*.csv) echo seoulmetro_hourly ;;
-    daily_*.csv) echo ridership_daily ;;
-    hourly_total_*.csv) echo ridership_hourly ;;
-    congestion_*.csv) echo congestion_survey ;;
-    kma_daily_*.csv) echo kma_daily ;;
-    kma_asos_*.csv) echo kma_asos_hourly ;;
-    openmeteo_daily_*.csv) echo openmeteo_daily ;;
-    [0-9][0-9].json) echo kasi_holidays ;;
-  esac
-}
-holidays=0
-while IFS= read -r f; do
-  k=$(kind_of "$f")
-  [ -n "$k" ] || continue
-  n=$(psql -qAtX -c "SELECT seongsu.import_file('$k', '$f')")
-  if [ "$k" = kasi_holidays ]; then holidays=$((holidays + n)); continue; fi
-  printf '  %-20s %-55s %8s rows\n' "$k" "${f#$DS_DATA/}" "$n"
-done < <(find "$DS_DATA" -type f \( -name '*.csv' -o -name '*.json' \) | sort)
-printf '  %-20s %-55s %8s rows\n' kasi_holidays "holidays/kasi_getRestDeInfo/*/*.json" "$holidays"
+say "features (seongsu.features, materialized by seongsu.build_features)"
+q -c "SELECT * FROM seongsu.build_features('성수', '2호선', grain => 'daily', horizon => '1 day')"
+q -c "SELECT kst_date, target, iso_dow AS dow, is_day_off AS off, holiday_name, block_len, lag_7d, round(roll28_mean) AS roll28,
+             round(sdw4_mean) AS sdw4, round(level28) AS level28, round(temp_mean_c::numeric, 1) AS temp, weather_source
+      FROM seongsu.features('성수', '2호선', date '$TODAY' - 10, date '$TODAY' + 2, 'daily', '1 day')"
 
-ds_say "what the database holds"
-psql -X -c "SELECT * FROM seongsu.data_summary"
-psql -X -c "SELECT s.line, s.name, count(*) AS days, min(day), max(day), round(avg(passengers)) AS mean_passengers
-            FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id
-            GROUP BY 1, 2 ORDER BY days DESC LIMIT 5"
+say "data quality (seongsu.check_quality, as of $TODAY)"
+q -c "SELECT check_name, severity, status, observed, left(detail, 90) AS detail
+      FROM seongsu.check_quality(as_of => '$TODAY')"
+q -At -c "SELECT 'daily passengers, weekly means: ' || seongsu.daily_sparkline()"
 
-ds_say "done: psql -h 127.0.0.1 -p $PORT -U postgres   (stop with: bash test/demo.sh stop)"
+say "training (seongsu.train, algorithm auto, horizons 1 and 7 days)"
+q -c "SELECT t.model_id, t.algorithm, h.horizon, (t.metrics->'mean'->>'rmse')::numeric(10,0) AS rmse,
+             (t.metrics->'mean'->>'mape')::numeric(6,2) AS mape_pct, t.metrics->>'target_mode' AS target, t.deployed
+      FROM (VALUES ('1 day'::interval), ('7 days')) h(horizon),
+           LATERAL seongsu.train('성수', '2호선', 'auto', 'daily', h.horizon, force => true) t"
+q -c "SELECT project, algorithm, horizon, round(backtest_rmse) AS backtest_rmse FROM seongsu.deployed_models"
+
+say "forecast for the week after the last observation (seongsu.forecast; * = inputs themselves forecast)"
+q -c "WITH f AS (SELECT * FROM seongsu.forecast('성수', '2호선', (date '$TODAY' - 2)::timestamp AT TIME ZONE 'Asia/Seoul',
+                                                (date '$TODAY' + 5)::timestamp AT TIME ZONE 'Asia/Seoul' - interval '1 hour'))
+      SELECT (ts AT TIME ZONE 'Asia/Seoul')::date AS day, to_char(ts AT TIME ZONE 'Asia/Seoul', 'Dy') AS dow,
+             round(sum(passengers)) AS passengers,
+             seongsu.sparkline(array_agg(passengers ORDER BY ts), 24) AS hours_00_23,
+             max(passengers) FILTER (WHERE level = '매우혼잡') IS NOT NULL AS has_매우혼잡,
+             count(*) FILTER (WHERE level IN ('혼잡', '매우혼잡')) AS crowded_hours,
+             CASE WHEN bool_or(recursive) THEN '*' ELSE '' END AS r
+      FROM f GROUP BY 1, 2 ORDER BY 1"
+q -c "SELECT to_char(ts AT TIME ZONE 'Asia/Seoul', 'MM-DD HH24:00') AS kst, round(passengers) AS passengers,
+             round(lower) AS lower, round(upper) AS upper, level
+      FROM seongsu.forecast('성수', '2호선', (date '$TODAY' - 2 + time '06:00')::timestamp AT TIME ZONE 'Asia/Seoul',
+                            (date '$TODAY' - 2 + time '23:00')::timestamp AT TIME ZONE 'Asia/Seoul')"
+
+say "done: psql -h 127.0.0.1 -p $PORT -U postgres   (stop with: bash test/demo.sh stop)"
