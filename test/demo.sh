@@ -60,6 +60,8 @@ seongsu.open_meteo_archive_url = '$OM_ARCHIVE_URL'
 seongsu.max_concurrency = 16
 CONF
 q() { psql -X -v ON_ERROR_STOP=1 "$@"; }
+# Printed query output; in synthetic mode every line carries the label.
+show() { q "$@" | sed "s/^/$LABEL/"; }
 q -q -c "CREATE EXTENSION daily_seongsu"
 
 if [ "$MODE" = replay ]; then
@@ -87,31 +89,31 @@ q -qAt -c "SELECT seongsu.enqueue('seoul_daily', '$FROM', date '$TODAY' - 3),
                   seongsu.enqueue('kma_forecast', '$TODAY', NULL, '{\"base_time\": \"0500\"}'),
                   seongsu.enqueue('kma_asos_hourly', date '$TODAY' - 33, date '$TODAY' - 3)" >/dev/null
 q -qAt -c "SELECT seongsu.wait_for_job(id, '15 minutes') FROM seongsu.jobs ORDER BY id" >/dev/null
-q -c "SELECT source, from_date, to_date, state, requests, rows_written,
+show -c "SELECT source, from_date, to_date, state, requests, rows_written,
              round(extract(epoch FROM finished_at - started_at)::numeric, 1) AS seconds, left(last_error, 60) AS error
       FROM seongsu.jobs ORDER BY id"
-q -c "SELECT * FROM seongsu.data_summary ORDER BY table_name"
+show -c "SELECT * FROM seongsu.data_summary ORDER BY table_name"
 
 say "features (seongsu.features, materialized by seongsu.build_features)"
-q -c "SELECT * FROM seongsu.build_features('성수', '2호선', grain => 'daily', horizon => '1 day')"
-q -c "SELECT kst_date, target, iso_dow AS dow, is_day_off AS off, holiday_name, block_len, lag_7d, round(roll28_mean) AS roll28,
+show -c "SELECT * FROM seongsu.build_features('성수', '2호선', grain => 'daily', horizon => '1 day')"
+show -c "SELECT kst_date, target, iso_dow AS dow, is_day_off AS off, holiday_name, block_len, lag_7d, round(roll28_mean) AS roll28,
              round(sdw4_mean) AS sdw4, round(level28) AS level28, round(temp_mean_c::numeric, 1) AS temp, weather_source
       FROM seongsu.features('성수', '2호선', date '$TODAY' - 10, date '$TODAY' + 2, 'daily', '1 day')"
 
 say "data quality (seongsu.check_quality, as of $TODAY)"
-q -c "SELECT check_name, severity, status, observed, left(detail, 90) AS detail
+show -c "SELECT check_name, severity, status, observed, left(detail, 90) AS detail
       FROM seongsu.check_quality(as_of => '$TODAY')"
-q -At -c "SELECT 'daily passengers, weekly means: ' || seongsu.daily_sparkline()"
+show -At -c "SELECT 'daily passengers, weekly means: ' || seongsu.daily_sparkline()"
 
 say "training (seongsu.train, algorithm auto, horizons 1 and 7 days)"
-q -c "SELECT t.model_id, t.algorithm, h.horizon, (t.metrics->'mean'->>'rmse')::numeric(10,0) AS rmse,
+show -c "SELECT t.model_id, t.algorithm, h.horizon, (t.metrics->'mean'->>'rmse')::numeric(10,0) AS rmse,
              (t.metrics->'mean'->>'mape')::numeric(6,2) AS mape_pct, t.metrics->>'target_mode' AS target, t.deployed
       FROM (VALUES ('1 day'::interval), ('7 days')) h(horizon),
            LATERAL seongsu.train('성수', '2호선', 'auto', 'daily', h.horizon, force => true) t"
-q -c "SELECT project, algorithm, horizon, round(backtest_rmse) AS backtest_rmse FROM seongsu.deployed_models"
+show -c "SELECT project, algorithm, horizon, round(backtest_rmse) AS backtest_rmse FROM seongsu.deployed_models"
 
 say "forecast for the week after the last observation (seongsu.forecast; * = inputs themselves forecast)"
-q -c "WITH f AS (SELECT * FROM seongsu.forecast('성수', '2호선', (date '$TODAY' - 2)::timestamp AT TIME ZONE 'Asia/Seoul',
+show -c "WITH f AS (SELECT * FROM seongsu.forecast('성수', '2호선', (date '$TODAY' - 2)::timestamp AT TIME ZONE 'Asia/Seoul',
                                                 (date '$TODAY' + 5)::timestamp AT TIME ZONE 'Asia/Seoul' - interval '1 hour'))
       SELECT (ts AT TIME ZONE 'Asia/Seoul')::date AS day, to_char(ts AT TIME ZONE 'Asia/Seoul', 'Dy') AS dow,
              round(sum(passengers)) AS passengers,
@@ -120,7 +122,7 @@ q -c "WITH f AS (SELECT * FROM seongsu.forecast('성수', '2호선', (date '$TOD
              count(*) FILTER (WHERE level IN ('혼잡', '매우혼잡')) AS crowded_hours,
              CASE WHEN bool_or(recursive) THEN '*' ELSE '' END AS r
       FROM f GROUP BY 1, 2 ORDER BY 1"
-q -c "SELECT to_char(ts AT TIME ZONE 'Asia/Seoul', 'MM-DD HH24:00') AS kst, round(passengers) AS passengers,
+show -c "SELECT to_char(ts AT TIME ZONE 'Asia/Seoul', 'MM-DD HH24:00') AS kst, round(passengers) AS passengers,
              round(lower) AS lower, round(upper) AS upper, level
       FROM seongsu.forecast('성수', '2호선', (date '$TODAY' - 2 + time '06:00')::timestamp AT TIME ZONE 'Asia/Seoul',
                             (date '$TODAY' - 2 + time '23:00')::timestamp AT TIME ZONE 'Asia/Seoul')"
