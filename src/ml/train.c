@@ -379,6 +379,42 @@ JsonKey(Jsonb *j, const char *key)
 	return findJsonbValueFromContainer(&j->root, JB_FOBJECT, &k);
 }
 
+/* The search grid: parameter names and their candidate values. */
+typedef struct SearchGrid
+{
+	int			nnames;
+	char	   *names[16];
+	double		values[16][32];
+	int			counts[16];
+} SearchGrid;
+
+/* A candidate with value picks[i] of every grid parameter i applied to base. */
+static Candidate *
+GridCandidate(int algorithm, const MlParams *base, bool ratio, const SearchGrid *g, const int *picks)
+{
+	Candidate  *cd = palloc0(sizeof(Candidate));
+	StringInfoData d;
+	int			i;
+
+	cd->algorithm = algorithm;
+	cd->params = *base;
+	cd->ratio = ratio;
+	initStringInfo(&d);
+	appendStringInfoChar(&d, '{');
+	for (i = 0; i < g->nnames; i++)
+	{
+		char		err[256];
+		double		value = g->values[i][picks[i]];
+
+		if (!MlParamsSet(&cd->params, g->names[i], value, err, sizeof(err)))
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err)));
+		appendStringInfo(&d, "%s\"%s\": %g", i ? ", " : "", g->names[i], value);
+	}
+	appendStringInfoChar(&d, '}');
+	cd->described = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(d.data)));
+	return cd;
+}
+
 /* Build the candidate list of an algorithm from the base params and a search spec. */
 static List *
 Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *folds)
@@ -388,11 +424,10 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	JsonbValue *method = JsonKey(search, "method");
 	JsonbValue *fv = JsonKey(search, "folds");
 	JsonbValue *niter = JsonKey(search, "n_iter");
-	char	   *names[16];
-	double		values[16][32];
-	int			counts[16];
-	int			nnames = 0, total = 1, i, c;
+	SearchGrid	g = {0};
+	int			total = 1, i, c;
 	bool		random = false;
+	uint64		state = base->seed * 6364136223846793005ULL + 1442695040888963407ULL;
 
 	if (!search || algorithm == ALG_NAIVE)
 	{
@@ -436,24 +471,24 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 				JsonbValue *arr;
 				JsonbValue	k = v;
 
-				if (nnames >= 16)
+				if (g.nnames >= 16)
 					ereport(ERROR,
 							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 							 errmsg("search.params has more than 16 names")));
-				names[nnames] = pnstrdup(k.val.string.val, k.val.string.len);
+				g.names[g.nnames] = pnstrdup(k.val.string.val, k.val.string.len);
 				arr = findJsonbValueFromContainer(params->val.binary.data, JB_FOBJECT, &k);
-				counts[nnames] = SearchValues(arr, values[nnames], 32);
-				if (counts[nnames] <= 0)
+				g.counts[g.nnames] = SearchValues(arr, g.values[g.nnames], 32);
+				if (g.counts[g.nnames] <= 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("search.params.%s must be a non-empty array of numbers", names[nnames])));
-				total *= counts[nnames];
+							 errmsg("search.params.%s must be a non-empty array of numbers", g.names[g.nnames])));
+				total *= g.counts[g.nnames];
 				if (total > MAX_CANDIDATES && !random)
 					ereport(ERROR,
 							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 							 errmsg("the grid has more than %d combinations", MAX_CANDIDATES),
 							 errhint("Use {\"method\": \"random\", \"n_iter\": N}.")));
-				nnames++;
+				g.nnames++;
 				/* skip the array's elements */
 				while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_END_ARRAY && tok != WJB_DONE)
 					;
@@ -464,64 +499,32 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	{
 		int			n = niter && niter->type == jbvNumeric
 			? (int) DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(niter->val.numeric))) : 10;
-		uint64		state = base->seed * 6364136223846793005ULL + 1442695040888963407ULL;
 
 		if (n < 1 || n > MAX_CANDIDATES)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("search.n_iter must be between 1 and %d", MAX_CANDIDATES)));
 		total = n;
-		for (c = 0; c < total; c++)
-		{
-			Candidate  *cd = palloc0(sizeof(Candidate));
-			StringInfoData d;
-
-			cd->algorithm = algorithm;
-			cd->params = *base;
-			cd->ratio = ratio;
-			initStringInfo(&d);
-			appendStringInfoChar(&d, '{');
-			for (i = 0; i < nnames; i++)
-			{
-				char		err[256];
-				int			pick;
-
-				state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-				pick = (int) ((state >> 33) % (uint64) counts[i]);
-				if (!MlParamsSet(&cd->params, names[i], values[i][pick], err, sizeof(err)))
-					ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err)));
-				appendStringInfo(&d, "%s\"%s\": %g", i ? ", " : "", names[i], values[i][pick]);
-			}
-			appendStringInfoChar(&d, '}');
-			cd->described = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(d.data)));
-			out = lappend(out, cd);
-		}
-		return out;
 	}
 	for (c = 0; c < total; c++)
 	{
-		Candidate  *cd = palloc0(sizeof(Candidate));
-		StringInfoData d;
+		int			picks[16];
 		int			rest = c;
 
-		cd->algorithm = algorithm;
-		cd->params = *base;
-		cd->ratio = ratio;
-		initStringInfo(&d);
-		appendStringInfoChar(&d, '{');
-		for (i = 0; i < nnames; i++)
+		for (i = 0; i < g.nnames; i++)
 		{
-			char		err[256];
-			int			pick = rest % counts[i];
-
-			rest /= counts[i];
-			if (!MlParamsSet(&cd->params, names[i], values[i][pick], err, sizeof(err)))
-				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err)));
-			appendStringInfo(&d, "%s\"%s\": %g", i ? ", " : "", names[i], values[i][pick]);
+			if (random)
+			{
+				state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+				picks[i] = (int) ((state >> 33) % (uint64) g.counts[i]);
+			}
+			else
+			{
+				picks[i] = rest % g.counts[i];
+				rest /= g.counts[i];
+			}
 		}
-		appendStringInfoChar(&d, '}');
-		cd->described = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(d.data)));
-		out = lappend(out, cd);
+		out = lappend(out, GridCandidate(algorithm, base, ratio, &g, picks));
 	}
 	return out;
 }
