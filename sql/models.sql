@@ -60,6 +60,11 @@ FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-0
                    hyperparams => '{"target": "ratio"}',
                    search => '{"method": "grid", "params": {"alpha": [0.1, 10, 1000]}, "folds": 2}');
 
+-- A much worse model is not deployed: it is compared with the live model on its last fold's days.
+SELECT algorithm, deployed FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31',
+                                              hyperparams => '{"alpha": 1e9, "target": "raw"}', force => true);
+SELECT count(*) AS deployments FROM seongsu.deployments;
+
 -- Prediction: a past day uses the deployed model with real lags, and equals evaluate().
 SELECT round(seongsu.predict_daily('2024-09-03')::numeric) =
        round((SELECT predicted FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models), '2024-09-03', '2024-09-03'))::numeric) AS same_as_evaluate;

@@ -29,4 +29,7 @@ extern void DatasetRow(const Datum *v, const bool *n, float *out);
 extern int	DatasetNaiveColumn(int64 horizon_days);
 extern Dataset *DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H);
 
+/* predict.c */
+extern double ModelWindowRmse(int64 model_id, int32 from, int32 to);
+
 #endif							/* SEONGSU_DATASET_H */

@@ -549,6 +549,41 @@ forecast(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * RMSE of a stored model over the observed days of [from, to], with
+ * features at its own horizon (no refit); NaN when no day is observed.
+ * Used to compare a new model with the live one on the same window.
+ */
+double
+ModelWindowRmse(int64 model_id, int32 from, int32 to)
+{
+	LoadedModel *m;
+	FeatureCtx *ctx;
+	double		sum = 0;
+	int			n = 0;
+	int32		d;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	m = ModelLoad(model_id);
+	SPI_finish();
+	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
+	for (d = from; d <= to; d++)
+	{
+		double		actual = ctx->ser.v[d - ctx->ser.base];
+		double		p;
+
+		if (isnan(actual))
+			continue;
+		p = PredictRow(m, ctx, d);
+		if (isnan(p))
+			continue;
+		sum += (actual - p) * (actual - p);
+		n++;
+	}
+	return n > 0 ? sqrt(sum / n) : NAN;
+}
+
 /* evaluate(model_id, from_date, to_date): actual and predicted passengers of observed days. */
 Datum
 evaluate(PG_FUNCTION_ARGS)

@@ -580,29 +580,21 @@ BestOf(const Dataset *d, List *cands, int folds, char **report)
 	return best;
 }
 
-/* Mean backtest RMSE of the project's live model, or NaN when none. */
-static double
-DeployedRmse(const char *project, int64 *model_id)
+/* The project's live model id, or 0 (caller has SPI). */
+static int64
+DeployedModel(const char *project)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1];
 	bool		isnull;
-	double		rmse = NAN;
 
 	v[0] = CStringGetTextDatum(project);
-	*model_id = 0;
-	if (SPI_execute_with_args("SELECT model_id, backtest_rmse FROM seongsu.deployed_models WHERE project = $1",
+	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE project = $1",
 							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.deployed_models");
-	if (SPI_processed == 1)
-	{
-		Datum		r;
-
-		*model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		r = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		rmse = isnull ? NAN : DatumGetFloat8(r);
-	}
-	return rmse;
+	if (SPI_processed == 0)
+		return 0;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* An array datum of n doubles. */
@@ -882,13 +874,36 @@ train(PG_FUNCTION_ARGS)
 			best = a;
 	}
 
-	/* deploy the best if it beats the live model on the backtest */
+	/*
+	 * Deploy the best if it beats the live model on the same window: the
+	 * best's last backtest fold, scored for the live model too.
+	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	deployed_rmse = DeployedRmse(project, &deployed_id);
+	deployed_id = DeployedModel(project);
+	SPI_finish();
 	{
-		bool		deploy = isnan(deployed_rmse) || chosen[best]->bt.mean.rmse < deployed_rmse;
+		const Candidate *w = chosen[best];
+		int			lf = w->bt.folds - 1;
+		double		new_rmse = w->bt.fold[lf].rmse;
+		bool		deploy;
+		char	   *reason;
 
+		if (deployed_id == 0)
+		{
+			deploy = true;
+			reason = psprintf("first model of the project (backtest RMSE %.1f)", w->bt.mean.rmse);
+		}
+		else
+		{
+			deployed_rmse = ModelWindowRmse(deployed_id, w->bt.fold_from[lf], w->bt.fold_to[lf]);
+			deploy = isnan(deployed_rmse) || new_rmse < deployed_rmse;
+			reason = psprintf("RMSE %.1f vs live model " INT64_FORMAT "'s %.1f on %s..%s",
+							  new_rmse, deployed_id, deployed_rmse,
+							  IsoDate(w->bt.fold_from[lf]), IsoDate(w->bt.fold_to[lf]));
+		}
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 		if (deploy)
 		{
 			Oid			types[3] = {TEXTOID, INT8OID, TEXTOID};
@@ -896,10 +911,7 @@ train(PG_FUNCTION_ARGS)
 
 			v[0] = CStringGetTextDatum(project);
 			v[1] = Int64GetDatum(ids[best]);
-			v[2] = CStringGetTextDatum(isnan(deployed_rmse)
-									   ? psprintf("first model of the project (backtest RMSE %.1f)", chosen[best]->bt.mean.rmse)
-									   : psprintf("backtest RMSE %.1f beats model " INT64_FORMAT "'s %.1f",
-												  chosen[best]->bt.mean.rmse, deployed_id, deployed_rmse));
+			v[2] = CStringGetTextDatum(reason);
 			if (SPI_execute_with_args("INSERT INTO seongsu.deployments (project, model_id, action, reason) "
 									  "VALUES ($1, $2, 'deploy', $3)", 3, types, v, NULL, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "could not deploy");

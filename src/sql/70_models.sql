@@ -60,7 +60,7 @@ COMMENT ON COLUMN deployments.id IS 'Order of events.';
 COMMENT ON COLUMN deployments.project IS 'The project.';
 COMMENT ON COLUMN deployments.model_id IS 'The model made live.';
 COMMENT ON COLUMN deployments.action IS 'deploy or rollback.';
-COMMENT ON COLUMN deployments.reason IS 'Why (automatic comparison, manual deploy, rollback).';
+COMMENT ON COLUMN deployments.reason IS 'Why: the automatic comparison (the new model''s last backtest fold against the live model scored on the same days), manual, or rollback.';
 COMMENT ON COLUMN deployments.at IS 'When.';
 
 CREATE VIEW deployed_models AS
