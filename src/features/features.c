@@ -113,7 +113,7 @@ FeatureStationId(const char *station, const char *line)
 	v[0] = CStringGetTextDatum(line);
 	v[1] = CStringGetTextDatum(station);
 	if (SPI_execute_with_args("SELECT id FROM seongsu.stations WHERE line = $1 AND name = $2",
-							  2, types, v, NULL, true, 1) != SPI_OK_SELECT)
+							  2, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.stations");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -147,7 +147,7 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	v[0] = Int32GetDatum(station);
 	v[1] = Int64GetDatum(first);
 	v[2] = Int64GetDatum(last);
-	if (SPI_execute_with_args(sql, 3, types, v, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(sql, 3, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ridership");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -194,7 +194,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 							  "temp_c, precip_mm, snow_cm, 'forecast' FROM seongsu.weather_forecast WHERE grain = 'day' "
 							  "AND (target AT TIME ZONE 'Asia/Seoul')::date BETWEEN date '2000-01-01' + $1 AND date '2000-01-01' + $2 "
 							  "ORDER BY target, issued_at DESC) f",
-							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
+							  2, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -220,7 +220,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 		clim_t[d] = clim_p[d] = 0;
 	if (SPI_execute("SELECT extract(doy FROM day)::int, avg(temp_mean_c), avg(precip_mm), count(*) "
 					"FROM seongsu.weather_daily WHERE temp_mean_c IS NOT NULL GROUP BY 1",
-					true, 0) != SPI_OK_SELECT)
+					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)
 	{

@@ -32,7 +32,7 @@ HolidaySetLoad(int32 from, int32 to)
 							   "(bool_or(name LIKE '%설날%')::int * 16) | (bool_or(name LIKE '%추석%')::int * 32), "
 							   "string_agg(name, ', ' ORDER BY name) "
 							   "FROM seongsu.holidays WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day",
-							   2, types, v, NULL, true, 0);
+							   2, types, v, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.holidays: %s", SPI_result_code_string(rc));
 	{

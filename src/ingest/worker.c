@@ -154,6 +154,13 @@ DataChangedAtCommit(void)
 	data_changed = true;
 }
 
+/* True when the current transaction has written data that predictions read. */
+bool
+DataChangedInXact(void)
+{
+	return data_changed;
+}
+
 /*
  * The data generation: changes whenever a transaction that wrote ridership,
  * holidays, weather, models or deployments commits.  0 when the library was

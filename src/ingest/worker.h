@@ -11,5 +11,6 @@ extern void WorkerWakeAtCommit(void);
 extern bool WorkerIsRunning(void);
 extern void DataChangedAtCommit(void);
 extern uint64 DataGeneration(void);
+extern bool DataChangedInXact(void);
 
 #endif							/* SEONGSU_WORKER_H */

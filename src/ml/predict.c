@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -220,7 +221,7 @@ Deployed(int32 station_id, LoadedModel **out, int max)
 
 	v[0] = Int32GetDatum(station_id);
 	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE station_id = $1 "
-							  "AND grain = 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, true, 0) != SPI_OK_SELECT)
+							  "AND grain = 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.deployed_models");
 	n = (int) Min(SPI_processed, (uint64) Min(max, CACHE_SIZE));
 	for (i = 0; i < n; i++)
@@ -253,6 +254,8 @@ typedef struct StationInputs
 	FeatureCtx *ctx;
 	int32		first;			/* days the context serves */
 	int32		last;
+	double	   *memo;			/* daily predictions of observed-input days (NaN: not yet) */
+	LoadedModel **memo_model;
 	MemoryContext cxt;
 } StationInputs;
 
@@ -276,11 +279,18 @@ InputsModels(const StationInputs *in, LoadedModel **out)
 	return true;
 }
 
-/* Load (or reuse) the inputs for predicting [first, last] of (station, line). */
+/*
+ * Load (or reuse) the inputs for predicting [first, last] of (station, line).
+ * The cache is used and filled only when what it holds is what this
+ * statement would read: not in a transaction that wrote watched data, not
+ * under a transaction-long snapshot; loading reads with fresh snapshots
+ * taken after the generation is read, so a concurrent commit at worst makes
+ * the next call reload.
+ */
 static StationInputs *
 Inputs(const char *station, const char *line, int32 first, int32 last, LoadedModel **models)
 {
-	uint64		gen = DataGeneration();
+	uint64		gen = (DataChangedInXact() || IsolationUsesXactSnapshot()) ? 0 : DataGeneration();
 	StationInputs *in = &inputs;
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
@@ -312,7 +322,7 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 		in->model_ids[i] = models[i]->id;
 	v[0] = Int32GetDatum(in->station_id);
 	if (SPI_execute_with_args("SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
-							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.ridership_daily");
 	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	in->observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
@@ -321,6 +331,10 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	in->first = Min(Min(first, in->observed + 1), in->observed - 730);
 	in->last = Max(last, in->observed + 62);
 	in->ctx = FeatureCtxLoad(in->station_id, in->first, in->last, 1, models[in->nmodels - 1]->H, in->cxt);
+	in->memo = MemoryContextAlloc(in->cxt, sizeof(double) * (in->last - in->first + 1));
+	in->memo_model = MemoryContextAllocZero(in->cxt, sizeof(LoadedModel *) * (in->last - in->first + 1));
+	for (i = 0; i <= in->last - in->first; i++)
+		in->memo[i] = NAN;
 	in->generation = gen;
 	return in;
 }
@@ -367,7 +381,18 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 			}
 		if (!m)
 			m = models[in->nmodels - 1];
-		p = PredictRow(m, f->ctx, d);
+		if (d <= observed + m->H && in->generation != 0 && !isnan(in->memo[d - in->first]) &&
+			in->memo_model[d - in->first] == m)
+			p = in->memo[d - in->first];	/* inputs all observed: same answer as before */
+		else
+		{
+			p = PredictRow(m, f->ctx, d);
+			if (d - m->H <= observed && in->generation != 0)
+			{
+				in->memo[d - in->first] = p;
+				in->memo_model[d - in->first] = m;
+			}
+		}
 		if (d > observed)
 		{
 			/* the filled value feeds later days' lags (recursive) */

@@ -180,12 +180,17 @@ SQL
      WHERE t.service_day BETWEEN '2023-04-01' AND '2023-04-30'
        AND extract(hour FROM t.ts AT TIME ZONE 'Asia/Seoul') BETWEEN 6 AND 23" | sed -n 's/^Time: \([0-9.]*\) ms.*/  predict_crowd over the test hours: \1 ms in all/p'
   "${PSQL[@]}" -c "
-    WITH e AS (
-      SELECT a.*, extract(isodow FROM a.service_day) IN (6, 7) OR seongsu.is_holiday(a.service_day) AS off
-        FROM public.acc_hourly a WHERE a.actual > 0 AND a.predicted IS NOT NULL AND a.naive IS NOT NULL)
+    WITH d AS (SELECT service_day, sum(actual) AS actual_day, sum(predicted) AS predicted_day
+                 FROM public.acc_hourly GROUP BY service_day),
+    e AS (
+      SELECT a.*, a.predicted * d.actual_day / nullif(d.predicted_day, 0) AS share_only,
+             extract(isodow FROM a.service_day) IN (6, 7) OR seongsu.is_holiday(a.service_day) AS off
+        FROM public.acc_hourly a JOIN d USING (service_day)
+       WHERE a.actual > 0 AND a.predicted IS NOT NULL AND a.naive IS NOT NULL)
     SELECT CASE WHEN grouping(off) = 1 THEN 'all' WHEN off THEN 'days off' ELSE 'working days' END AS days,
            count(*) AS hours,
            round((100 * avg(abs(predicted - actual) / actual))::numeric, 2) AS \"ours MAPE %\",
+           round((100 * avg(abs(share_only - actual) / actual))::numeric, 2) AS \"ours, true 06-23 total MAPE %\",
            round((100 * avg(abs(naive - actual) / actual))::numeric, 2) AS \"same hour last week MAPE %\",
            round(sqrt(avg((predicted - actual) ^ 2))::numeric) AS \"ours RMSE\",
            round(sqrt(avg((naive - actual) ^ 2))::numeric) AS \"naive RMSE\"
@@ -193,6 +198,14 @@ SQL
   "${PSQL[@]}" -At -c "SELECT format('  test hours: %s, without a prediction: %s, without a naive value: %s',
                                      count(*), count(*) FILTER (WHERE predicted IS NULL), count(*) FILTER (WHERE naive IS NULL))
                          FROM public.acc_hourly"
+  "${PSQL[@]}" -At -c "
+    WITH d AS (SELECT service_day, sum(actual) AS a, sum(predicted) AS p FROM public.acc_hourly GROUP BY 1)
+    SELECT format('  daily part: the 06-23 sums of predict_crowd are off by %s %% (MAPE over %s days; worst %s %% on %s)',
+                  round((100 * avg(abs(p - a) / a))::numeric, 2), count(*),
+                  round((100 * max(abs(p - a) / a))::numeric, 1), (array_agg(service_day ORDER BY abs(p - a) / a DESC))[1])
+      FROM d"
+  echo "  (\"true 06-23 total\": our hourly predictions rescaled so that each day sums to the observed 06-23 total,"
+  echo "   i.e. the error of the hour shares alone; the truth is Seoul Metro's all-ticket count, the daily model card totals)"
 }
 [ "$hourly" = 1 ] && hourly_exercise
 printf '\naccuracy.sh: done in %d s\n' "$(( $(date +%s) - started ))"
