@@ -334,11 +334,12 @@ def run_horizon(args, H):
     di = {d: i for i, d in enumerate(test_days)}
     sel = np.array([di[d] for d in days], dtype=int)
     off = F.col['is_day_off'][te][sel] == 1
-    groups = [('working days', ~off), ('days off', off), ('public holidays', F.col['is_holiday'][te][sel] == 1)]
+    groups = [('working days', ~off), ('days off', off), ('holidays', F.col['is_holiday'][te][sel] == 1)]
     lagH = f'lag_{H}d'
     if lagH in F.col:
-        groups.append((f'day t-{H} unobserved', np.isnan(F.col[lagH][te][sel])))
-    print('MAPE % by kind of day: ' + ', '.join(f'{g} {int(m.sum())}' for g, m in groups))
+        groups.append((f't-{H} unobserved', np.isnan(F.col[lagH][te][sel])))
+    print('MAPE % by kind of day (days: ' + ', '.join(f'{g} {int(m.sum())}' for g, m in groups)
+          + f'; holidays = public holidays, t-{H} unobserved = the latest day the horizon allows is missing):')
     print(f'{"":<{w}}' + ''.join(f'{g[:15]:>17}' for g, _ in groups))
     for lab in order:
         pr = np.array([P[lab][d] for d in days])
@@ -383,6 +384,7 @@ def run_horizon(args, H):
             out = min(out, (time.perf_counter() - t, time.process_time() - c))
         return out
     tt = {}
+    load = os.getloadavg()[0]
     if args.time_anchors:
         for nt in (1, 2):
             tt[f'XGBoost hist, {XGB_ROUNDS} rounds, nthread={nt}'] = best_of(2, lambda: xgb_fit(Xtr, ytr, nthread=nt, rounds=XGB_ROUNDS))
@@ -402,11 +404,19 @@ def run_horizon(args, H):
             hp = o['hyperparams']
             what = {'random_forest': f'{hp.get("n_trees", "?")} trees',
                     'gbdt': f'{hp.get("n_estimators", "?")} rounds'}.get(algo, '')
-            print(f'  {"ours: seongsu.train(" + algo + "), wall time":<56}{o["wall"]:8.3f} s'
-                  f'   (models.train_seconds {o["train_seconds"]:.3f} s incl. {hp.get("folds", "?")} backtest folds; '
+            folds = f'{hp["folds"]} backtest folds' if 'folds' in hp else 'backtests'
+            print(f'  {"ours: seongsu.train(" + algo + "), wall time":<62}{o["wall"]:8.3f} s'
+                  f'   (models.train_seconds {o["train_seconds"]:.3f} s incl. {folds}; '
                   f'{o["rows"]} rows, target {o["target_mode"]}{", " + what if what else ""})')
     for k, (wall, cpu) in tt.items():
-        print(f'  {k:<56}{wall:8.3f} s   (CPU {cpu:.3f} s)')
+        print(f'  {k:<62}{wall:8.3f} s   (CPU {cpu:.3f} s)')
+    if tt:
+        load = max(load, os.getloadavg()[0])
+        cores = os.cpu_count() or 1
+        print(f'  load average {load:.1f} on {cores} cores'
+              + (': the machine is busy, so multi-threaded timings (nthread/n_jobs=2; OpenMP threads spin '
+                 'while they wait) are unreliable; the single-threaded ones and CPU times hold better'
+                 if load > cores - 0.5 else ''))
     print(f'(horizon {H}: anchors fitted, scored and timed in {time.perf_counter() - started:.0f} s)')
     return summary
 
