@@ -91,6 +91,23 @@ DatasetNaiveColumn(int64 horizon_days)
 }
 
 /*
+ * The seasonal-naive forecast of a feature row: the latest observed same
+ * weekday at least the horizon back (lag 7k, else 7k+7, … up to 28 days).
+ */
+double
+DatasetNaive(const Datum *v, const bool *n, int naive_col)
+{
+	int			c;
+
+	if (naive_col < 0)
+		return NAN;
+	for (c = naive_col; c <= FEATURE_COL_LAG_28D; c++)
+		if (!n[c])
+			return DatumGetFloat8(v[c]);
+	return NAN;
+}
+
+/*
  * The rows of steps [first, last] that have a target and a level, with
  * features at horizon H.  Memory lives in the current context.
  */
@@ -136,7 +153,7 @@ DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H)
 				cols[c][d->n] = row[c];
 			d->target[d->n] = DatumGetFloat8(v[FEATURE_COL_TARGET]);
 			d->level[d->n] = level;
-			d->naive[d->n] = (naive_col < 0 || n[naive_col]) ? NAN : DatumGetFloat8(v[naive_col]);
+			d->naive[d->n] = DatasetNaive(v, n, naive_col);
 			d->day[d->n] = DatumGetDateADT(v[FEATURE_COL_DAY]);
 			d->n++;
 		}

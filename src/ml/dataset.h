@@ -27,6 +27,7 @@ typedef struct Dataset
 extern const char *DatasetColumnName(int col);
 extern void DatasetRow(const Datum *v, const bool *n, float *out);
 extern int	DatasetNaiveColumn(int64 horizon_days);
+extern double DatasetNaive(const Datum *v, const bool *n, int naive_col);
 extern Dataset *DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H);
 
 /* predict.c */

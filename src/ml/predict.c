@@ -191,7 +191,7 @@ PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int64 step)
 
 	FeatureRow(ctx, step, m->H, v, n);
 	if (m->naive)
-		return n[m->naive_col] ? NAN : DatumGetFloat8(v[m->naive_col]);
+		return DatasetNaive(v, n, m->naive_col);
 	DatasetRow(v, n, row);
 	p = MlModelPredict(m->model, row);
 	if (m->ratio)
