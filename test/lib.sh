@@ -89,3 +89,32 @@ ds_stop_cluster() {
     ds_as_pg "$DS_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
 }
+
+# The import kind of a data-folder file, from its name (empty when none).
+ds_kind_of() {
+  case "$(basename "$1")" in
+    card_subway_month_*.csv) echo card_subway_month ;;
+    card_subway_time_*.csv) echo card_subway_time ;;
+    seoulmetro_hourly_*.csv) echo seoulmetro_hourly ;;
+    daily_*.csv) echo ridership_daily ;;
+    hourly_total_*.csv) echo ridership_hourly ;;
+    congestion_*.csv) echo congestion_survey ;;
+    kma_daily_*.csv) echo kma_daily ;;
+    kma_asos_*.csv) echo kma_asos_hourly ;;
+    openmeteo_daily_*.csv) echo openmeteo_daily ;;
+    [0-9][0-9].json) echo kasi_holidays ;;
+  esac
+}
+
+# Import every recognized file of $DS_DATA with the psql command given as
+# arguments; sets DS_IMPORTED to the number of files.
+ds_import_data_folder() {
+  local f k
+  DS_IMPORTED=0
+  while IFS= read -r f; do
+    k=$(ds_kind_of "$f")
+    [ -n "$k" ] || continue
+    "$@" -At -c "SELECT seongsu.import_file('$k', '$f')" >/dev/null
+    DS_IMPORTED=$((DS_IMPORTED + 1))
+  done < <(find "$DS_DATA" -type f \( -name '*.csv' -o -name '*.json' \) | sort)
+}

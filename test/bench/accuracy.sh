@@ -89,27 +89,8 @@ if [ "$hourly" = 1 ] && ! { has_fn deploy && has_fn predict_crowd && has_fn trai
 fi
 
 ds_say "importing $DS_DATA"
-kind_of() {
-  case "$(basename "$1")" in
-    card_subway_month_*.csv) echo card_subway_month ;;
-    card_subway_time_*.csv) echo card_subway_time ;;
-    seoulmetro_hourly_*.csv) echo seoulmetro_hourly ;;
-    daily_*.csv) echo ridership_daily ;;
-    hourly_total_*.csv) echo ridership_hourly ;;
-    congestion_*.csv) echo congestion_survey ;;
-    kma_daily_*.csv) echo kma_daily ;;
-    kma_asos_*.csv) echo kma_asos_hourly ;;
-    openmeteo_daily_*.csv) echo openmeteo_daily ;;
-    [0-9][0-9].json) echo kasi_holidays ;;
-  esac
-}
-nfiles=0
-while IFS= read -r f; do
-  k=$(kind_of "$f")
-  [ -n "$k" ] || continue
-  "${PSQL[@]}" -At -c "SELECT seongsu.import_file('$k', '$f')" >/dev/null
-  nfiles=$((nfiles + 1))
-done < <(find "$DS_DATA" -type f \( -name '*.csv' -o -name '*.json' \) | sort)
+ds_import_data_folder "${PSQL[@]}"
+nfiles=$DS_IMPORTED
 "${PSQL[@]}" -At -F ' ' -c "
   SELECT format('%s files; %s %s: %s daily rows %s .. %s; %s train days <= $TRAIN_TO, %s test days $TEST_FROM .. $TEST_TO',
                 $nfiles, s.line, s.name, count(*), min(day), max(day),

@@ -84,27 +84,8 @@ out="$DS_WORK/predict"
 rm -rf "$out"; mkdir -p "$out"; chmod a+rwx "$out"
 
 ds_say "importing $DS_DATA"
-kind_of() {
-  case "$(basename "$1")" in
-    card_subway_month_*.csv) echo card_subway_month ;;
-    card_subway_time_*.csv) echo card_subway_time ;;
-    seoulmetro_hourly_*.csv) echo seoulmetro_hourly ;;
-    daily_*.csv) echo ridership_daily ;;
-    hourly_total_*.csv) echo ridership_hourly ;;
-    congestion_*.csv) echo congestion_survey ;;
-    kma_daily_*.csv) echo kma_daily ;;
-    kma_asos_*.csv) echo kma_asos_hourly ;;
-    openmeteo_daily_*.csv) echo openmeteo_daily ;;
-    [0-9][0-9].json) echo kasi_holidays ;;
-  esac
-}
-nfiles=0
-while IFS= read -r f; do
-  k=$(kind_of "$f")
-  [ -n "$k" ] || continue
-  "${PSQL[@]}" -At -c "SELECT seongsu.import_file('$k', '$f')" >/dev/null
-  nfiles=$((nfiles + 1))
-done < <(find "$DS_DATA" -type f \( -name '*.csv' -o -name '*.json' \) | sort)
+ds_import_data_folder "${PSQL[@]}"
+nfiles=$DS_IMPORTED
 SID=$("${PSQL[@]}" -At -c "SELECT id FROM seongsu.stations WHERE name = '$STATION' AND line = '$LINE'")
 "${PSQL[@]}" -At -c "SELECT format('  %s files; %s %s (station %s): %s daily rows %s .. %s', $nfiles, '$STATION', '$LINE', $SID, count(*), min(day), max(day))
                        FROM seongsu.ridership_daily WHERE station_id = $SID"
