@@ -8,8 +8,12 @@
 #   (b) synthetic stations x 10 years hourly (87,672 rows a station) that
 #       replay the real Seongsu hours of 2011-2014 (208 whole weeks, shifted
 #       per station) with a per-station scale and +-10 % noise, loaded with
-#       INSERT ... SELECT into seongsu.ridership_hourly.  Sizes grow in
-#       stages (STATIONS); the plain SQL runs up to SQL_MAX_STATIONS.
+#       INSERT ... SELECT into seongsu.ridership_hourly (one INSERT per
+#       station, so a station's rows lie together as after a per-station
+#       import; the table is set UNLOGGED for the load).  Both sides at N and
+#       4N stations; ours alone at BIG/4 and BIG stations (BIG=576: 50.5M
+#       rows; the plain SQL, at some 55,000 rows/s, would need 15 minutes
+#       for that size alone).
 #
 # Both sides are consumed the same way: SELECT ARRAY[count(*), sum(col), ...]
 # over the 38 compared columns (calendar, target, lags 1/2/3/7/14/21/28/364
@@ -19,20 +23,23 @@
 # The sums of both sides are compared at every size, and row by row on the
 # daily series and on one real and one synthetic hourly station.
 #
-# Times are wall clock (and this backend's CPU from /proc, which is what the
-# ratio is robust with on a shared machine).  Parallel query is off
-# (max_parallel_workers_per_gather = 0): both sides run on one core; JIT is
-# left at its default.  work_mem is 1GB for both.
+# Times are wall clock, and the backend's CPU seconds from /proc (steadier
+# when other work shares the machine).  Parallel query is off
+# (max_parallel_workers_per_gather = 0): both sides run on one core, as
+# features() does.  JIT is left at its default (on: about 10 % faster for the
+# SQL, about 0.2 s slower for ours).  work_mem is 1GB for both.
+# About 7 minutes on the idle 2-core machine with BIG=576; BIG=144 is quicker.
 #
 # Usage: bash test/bench/features_speed.sh [--no-build] [--keep]
 # Environment: DS_BENCH_PORT (25460), DAILY_SEONGSU_DATA (../shared/data),
-#   DS_WORK (/tmp/daily_seongsu_features), STATIONS ("12 48 144 576": cumulative
-#   station counts), SQL_MAX_STATIONS (48), REPS (20, daily runs per side).
+#   DS_WORK (/tmp/daily_seongsu_features), N (12: stations of the smaller
+#   size both sides run), BIG (576: stations of the largest size, ours only),
+#   REPS (20, daily runs per side).
 export DS_WORK=${DS_WORK:-/tmp/daily_seongsu_features}
 source "$(dirname "$0")/../lib.sh"
 PORT=${DS_BENCH_PORT:-25460}
-STATIONS=${STATIONS:-"12 48 144 576"}
-SQL_MAX_STATIONS=${SQL_MAX_STATIONS:-48}
+N=${N:-12}
+BIG=${BIG:-576}
 REPS=${REPS:-20}
 FROM_H='2015-01-01 00:00+09'
 TO_H='2024-12-31 23:00+09'
@@ -143,7 +150,6 @@ check() {
 ds_say "(a) daily, real Seongsu series 2015-01-01 .. 2025-05-31, $REPS runs each"
 plan=$("${PSQL[@]}" -At -c "EXPLAIN SELECT count(*) FROM bench.sql_daily('{$SEONGSU_ID}', '2015-01-01', '2025-05-31')")
 grep -q 'Function Scan on sql_daily' <<< "$plan" && echo "  NOTE: bench.sql_daily was not inlined"
-"${PSQL[@]}" -c "SELECT ARRAY[$AGG] FROM bench.sql_daily('{$SEONGSU_ID}', '2015-01-01', '2025-05-31')" >/dev/null  # warm
 measure daily ours "$REPS" "seongsu.features('성수', '2호선', '2015-01-01', '2025-05-31', 'daily', '1 day')"
 measure daily sql "$REPS" "bench.sql_daily('{$SEONGSU_ID}', '2015-01-01', '2025-05-31')"
 check "daily 성수 2015-2025" \
@@ -153,34 +159,44 @@ check "hourly 성수 2012-2014 (real)" \
   "seongsu.features('성수', '2호선', '2012-01-01 00:00+09', '2014-12-31 23:00+09', 'hourly', '1 day')" \
   "bench.sql_hourly('{$SEONGSU_ID}', '2012-01-01 00:00+09', '2014-12-31 23:00+09')"
 
-ds_say "(b) hourly, synthetic stations x 10 years ($FROM_H .. $TO_H)"
+ds_say "(b) hourly, synthetic stations x 10 years ($FROM_H .. $TO_H), $HOURS_PER_STATION rows a station"
 have=0
-for n in $STATIONS; do
-  [ "$n" -gt "$have" ] || continue
+# load stations have+1 .. $1 (two sessions, one per core), then VACUUM ANALYZE
+load_to() {
+  local n=$1 t0 mid p1
   t0=$(date +%s.%N)
-  if [ $((n - have)) -ge 8 ]; then
-    # two sessions, one per core
-    mid=$(( (have + 1 + n) / 2 ))
-    "${PSQL[@]}" -At -c "SELECT bench.add_stations($((have + 1)), $mid)" >/dev/null &
-    p1=$!
-    "${PSQL[@]}" -At -c "SELECT bench.add_stations($((mid + 1)), $n)" >/dev/null
-    wait "$p1"
-  else
-    "${PSQL[@]}" -At -c "SELECT bench.add_stations($((have + 1)), $n)" >/dev/null
-  fi
+  mid=$(( (have + 1 + n) / 2 ))
+  "${PSQL[@]}" -At -c "SELECT bench.add_stations($((have + 1)), $mid)" >/dev/null &
+  p1=$!
+  "${PSQL[@]}" -At -c "SELECT bench.add_stations($((mid + 1)), $n)" >/dev/null
+  wait "$p1"
   "${PSQL[@]}" -c "VACUUM ANALYZE seongsu.ridership_hourly"
   awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$n" -v h="$have" -v r="$HOURS_PER_STATION" \
-    'BEGIN { printf "  loaded stations %d..%d (%d rows, %d stations in all) in %.0f s\n", h + 1, n, (n - h) * r, n, b - a }'
+    'BEGIN { printf "  loaded stations %d..%d (%d rows; %d rows in %d stations in all) in %.0f s\n", h + 1, n, (n - h) * r, n * r, n, b - a }'
   have=$n
-  ids=$("${PSQL[@]}" -At -c "SELECT array_agg(id ORDER BY k) FROM bench.stations WHERE k <= $n")
-  case_name="hourly ${n} stations"
-  measure "$case_name" ours 1 "bench.stations s, LATERAL seongsu.features(s.name, s.line, '$FROM_H', '$TO_H', 'hourly', '1 day') WHERE s.k <= $n"
-  if [ "$n" -le "$SQL_MAX_STATIONS" ]; then
-    plan=$("${PSQL[@]}" -At -c "EXPLAIN SELECT count(*) FROM bench.sql_hourly('$ids', '$FROM_H', '$TO_H')")
-    grep -q 'Function Scan on sql_hourly' <<< "$plan" && echo "  NOTE: bench.sql_hourly was not inlined"
-    measure "$case_name" sql 1 "bench.sql_hourly('$ids', '$FROM_H', '$TO_H')"
-  fi
-done
+}
+ours_hourly() {  # ours_hourly N
+  measure "hourly $1 stations" ours 1 \
+    "bench.stations s, LATERAL seongsu.features(s.name, s.line, '$FROM_H', '$TO_H', 'hourly', '1 day') WHERE s.k <= $1"
+}
+sql_hourly() {  # sql_hourly N
+  local ids plan
+  ids=$("${PSQL[@]}" -At -c "SELECT array_agg(id ORDER BY k) FROM bench.stations WHERE k <= $1")
+  plan=$("${PSQL[@]}" -At -c "EXPLAIN SELECT count(*) FROM bench.sql_hourly('$ids', '$FROM_H', '$TO_H')")
+  grep -q 'Function Scan on sql_hourly' <<< "$plan" && echo "  NOTE: bench.sql_hourly was not inlined"
+  measure "hourly $1 stations" sql 1 "bench.sql_hourly('$ids', '$FROM_H', '$TO_H')"
+}
+# Both sides at N and 4N stations (both sizes in the table; each side reads
+# only its stations' rows through the primary key).
+load_to $((4 * N))
+ours_hourly "$N"; sql_hourly "$N"
+ours_hourly $((4 * N)); sql_hourly $((4 * N))
+# Ours alone at BIG/4 and BIG stations (BIG=576 is 50.5M rows).
+if [ "$BIG" -gt $((4 * N)) ]; then
+  load_to "$BIG"
+  if [ $((BIG / 4)) -ne $((4 * N)) ] && [ $((BIG / 4)) -ne "$N" ]; then ours_hourly $((BIG / 4)); fi
+  ours_hourly "$BIG"
+fi
 k1=$("${PSQL[@]}" -At -c "SELECT id FROM bench.stations WHERE k = 1")
 check "hourly synthetic station 1" \
   "seongsu.features('벤치0001', 'B2', '$FROM_H', '$TO_H', 'hourly', '1 day')" \
@@ -203,11 +219,8 @@ SELECT 'same results: ' || string_agg(format('%s: %s rows both, max relative dif
          CASE WHEN o.sums[1] = s.sums[1] THEN 'same' ELSE 'DIFFERENT' END, cardinality(o.sums),
          to_char((SELECT max(abs(a - b) / greatest(1, abs(b))) FROM unnest(o.sums, s.sums) u(a, b)), '9.9EEEE')), '; ' ORDER BY o.sums[1])
   FROM bench.runs o JOIN bench.runs s ON s.case_name = o.case_name AND s.impl = 'sql' WHERE o.impl = 'ours';
-SELECT 'linearity (rows/s by size): ours ' ||
-       string_agg(format('%s rows %s', sums[1]::bigint, round(sums[1] / wall_s)), ', ' ORDER BY sums[1])
-  FROM bench.runs WHERE impl = 'ours' AND case_name LIKE 'hourly%';
-SELECT 'linearity (rows/s by size): SQL  ' ||
-       string_agg(format('%s rows %s', sums[1]::bigint, round(sums[1] / wall_s)), ', ' ORDER BY sums[1])
-  FROM bench.runs WHERE impl = 'sql' AND case_name LIKE 'hourly%';
+SELECT format('linearity, hourly rows/s (wall | CPU) by size: %s  %s', CASE impl WHEN 'ours' THEN 'ours' ELSE 'SQL ' END,
+              string_agg(format('%s rows: %s | %s', sums[1]::bigint, round(sums[1] / wall_s), round(sums[1] / cpu_s)), ';  ' ORDER BY sums[1]))
+  FROM bench.runs WHERE case_name LIKE 'hourly%' GROUP BY impl ORDER BY impl;
 SQL
-echo "total $(( $(date +%s) - started )) s; $(nproc) cores; stations per size: $STATIONS (SQL up to $SQL_MAX_STATIONS); $REPS daily runs per side"
+echo "total $(( $(date +%s) - started )) s; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); N=$N, BIG=$BIG stations; $REPS daily runs per side"

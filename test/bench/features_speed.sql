@@ -181,10 +181,14 @@ CREATE TABLE bench.stations (
 -- Stations k = lo..hi with every hour of 2015-01-01 .. 2024-12-31 KST
 -- (87,672 rows each): the pattern hour (shifted by k*37 weeks mod 208),
 -- times the station's scale (0.2 .. 2.2), times uniform noise of +-10 %.
+-- One INSERT per station, in ts order, so that a station's rows lie together
+-- as they do after a per-station import (see the script's notes on layout).
 CREATE FUNCTION bench.add_stations(lo integer, hi integer) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-  n bigint;
+  st record;
+  n bigint := 0;
+  m bigint;
 BEGIN
   IF (SELECT count(*) FROM bench.pattern) <> 34944 THEN
     RAISE EXCEPTION 'bench.pattern has % hours, expected 34944 (import seongsu/hourly_total_2011-2014.csv first)',
@@ -200,19 +204,20 @@ BEGIN
          ((substr(name, 3)::integer * 37) % 208) * 168
     FROM ins;
   PERFORM setseed(lo / 100000.0);
-  INSERT INTO seongsu.ridership_hourly (station_id, ts, service_day, passengers, source)
-  SELECT s.id, t.ts,
-         date '2000-01-01' + ((extract(epoch FROM t.ts)::bigint + (9 - 4) * 3600) / 86400 - 10957)::integer,
-         greatest(0, round(p.v * s.scale * (0.9 + 0.2 * random())))::integer,
-         'bench'
-    FROM bench.stations s
-   CROSS JOIN generate_series(timestamptz '2015-01-01 00:00+09', timestamptz '2024-12-31 23:00+09',
-                              interval '1 hour') AS t(ts)
-    JOIN bench.pattern p
-      ON p.idx = (((extract(epoch FROM t.ts)::bigint - extract(epoch FROM timestamptz '2015-01-05 00:00+09')::bigint)
-                   / 3600 + s.shift) % 34944 + 34944) % 34944
-   WHERE s.k BETWEEN lo AND hi;
-  GET DIAGNOSTICS n = ROW_COUNT;
+  FOR st IN SELECT * FROM bench.stations WHERE k BETWEEN lo AND hi ORDER BY k LOOP
+    INSERT INTO seongsu.ridership_hourly (station_id, ts, service_day, passengers, source)
+    SELECT st.id, t.ts,
+           date '2000-01-01' + ((extract(epoch FROM t.ts)::bigint + (9 - 4) * 3600) / 86400 - 10957)::integer,
+           greatest(0, round(p.v * st.scale * (0.9 + 0.2 * random())))::integer,
+           'bench'
+      FROM generate_series(timestamptz '2015-01-01 00:00+09', timestamptz '2024-12-31 23:00+09',
+                           interval '1 hour') WITH ORDINALITY AS t(ts, i)
+      JOIN bench.pattern p
+        ON p.idx = ((t.i - 1 - 96 + st.shift) % 34944 + 34944) % 34944
+     ORDER BY t.ts;
+    GET DIAGNOSTICS m = ROW_COUNT;
+    n := n + m;
+  END LOOP;
   RETURN n;
 END
 $$;
