@@ -118,3 +118,15 @@ ds_import_data_folder() {
     DS_IMPORTED=$((DS_IMPORTED + 1))
   done < <(find "$DS_DATA" -type f \( -name '*.csv' -o -name '*.json' \) | sort)
 }
+
+# Benchmark prelude: packages, an optional build ($2 = 1), the staged data
+# folder; exits with a message naming the script ($1) when there is no data.
+ds_bench_prepare() {
+  ds_install_deps
+  if [ "$2" = 1 ]; then ds_build_install; fi
+  ds_stage_data
+  if [ -z "$DS_DATA" ]; then
+    echo "$1: needs the data folder (DAILY_SEONGSU_DATA=dir, or ../shared/data)" >&2
+    exit 2
+  fi
+}

@@ -7,9 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 MODE=valgrind
 PORT=${DS_VALGRIND_PORT:-25436}
-ds_install_deps
-ds_stage_data
-[ -n "$DS_DATA" ] || { echo "needs the data folder (DAILY_SEONGSU_DATA)" >&2; exit 2; }
+ds_bench_prepare valgrind.sh 0
 dir="$DS_WORK/cluster-$PORT"
 reports="$DS_WORK/memcheck-$MODE"
 rm -rf "$reports"; mkdir -p "$reports"; chmod a+rwx "$reports"

@@ -84,36 +84,6 @@ MlRmse(const double *actual, const double *pred, int n)
 	return m.rmse;
 }
 
-/* Mean absolute error. */
-double
-MlMae(const double *actual, const double *pred, int n)
-{
-	MlMetrics	m;
-
-	MlMetricsCompute(actual, pred, n, &m);
-	return m.mae;
-}
-
-/* Mean absolute percentage error in percent, skipping actual values of 0. */
-double
-MlMape(const double *actual, const double *pred, int n)
-{
-	MlMetrics	m;
-
-	MlMetricsCompute(actual, pred, n, &m);
-	return m.mape;
-}
-
-/* Symmetric MAPE in percent (0..200). */
-double
-MlSmape(const double *actual, const double *pred, int n)
-{
-	MlMetrics	m;
-
-	MlMetricsCompute(actual, pred, n, &m);
-	return m.smape;
-}
-
 /* Coefficient of determination. */
 double
 MlR2(const double *actual, const double *pred, int n)
@@ -122,16 +92,6 @@ MlR2(const double *actual, const double *pred, int n)
 
 	MlMetricsCompute(actual, pred, n, &m);
 	return m.r2;
-}
-
-/* Mean of predicted - actual. */
-double
-MlBias(const double *actual, const double *pred, int n)
-{
-	MlMetrics	m;
-
-	MlMetricsCompute(actual, pred, n, &m);
-	return m.bias;
 }
 
 /* qsort order of doubles. */

@@ -23,11 +23,7 @@ typedef struct MlMetrics
 extern void MlMetricsCompute(const double *actual, const double *pred, int n,
 							 MlMetrics *out);
 extern double MlRmse(const double *actual, const double *pred, int n);
-extern double MlMae(const double *actual, const double *pred, int n);
-extern double MlMape(const double *actual, const double *pred, int n);
-extern double MlSmape(const double *actual, const double *pred, int n);
 extern double MlR2(const double *actual, const double *pred, int n);
-extern double MlBias(const double *actual, const double *pred, int n);
 extern double MlQuantile(const double *values, int n, double q);
 extern void MlResidualQuantiles(const double *actual, const double *pred, int n,
 								const double *probs, int nprobs, double *out);

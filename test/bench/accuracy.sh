@@ -56,10 +56,7 @@ for a in "$@"; do
 done
 
 started=$(date +%s)
-ds_install_deps
-[ "$build" = 1 ] && ds_build_install
-ds_stage_data
-[ -n "$DS_DATA" ] || { echo "accuracy.sh: needs the data folder (DAILY_SEONGSU_DATA=dir, or ../shared/data)" >&2; exit 2; }
+ds_bench_prepare accuracy.sh "$build"
 $PY -c 'import numpy, sklearn, xgboost' 2>/dev/null \
   || { echo "accuracy.sh: $PY cannot import numpy, sklearn and xgboost (Debian python3-numpy python3-sklearn python3-xgboost)" >&2; exit 2; }
 

@@ -56,10 +56,7 @@ for a in "$@"; do
 done
 
 started=$(date +%s)
-ds_install_deps
-[ "$build" = 1 ] && ds_build_install
-ds_stage_data
-[ -n "$DS_DATA" ] || { echo "features_speed.sh: needs the data folder (DAILY_SEONGSU_DATA=dir, or ../shared/data)" >&2; exit 2; }
+ds_bench_prepare features_speed.sh "$build"
 
 ds_say "throwaway cluster on 127.0.0.1:$PORT ($DS_WORK/cluster-$PORT)"
 ds_start_cluster "$PORT" <<'CONF'

@@ -5,10 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 PORT=${DS_BENCH_PORT:-25434}
 ROWS=${ROWS:-1000000}
-ds_install_deps
-ds_build_install
-ds_stage_data
-[ -n "$DS_DATA" ] || { echo "needs the data folder (DAILY_SEONGSU_DATA)" >&2; exit 2; }
+ds_bench_prepare import_speed.sh 1
 ds_start_cluster "$PORT" <<< ""
 trap 'ds_stop_cluster "$PORT"' EXIT
 

@@ -16,10 +16,7 @@ LATENCY_MS=${LATENCY_MS:-100}
 CRAWL_DAYS=${CRAWL_DAYS:-30}
 CONCURRENCY=${CONCURRENCY:-"1 8 32"}
 KEY=BENCH-SEOUL-KEY
-ds_install_deps
-ds_build_install
-ds_stage_data
-[ -n "$DS_DATA" ] || { echo "needs the data folder (DAILY_SEONGSU_DATA)" >&2; exit 2; }
+ds_bench_prepare ingest_speed.sh 1
 
 ds_say "replay server (--latency-ms $LATENCY_MS)"
 portfile="$DS_WORK/bench_replay.port"

@@ -62,10 +62,7 @@ for a in "$@"; do
 done
 
 started=$(date +%s)
-ds_install_deps
-[ "$build" = 1 ] && ds_build_install
-ds_stage_data
-[ -n "$DS_DATA" ] || { echo "predict_speed.sh: needs the data folder (DAILY_SEONGSU_DATA=dir, or ../shared/data)" >&2; exit 2; }
+ds_bench_prepare predict_speed.sh "$build"
 $PY -c 'import numpy, xgboost' 2>/dev/null \
   || { echo "predict_speed.sh: $PY cannot import numpy and xgboost (Debian python3-numpy python3-xgboost)" >&2; exit 2; }
 [ -x "$PGBENCH" ] || { echo "predict_speed.sh: $PGBENCH is missing" >&2; exit 2; }

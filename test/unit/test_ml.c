@@ -1424,11 +1424,7 @@ TestMetrics(void)
 	CHECK_NEAR(m.r2, 0.55, 1e-15);
 	CHECK_NEAR(m.bias, 0.125, 1e-15);
 	CHECK_NEAR(MlRmse(a, p, 4), 0.75, 1e-15);
-	CHECK_NEAR(MlMae(a, p, 4), 0.625, 1e-15);
 	CHECK_NEAR(MlR2(a, p, 4), 0.55, 1e-15);
-	CHECK_NEAR(MlBias(a, p, 4), 0.125, 1e-15);
-	CHECK_NEAR(MlSmape(a, p, 4), m.smape, 0);
-	CHECK_NEAR(MlMape(a, p, 4), m.mape, 0);
 
 	/* a zero actual is skipped by MAPE, a NaN pair by everything */
 	MlMetricsCompute(a0, p0, 4, &m);
