@@ -94,3 +94,8 @@ SELECT rows_written FROM seongsu.build_features('시험역', '테스트선', '20
 SELECT rows_written FROM seongsu.build_features('시험역', '테스트선', '2024-03-01', '2024-03-31', 'daily', '7 days');
 SELECT name, grain, horizon, version, array_length(columns, 1) AS ncolumns FROM seongsu.feature_sets;
 SELECT (row->>'lag_7d')::float8 AS stored_lag7 FROM seongsu.feature_rows WHERE ts = '2024-03-20 00:00+09';
+
+-- More argument errors.
+SELECT * FROM seongsu.calendar_features('infinity');
+SELECT * FROM seongsu.build_features('없는역', '테스트선');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '-infinity', '2024-03-02', 'daily', '1 day');

@@ -143,3 +143,12 @@ BEGIN
 END $$;
 SELECT seongsu.model_explain((SELECT max(id) FROM seongsu.models WHERE project = 'corrupt'));
 DELETE FROM seongsu.models WHERE project = 'corrupt';
+
+-- Prediction argument errors.
+SELECT seongsu.predict_daily('infinity');
+SELECT seongsu.predict_crowd('infinity');
+SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2025-06-02', '2025-06-01');
+SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2020-01-01', '2030-01-01');
+SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models LIMIT 1), '2025-01-02', '2025-01-01');
+SELECT count(*) FROM seongsu.evaluate(-1, '2025-01-01', '2025-01-02');
+SELECT seongsu.model_explain(-1);
