@@ -228,14 +228,15 @@ RunUpsert(const char *sql, int nargs, Oid *types, Datum *values)
 
 /*
  * Bulk path for the big tables: when no stored row can share a key with the
- * new rows (probe_sql, a cheap EXISTS over the key range, says false), a
+ * new rows (probe_sql, an EXISTS over the new rows' stations ($1) and time
+ * range ($2..$3, of the type of the second column; probe_args), says false), a
  * plain INSERT — half the cost of ON CONFLICT's speculative insertion — runs
  * in a subtransaction; if a concurrent writer still causes a unique
  * violation, it is rolled back and the upsert runs instead.
  */
 static uint64
 RunInsertFirst(const char *insert_sql, const char *conflict_sql, const char *probe_sql,
-			   int nargs, Oid *types, Datum *values)
+			   Datum *probe_args, int nargs, Oid *types, Datum *values)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -244,8 +245,10 @@ RunInsertFirst(const char *insert_sql, const char *conflict_sql, const char *pro
 	bool		fallback = false;
 	bool		isnull;
 	int			rc;
+	Oid			probe_types[3] = {INT4ARRAYOID, get_element_type(types[1]),
+	get_element_type(types[1])};
 
-	rc = SPI_execute_with_args(probe_sql, nargs, types, values, NULL, false, 1);
+	rc = SPI_execute_with_args(probe_sql, 3, probe_types, probe_args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "key probe failed: %s", SPI_result_code_string(rc));
 	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
@@ -279,6 +282,34 @@ RunInsertFirst(const char *insert_sql, const char *conflict_sql, const char *pro
 	if (fallback)
 		n = RunUpsert(upsert_sql, nargs, types, values);
 	return n;
+}
+
+/*
+ * Probe arguments of RunInsertFirst: the RowSet's station ids and the least
+ * and greatest of n time values (dates or timestamps, both int-valued).
+ */
+static Datum *
+KeyRange(const RowSet *rs, const int32 *ids, const Datum *times, size_t n)
+{
+	Datum	   *out = palloc(sizeof(Datum) * 3);
+	Datum	   *idv = palloc(sizeof(Datum) * (rs->nstations + 1));
+	int64		lo = PG_INT64_MAX, hi = PG_INT64_MIN;
+	size_t		i;
+	int32		s;
+
+	for (s = 0; s < rs->nstations; s++)
+		idv[s] = Int32GetDatum(ids[s]);
+	for (i = 0; i < n; i++)
+	{
+		int64		t = (int64) times[i];
+
+		lo = Min(lo, t);
+		hi = Max(hi, t);
+	}
+	out[0] = MakeArray(idv, NULL, rs->nstations, INT4OID);
+	out[1] = (Datum) lo;
+	out[2] = (Datum) hi;
+	return out;
 }
 
 /* Upsert the RowSet's stations and return their ids, by station index. */
@@ -359,7 +390,8 @@ UpsertDaily(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
 	return RunInsertFirst(
 						  "INSERT INTO seongsu.ridership_daily AS t "
 						  "(station_id, day, boardings, alightings, registered_on, source) "
-						  "SELECT u.*, $6 FROM unnest($1::int4[], $2::date[], $3::int4[], $4::int4[], $5::date[]) AS u",
+						  "SELECT unnest($1::int4[]), unnest($2::date[]), unnest($3::int4[]), unnest($4::int4[]), "
+						  "unnest($5::date[]), $6",
 						  "ON CONFLICT (station_id, day) DO UPDATE SET boardings = EXCLUDED.boardings, "
 						  "alightings = EXCLUDED.alightings, registered_on = EXCLUDED.registered_on, "
 						  "source = EXCLUDED.source, ingested_at = now() "
@@ -368,10 +400,8 @@ UpsertDaily(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
 						  "AND (t.registered_on IS NULL OR EXCLUDED.registered_on IS NULL "
 						  "OR EXCLUDED.registered_on >= t.registered_on)",
 						  "SELECT EXISTS (SELECT 1 FROM seongsu.ridership_daily "
-						  "WHERE station_id = ANY (SELECT DISTINCT unnest($1::int4[])) "
-						  "AND day BETWEEN (SELECT min(d) FROM unnest($2::date[]) d) "
-						  "AND (SELECT max(d) FROM unnest($2::date[]) d))",
-						  6, types, args);
+						  "WHERE station_id = ANY ($1) AND day BETWEEN $2 AND $3)",
+						  KeyRange(rs, ids, c[1].v, n), 6, types, args);
 }
 
 /* ridership_hourly */
@@ -408,18 +438,16 @@ UpsertHourly(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
 	return RunInsertFirst(
 						  "INSERT INTO seongsu.ridership_hourly AS t "
 						  "(station_id, ts, service_day, boardings, alightings, passengers, source) "
-						  "SELECT u.*, $7 FROM unnest($1::int4[], $2::timestamptz[], $3::date[], "
-						  "$4::int4[], $5::int4[], $6::int4[]) AS u",
+						  "SELECT unnest($1::int4[]), unnest($2::timestamptz[]), unnest($3::date[]), "
+						  "unnest($4::int4[]), unnest($5::int4[]), unnest($6::int4[]), $7",
 						  "ON CONFLICT (station_id, ts) DO UPDATE SET service_day = EXCLUDED.service_day, "
 						  "boardings = EXCLUDED.boardings, alightings = EXCLUDED.alightings, "
 						  "passengers = EXCLUDED.passengers, source = EXCLUDED.source, ingested_at = now() "
 						  "WHERE (t.service_day, t.boardings, t.alightings, t.passengers) IS DISTINCT FROM "
 						  "(EXCLUDED.service_day, EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.passengers)",
 						  "SELECT EXISTS (SELECT 1 FROM seongsu.ridership_hourly "
-						  "WHERE station_id = ANY (SELECT DISTINCT unnest($1::int4[])) "
-						  "AND ts BETWEEN (SELECT min(x) FROM unnest($2::timestamptz[]) x) "
-						  "AND (SELECT max(x) FROM unnest($2::timestamptz[]) x))",
-						  7, types, args);
+						  "WHERE station_id = ANY ($1) AND ts BETWEEN $2 AND $3)",
+						  KeyRange(rs, ids, c[1].v, n), 7, types, args);
 }
 
 /* hour_profile */
