@@ -113,6 +113,21 @@ CalendarCompute(const HolidaySet *hs, int32_t day, CalendarDay *c)
 	c->doy_cos = cos(2.0 * M_PI * (c->day_of_year - 1) / 365.25);
 }
 
+/* The day type of a day of week (1..7), Sunday's type on holidays. */
+static int
+DayType(int iso_dow, bool holiday)
+{
+	if (holiday || iso_dow == 7)
+		return 4;
+	if (iso_dow == 6)
+		return 3;
+	if (iso_dow == 5)
+		return 2;
+	if (iso_dow == 1)
+		return 0;
+	return 1;
+}
+
 /*
  * The five day types of the hour-of-day model: 0 Monday, 1 Tuesday-Thursday,
  * 2 Friday, 3 Saturday, 4 Sunday or holiday.
@@ -120,13 +135,12 @@ CalendarCompute(const HolidaySet *hs, int32_t day, CalendarDay *c)
 int
 CalendarDayType(const CalendarDay *c)
 {
-	if (c->is_holiday || c->iso_dow == 7)
-		return 4;
-	if (c->iso_dow == 6)
-		return 3;
-	if (c->iso_dow == 5)
-		return 2;
-	if (c->iso_dow == 1)
-		return 0;
-	return 1;
+	return DayType(c->iso_dow, c->is_holiday);
+}
+
+/* CalendarDayType of day without computing its other features. */
+int
+CalendarDayTypeOf(const HolidaySet *hs, int32_t day)
+{
+	return DayType(KstIsoDow(day), (Flags(hs, day) & CAL_HOLIDAY) != 0);
 }

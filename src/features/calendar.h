@@ -61,5 +61,6 @@ extern int	CalendarFind(const HolidaySet *hs, int32_t day);
 extern bool CalendarIsOff(const HolidaySet *hs, int32_t day);
 extern void CalendarCompute(const HolidaySet *hs, int32_t day, CalendarDay *out);
 extern int	CalendarDayType(const CalendarDay *c);
+extern int	CalendarDayTypeOf(const HolidaySet *hs, int32_t day);
 
 #endif							/* SEONGSU_CALENDAR_H */

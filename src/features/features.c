@@ -218,7 +218,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	memset(clim_n, 0, sizeof(clim_n));
 	for (d = 0; d < 367; d++)
 		clim_t[d] = clim_p[d] = 0;
-	if (SPI_execute("SELECT extract(doy FROM day)::int, avg(temp_mean_c), avg(precip_mm), count(*) "
+	if (SPI_execute("SELECT date_part('doy', day)::int, avg(temp_mean_c), avg(precip_mm), count(*) "
 					"FROM seongsu.weather_daily WHERE temp_mean_c IS NOT NULL GROUP BY 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");

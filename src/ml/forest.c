@@ -78,15 +78,3 @@ MlForestFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 	SsFree(grad);
 	SsFree(hess);
 }
-
-/* Mean of the trees' predictions for row x (feature f at x[f * stride]). */
-double
-MlForestPredict(const MlModel *model, const float *x, size_t stride)
-{
-	double		sum = 0;
-	int			t;
-
-	for (t = 0; t < model->ntrees; t++)
-		sum += MlTreePredict(&model->trees[t], x, stride);
-	return sum / model->ntrees;
-}

@@ -196,15 +196,3 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 	SsFree(delta);
 	SsFree(vf);
 }
-
-/* Prediction for row x (feature f at x[f * stride]), through the link. */
-double
-MlGbdtPredict(const MlModel *model, const float *x, size_t stride)
-{
-	double		margin = model->base_score;
-	int			t;
-
-	for (t = 0; t < model->ntrees; t++)
-		margin += MlTreePredict(&model->trees[t], x, stride);
-	return model->loss == ML_LOSS_POISSON ? exp(margin) : margin;
-}

@@ -116,20 +116,60 @@ MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 	return model;
 }
 
+#define PREDICT_BLOCK 256
+
+/*
+ * Predictions of nrows rows into out, value (r, f) at x[r * row_step +
+ * f * col_step].  Tree models walk one tree over a block of rows at a time
+ * (the tree stays in cache); every row still sums its trees in order, so a
+ * row's prediction does not depend on the rows around it.
+ */
+static void
+PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_step,
+			int nrows, double *out)
+{
+	int			lo, r, t;
+
+	if (model->algorithm == ML_RIDGE)
+	{
+		for (r = 0; r < nrows; r++)
+			out[r] = MlRidgePredict(model, x + (size_t) r * row_step, col_step);
+		return;
+	}
+	for (lo = 0; lo < nrows; lo += PREDICT_BLOCK)
+	{
+		int			hi = nrows - lo < PREDICT_BLOCK ? nrows : lo + PREDICT_BLOCK;
+
+		for (r = lo; r < hi; r++)
+			out[r] = model->algorithm == ML_GBDT ? model->base_score : 0;
+		for (t = 0; t < model->ntrees; t++)
+			for (r = lo; r < hi; r++)
+				out[r] += MlTreePredict(&model->trees[t], x + (size_t) r * row_step, col_step);
+		for (r = lo; r < hi; r++)
+		{
+			if (model->algorithm == ML_RANDOM_FOREST)
+				out[r] /= model->ntrees;
+			else if (model->loss == ML_LOSS_POISSON)
+				out[r] = exp(out[r]);
+		}
+	}
+}
+
 /* Prediction for one row: row[f] is feature f (NaN = missing). */
 double
 MlModelPredict(const MlModel *model, const float *row)
 {
-	switch (model->algorithm)
-	{
-		case ML_RIDGE:
-			return MlRidgePredict(model, row, 1);
-		case ML_RANDOM_FOREST:
-			return MlForestPredict(model, row, 1);
-		case ML_GBDT:
-			return MlGbdtPredict(model, row, 1);
-	}
-	return NAN;
+	double		out;
+
+	PredictRows(model, row, 0, 1, 1, &out);
+	return out;
+}
+
+/* Predictions of nrows rows stored one after another (nfeatures floats each). */
+void
+MlModelPredictRows(const MlModel *model, const float *rows, int nrows, double *out)
+{
+	PredictRows(model, rows, (size_t) model->nfeatures, 1, nrows, out);
 }
 
 /* Predictions for every row of X into out[0 .. nrows); X must have the
@@ -138,7 +178,6 @@ bool
 MlModelPredictMatrix(const MlModel *model, const MlMatrix *X, double *out,
 					 char *err, size_t errlen)
 {
-	int			i;
 	int			j;
 
 	if (X->ncols != model->nfeatures)
@@ -155,24 +194,7 @@ MlModelPredictMatrix(const MlModel *model, const MlMatrix *X, double *out,
 					 j + 1, X->colnames[j], model->feature_names[j]);
 			return false;
 		}
-	for (i = 0; i < X->nrows; i++)
-	{
-		const float *x = X->data + i;
-		size_t		stride = (size_t) X->nrows;
-
-		switch (model->algorithm)
-		{
-			case ML_RIDGE:
-				out[i] = MlRidgePredict(model, x, stride);
-				break;
-			case ML_RANDOM_FOREST:
-				out[i] = MlForestPredict(model, x, stride);
-				break;
-			case ML_GBDT:
-				out[i] = MlGbdtPredict(model, x, stride);
-				break;
-		}
-	}
+	PredictRows(model, X->data, 1, (size_t) X->nrows, X->nrows, out);
 	return true;
 }
 

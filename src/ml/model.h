@@ -108,6 +108,8 @@ extern MlModel *MlModelFit(MlAlgorithm algorithm, const MlMatrix *X,
 						   const double *y, int n_valid,
 						   const MlParams *params, char *err, size_t errlen);
 extern double MlModelPredict(const MlModel *model, const float *row);
+extern void MlModelPredictRows(const MlModel *model, const float *rows, int nrows,
+							   double *out);
 extern bool MlModelPredictMatrix(const MlModel *model, const MlMatrix *X,
 								 double *out, char *err, size_t errlen);
 extern void MlModelFree(MlModel *model);

@@ -41,14 +41,10 @@ extern double MlRidgePredict(const MlModel *model, const float *x,
 /* forest.c */
 extern void MlForestFit(MlModel *model, const MlMatrix *X, const double *y,
 						int ntrain, const MlParams *params);
-extern double MlForestPredict(const MlModel *model, const float *x,
-							  size_t stride);
 
 /* gbdt.c */
 extern void MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y,
 					  int ntrain, int nvalid, const MlParams *params);
-extern double MlGbdtPredict(const MlModel *model, const float *x,
-							size_t stride);
 
 /* model_io.c */
 extern uint32_t MlCrc32(const uint8_t *buf, size_t len);

@@ -97,15 +97,45 @@ typedef struct Reader
 	size_t		errlen;
 } Reader;
 
-/* CRC-32 of buf[0..len), continuing from crc (0 to start). */
+/* Slicing-by-8 tables: crc32_slice[k][b] is b's CRC advanced by k more zero bytes. */
+static uint32_t crc32_slice[8][256];
+static int	crc32_slice_ready = 0;
+
+/* Fill crc32_slice from crc32_table (once). */
+static void
+Crc32SliceInit(void)
+{
+	int			b, k;
+
+	for (b = 0; b < 256; b++)
+	{
+		crc32_slice[0][b] = crc32_table[b];
+		for (k = 1; k < 8; k++)
+			crc32_slice[k][b] = (crc32_slice[k - 1][b] >> 8) ^
+				crc32_table[crc32_slice[k - 1][b] & 0xFF];
+	}
+	crc32_slice_ready = 1;
+}
+
+/* CRC-32 of buf[0..len), continuing from crc (0 to start); eight bytes a step. */
 static uint32_t
 Crc32Update(uint32_t crc, const uint8_t *buf, size_t len)
 {
-	size_t		i;
-
+	if (!crc32_slice_ready)
+		Crc32SliceInit();
 	crc = ~crc;
-	for (i = 0; i < len; i++)
-		crc = crc32_table[(crc ^ buf[i]) & 0xFF] ^ (crc >> 8);
+	for (; len >= 8; buf += 8, len -= 8)
+	{
+		uint32_t	lo = crc ^ ((uint32_t) buf[0] | (uint32_t) buf[1] << 8 |
+								(uint32_t) buf[2] << 16 | (uint32_t) buf[3] << 24);
+
+		crc = crc32_slice[7][lo & 0xFF] ^ crc32_slice[6][(lo >> 8) & 0xFF] ^
+			crc32_slice[5][(lo >> 16) & 0xFF] ^ crc32_slice[4][lo >> 24] ^
+			crc32_slice[3][buf[4]] ^ crc32_slice[2][buf[5]] ^
+			crc32_slice[1][buf[6]] ^ crc32_slice[0][buf[7]];
+	}
+	for (; len > 0; buf++, len--)
+		crc = crc32_table[(crc ^ *buf) & 0xFF] ^ (crc >> 8);
 	return ~crc;
 }
 
@@ -325,21 +355,52 @@ GetFinite(Reader *r, const char *what)
 	return d;
 }
 
-/* Read and check one node of a tree of nnodes nodes over nfeatures. */
+/* A little-endian u32 at p. */
+static inline uint32_t
+Le32(const uint8_t *p)
+{
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+/* A little-endian f64 at p, NaN recorded as an error naming what. */
+static inline double
+LeFinite(Reader *r, const uint8_t *p, const char *what)
+{
+	uint64_t	u = (uint64_t) Le32(p) | (uint64_t) Le32(p + 4) << 32;
+	double		d;
+
+	memcpy(&d, &u, sizeof(d));
+	if (!isfinite(d))
+	{
+		char		msg[128];
+
+		snprintf(msg, sizeof(msg), "model has a non-finite %s", what);
+		Fail(r, msg);
+		return 0;
+	}
+	return d;
+}
+
+/* Read and check one node of a tree of nnodes nodes over nfeatures (NODE_SIZE bytes). */
 static void
 GetNode(Reader *r, MlNode *n, int index, int nnodes, int nfeatures)
 {
+	const uint8_t *p = r->p;
 	uint32_t	thr_bits;
 
-	n->feature = (int32_t) (uint32_t) GetUint(r, 4);
-	thr_bits = (uint32_t) GetUint(r, 4);
+	if (!Need(r, NODE_SIZE))
+		return;
+	n->feature = (int32_t) Le32(p);
+	thr_bits = Le32(p + 4);
 	memcpy(&n->threshold, &thr_bits, sizeof(n->threshold));
-	n->default_left = (uint8_t) GetUint(r, 1);
-	n->left = (int32_t) (uint32_t) GetUint(r, 4);
-	n->right = (int32_t) (uint32_t) GetUint(r, 4);
-	n->value = GetFinite(r, "leaf value");
-	n->gain = GetFinite(r, "split gain");
-	n->cover = GetFinite(r, "node cover");
+	n->default_left = p[8];
+	n->left = (int32_t) Le32(p + 9);
+	n->right = (int32_t) Le32(p + 13);
+	n->value = LeFinite(r, p + 17, "leaf value");
+	n->gain = LeFinite(r, p + 25, "split gain");
+	n->cover = LeFinite(r, p + 33, "node cover");
+	r->p += NODE_SIZE;
+	r->left -= NODE_SIZE;
 	if (r->failed)
 		return;
 	if (n->feature == -1)

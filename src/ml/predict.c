@@ -180,22 +180,57 @@ ModelLoad(int64 id)
 	return m;
 }
 
-/* Prediction of the row at step (a day) with model m. */
-static double
-PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int64 step)
+/* Predictions of n days (steps) with model m, the trees walked over all rows at once. */
+static void
+PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int n, double *out)
 {
 	Datum		v[FEATURE_NCOLS];
-	bool		n[FEATURE_NCOLS];
-	float		row[DATASET_NCOLS];
+	bool		nl[FEATURE_NCOLS];
+	float	   *rows = m->naive ? NULL : palloc(sizeof(float) * DATASET_NCOLS * n);
+	double	   *level = palloc(sizeof(double) * n);
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		FeatureRow(ctx, days[k], m->H, v, nl);
+		if (m->naive)
+			out[k] = DatasetNaive(v, nl, m->naive_col);
+		else
+			DatasetRow(v, nl, rows + (size_t) k * DATASET_NCOLS);
+		level[k] = nl[FEATURE_COL_LEVEL] ? NAN : DatumGetFloat8(v[FEATURE_COL_LEVEL]);
+	}
+	if (!m->naive)
+	{
+		MlModelPredictRows(m->model, rows, n, out);
+		if (m->ratio)
+			for (k = 0; k < n; k++)
+				out[k] = isnan(level[k]) ? NAN : out[k] * level[k];
+		pfree(rows);
+	}
+	pfree(level);
+}
+
+/* The days of [from, to] with an observed value in ctx's series. */
+static int32 *
+ObservedDays(const FeatureCtx *ctx, int32 from, int32 to, int *n)
+{
+	int32	   *days = palloc(sizeof(int32) * (to - from + 1));
+	int32		d;
+
+	*n = 0;
+	for (d = from; d <= to; d++)
+		if (!isnan(ctx->ser.v[d - ctx->ser.base]))
+			days[(*n)++] = d;
+	return days;
+}
+
+/* Prediction of one day (step) with model m. */
+static double
+PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int32 step)
+{
 	double		p;
 
-	FeatureRow(ctx, step, m->H, v, n);
-	if (m->naive)
-		return DatasetNaive(v, n, m->naive_col);
-	DatasetRow(v, n, row);
-	p = MlModelPredict(m->model, row);
-	if (m->ratio)
-		p = n[FEATURE_COL_LEVEL] ? NAN : p * DatumGetFloat8(v[FEATURE_COL_LEVEL]);
+	PredictDays(m, ctx, &step, 1, &p);
 	return p;
 }
 
@@ -346,7 +381,10 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 	DailyForecast *f = palloc0(sizeof(DailyForecast));
 	LoadedModel *models[CACHE_SIZE];
 	StationInputs *in = Inputs(station, line, first, last, models);
-	int32		observed = in->observed, d;
+	int32		observed = in->observed, start, d;
+	LoadedModel **chosen;
+	double	   *pred, *out;
+	int32	   *todo;
 	int			i;
 
 	f->first = first;
@@ -365,37 +403,65 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 		memcpy(copy->ser.v, in->ctx->ser.v, sizeof(double) * copy->ser.n);
 		f->ctx = copy;
 	}
-	for (d = Min(first, observed + 1); d <= last; d++)
+	start = Min(first, observed + 1);
+	chosen = palloc0(sizeof(LoadedModel *) * (last - start + 1));
+	pred = palloc(sizeof(double) * (last - start + 1));
+	todo = palloc(sizeof(int32) * (last - start + 1));
+	/* the model of each day: the shortest horizon whose inputs are observed */
+	for (d = start; d <= last; d++)
 	{
-		LoadedModel *m = NULL;
-		double		p;
+		LoadedModel *m = models[in->nmodels - 1];
 
+		pred[d - start] = NAN;
 		if (d < first && d <= observed)
 			continue;
-		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < in->nmodels; i++)
 			if (observed >= d - models[i]->H)
 			{
 				m = models[i];
 				break;
 			}
-		if (!m)
-			m = models[in->nmodels - 1];
-		if (d <= observed + m->H && in->generation != 0 && !isnan(in->memo[d - in->first]) &&
-			in->memo_model[d - in->first] == m)
-			p = in->memo[d - in->first];	/* inputs all observed: same answer as before */
-		else
+		chosen[d - start] = m;
+		if (d <= observed + m->H && in->generation != 0 && in->memo_model[d - in->first] == m)
+			pred[d - start] = in->memo[d - in->first];	/* same inputs: same answer as before */
+	}
+	/* days whose inputs are all observed, model by model, in one batch each */
+	for (i = 0; i < in->nmodels; i++)
+	{
+		int			n = 0, k;
+
+		for (d = start; d <= last; d++)
+			if (chosen[d - start] == models[i] && d - models[i]->H <= observed &&
+				in->memo_model[d - in->first] != models[i])
+				todo[n++] = d;
+		CHECK_FOR_INTERRUPTS();
+		if (n == 0)
+			continue;
+		PredictDays(models[i], f->ctx, todo, n, out = palloc(sizeof(double) * n));
+		for (k = 0; k < n; k++)
 		{
-			p = PredictRow(m, f->ctx, d);
-			if (d - m->H <= observed && in->generation != 0)
+			pred[todo[k] - start] = out[k];
+			if (in->generation != 0)
 			{
-				in->memo[d - in->first] = p;
-				in->memo_model[d - in->first] = m;
+				in->memo[todo[k] - in->first] = out[k];
+				in->memo_model[todo[k] - in->first] = models[i];
 			}
 		}
+		pfree(out);
+	}
+	/* in day order: the recursive days, each filled value feeding later lags */
+	for (d = start; d <= last; d++)
+	{
+		LoadedModel *m = chosen[d - start];
+		double		p = pred[d - start];
+
+		if (!m)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		if (d - m->H > observed)
+			p = PredictRow(m, f->ctx, d);
 		if (d > observed)
 		{
-			/* the filled value feeds later days' lags (recursive) */
 			int64		k = d - f->ctx->ser.base;
 
 			if (k >= 0 && k < f->ctx->ser.n)
@@ -423,15 +489,12 @@ ServiceHour(TimestampTz ts, int32 *day, int *hour)
 static double
 HourShare(const LoadedModel *m, const FeatureCtx *ctx, int32 day, int hour)
 {
-	CalendarDay c;
-
 	if (!m->has_shares)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("model " INT64_FORMAT " has no hour-of-day shares", m->id),
 				 errhint("Import hourly ridership (seoulmetro_hourly, ridership_hourly) or CardSubwayTime profiles, then retrain.")));
-	CalendarCompute(ctx->hs, day, &c);
-	return m->shares[CalendarDayType(&c) * 24 + hour];
+	return m->shares[CalendarDayTypeOf(ctx->hs, day) * 24 + hour];
 }
 
 /* The crowd level of a passenger count under a model's thresholds. */
@@ -585,25 +648,25 @@ ModelWindowRmse(int64 model_id, int32 from, int32 to)
 	LoadedModel *m;
 	FeatureCtx *ctx;
 	double		sum = 0;
-	int			n = 0;
-	int32		d;
+	int			n = 0, ndays, k;
+	int32	   *days;
+	double	   *pred;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	m = ModelLoad(model_id);
 	SPI_finish();
 	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
-	for (d = from; d <= to; d++)
+	days = ObservedDays(ctx, from, to, &ndays);
+	pred = palloc(sizeof(double) * (ndays + 1));
+	PredictDays(m, ctx, days, ndays, pred);
+	for (k = 0; k < ndays; k++)
 	{
-		double		actual = ctx->ser.v[d - ctx->ser.base];
-		double		p;
+		double		err = ctx->ser.v[days[k] - ctx->ser.base] - pred[k];
 
-		if (isnan(actual))
+		if (isnan(err))
 			continue;
-		p = PredictRow(m, ctx, d);
-		if (isnan(p))
-			continue;
-		sum += (actual - p) * (actual - p);
+		sum += err * err;
 		n++;
 	}
 	return n > 0 ? sqrt(sum / n) : NAN;
@@ -619,7 +682,9 @@ evaluate(PG_FUNCTION_ARGS)
 	DateADT		to = PG_GETARG_DATEADT(2);
 	LoadedModel *m;
 	FeatureCtx *ctx;
-	int32		d;
+	int32	   *days;
+	double	   *pred;
+	int			ndays, k;
 
 	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to) || to < from || to - from > 7305)
 		ereport(ERROR,
@@ -631,21 +696,18 @@ evaluate(PG_FUNCTION_ARGS)
 	m = ModelLoad(id);
 	SPI_finish();
 	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
-	for (d = from; d <= to; d++)
+	days = ObservedDays(ctx, from, to, &ndays);
+	pred = palloc(sizeof(double) * (ndays + 1));
+	PredictDays(m, ctx, days, ndays, pred);
+	for (k = 0; k < ndays; k++)
 	{
-		double		actual = ctx->ser.v[d - ctx->ser.base];
 		Datum		v[3];
 		bool		n[3] = {false, false, false};
-		double		p;
 
-		CHECK_FOR_INTERRUPTS();
-		if (isnan(actual))
-			continue;
-		p = PredictRow(m, ctx, d);
-		v[0] = DateADTGetDatum(d);
-		v[1] = Float8GetDatum(actual);
-		v[2] = Float8GetDatum(p);
-		n[2] = isnan(p);
+		v[0] = DateADTGetDatum(days[k]);
+		v[1] = Float8GetDatum(ctx->ser.v[days[k] - ctx->ser.base]);
+		v[2] = Float8GetDatum(pred[k]);
+		n[2] = isnan(pred[k]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;

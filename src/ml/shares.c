@@ -119,7 +119,6 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 	memset(shares, 0, sizeof(double) * SHARES_N);
 	for (k = ndays - 1; k >= 0; k--)
 	{
-		CalendarDay c;
 		double		total = 0;
 		int			h;
 
@@ -132,8 +131,7 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 		for (h = 0; h < 24; h++)
 			all[h] += hours[k * 24 + h] / total;
 		nall++;
-		CalendarCompute(hs, first_day + k, &c);
-		t = CalendarDayType(&c);
+		t = CalendarDayTypeOf(hs, first_day + k);
 		if (used[t] >= LAST_DAYS_PER_TYPE)
 			continue;
 		for (h = 0; h < 24; h++)

@@ -44,6 +44,9 @@ COMMENT ON COLUMN models.train_to IS 'Last day of the training data.';
 COMMENT ON COLUMN models.hour_shares IS 'Hour-of-day shares, 5 day types x 24 hours (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday), for the two-stage hourly forecast.';
 COMMENT ON COLUMN models.levels IS 'Crowd-level thresholds in passengers per hour: 보통 from [1], 혼잡 from [2], 매우혼잡 from [3] (the 50th, 80th and 95th percentiles of the station''s hourly passengers over the last training year, or hyperparams.levels); NULL without hour shares.';
 COMMENT ON COLUMN models.blob IS 'The model: SSML magic, format version, CRC-32 (NULL for seasonal_naive).';
+-- Stored uncompressed: a model is read whole on a backend's first prediction,
+-- and pglz decompression of a 2 MB forest costs more than reading it.
+ALTER TABLE models ALTER COLUMN blob SET STORAGE EXTERNAL;
 COMMENT ON COLUMN models.created_at IS 'When it was trained.';
 
 CREATE TABLE deployments (

@@ -161,7 +161,14 @@ args=(-c "$q_ours"); for _ in $(seq "$BATCH_RUNS"); do args+=(-c "$q_ours"); don
 t_batch_ours=$(times "${args[@]}" | tail -n +2 | best)
 args=(-c "$q_pl"); for _ in $(seq "$BATCH_RUNS"); do args+=(-c "$q_pl"); done
 t_batch_pl=$(times "${args[@]}" | tail -n +2 | best)
+# The same call right after a data change (a no-op write to a watched table
+# commits first), so it reloads its inputs and recomputes every day: what
+# the first forecast after an ingest costs.
+touch_sql="UPDATE seongsu.holidays SET name = name WHERE false"
+args=(-c "$q_ours"); for _ in $(seq "$BATCH_RUNS"); do args+=(-c "$touch_sql" -c "$q_ours"); done
+t_batch_fresh=$(times "${args[@]}" | tail -n +2 | awk 'NR % 2 == 0' | best)
 printf '  seongsu.forecast        %8.1f ms for %s hours\n' "$t_batch_ours" "$n_batch"
+printf '  same, after a change    %8.1f ms for %s hours\n' "$t_batch_fresh" "$n_batch"
 printf '  public.xgb_forecast     %8.1f ms for %s hours\n' "$t_batch_pl" "$n_pl"
 # One call per hour, in one query (warm backend), over the first $ROW_HOURS hours.
 q_rows_ours="SELECT count(seongsu.predict_crowd(t, '$STATION', '$LINE')) FROM generate_series(timestamptz '$BATCH_FROM', timestamptz '$BATCH_FROM' + ($ROW_HOURS - 1) * interval '1 hour', '1 hour') t"
@@ -207,13 +214,14 @@ printf '  floor first queries (ms):       %s\n' "$(cut -d' ' -f1 "$out/first_flo
 ds_say "results (one run, one server, $(nproc) cores)"
 $PY - "$DURATION" "$n_batch" "$ROW_HOURS" "$first_floor" "$first_floor_min" "$second_floor" "$t_batch_ours" "$t_batch_pl" "$t_rows_ours" "$t_rows_pl" \
   "$first_ours" "$first_ours_min" "$second_ours" "$first_pl" "$first_pl_min" "$second_pl" \
-  "$out/pgbench.tsv" <<'PY'
+  "$out/pgbench.tsv" "$t_batch_fresh" <<'PY'
 import sys
 a = sys.argv[1:]
 dur, n, nrow = int(a[0]), int(a[1]), int(a[2])
 f_f, fmin_f, s_f = (float(x) for x in a[3:6])
 a = a[:2] + a[6:]
 tb_o, tb_p, tr_o, tr_p, f_o, fmin_o, s_o, f_p, fmin_p, s_p = (float(x) for x in a[2:12])
+tb_f = float(a[13])
 tps, lat = {}, {}
 for line in open(a[12], encoding='utf-8'):
     s, c, t, l = line.split('\t')
@@ -233,6 +241,7 @@ print(f'Batch, every hour of a year ({n} hours), warm backend:')
 print(f"| {'path':<52} | {'ms':>9} | {'predictions/s':>13} |")
 print(f"|{'-'*54}|{'-'*11}|{'-'*15}|")
 for name, t, k in (('seongsu.forecast (one call)', tb_o, n),
+                   ('seongsu.forecast right after a data change', tb_f, n),
                    ('PL/Python xgb_forecast (one call, matrix predict)', tb_p, n),
                    (f'seongsu.predict_crowd, one call per hour ({nrow} h)', tr_o, nrow),
                    (f'PL/Python xgb_predict, one call per hour ({nrow} h)', tr_p, nrow)):
@@ -247,10 +256,11 @@ print(f"| {'floor (indexed SELECT; reference)':<52} | {f_f:9.2f} | {fmin_f:9.2f}
 print()
 def verdict(ok): return 'met' if ok else 'NOT met'
 r1, r2 = tps['ours1'] / tps['floor1'], tps['ours2'] / tps['floor2']
-rb = tb_p / tb_o
+rb, rf = tb_p / tb_o, tb_p / tb_f
 print('Targets:')
 print(f'  predict_crowd >= 75% of the floor tps:      {r1:.1%} (1 client), {r2:.1%} (2 clients)  -> {verdict(min(r1, r2) >= 0.75)}')
-print(f'  batch forecast >= 10x PL/Python batch rate: {rb:.2f}x  -> {verdict(rb >= 10)}')
+print(f'  batch forecast >= 10x PL/Python batch rate: {rb:.2f}x warm  -> {verdict(rb >= 10)}; '
+      f'{rf:.2f}x right after a data change  -> {verdict(rf >= 10)}')
 print(f'  first prediction in a new backend <= 5 ms:  {f_o:.2f} ms (median)  -> {verdict(f_o <= 5)}')
 print(f'  (predict_crowd vs PL/Python: {tps["ours1"]/tps["pl1"]:.1f}x tps at 1 client, {tps["ours2"]/tps["pl2"]:.1f}x at 2; '
       f'first call {f_p/f_o:.0f}x faster)')

@@ -1160,12 +1160,18 @@ TestRoundTrip(void)
 		MlModelPredictMatrix(m, X, p1, errbuf, sizeof(errbuf));
 		MlModelPredictMatrix(back, X, p2, errbuf, sizeof(errbuf));
 		CHECK(memcmp(p1, p2, sizeof(p1)) == 0, "predictions differ");
-		for (i = 0; i < 300; i++)
 		{
-			float		row[5];
+			float		rows[300 * 5];
+			double		p3[300];
 
-			MlMatrixGetRow(X, i, row);
-			CHECK(MlModelPredict(back, row) == p1[i], "single-row prediction");
+			for (i = 0; i < 300; i++)
+			{
+				MlMatrixGetRow(X, i, rows + i * 5);
+				CHECK(MlModelPredict(back, rows + i * 5) == p1[i], "single-row prediction");
+			}
+			/* 300 rows: more than one block of the tree-by-tree walk */
+			MlModelPredictRows(back, rows, 300, p3);
+			CHECK(memcmp(p1, p3, sizeof(p1)) == 0, "row-major batch prediction");
 		}
 		buf2 = MlModelSerialize(back, &len2);
 		CHECK(len == len2 && memcmp(buf, buf2, len) == 0, "bytes differ");
@@ -1403,6 +1409,31 @@ TestCorruptionTargeted(void)
 	SsFree(y);
 }
 
+/* CRC-32 against its check value and a bit-at-a-time reference, every length and alignment. */
+static void
+TestCrc32(void)
+{
+	uint8_t		buf[64];
+	int			off, len, i, k;
+
+	CHECK(MlCrc32((const uint8_t *) "123456789", 9) == 0xCBF43926u, "check value");
+	for (i = 0; i < 64; i++)
+		buf[i] = (uint8_t) (i * 37 + 11);
+	for (off = 0; off < 8; off++)
+		for (len = 0; off + len <= 64; len++)
+		{
+			uint32_t	ref = 0xFFFFFFFFu;
+
+			for (i = 0; i < len; i++)
+			{
+				ref ^= buf[off + i];
+				for (k = 0; k < 8; k++)
+					ref = (ref >> 1) ^ (0xEDB88320u & (0u - (ref & 1)));
+			}
+			CHECK(MlCrc32(buf + off, (size_t) len) == ~ref, "offset %d length %d", off, len);
+		}
+}
+
 /* Metrics on hand-computed vectors. */
 static void
 TestMetrics(void)
@@ -1475,6 +1506,7 @@ main(void)
 	RunTest("corruption", TestCorruption);
 	RunTest("targeted corruption", TestCorruptionTargeted);
 	RunTest("metrics", TestMetrics);
+	RunTest("crc32", TestCrc32);
 	printf("%d passed, %d failed\n", tests_passed, tests_failed);
 	return tests_failed == 0 ? 0 : 1;
 }
