@@ -65,6 +65,9 @@ include $(PGXS)
 $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
 
+# Every object is rebuilt when any header changes (PGXS tracks no headers).
+$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
+
 # Memory checks: the pure-C parts under ASan/UBSan, the server under valgrind.
 sanitize-check:
 	$(MAKE) -C test/fuzz check

@@ -144,6 +144,20 @@ END $$;
 SELECT seongsu.model_explain((SELECT max(id) FROM seongsu.models WHERE project = 'corrupt'));
 DELETE FROM seongsu.models WHERE project = 'corrupt';
 
+-- A live model that cannot be read (corrupt, or of an older format) does not
+-- block retraining: the new model replaces it, and the reason says why.
+INSERT INTO seongsu.models (project, station_id, algorithm, grain, horizon, feature_set, features, target_mode,
+                            hyperparams, metrics, train_rows, train_seconds, matrix_bytes, train_from, train_to, blob)
+SELECT 'unreadable', station_id, algorithm, grain, horizon, feature_set, features, target_mode,
+       hyperparams, metrics, train_rows, train_seconds, matrix_bytes, train_from, train_to, substring(blob FROM 1 FOR 100)
+FROM seongsu.models WHERE algorithm = 'ridge' LIMIT 1 RETURNING id AS unreadable_id \gset
+SELECT seongsu.deploy(:unreadable_id) IS NOT NULL AS deployed_unreadable;
+SELECT algorithm, deployed FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', project => 'unreadable',
+                                              train_to => '2024-05-31', force => true);
+SELECT action, model_id > :unreadable_id AS new_model,
+       reason LIKE 'live model ' || :unreadable_id || ' cannot be read: model % is corrupt: %' AS reason_ok
+FROM seongsu.deployments WHERE project = 'unreadable' ORDER BY id DESC LIMIT 1;
+
 -- Prediction argument errors.
 SELECT seongsu.predict_daily('infinity');
 SELECT seongsu.predict_crowd('infinity');

@@ -113,6 +113,14 @@ MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 			MlGbdtFit(model, X, y, ntrain, n_valid, params);
 			break;
 	}
+	if (model->ntrees > 0)
+	{
+		int			t;
+
+		model->split_gain = SsAlloc0(((size_t) model->nfeatures + 1) * sizeof(double));
+		for (t = 0; t < model->ntrees; t++)
+			MlTreeAddImportances(&model->trees[t], model->split_gain);
+	}
 	return model;
 }
 
@@ -217,6 +225,7 @@ MlModelFree(MlModel *model)
 		for (i = 0; i < model->ntrees; i++)
 			MlTreeFree(&model->trees[i]);
 	SsFree(model->trees);
+	SsFree(model->split_gain);
 	SsFree(model);
 }
 
@@ -258,15 +267,10 @@ MlModelImportances(const MlModel *model, double *out)
 {
 	double		total = 0;
 	int			j;
-	int			t;
 
 	for (j = 0; j < model->nfeatures; j++)
-		out[j] = 0;
-	if (model->algorithm == ML_RIDGE)
-		for (j = 0; j < model->nfeatures; j++)
-			out[j] = fabs(model->coef[j] * model->scale[j]);
-	for (t = 0; t < model->ntrees; t++)
-		MlTreeAddImportances(&model->trees[t], out);
+		out[j] = model->algorithm == ML_RIDGE ? fabs(model->coef[j] * model->scale[j])
+			: model->split_gain ? model->split_gain[j] : 0;
 	for (j = 0; j < model->nfeatures; j++)
 		total += out[j];
 	if (total > 0)

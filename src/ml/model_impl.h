@@ -22,6 +22,7 @@ struct MlModel
 	/* random forest (mean of the trees) and gbdt (sum of the trees) */
 	int			ntrees;
 	MlTree	   *trees;
+	double	   *split_gain;		/* per feature, summed over every split */
 
 	/* gbdt: prediction = base_score + sum of trees, through the link */
 	MlLoss		loss;

@@ -3,18 +3,22 @@
  *
  * Layout (all integers and floats little-endian, written field by field):
  *
- *   header   "SSML" | u16 format version (1) | u16 algorithm id |
+ *   header   "SSML" | u16 format version (2) | u16 algorithm id |
  *            u64 payload length | u32 CRC-32 of the header's first 16 bytes
  *            followed by the payload
  *   payload  u32 nfeatures, then per feature u32 name length (0xFFFFFFFF:
  *            no name) and the name's bytes;
  *            ridge:  f64 intercept, per feature f64 coef, f64 fill, f64 scale
- *            forest: u32 ntrees, trees
- *            gbdt:   u8 loss, f64 base score, u32 ntrees, trees
- *   tree     u32 nnodes, per node i32 feature (-1: leaf), f32 threshold,
- *            u8 default_left, i32 left, i32 right, f64 value, f64 gain,
- *            f64 cover (leaves have zero threshold, default_left, children
- *            and gain)
+ *            forest: per feature f64 split gain, u32 ntrees, trees
+ *            gbdt:   u8 loss, f64 base score, per feature f64 split gain,
+ *                    u32 ntrees, trees
+ *   tree     u32 nnodes, then per node either a leaf: u32 0xFFFFFFFF, f64
+ *            value; or a split: u32 feature (bit 31: missing values go
+ *            left), f32 threshold, u32 left, u32 right
+ *
+ * Only what prediction and model_explain need is stored (no per-node gain,
+ * cover or split value): a 600-tree forest is about 0.7 MB, read whole on a
+ * backend's first prediction.  Version 1 (41-byte nodes) is not read.
  *
  * MlModelDeserialize checks the checksum and then every count, index and
  * value, so corrupt or truncated input gives an error, never a crash.
@@ -27,9 +31,12 @@
 #include "model_impl.h"
 
 #define MODEL_MAGIC "SSML"
-#define MODEL_FORMAT_VERSION 1
+#define MODEL_FORMAT_VERSION 2
 #define HEADER_SIZE 20
-#define NODE_SIZE 41
+#define LEAF_SIZE 12
+#define SPLIT_SIZE 16
+#define LEAF_MARK UINT32_C(0xFFFFFFFF)
+#define DEFAULT_LEFT_BIT UINT32_C(0x80000000)
 #define NO_NAME UINT32_C(0xFFFFFFFF)
 
 /* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) lookup table. */
@@ -211,15 +218,30 @@ PutTree(Writer *w, const MlTree *tree)
 	{
 		const MlNode *n = &tree->nodes[i];
 
-		PutUint(w, (uint32_t) n->feature, 4);
+		if (n->feature < 0)
+		{
+			PutUint(w, LEAF_MARK, 4);
+			PutF64(w, n->value);
+			continue;
+		}
+		PutUint(w, (uint32_t) n->feature | (n->default_left ? DEFAULT_LEFT_BIT : 0), 4);
 		PutF32(w, n->threshold);
-		PutUint(w, n->default_left, 1);
 		PutUint(w, (uint32_t) n->left, 4);
 		PutUint(w, (uint32_t) n->right, 4);
-		PutF64(w, n->value);
-		PutF64(w, n->gain);
-		PutF64(w, n->cover);
 	}
+}
+
+/* Append the trees and their per-feature split gains. */
+static void
+PutForest(Writer *w, const MlModel *model)
+{
+	int			i;
+
+	for (i = 0; i < model->nfeatures; i++)
+		PutF64(w, model->split_gain ? model->split_gain[i] : 0);
+	PutUint(w, (uint32_t) model->ntrees, 4);
+	for (i = 0; i < model->ntrees; i++)
+		PutTree(w, &model->trees[i]);
 }
 
 /* Serialize model into a new SsAlloc'd buffer of *len bytes. */
@@ -265,16 +287,12 @@ MlModelSerialize(const MlModel *model, size_t *len)
 			}
 			break;
 		case ML_RANDOM_FOREST:
-			PutUint(&w, (uint32_t) model->ntrees, 4);
-			for (i = 0; i < model->ntrees; i++)
-				PutTree(&w, &model->trees[i]);
+			PutForest(&w, model);
 			break;
 		case ML_GBDT:
 			PutUint(&w, (uint64_t) model->loss, 1);
 			PutF64(&w, model->base_score);
-			PutUint(&w, (uint32_t) model->ntrees, 4);
-			for (i = 0; i < model->ntrees; i++)
-				PutTree(&w, &model->trees[i]);
+			PutForest(&w, model);
 			break;
 	}
 
@@ -362,7 +380,7 @@ Le32(const uint8_t *p)
 	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
-/* A little-endian f64 at p, NaN recorded as an error naming what. */
+/* A little-endian f64 at p, a non-finite value recorded as an error naming what. */
 static inline double
 LeFinite(Reader *r, const uint8_t *p, const char *what)
 {
@@ -381,55 +399,70 @@ LeFinite(Reader *r, const uint8_t *p, const char *what)
 	return d;
 }
 
-/* Read and check one node of a tree of nnodes nodes over nfeatures (NODE_SIZE bytes). */
+/* Read and check one node (a leaf or a split) of a tree of nnodes nodes over nfeatures. */
 static void
 GetNode(Reader *r, MlNode *n, int index, int nnodes, int nfeatures)
 {
 	const uint8_t *p = r->p;
-	uint32_t	thr_bits;
+	uint32_t	head, thr_bits;
 
-	if (!Need(r, NODE_SIZE))
+	memset(n, 0, sizeof(*n));
+	if (!Need(r, 4))
 		return;
-	n->feature = (int32_t) Le32(p);
+	head = Le32(p);
+	if (head == LEAF_MARK)
+	{
+		if (!Need(r, LEAF_SIZE))
+			return;
+		n->feature = -1;
+		n->value = LeFinite(r, p + 4, "leaf value");
+		r->p += LEAF_SIZE;
+		r->left -= LEAF_SIZE;
+		return;
+	}
+	if (!Need(r, SPLIT_SIZE))
+		return;
+	n->default_left = (head & DEFAULT_LEFT_BIT) != 0;
+	head &= ~DEFAULT_LEFT_BIT;
 	thr_bits = Le32(p + 4);
 	memcpy(&n->threshold, &thr_bits, sizeof(n->threshold));
-	n->default_left = p[8];
-	n->left = (int32_t) Le32(p + 9);
-	n->right = (int32_t) Le32(p + 13);
-	n->value = LeFinite(r, p + 17, "leaf value");
-	n->gain = LeFinite(r, p + 25, "split gain");
-	n->cover = LeFinite(r, p + 33, "node cover");
-	r->p += NODE_SIZE;
-	r->left -= NODE_SIZE;
-	if (r->failed)
-		return;
-	if (n->feature == -1)
-	{
-		if (thr_bits != 0 || n->default_left != 0 || n->left != 0 ||
-			n->right != 0 || n->gain != 0)
-			Fail(r, "model has a malformed tree leaf");
-	}
-	else if (n->feature < 0 || n->feature >= nfeatures)
+	n->left = (int32_t) Le32(p + 8);
+	n->right = (int32_t) Le32(p + 12);
+	r->p += SPLIT_SIZE;
+	r->left -= SPLIT_SIZE;
+	if (head >= (uint32_t) nfeatures)
 		Fail(r, "model has a split on a feature out of range");
-	else if (isnan(n->threshold) || n->default_left > 1)
+	else if (isnan(n->threshold))
 		Fail(r, "model has a malformed tree split");
 	else if (n->left <= index || n->left >= nnodes ||
 			 n->right <= index || n->right >= nnodes || n->left == n->right)
 		Fail(r, "model has a tree child index out of range");
-	if (!r->failed && !(n->cover >= 0 && n->gain >= 0))
-		Fail(r, "model has a negative split gain or cover");
+	n->feature = (int32_t) head;
 }
 
-/* Read model->ntrees trees (the count read and bounded first). */
+/* Read the per-feature split gains and the trees (their count read and bounded first). */
 static void
 GetTrees(Reader *r, MlModel *model)
 {
-	uint32_t	ntrees = (uint32_t) GetUint(r, 4);
+	uint32_t	ntrees;
 	int			t;
 
+	if ((size_t) model->nfeatures > r->left / 8)
+	{
+		Fail(r, "model payload is truncated");
+		return;
+	}
+	model->split_gain = SsAlloc0(((size_t) model->nfeatures + 1) * sizeof(double));
+	for (t = 0; t < model->nfeatures && !r->failed; t++)
+	{
+		model->split_gain[t] = GetFinite(r, "split gain");
+		if (model->split_gain[t] < 0)
+			Fail(r, "model has a negative split gain");
+	}
+	ntrees = (uint32_t) GetUint(r, 4);
 	if (r->failed)
 		return;
-	if (ntrees == 0 || ntrees > r->left / (4 + NODE_SIZE))
+	if (ntrees == 0 || ntrees > r->left / (4 + LEAF_SIZE))
 	{
 		Fail(r, "model has a tree count out of range");
 		return;
@@ -444,7 +477,7 @@ GetTrees(Reader *r, MlModel *model)
 
 		if (r->failed)
 			return;
-		if (nnodes == 0 || nnodes > r->left / NODE_SIZE)
+		if (nnodes == 0 || nnodes > r->left / LEAF_SIZE)
 		{
 			Fail(r, "model has a tree node count out of range");
 			return;

@@ -13,6 +13,7 @@
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -25,6 +26,7 @@
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "../kst.h"
@@ -699,6 +701,47 @@ ObservedRange(int32 station_id, int32 *first, int32 *last)
 }
 
 /*
+ * RMSE of the live model on [from, to] into *rmse; false, with the reason
+ * for replacing it in *reason, when its stored blob cannot be read (corrupt,
+ * or an older format), so that a new model can take its place.
+ */
+static bool
+LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*rmse = ModelWindowRmse(id, from, to);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_DATA_CORRUPTED)
+			ReThrowError(edata);
+		*reason = psprintf("live model " INT64_FORMAT " cannot be read: %s", id, edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
  * train(station, line, algorithm, grain, horizon, hyperparams, search,
  *       train_from, train_to, project, force)
  */
@@ -894,9 +937,10 @@ train(PG_FUNCTION_ARGS)
 			deploy = true;
 			reason = psprintf("first model of the project (backtest RMSE %.1f)", w->bt.mean.rmse);
 		}
+		else if (!LiveModelRmse(deployed_id, w->bt.fold_from[lf], w->bt.fold_to[lf], &deployed_rmse, &reason))
+			deploy = true;
 		else
 		{
-			deployed_rmse = ModelWindowRmse(deployed_id, w->bt.fold_from[lf], w->bt.fold_to[lf]);
 			deploy = isnan(deployed_rmse) || new_rmse < deployed_rmse;
 			reason = psprintf("RMSE %.1f vs live model " INT64_FORMAT "'s %.1f on %s..%s",
 							  new_rmse, deployed_id, deployed_rmse,

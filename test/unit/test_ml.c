@@ -1153,7 +1153,7 @@ TestRoundTrip(void)
 		double		p1[300];
 		double		p2[300];
 
-		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 1 && buf[5] == 0 &&
+		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 2 && buf[5] == 0 &&
 			  buf[6] == (uint8_t) algos[a], "header");
 		CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)),
 			  "%s", errbuf);
@@ -1172,6 +1172,13 @@ TestRoundTrip(void)
 			/* 300 rows: more than one block of the tree-by-tree walk */
 			MlModelPredictRows(back, rows, 300, p3);
 			CHECK(memcmp(p1, p3, sizeof(p1)) == 0, "row-major batch prediction");
+		}
+		{
+			double		imp1[5], imp2[5];
+
+			MlModelImportances(m, imp1);
+			MlModelImportances(back, imp2);
+			CHECK(memcmp(imp1, imp2, sizeof(imp1)) == 0, "importances differ");
 		}
 		buf2 = MlModelSerialize(back, &len2);
 		CHECK(len == len2 && memcmp(buf, buf2, len) == 0, "bytes differ");
@@ -1343,7 +1350,10 @@ FirstTreeNode(const MlModel *m, int node)
 
 	for (j = 0; j < m->nfeatures; j++)
 		off += 4 + (m->feature_names[j] ? strlen(m->feature_names[j]) : 0);
-	return off + 4 + 4 + (size_t) node * 41;
+	off += 8 * (size_t) m->nfeatures + 4 + 4;	/* split gains, ntrees, nnodes */
+	for (j = 0; j < node; j++)
+		off += m->trees[0].nodes[j].feature < 0 ? 12 : 16;
+	return off;
 }
 
 /* Hand-made structural corruptions (resealed) are rejected by name. */
@@ -1364,8 +1374,10 @@ TestCorruptionTargeted(void)
 		uint32_t	value;
 		const char *error;
 	}			cases[] = {
-		{root + 9, 0, "model has a tree child index out of range"},	/* left = self */
-		{root + 13, 1000000, "model has a tree child index out of range"},
+		{root + 8, 0, "model has a tree child index out of range"},	/* left = self */
+		{root + 12, 1000000, "model has a tree child index out of range"},
+		{root + 4, 0x7FC00000, "model has a malformed tree split"},	/* NaN threshold */
+		{root - 12, 0xBFF00000, "model has a negative split gain"},	/* last gain's high word */
 		{root, 4, "model has a split on a feature out of range"},
 		{root, (uint32_t) -7, "model has a split on a feature out of range"},
 		{24 - 4, 0x7FFFFFFF, "model has a feature count out of range"},
@@ -1388,9 +1400,9 @@ TestCorruptionTargeted(void)
 			  "case %d: %s", (int) c, errbuf);
 	}
 	memcpy(buf, orig, len);
-	buf[4] = 2;
+	buf[4] = 1;
 	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
-		  strcmp(errbuf, "unsupported model format version 2") == 0, "%s", errbuf);
+		  strcmp(errbuf, "unsupported model format version 1") == 0, "%s", errbuf);
 	memcpy(buf, orig, len);
 	buf[30] ^= 1;
 	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
