@@ -33,6 +33,7 @@ OBJS = \
 	src/features/window.o \
 	src/ml/binning.o \
 	src/ml/dataset.o \
+	src/ml/day_memo.o \
 	src/ml/shares.o \
 	src/ml/train.o \
 	src/ml/predict.o \

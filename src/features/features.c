@@ -162,14 +162,44 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	}
 }
 
-/* Weather of every day in [first, last]: observed, forecast or climatology. */
+/* Per-day maxima of one source group's observations (NaN: none). */
+typedef struct WeatherMax
+{
+	double		temp;
+	double		precip;
+	double		snow;
+} WeatherMax;
+
+/* Raise *m to x unless x is NULL. */
+static inline void
+MaxInto(double *m, bool isnull, Datum x)
+{
+	if (!isnull && (isnan(*m) || DatumGetFloat8(x) > *m))
+		*m = DatumGetFloat8(x);
+}
+
+/* The first of a and b that is not NaN. */
+static inline double
+Coalesce(double a, double b)
+{
+	return isnan(a) ? b : a;
+}
+
+/*
+ * Weather of every day in [first, last]: observed (per column, the KMA
+ * sources' value, else Open-Meteo's), else the latest forecast, else the
+ * climatology of the day of year (±7 days, over every stored year).  One
+ * query reads every observation (the climatology needs them all) and the
+ * range's forecasts; the rest is done here.
+ */
 static Weather *
 LoadWeather(int32 first, int32 last, MemoryContext cxt)
 {
 	int			n = last - first + 1;
 	Weather    *w = MemoryContextAllocZero(cxt, sizeof(Weather) * n);
-	double		clim_t[367], clim_p[367];
-	int			clim_n[367];
+	WeatherMax *kma = palloc(sizeof(WeatherMax) * n), *om = palloc(sizeof(WeatherMax) * n);
+	double		sum_t[367], sum_p[367], clim_t[367], clim_p[367];
+	int			n_t[367], n_p[367];
 	Oid			types[2] = {INT4OID, INT4OID};
 	Datum		v[2];
 	uint64		i;
@@ -179,19 +209,21 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	{
 		w[d].temp = w[d].precip = w[d].snow = NAN;
 		w[d].source = NULL;
+		kma[d].temp = kma[d].precip = kma[d].snow = NAN;
+		om[d] = kma[d];
 	}
+	memset(n_t, 0, sizeof(n_t));
+	memset(n_p, 0, sizeof(n_p));
+	for (d = 0; d < 367; d++)
+		sum_t[d] = sum_p[d] = 0;
 	v[0] = Int32GetDatum(first);
 	v[1] = Int32GetDatum(last);
-	/* observations: KMA first, Open-Meteo for what KMA lacks; then forecasts */
 	if (SPI_execute_with_args(
-							  "SELECT day - date '2000-01-01', "
-							  "coalesce(max(temp_mean_c) FILTER (WHERE source LIKE 'kma%'), max(temp_mean_c) FILTER (WHERE source = 'open-meteo')), "
-							  "coalesce(max(precip_mm) FILTER (WHERE source LIKE 'kma%'), max(precip_mm) FILTER (WHERE source = 'open-meteo')), "
-							  "coalesce(max(snow_cm) FILTER (WHERE source LIKE 'kma%'), max(snow_cm) FILTER (WHERE source = 'open-meteo')), 'observed' "
-							  "FROM seongsu.weather_daily WHERE day BETWEEN date '2000-01-01' + $1 AND date '2000-01-01' + $2 GROUP BY day "
+							  "SELECT day - date '2000-01-01', source, temp_mean_c, precip_mm, snow_cm "
+							  "FROM seongsu.weather_daily "
 							  "UNION ALL "
 							  "SELECT * FROM (SELECT DISTINCT ON (target) ((target AT TIME ZONE 'Asia/Seoul')::date - date '2000-01-01'), "
-							  "temp_c, precip_mm, snow_cm, 'forecast' FROM seongsu.weather_forecast WHERE grain = 'day' "
+							  "NULL::text, temp_c, precip_mm, snow_cm FROM seongsu.weather_forecast WHERE grain = 'day' "
 							  "AND (target AT TIME ZONE 'Asia/Seoul')::date BETWEEN date '2000-01-01' + $1 AND date '2000-01-01' + $2 "
 							  "ORDER BY target, issued_at DESC) f",
 							  2, types, v, NULL, false, 0) != SPI_OK_SELECT)
@@ -200,43 +232,76 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		nn[4];
-		int			day = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0])) - first;
-		Datum		tv = SPI_getbinval(t, desc, 2, &nn[1]);
-		Datum		pv = SPI_getbinval(t, desc, 3, &nn[2]);
-		Datum		sv = SPI_getbinval(t, desc, 4, &nn[3]);
-		bool		observed = SPI_getvalue(t, desc, 5)[0] == 'o';
+		bool		nn[5];
+		int32		day = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0]));
+		Datum		src = SPI_getbinval(t, desc, 2, &nn[1]);
+		Datum		tv = SPI_getbinval(t, desc, 3, &nn[2]);
+		Datum		pv = SPI_getbinval(t, desc, 4, &nn[3]);
+		Datum		sv = SPI_getbinval(t, desc, 5, &nn[4]);
+		int			k = day - first;
 
-		if (day < 0 || day >= n || (w[day].source && !observed) || nn[1])
+		if (nn[1])
+		{
+			/* a forecast: for a day still without weather */
+			if (k < 0 || k >= n || nn[2])
+				continue;
+			if (!w[k].source)
+			{
+				w[k].temp = DatumGetFloat8(tv);
+				w[k].precip = nn[3] ? NAN : DatumGetFloat8(pv);
+				w[k].snow = nn[4] ? NAN : DatumGetFloat8(sv);
+				w[k].source = "forecast";
+			}
 			continue;
-		w[day].temp = DatumGetFloat8(tv);
-		w[day].precip = nn[2] ? NAN : DatumGetFloat8(pv);
-		w[day].snow = nn[3] ? NAN : DatumGetFloat8(sv);
-		w[day].source = observed ? "observed" : "forecast";
+		}
+		if (!nn[2])
+		{
+			int			y, m, dd, doy;
+
+			KstPgDateParts(day, &y, &m, &dd);
+			doy = day - KstPgDate(y, 1, 1) + 1;
+			sum_t[doy] += DatumGetFloat8(tv);
+			n_t[doy]++;
+			if (!nn[3])
+			{
+				sum_p[doy] += DatumGetFloat8(pv);
+				n_p[doy]++;
+			}
+		}
+		if (k >= 0 && k < n)
+		{
+			text	   *s = DatumGetTextPP(src);
+			WeatherMax *g = NULL;
+
+			if (VARSIZE_ANY_EXHDR(s) >= 3 && memcmp(VARDATA_ANY(s), "kma", 3) == 0)
+				g = &kma[k];
+			else if (VARSIZE_ANY_EXHDR(s) == 10 && memcmp(VARDATA_ANY(s), "open-meteo", 10) == 0)
+				g = &om[k];
+			if (g)
+			{
+				MaxInto(&g->temp, nn[2], tv);
+				MaxInto(&g->precip, nn[3], pv);
+				MaxInto(&g->snow, nn[4], sv);
+			}
+		}
 	}
-	/* climatology by day of year, ±7 days, over every stored year */
-	memset(clim_n, 0, sizeof(clim_n));
-	for (d = 0; d < 367; d++)
-		clim_t[d] = clim_p[d] = 0;
-	if (SPI_execute("SELECT date_part('doy', day)::int, avg(temp_mean_c), avg(precip_mm), count(*) "
-					"FROM seongsu.weather_daily WHERE temp_mean_c IS NOT NULL GROUP BY 1",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read weather");
-	for (i = 0; i < SPI_processed; i++)
+	/* observations win over forecasts (the forecasts came last, into what was left) */
+	for (d = 0; d < n; d++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		nn[4];
-		int			doy = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0]));
-		double		tm = DatumGetFloat8(SPI_getbinval(t, desc, 2, &nn[1]));
-		Datum		pr = SPI_getbinval(t, desc, 3, &nn[2]);
-		int64		cnt = DatumGetInt64(SPI_getbinval(t, desc, 4, &nn[3]));
+		double		t = Coalesce(kma[d].temp, om[d].temp);
 
-		if (doy < 1 || doy > 366)
+		if (isnan(t))
 			continue;
-		clim_t[doy] += tm * cnt;
-		clim_p[doy] += nn[2] ? 0 : DatumGetFloat8(pr) * cnt;
-		clim_n[doy] += (int) cnt;
+		w[d].temp = t;
+		w[d].precip = Coalesce(kma[d].precip, om[d].precip);
+		w[d].snow = Coalesce(kma[d].snow, om[d].snow);
+		w[d].source = "observed";
+	}
+	/* per day of year: the mean temperature and precipitation, weighted by days with a temperature */
+	for (d = 1; d <= 366; d++)
+	{
+		clim_t[d] = n_t[d] > 0 ? sum_t[d] / n_t[d] * n_t[d] : 0;
+		clim_p[d] = n_p[d] > 0 ? sum_p[d] / n_p[d] * n_t[d] : 0;
 	}
 	for (d = 0; d < n; d++)
 	{
@@ -254,7 +319,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 
 			st += clim_t[j];
 			sp += clim_p[j];
-			sn += clim_n[j];
+			sn += n_t[j];
 		}
 		if (sn > 0)
 		{
@@ -263,6 +328,8 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 			w[d].source = "climatology";
 		}
 	}
+	pfree(kma);
+	pfree(om);
 	return w;
 }
 

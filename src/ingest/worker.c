@@ -27,6 +27,7 @@
 
 #include "../compat.h"
 #include "../daily_seongsu.h"
+#include "../ml/day_memo.h"
 #include "jobs.h"
 #include "worker.h"
 
@@ -55,17 +56,18 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 #ifdef SS_HAVE_SHMEM_REQUEST_HOOK
-/* Ask for the shared state's memory. */
+/* Ask for the library's shared memory: the worker's state and the day memo. */
 static void
 WorkerShmemRequest(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
+	DayMemoRequest();
 }
 #endif
 
-/* Create or attach the shared state. */
+/* Create or attach the shared state and the day memo. */
 static void
 WorkerShmemStartup(void)
 {
@@ -80,6 +82,7 @@ WorkerShmemStartup(void)
 		memset(shared, 0, sizeof(WorkerShared));
 		pg_atomic_init_u64(&shared->data_generation, 1);
 	}
+	DayMemoStartup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -94,6 +97,7 @@ WorkerRegister(void)
 	shmem_request_hook = WorkerShmemRequest;
 #else
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
+	DayMemoRequest();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = WorkerShmemStartup;

@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -27,11 +28,13 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "../kst.h"
 #include "dataset.h"
+#include "day_memo.h"
 #include "model.h"
 #include "shares.h"
 #include "../ingest/worker.h"
@@ -90,6 +93,60 @@ ReadF8Array(HeapTuple t, TupleDesc d, int col, double *out, int n)
 	return true;
 }
 
+/*
+ * What predicting for one station needs: its deployed models, its last
+ * observed day and a feature context.  Kept per backend while the shared
+ * data generation (bumped at commit of any write to ridership, holidays,
+ * weather, models or deployments) does not change, so a warm prediction
+ * runs no query at all.
+ */
+typedef struct StationInputs
+{
+	uint64		generation;		/* 0: not cached */
+	char	   *station;
+	char	   *line;
+	int32		station_id;
+	int32		observed;
+	int			nmodels;
+	int64		model_ids[CACHE_SIZE];
+	FeatureCtx *ctx;
+	int32		first;			/* days the context serves */
+	int32		last;
+	double	   *memo;			/* daily predictions of observed-input days (NaN: not yet) */
+	LoadedModel **memo_model;
+	MemoryContext cxt;
+} StationInputs;
+
+static StationInputs inputs;
+static Oid	cache_incarnation = InvalidOid;
+
+/*
+ * The install of the extension the caches belong to: the oid of its models
+ * table (two syscache lookups).  When it is not the one the caches were
+ * filled from (the extension was dropped and created again, and model ids
+ * start over), every cached model and input is forgotten first.
+ */
+static Oid
+Incarnation(void)
+{
+	Oid			schema = get_namespace_oid("seongsu", true);
+	Oid			models = OidIsValid(schema) ? get_relname_relid("models", schema) : InvalidOid;
+	int			i;
+
+	if (models != cache_incarnation)
+	{
+		for (i = 0; i < CACHE_SIZE; i++)
+			if (cache[i])
+			{
+				MemoryContextDelete(cache[i]->cxt);
+				cache[i] = NULL;
+			}
+		inputs.generation = 0;
+		cache_incarnation = models;
+	}
+	return models;
+}
+
 /* The model with this id, from the backend cache or the table (caller has SPI). */
 static LoadedModel *
 ModelLoad(int64 id)
@@ -104,6 +161,7 @@ ModelLoad(int64 id)
 	char	   *alg, *mode;
 	int			i;
 
+	Incarnation();
 	for (i = 0; i < CACHE_SIZE; i++)
 		if (cache[i] && cache[i]->id == id)
 			return cache[i];
@@ -270,31 +328,6 @@ Deployed(int32 station_id, LoadedModel **out, int max)
 	return n;
 }
 
-/*
- * What predicting for one station needs: its deployed models, its last
- * observed day and a feature context.  Kept per backend while the shared
- * data generation (bumped at commit of any write to ridership, holidays,
- * weather, models or deployments) does not change, so a warm prediction
- * runs no query at all.
- */
-typedef struct StationInputs
-{
-	uint64		generation;		/* 0: not cached */
-	char	   *station;
-	char	   *line;
-	int32		station_id;
-	int32		observed;
-	int			nmodels;
-	int64		model_ids[CACHE_SIZE];
-	FeatureCtx *ctx;
-	int32		first;			/* days the context serves */
-	int32		last;
-	double	   *memo;			/* daily predictions of observed-input days (NaN: not yet) */
-	LoadedModel **memo_model;
-	MemoryContext cxt;
-} StationInputs;
-
-static StationInputs inputs;
 
 /* True when every model of the cached inputs is still in the model cache. */
 static bool
@@ -333,6 +366,7 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	Datum		lastobs;
 	int			i;
 
+	Incarnation();
 	if (gen != 0 && in->generation == gen && strcmp(in->station, station) == 0 &&
 		strcmp(in->line, line) == 0 && first >= in->first && last <= in->last &&
 		InputsModels(in, models))
@@ -477,6 +511,16 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 	return f;
 }
 
+/* ERROR: the model has no hour-of-day shares. */
+static void
+NoShares(int64 model_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("model " INT64_FORMAT " has no hour-of-day shares", model_id),
+			 errhint("Import hourly ridership (seoulmetro_hourly, ridership_hourly) or CardSubwayTime profiles, then retrain.")));
+}
+
 /* Service day and hour of a timestamptz (hours 0-3 belong to the previous day). */
 static void
 ServiceHour(TimestampTz ts, int32 *day, int *hour)
@@ -485,49 +529,76 @@ ServiceHour(TimestampTz ts, int32 *day, int *hour)
 	*day = KstDateOf(ts) - (*hour < 4 ? 1 : 0);
 }
 
+/*
+ * The answer for one service day of (station, line): from the shared day
+ * memo when a backend has computed it at this data generation, else
+ * computed (and memoized).  Used under the same conditions as the
+ * per-backend inputs cache (see Inputs).
+ */
+static void
+DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
+{
+	uint64		gen = (DataChangedInXact() || IsolationUsesXactSnapshot()) ? 0 : DataGeneration();
+	DailyForecast *f;
+	const LoadedModel *m;
+
+	Oid			incarnation = Incarnation();
+
+	if (DayMemoGet(incarnation, station, line, day, gen, a))
+		return;
+	f = ForecastDays(station, line, day, day);
+	m = f->model[0];
+	memset(a, 0, sizeof(*a));
+	a->value = f->value[0];
+	a->model_id = m->id;
+	a->has_shares = m->has_shares;
+	if (m->has_shares)
+		memcpy(a->shares, m->shares + CalendarDayTypeOf(f->ctx->hs, day) * 24, sizeof(a->shares));
+	a->has_levels = m->has_levels;
+	memcpy(a->levels, m->levels, sizeof(a->levels));
+	DayMemoPut(incarnation, station, line, day, gen, a);
+}
+
 /* The share of an hour of a service day for a model, or ERROR without shares. */
 static double
 HourShare(const LoadedModel *m, const FeatureCtx *ctx, int32 day, int hour)
 {
 	if (!m->has_shares)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("model " INT64_FORMAT " has no hour-of-day shares", m->id),
-				 errhint("Import hourly ridership (seoulmetro_hourly, ridership_hourly) or CardSubwayTime profiles, then retrain.")));
+		NoShares(m->id);
 	return m->shares[CalendarDayTypeOf(ctx->hs, day) * 24 + hour];
 }
 
-/* The crowd level of a passenger count under a model's thresholds. */
+/* The crowd level of a passenger count under thresholds (NULL: none or unknown). */
 static const char *
-Level(const LoadedModel *m, double passengers)
+Level(bool has_levels, const double *levels, double passengers)
 {
-	if (!m->has_levels || isnan(passengers))
+	if (!has_levels || isnan(passengers))
 		return NULL;
-	if (passengers < m->levels[0])
+	if (passengers < levels[0])
 		return "여유";
-	if (passengers < m->levels[1])
+	if (passengers < levels[1])
 		return "보통";
-	if (passengers < m->levels[2])
+	if (passengers < levels[2])
 		return "혼잡";
 	return "매우혼잡";
 }
 
-/* Expected passengers in the hour containing ts (NaN when unknown). */
+/* Expected passengers in the hour containing ts (NaN when unknown), with the day's answer. */
 static double
-PredictHour(const char *station, const char *line, TimestampTz ts, LoadedModel **used)
+PredictHour(const char *station, const char *line, TimestampTz ts, DayAnswer *a)
 {
 	int32		day;
 	int			hour;
-	DailyForecast *f;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ts must be finite")));
 	ServiceHour(ts, &day, &hour);
-	f = ForecastDays(station, line, day, day);
-	*used = f->model[0];
-	return f->value[0] * HourShare(f->model[0], f->ctx, day, hour);
+	DayAnswerFor(station, line, day, a);
+	if (!a->has_shares)
+		NoShares(a->model_id);
+	return a->value * a->shares[hour];
 }
 
 /* predict_daily(day, station, line) */
@@ -535,25 +606,25 @@ Datum
 predict_daily(PG_FUNCTION_ARGS)
 {
 	DateADT		day = PG_GETARG_DATEADT(0);
-	DailyForecast *f;
+	DayAnswer	a;
 
 	if (DATE_NOT_FINITE(day))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("day must be finite")));
-	f = ForecastDays(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)), day, day);
-	if (isnan(f->value[0]))
+	DayAnswerFor(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)), day, &a);
+	if (isnan(a.value))
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(f->value[0]);
+	PG_RETURN_FLOAT8(a.value);
 }
 
 /* predict_crowd(ts, station, line) */
 Datum
 predict_crowd(PG_FUNCTION_ARGS)
 {
-	LoadedModel *m;
+	DayAnswer	a;
 	double		p = PredictHour(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)),
-								PG_GETARG_TIMESTAMPTZ(0), &m);
+								PG_GETARG_TIMESTAMPTZ(0), &a);
 
 	if (isnan(p))
 		PG_RETURN_NULL();
@@ -564,15 +635,15 @@ predict_crowd(PG_FUNCTION_ARGS)
 Datum
 crowd_level(PG_FUNCTION_ARGS)
 {
-	LoadedModel *m;
+	DayAnswer	a;
 	double		p = PredictHour(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)),
-								PG_GETARG_TIMESTAMPTZ(0), &m);
-	const char *level = Level(m, p);
+								PG_GETARG_TIMESTAMPTZ(0), &a);
+	const char *level = Level(a.has_levels, a.levels, p);
 
 	if (!level && !isnan(p))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("model " INT64_FORMAT " has no crowd-level thresholds", m->id),
+				 errmsg("model " INT64_FORMAT " has no crowd-level thresholds", a.model_id),
 				 errhint("Retrain with hour shares available, or give them: hyperparams => '{\"levels\": [a, b, c]}'.")));
 	if (!level)
 		PG_RETURN_NULL();
@@ -621,7 +692,7 @@ forecast(PG_FUNCTION_ARGS)
 		ServiceHour(ts, &day, &hr);
 		m = f->model[day - d0];
 		p = f->value[day - d0] * HourShare(m, f->ctx, day, hr);
-		level = Level(m, p);
+		level = Level(m->has_levels, m->levels, p);
 		v[0] = TimestampTzGetDatum(ts);
 		v[1] = Float8GetDatum(p);
 		n[1] = isnan(p);

@@ -14,7 +14,10 @@
 #    server and the session usable afterwards;
 #  - a deployed model whose stored blob is truncated gives, in a new session
 #    (empty cache), ERROR XX001 (data_corrupted) from predict_daily; the server
-#    stays up and a rollback serves again.
+#    stays up and a rollback serves again;
+#  - a new session's answer for a day another has answered (the shared day
+#    memo) is the same; after DROP / CREATE EXTENSION (model ids start over)
+#    a warm session and a new one predict with the new install's model.
 # Needs DS_DATA (the real data folder), as set by test/check.sh.
 use strict;
 use warnings;
@@ -225,6 +228,31 @@ is($node->safe_psql('postgres', 'SELECT 1'), '1', 'server still up after the cor
 is($B->query_safe("SELECT seongsu.rollback('$project')"), $deployed, 'rollback from the corrupt model');
 ok(close_to($node->safe_psql('postgres', $p_daily), $v0), 'a new session predicts again after the rollback');
 ok(close_to($A->query_safe($p_daily), $v0), 'A (warm) predicts the same');
+
+# ------------------------------------------------------------ shared day memo, reinstall
+# A new session answers a day another session has answered (from the shared
+# day memo) with the same value.
+ok(close_to($node->safe_psql('postgres', $p_crowd), $A->query_safe($p_crowd)),
+	'a new session\'s predict_crowd equals the warm session\'s');
+is($node->safe_psql('postgres', "SELECT seongsu.crowd_level('$DAY 08:30+09')"),
+	$A->query_safe("SELECT seongsu.crowd_level('$DAY 08:30+09')"), 'and so does crowd_level');
+# After DROP / CREATE EXTENSION model ids start over: A's cached models and
+# the memo must not answer for the new install's models of the same ids.
+$B->query_safe('DROP EXTENSION daily_seongsu CASCADE');
+$B->query_safe('CREATE EXTENSION daily_seongsu');
+$B->query_safe(qq{SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2015-01_2021-07.csv')
+       + seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')});
+# the new model gets the id of the model A has cached
+$B->query_safe("SELECT setval(pg_get_serial_sequence('seongsu.models', 'id'), $deployed - 1, true)")
+	if $deployed > 1;
+my $new = $B->query_safe(q{SELECT model_id FROM seongsu.train(algorithm => 'ridge', horizon => '1 day',
+         train_to => '2023-12-31', force => true) WHERE deployed});
+is($new, $deployed, "the reinstall's model has id $deployed, the id of the model A has cached");
+my $e_new = evaluated($new);
+ok(close_to($A->query_safe("SELECT predicted FROM seongsu.evaluate($new, '$DAY', '$DAY')"), $e_new),
+	"A after the reinstall: evaluate($new) is the new install's model");
+ok(close_to($A->query_safe($p_daily), $e_new), "A after the reinstall: predict_daily = evaluate($new) of the new install ($e_new)");
+ok(close_to($node->safe_psql('postgres', $p_daily), $e_new), 'a new session too');
 
 $A->quit;
 $B->quit;

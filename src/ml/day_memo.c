@@ -1,0 +1,132 @@
+/*
+ * day_memo.c — a shared-memory memo of single-day answers (the daily
+ * prediction, the model that made it, the hour shares of the day's type and
+ * the crowd-level thresholds), keyed by station, line and service day and
+ * valid for one data generation (see worker.h: any committed write to the
+ * data, models or deployments starts a new one).
+ *
+ * It lets a new backend answer predict_crowd / crowd_level / predict_daily
+ * for a day some backend has already answered, without loading the model or
+ * the feature context.  It exists only when the library is preloaded; when
+ * it is full it is emptied.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/hsearch.h"
+
+#include "day_memo.h"
+
+#define MEMO_ENTRIES 4096
+#define MEMO_STATION_LEN 64
+#define MEMO_LINE_LEN 32
+
+/* Hash key: the database and the extension's install (see Incarnation in predict.c), zero-padded names and the day. */
+typedef struct MemoKey
+{
+	Oid			database;
+	Oid			incarnation;
+	char		station[MEMO_STATION_LEN];
+	char		line[MEMO_LINE_LEN];
+	int32		day;
+} MemoKey;
+
+typedef struct MemoEntry
+{
+	MemoKey		key;
+	uint64		generation;
+	DayAnswer	answer;
+} MemoEntry;
+
+static HTAB *memo = NULL;
+static LWLock *memo_lock = NULL;
+
+/* Shared memory the memo needs (at preload). */
+void
+DayMemoRequest(void)
+{
+	RequestAddinShmemSpace(hash_estimate_size(MEMO_ENTRIES, sizeof(MemoEntry)));
+	RequestNamedLWLockTranche("daily_seongsu day memo", 1);
+}
+
+/* Create or attach the memo (shmem startup; caller holds AddinShmemInitLock). */
+void
+DayMemoStartup(void)
+{
+	HASHCTL		info;
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(MemoKey);
+	info.entrysize = sizeof(MemoEntry);
+	memo = ShmemInitHash("daily_seongsu day memo", MEMO_ENTRIES, MEMO_ENTRIES,
+						 &info, HASH_ELEM | HASH_BLOBS);
+	memo_lock = &(GetNamedLWLockTranche("daily_seongsu day memo"))->lock;
+}
+
+/* Fill a key; false when a name is too long to be memoized. */
+static bool
+MakeKey(MemoKey *key, Oid incarnation, const char *station, const char *line, int32 day)
+{
+	memset(key, 0, sizeof(*key));
+	if (strlen(station) >= MEMO_STATION_LEN || strlen(line) >= MEMO_LINE_LEN)
+		return false;
+	key->database = MyDatabaseId;
+	key->incarnation = incarnation;
+	strcpy(key->station, station);
+	strcpy(key->line, line);
+	key->day = day;
+	return true;
+}
+
+/* The memoized answer for (station, line, day) of data generation gen in this database's install, if any. */
+bool
+DayMemoGet(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen, DayAnswer *out)
+{
+	MemoKey		key;
+	MemoEntry  *e;
+	bool		hit = false;
+
+	if (!memo || gen == 0 || !MakeKey(&key, incarnation, station, line, day))
+		return false;
+	LWLockAcquire(memo_lock, LW_SHARED);
+	e = hash_search(memo, &key, HASH_FIND, NULL);
+	if (e && e->generation == gen)
+	{
+		*out = e->answer;
+		hit = true;
+	}
+	LWLockRelease(memo_lock);
+	return hit;
+}
+
+/* Remember the answer for (station, line, day) computed at data generation gen. */
+void
+DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen,
+		   const DayAnswer *answer)
+{
+	MemoKey		key;
+	MemoEntry  *e;
+	bool		found;
+
+	if (!memo || gen == 0 || !MakeKey(&key, incarnation, station, line, day))
+		return;
+	LWLockAcquire(memo_lock, LW_EXCLUSIVE);
+	if (hash_get_num_entries(memo) >= MEMO_ENTRIES)
+	{
+		HASH_SEQ_STATUS seq;
+
+		hash_seq_init(&seq, memo);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			hash_search(memo, &e->key, HASH_REMOVE, NULL);
+	}
+	e = hash_search(memo, &key, HASH_ENTER_NULL, &found);
+	if (e && (!found || e->generation <= gen))
+	{
+		e->generation = gen;
+		e->answer = *answer;
+	}
+	LWLockRelease(memo_lock);
+}
