@@ -10,11 +10,20 @@
 #include <limits.h>
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "../kst.h"
 
 #include "dataset.h"
+
+#define DATASET_BATCH 1024
 
 /* Feature-row column of each model column. */
 static const int model_cols[DATASET_NCOLS] = {
@@ -108,22 +117,26 @@ DatasetNaive(const Datum *v, const bool *n, int naive_col)
 }
 
 /*
- * The rows of steps [first, last] that have a target and a level, with
- * features at horizon H.  Memory lives in the current context.
+ * The training rows of (station, line) for the days [first, last] at a
+ * horizon of H days: the rows of seongsu.features(), read through an SPI
+ * cursor DATASET_BATCH rows at a time into column arrays, keeping those
+ * that have a target and a level.  Memory lives in the current context;
+ * besides the arrays only one batch of rows is held at a time.
  */
 Dataset *
-DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H)
+DatasetBuild(const char *station, const char *line, int32 first, int32 last, int64 H)
 {
 	Dataset    *d = palloc0(sizeof(Dataset));
-	int64		cap = last - first + 1;
+	int64		cap = (int64) last - first + 1;
 	int			naive_col = DatasetNaiveColumn(H);
 	float	   *row = palloc(sizeof(float) * DATASET_NCOLS);
 	float	  **cols = palloc(sizeof(float *) * DATASET_NCOLS);
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dataset row",
-												 ALLOCSET_SMALL_SIZES);
+	Interval   *horizon = palloc0(sizeof(Interval));
+	Oid			types[5] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID};
+	Datum		args[5];
 	Datum		v[FEATURE_NCOLS];
 	bool		n[FEATURE_NCOLS];
-	int64		s;
+	Portal		portal;
 	int			c;
 
 	if (cap > INT_MAX / DATASET_NCOLS)
@@ -136,18 +149,36 @@ DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H)
 	d->level = palloc(sizeof(double) * (cap + 1));
 	d->naive = palloc(sizeof(double) * (cap + 1));
 	d->day = palloc(sizeof(int32) * (cap + 1));
-	for (s = first; s <= last; s++)
+	horizon->day = (int32) H;
+	args[0] = CStringGetTextDatum(station);
+	args[1] = CStringGetTextDatum(line);
+	args[2] = TimestampTzGetDatum(KstInstant(first, 0));
+	args[3] = TimestampTzGetDatum(KstInstant(last, 0));
+	args[4] = IntervalPGetDatum(horizon);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	portal = SPI_cursor_open_with_args(NULL, "SELECT * FROM seongsu.features($1, $2, $3, $4, 'daily', $5)",
+									   5, types, args, NULL, false, 0);
+	for (;;)
 	{
-		MemoryContext old;
-		double		level;
+		uint64		i;
 
 		CHECK_FOR_INTERRUPTS();
-		old = MemoryContextSwitchTo(rowcxt);
-		FeatureRow(ctx, s, H, v, n);
-		MemoryContextSwitchTo(old);
-		level = n[FEATURE_COL_LEVEL] ? NAN : DatumGetFloat8(v[FEATURE_COL_LEVEL]);
-		if (!n[FEATURE_COL_TARGET] && level > 0)
+		SPI_cursor_fetch(portal, true, DATASET_BATCH);
+		if (SPI_processed == 0)
+			break;
+		if (SPI_tuptable->tupdesc->natts != FEATURE_NCOLS)
+			elog(ERROR, "seongsu.features returned %d columns, expected %d",
+				 SPI_tuptable->tupdesc->natts, FEATURE_NCOLS);
+		for (i = 0; i < SPI_processed; i++)
 		{
+			double		level;
+
+			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
+			level = n[FEATURE_COL_LEVEL] ? NAN : DatumGetFloat8(v[FEATURE_COL_LEVEL]);
+			if (n[FEATURE_COL_TARGET] || !(level > 0) || d->n >= cap)
+				continue;
 			DatasetRow(v, n, row);
 			for (c = 0; c < DATASET_NCOLS; c++)
 				cols[c][d->n] = row[c];
@@ -157,9 +188,10 @@ DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H)
 			d->day[d->n] = DatumGetDateADT(v[FEATURE_COL_DAY]);
 			d->n++;
 		}
-		MemoryContextReset(rowcxt);
+		SPI_freetuptable(SPI_tuptable);
 	}
-	MemoryContextDelete(rowcxt);
+	SPI_cursor_close(portal);
+	SPI_finish();
 	d->X = MlMatrixCreate(d->n, DATASET_NCOLS);
 	for (c = 0; c < DATASET_NCOLS; c++)
 	{

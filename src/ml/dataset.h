@@ -28,7 +28,8 @@ extern const char *DatasetColumnName(int col);
 extern void DatasetRow(const Datum *v, const bool *n, float *out);
 extern int	DatasetNaiveColumn(int64 horizon_days);
 extern double DatasetNaive(const Datum *v, const bool *n, int naive_col);
-extern Dataset *DatasetBuild(const FeatureCtx *ctx, int64 first, int64 last, int64 H);
+extern Dataset *DatasetBuild(const char *station, const char *line, int32 first, int32 last,
+							 int64 H);
 
 /* predict.c */
 extern double ModelWindowRmse(int64 model_id, int32 from, int32 to);

@@ -756,7 +756,6 @@ train(PG_FUNCTION_ARGS)
 	int32		station_id, obs_first, obs_last, from, to;
 	int64		H, deployed_id;
 	int			algs[4], nalgs = 0, a, folds;
-	FeatureCtx *ctx;
 	Dataset    *d;
 	TrainOptions opts;
 	double		deployed_rmse;
@@ -837,8 +836,7 @@ train(PG_FUNCTION_ARGS)
 	have_shares = SharesCompute(station_id, to, shares);
 	SPI_finish();
 
-	ctx = FeatureCtxLoad(station_id, from, to, 1, H, CurrentMemoryContext);
-	d = DatasetBuild(ctx, from, to, H);
+	d = DatasetBuild(station, line, from, to, H);
 	if (d->n < 60)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),

@@ -186,13 +186,15 @@ ds_say "first prediction in a new backend (psql -c '\\timing on' -c ..., $FIRST_
 first() {
   local fn=$1 i
   for i in $(seq "$FIRST_RUNS"); do
+    # the day answered by another backend first (for the day memo), when asked
+    [ "${3:-}" = prime ] && "${PSQL[@]}" -At -c "SELECT $fn(timestamptz '2024-03-01 12:00+09' + $i * interval '1 day' $2)" >/dev/null
     # a different hour each time; first and second call of the same backend
     "${PSQL[@]}" -At -c '\timing on' -c "SELECT $fn(timestamptz '2024-03-01 08:00+09' + $i * interval '1 day' $2)" \
       -c "SELECT $fn(timestamptz '2024-03-01 09:00+09' + $i * interval '1 day' $2)" \
       | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
   done
 }
-first seongsu.predict_crowd ", '$STATION', '$LINE'" > "$out/first_ours.txt"
+first seongsu.predict_crowd ", '$STATION', '$LINE'" prime > "$out/first_ours.txt"
 # The same right after a data change (a no-op write to a watched table, from
 # another connection, commits first): nothing cached anywhere is valid, so
 # the backend loads the model and the feature context itself.
@@ -267,7 +269,7 @@ print()
 print('First prediction in a new backend (median of fresh connections; min; second call in the same backend):')
 print(f"| {'path':<52} | {'first ms':>9} | {'min ms':>9} | {'second ms':>9} |")
 print(f"|{'-'*54}|{'-'*11}|{'-'*11}|{'-'*11}|")
-print(f"| {'seongsu.predict_crowd (day answered before: day memo)':<52} | {f_o:9.2f} | {fmin_o:9.2f} | {s_o:9.2f} |")
+print(f"| {'seongsu.predict_crowd (day answered by another backend)':<52} | {f_o:9.2f} | {fmin_o:9.2f} | {s_o:9.2f} |")
 print(f"| {'seongsu.predict_crowd right after a data change':<52} | {f_c:9.2f} | {fmin_c:9.2f} | {s_c:9.2f} |")
 print(f"| {'PL/Python xgb_predict':<52} | {f_p:9.2f} | {fmin_p:9.2f} | {s_p:9.2f} |")
 print(f"| {'floor (indexed SELECT; reference)':<52} | {f_f:9.2f} | {fmin_f:9.2f} | {s_f:9.2f} |")
@@ -279,7 +281,7 @@ print('Targets:')
 print(f'  predict_crowd >= 75% of the floor tps:      {r1:.1%} (1 client), {r2:.1%} (2 clients)  -> {verdict(min(r1, r2) >= 0.75)}')
 print(f'  batch forecast >= 10x PL/Python batch rate: {rb:.2f}x warm  -> {verdict(rb >= 10)}; '
       f'{rf:.2f}x right after a data change  -> {verdict(rf >= 10)}')
-print(f'  first prediction in a new backend <= 5 ms:  {f_o:.2f} ms (median, a day answered before)  -> {verdict(f_o <= 5)}; '
+print(f'  first prediction in a new backend <= 5 ms:  {f_o:.2f} ms (median, a day another backend answered)  -> {verdict(f_o <= 5)}; '
       f'{f_c:.2f} ms right after a data change  -> {verdict(f_c <= 5)}')
 print(f'  (predict_crowd vs PL/Python: {tps["ours1"]/tps["pl1"]:.1f}x tps at 1 client, {tps["ours2"]/tps["pl2"]:.1f}x at 2; '
       f'first call {f_p/f_o:.0f}x faster)')
