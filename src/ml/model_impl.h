@@ -49,5 +49,6 @@ extern void MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y,
 
 /* model_io.c */
 extern uint32_t MlCrc32(const uint8_t *buf, size_t len);
+extern void MlBlobSeal(uint8_t *blob, size_t len);
 
 #endif							/* SEONGSU_ML_MODEL_IMPL_H */

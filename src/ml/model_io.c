@@ -250,8 +250,6 @@ MlModelSerialize(const MlModel *model, size_t *len)
 {
 	Writer		w;
 	int			i;
-	uint64_t	payload;
-	uint32_t	crc;
 
 	w.cap = 1024;
 	w.len = 0;
@@ -296,14 +294,24 @@ MlModelSerialize(const MlModel *model, size_t *len)
 			break;
 	}
 
-	payload = w.len - HEADER_SIZE;
-	for (i = 0; i < 8; i++)
-		w.buf[8 + i] = (uint8_t) (payload >> (8 * i));
-	crc = BlobCrc(w.buf, w.len);
-	for (i = 0; i < 4; i++)
-		w.buf[16 + i] = (uint8_t) (crc >> (8 * i));
+	MlBlobSeal(w.buf, w.len);
 	*len = w.len;
 	return w.buf;
+}
+
+/* Write a blob's payload length and checksum into its header (len >= the header). */
+void
+MlBlobSeal(uint8_t *blob, size_t len)
+{
+	uint64_t	payload = len - HEADER_SIZE;
+	uint32_t	crc;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		blob[8 + i] = (uint8_t) (payload >> (8 * i));
+	crc = BlobCrc(blob, len);
+	for (i = 0; i < 4; i++)
+		blob[16 + i] = (uint8_t) (crc >> (8 * i));
 }
 
 /* Record the first error of a read. */

@@ -1195,25 +1195,6 @@ TestRoundTrip(void)
 	SsFree(y);
 }
 
-/* Recompute the header's length and checksum of a blob after editing it. */
-static void
-Reseal(uint8_t *buf, size_t len)
-{
-	uint8_t    *tmp = SsAlloc(len);
-	uint64_t	payload = len - 20;
-	uint32_t	crc;
-	int			i;
-
-	for (i = 0; i < 8; i++)
-		buf[8 + i] = (uint8_t) (payload >> (8 * i));
-	memcpy(tmp, buf, 16);
-	memcpy(tmp + 16, buf + 20, len - 20);
-	crc = MlCrc32(tmp, len - 4);
-	for (i = 0; i < 4; i++)
-		buf[16 + i] = (uint8_t) (crc >> (8 * i));
-	SsFree(tmp);
-}
-
 /* Apply one random corruption to buf (a copy of a len-byte blob, with room
  * for 8 more bytes); returns the new length. */
 static size_t
@@ -1316,7 +1297,7 @@ TestCorruption(void)
 
 			memcpy(buf, orig, len);
 			n = Corrupt(&rng, buf, len, false);
-			Reseal(buf, n);
+			MlBlobSeal(buf, n);
 			errbuf[0] = '\0';
 			if (MlModelDeserialize(buf, n, &back, errbuf, sizeof(errbuf)))
 			{
@@ -1394,7 +1375,7 @@ TestCorruptionTargeted(void)
 		memcpy(buf, orig, len);
 		for (k = 0; k < 4; k++)
 			buf[cases[c].offset + k] = (uint8_t) (cases[c].value >> (8 * k));
-		Reseal(buf, len);
+		MlBlobSeal(buf, len);
 		CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
 			  back == NULL && strcmp(errbuf, cases[c].error) == 0,
 			  "case %d: %s", (int) c, errbuf);
