@@ -33,6 +33,7 @@ int			seongsu_max_concurrency = 8;
 int			seongsu_max_attempts = 5;
 int			seongsu_retry_base_ms = 1000;
 int			seongsu_log_ttl_days = 30;
+int			seongsu_day_memo_size = 4096;
 
 /* Define a superuser-only text setting. */
 static void
@@ -90,6 +91,12 @@ _PG_init(void)
 			  &seongsu_retry_base_ms, 1000, 1, 600000, GUC_UNIT_MS);
 	DefineInt("seongsu.log_ttl_days", "Days ingest_log rows are kept.",
 			  &seongsu_log_ttl_days, 30, 1, 3650, 0);
+	DefineCustomIntVariable("seongsu.day_memo_size",
+							"Days kept in the shared-memory memo of answered predictions (0: none).",
+							"Emptied when full; needs the library in shared_preload_libraries.",
+							&seongsu_day_memo_size, 4096, 0, 1000000,
+							process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
+							0, NULL, NULL, NULL);
 	SsReserveGucPrefix("seongsu");
 
 	if (process_shared_preload_libraries_in_progress)

@@ -21,5 +21,6 @@ extern int	seongsu_max_concurrency;
 extern int	seongsu_max_attempts;
 extern int	seongsu_retry_base_ms;
 extern int	seongsu_log_ttl_days;
+extern int	seongsu_day_memo_size;
 
 #endif							/* DAILY_SEONGSU_H */

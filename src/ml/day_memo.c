@@ -7,8 +7,8 @@
  *
  * It lets a new backend answer predict_crowd / crowd_level / predict_daily
  * for a day some backend has already answered, without loading the model or
- * the feature context.  It exists only when the library is preloaded; when
- * it is full it is emptied.
+ * the feature context.  It exists only when the library is preloaded, with
+ * seongsu.day_memo_size entries; when it is full it is emptied.
  */
 #include "postgres.h"
 
@@ -18,9 +18,9 @@
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
 
+#include "../daily_seongsu.h"
 #include "day_memo.h"
 
-#define MEMO_ENTRIES 4096
 #define MEMO_STATION_LEN 64
 #define MEMO_LINE_LEN 32
 
@@ -48,7 +48,9 @@ static LWLock *memo_lock = NULL;
 void
 DayMemoRequest(void)
 {
-	RequestAddinShmemSpace(hash_estimate_size(MEMO_ENTRIES, sizeof(MemoEntry)));
+	if (seongsu_day_memo_size <= 0)
+		return;
+	RequestAddinShmemSpace(hash_estimate_size(seongsu_day_memo_size, sizeof(MemoEntry)));
 	RequestNamedLWLockTranche("daily_seongsu day memo", 1);
 }
 
@@ -58,10 +60,12 @@ DayMemoStartup(void)
 {
 	HASHCTL		info;
 
+	if (seongsu_day_memo_size <= 0)
+		return;
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(MemoKey);
 	info.entrysize = sizeof(MemoEntry);
-	memo = ShmemInitHash("daily_seongsu day memo", MEMO_ENTRIES, MEMO_ENTRIES,
+	memo = ShmemInitHash("daily_seongsu day memo", seongsu_day_memo_size, seongsu_day_memo_size,
 						 &info, HASH_ELEM | HASH_BLOBS);
 	memo_lock = &(GetNamedLWLockTranche("daily_seongsu day memo"))->lock;
 }
@@ -114,7 +118,7 @@ DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day, ui
 	if (!memo || gen == 0 || !MakeKey(&key, incarnation, station, line, day))
 		return;
 	LWLockAcquire(memo_lock, LW_EXCLUSIVE);
-	if (hash_get_num_entries(memo) >= MEMO_ENTRIES)
+	if (hash_get_num_entries(memo) >= seongsu_day_memo_size)
 	{
 		HASH_SEQ_STATUS seq;
 

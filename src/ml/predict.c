@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -119,6 +120,20 @@ typedef struct StationInputs
 
 static StationInputs inputs;
 static Oid	cache_incarnation = InvalidOid;
+
+/*
+ * The data generation the caches may be used and filled under, or 0 when
+ * they must not be: in a transaction that wrote watched data, under a
+ * transaction-long snapshot, or on a standby (replayed writes fire no
+ * triggers there, so the generation would not follow them).
+ */
+static uint64
+CacheGeneration(void)
+{
+	if (DataChangedInXact() || IsolationUsesXactSnapshot() || RecoveryInProgress())
+		return 0;
+	return DataGeneration();
+}
 
 /*
  * The install of the extension the caches belong to: the oid of its models
@@ -358,7 +373,7 @@ InputsModels(const StationInputs *in, LoadedModel **out)
 static StationInputs *
 Inputs(const char *station, const char *line, int32 first, int32 last, LoadedModel **models)
 {
-	uint64		gen = (DataChangedInXact() || IsolationUsesXactSnapshot()) ? 0 : DataGeneration();
+	uint64		gen = CacheGeneration();
 	StationInputs *in = &inputs;
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
@@ -538,7 +553,7 @@ ServiceHour(TimestampTz ts, int32 *day, int *hour)
 static void
 DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 {
-	uint64		gen = (DataChangedInXact() || IsolationUsesXactSnapshot()) ? 0 : DataGeneration();
+	uint64		gen = CacheGeneration();
 	DailyForecast *f;
 	const LoadedModel *m;
 

@@ -1,0 +1,82 @@
+# Predictions on a streaming standby (a read replica, as Supabase offers):
+# replayed writes fire no triggers there, so the data generation does not
+# move; the standby must not serve cached answers after the primary deploys
+# another model or changes the data.
+#  - a standby session's predict_daily equals evaluate() of the deployed model;
+#  - after the primary deploys another model (replayed), the same standby
+#    session, and a new one, predict with the new model;
+#  - after the primary changes the observation the prediction reads, the
+#    standby's answer follows it.
+# Needs DS_DATA (the real data folder), as set by test/check.sh.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $data = $ENV{DS_DATA};
+plan skip_all => 'DS_DATA (the real data folder) is not set' unless $data && -d $data;
+
+my $DAY = '2024-09-03';
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'daily_seongsu'\n");
+$primary->start;
+$primary->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
+$primary->safe_psql('postgres', qq{
+  SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2015-01_2021-07.csv')
+       + seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')});
+my $ridge = $primary->safe_psql('postgres', q{SELECT model_id FROM seongsu.train(algorithm => 'ridge',
+  horizon => '1 day', train_to => '2024-05-31', force => true) WHERE deployed});
+my $gbdt = $primary->safe_psql('postgres', q{SELECT model_id FROM seongsu.train(algorithm => 'gbdt',
+  horizon => '1 day', train_to => '2024-05-31', hyperparams => '{"n_estimators": 60}', force => true)});
+$primary->safe_psql('postgres', "SELECT seongsu.deploy($ridge)");
+
+$primary->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'b', has_streaming => 1);
+$standby->start;
+
+# Wait until the standby has replayed everything the primary wrote so far.
+sub caught_up
+{
+	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+}
+# Predicted value of a model for $DAY, from evaluate() on the primary.
+sub evaluated
+{
+	my ($mid) = @_;
+	return $primary->safe_psql('postgres', "SELECT predicted FROM seongsu.evaluate($mid, '$DAY', '$DAY')");
+}
+sub close_to
+{
+	my ($a, $b) = @_;
+	return abs($a - $b) <= 1e-9 * (abs($a) + abs($b) + 1);
+}
+
+caught_up();
+is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
+my $p_daily = "SELECT seongsu.predict_daily('$DAY')";
+my $S = $standby->background_psql('postgres');
+my $v_ridge = $S->query_safe($p_daily);
+ok(close_to($v_ridge, evaluated($ridge)), "standby: predict_daily = evaluate(ridge $ridge) ($v_ridge)");
+is($S->query_safe($p_daily), $v_ridge, 'standby: the same again');
+
+$primary->safe_psql('postgres', "SELECT seongsu.deploy($gbdt)");
+caught_up();
+my $e_gbdt = evaluated($gbdt);
+ok(close_to($S->query_safe($p_daily), $e_gbdt), "standby session after the primary deployed gbdt $gbdt: its prediction ($e_gbdt)");
+ok(close_to($standby->safe_psql('postgres', $p_daily), $e_gbdt), 'a new standby session too');
+
+# lag_1d of $DAY: the day before, changed on the primary.
+$primary->safe_psql('postgres', "UPDATE seongsu.ridership_daily SET boardings = boardings + 20000
+  WHERE day = date '$DAY' - 1 AND station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선')");
+caught_up();
+my $e_changed = evaluated($gbdt);
+isnt($e_changed, $e_gbdt, 'the change moves the prediction (evaluate on the primary)');
+ok(close_to($S->query_safe($p_daily), $e_changed), "standby session after the data change: $e_changed");
+
+$S->quit;
+$standby->stop;
+$primary->stop;
+done_testing();
