@@ -158,6 +158,32 @@ SELECT action, model_id > :unreadable_id AS new_model,
        reason LIKE 'live model ' || :unreadable_id || ' cannot be read: model % is corrupt: %' AS reason_ok
 FROM seongsu.deployments WHERE project = 'unreadable' ORDER BY id DESC LIMIT 1;
 
+-- What a transaction has written but not committed is never cached: a
+-- deployment inserted in the same statement is seen by that statement's
+-- prediction, and after the rollback the prediction is the committed one.
+SELECT seongsu.predict_daily('2024-09-03') AS committed_value \gset
+SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS cached;
+SELECT predicted AS naive_value FROM seongsu.evaluate((SELECT id FROM seongsu.models
+  WHERE algorithm = 'seasonal_naive' AND horizon = '1 day' ORDER BY id LIMIT 1), '2024-09-03', '2024-09-03') \gset
+SELECT :naive_value <> :committed_value AS naive_differs;
+BEGIN;
+WITH d AS (INSERT INTO seongsu.deployments (project, model_id, action, reason)
+           SELECT project, id, 'deploy', 'uncommitted' FROM seongsu.models
+           WHERE algorithm = 'seasonal_naive' AND horizon = '1 day' ORDER BY id LIMIT 1 RETURNING 1)
+SELECT seongsu.predict_daily('2024-09-03') = :naive_value AS sees_its_own_deploy FROM d;
+ROLLBACK;
+SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS committed_again;
+
+-- Cached answers are served only to who may read what they come from.
+CREATE ROLE seongsu_no_tables;
+GRANT USAGE ON SCHEMA seongsu TO seongsu_no_tables;
+SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS warm;
+SET ROLE seongsu_no_tables;
+SELECT seongsu.predict_daily('2024-09-03');
+RESET ROLE;
+DROP OWNED BY seongsu_no_tables;
+DROP ROLE seongsu_no_tables;
+
 -- Prediction argument errors.
 SELECT seongsu.predict_daily('infinity');
 SELECT seongsu.predict_crowd('infinity');

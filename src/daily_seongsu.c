@@ -93,8 +93,8 @@ _PG_init(void)
 			  &seongsu_log_ttl_days, 30, 1, 3650, 0);
 	DefineCustomIntVariable("seongsu.day_memo_size",
 							"Days kept in the shared-memory memo of answered predictions (0: none).",
-							"Emptied when full; needs the library in shared_preload_libraries.",
-							&seongsu_day_memo_size, 4096, 0, 1000000,
+							"When full, a new day replaces an arbitrary one; needs the library in shared_preload_libraries.",
+							&seongsu_day_memo_size, 4096, 0, 100000,
 							process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
 							0, NULL, NULL, NULL);
 	SsReserveGucPrefix("seongsu");

@@ -162,27 +162,36 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	}
 }
 
-/* Per-day maxima of one source group's observations (NaN: none). */
+/* Per-day maxima of one source group's observations (has_*: any non-NULL value). */
 typedef struct WeatherMax
 {
 	double		temp;
 	double		precip;
 	double		snow;
+	bool		has_temp;
+	bool		has_precip;
+	bool		has_snow;
 } WeatherMax;
 
-/* Raise *m to x unless x is NULL. */
+/* Raise *m to x unless x is NULL, ordering NaN above every number as SQL's max() does. */
 static inline void
-MaxInto(double *m, bool isnull, Datum x)
+MaxInto(double *m, bool *has, bool isnull, Datum x)
 {
-	if (!isnull && (isnan(*m) || DatumGetFloat8(x) > *m))
-		*m = DatumGetFloat8(x);
+	double		v;
+
+	if (isnull)
+		return;
+	v = DatumGetFloat8(x);
+	if (!*has || isnan(v) || (!isnan(*m) && v > *m))
+		*m = v;
+	*has = true;
 }
 
-/* The first of a and b that is not NaN. */
+/* SQL's coalesce of two maxima: a when it has a value, else b (NaN when neither has). */
 static inline double
-Coalesce(double a, double b)
+Coalesce(double a, bool has_a, double b, bool has_b)
 {
-	return isnan(a) ? b : a;
+	return has_a ? a : has_b ? b : NAN;
 }
 
 /*
@@ -209,7 +218,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	{
 		w[d].temp = w[d].precip = w[d].snow = NAN;
 		w[d].source = NULL;
-		kma[d].temp = kma[d].precip = kma[d].snow = NAN;
+		memset(&kma[d], 0, sizeof(WeatherMax));
 		om[d] = kma[d];
 	}
 	memset(n_t, 0, sizeof(n_t));
@@ -279,22 +288,20 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 				g = &om[k];
 			if (g)
 			{
-				MaxInto(&g->temp, nn[2], tv);
-				MaxInto(&g->precip, nn[3], pv);
-				MaxInto(&g->snow, nn[4], sv);
+				MaxInto(&g->temp, &g->has_temp, nn[2], tv);
+				MaxInto(&g->precip, &g->has_precip, nn[3], pv);
+				MaxInto(&g->snow, &g->has_snow, nn[4], sv);
 			}
 		}
 	}
 	/* observations win over forecasts (the forecasts came last, into what was left) */
 	for (d = 0; d < n; d++)
 	{
-		double		t = Coalesce(kma[d].temp, om[d].temp);
-
-		if (isnan(t))
+		if (!kma[d].has_temp && !om[d].has_temp)
 			continue;
-		w[d].temp = t;
-		w[d].precip = Coalesce(kma[d].precip, om[d].precip);
-		w[d].snow = Coalesce(kma[d].snow, om[d].snow);
+		w[d].temp = Coalesce(kma[d].temp, kma[d].has_temp, om[d].temp, om[d].has_temp);
+		w[d].precip = Coalesce(kma[d].precip, kma[d].has_precip, om[d].precip, om[d].has_precip);
+		w[d].snow = Coalesce(kma[d].snow, kma[d].has_snow, om[d].snow, om[d].has_snow);
 		w[d].source = "observed";
 	}
 	/* per day of year: the mean temperature and precipitation, weighted by days with a temperature */

@@ -21,6 +21,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "tcop/utility.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -54,6 +55,11 @@ static bool callback_registered = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static ProcessUtility_hook_type prev_process_utility_hook = NULL;
+
+static void WorkerProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+								 ProcessUtilityContext context, ParamListInfo params,
+								 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc);
 
 #ifdef SS_HAVE_SHMEM_REQUEST_HOOK
 /* Ask for the library's shared memory: the worker's state and the day memo. */
@@ -101,6 +107,8 @@ WorkerRegister(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = WorkerShmemStartup;
+	prev_process_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = WorkerProcessUtility;
 
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -127,8 +135,39 @@ WorkerXactCallback(XactEvent event, void *arg)
 			pg_atomic_fetch_add_u64(&shared->data_generation, 1);
 		wake_pending = data_changed = false;
 	}
+	else if (event == XACT_EVENT_PREPARE)
+	{
+		/* what was cached before stays stale; COMMIT PREPARED bumps again */
+		if (data_changed && shared)
+			pg_atomic_fetch_add_u64(&shared->data_generation, 1);
+		wake_pending = data_changed = false;
+	}
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		wake_pending = data_changed = false;
+}
+
+/*
+ * COMMIT PREPARED may commit another session's writes, whose triggers fired
+ * when it was prepared: bump the data generation (and wake the worker, in
+ * case a job was enqueued) when it commits.
+ */
+static void
+WorkerProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					 ProcessUtilityContext context, ParamListInfo params,
+					 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+
+	if (IsA(stmt, TransactionStmt) &&
+		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+	{
+		DataChangedAtCommit();
+		WorkerWakeAtCommit();
+	}
+	if (prev_process_utility_hook)
+		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* Register the commit callback once per backend. */

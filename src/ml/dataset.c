@@ -120,8 +120,9 @@ DatasetNaive(const Datum *v, const bool *n, int naive_col)
  * The training rows of (station, line) for the days [first, last] at a
  * horizon of H days: the rows of seongsu.features(), read through an SPI
  * cursor DATASET_BATCH rows at a time into column arrays, keeping those
- * that have a target and a level.  Memory lives in the current context;
- * besides the arrays only one batch of rows is held at a time.
+ * that have a target and a level.  Memory lives in the current context:
+ * the arrays and one fetched batch (features() itself materializes its
+ * rows in a tuplestore, which spills to disk beyond work_mem).
  */
 Dataset *
 DatasetBuild(const char *station, const char *line, int32 first, int32 last, int64 H)

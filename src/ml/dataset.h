@@ -33,5 +33,6 @@ extern Dataset *DatasetBuild(const char *station, const char *line, int32 first,
 
 /* predict.c */
 extern double ModelWindowRmse(int64 model_id, int32 from, int32 to);
+extern void ModelLoadOrError(int64 model_id);
 
 #endif							/* SEONGSU_DATASET_H */

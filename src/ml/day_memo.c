@@ -8,7 +8,8 @@
  * It lets a new backend answer predict_crowd / crowd_level / predict_daily
  * for a day some backend has already answered, without loading the model or
  * the feature context.  It exists only when the library is preloaded, with
- * seongsu.day_memo_size entries; when it is full it is emptied.
+ * seongsu.day_memo_size entries; when it is full, each new day replaces an
+ * arbitrary one.
  */
 #include "postgres.h"
 
@@ -118,13 +119,18 @@ DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day, ui
 	if (!memo || gen == 0 || !MakeKey(&key, incarnation, station, line, day))
 		return;
 	LWLockAcquire(memo_lock, LW_EXCLUSIVE);
-	if (hash_get_num_entries(memo) >= seongsu_day_memo_size)
+	if (hash_get_num_entries(memo) >= seongsu_day_memo_size &&
+		hash_search(memo, &key, HASH_FIND, NULL) == NULL)
 	{
 		HASH_SEQ_STATUS seq;
 
+		/* full: make room by dropping one entry (the first the scan meets) */
 		hash_seq_init(&seq, memo);
-		while ((e = hash_seq_search(&seq)) != NULL)
+		if ((e = hash_seq_search(&seq)) != NULL)
+		{
 			hash_search(memo, &e->key, HASH_REMOVE, NULL);
+			hash_seq_term(&seq);
+		}
 	}
 	e = hash_search(memo, &key, HASH_ENTER_NULL, &found);
 	if (e && (!found || e->generation <= gen))

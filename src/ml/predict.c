@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
@@ -25,6 +26,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -48,6 +50,7 @@ PG_FUNCTION_INFO_V1(evaluate);
 PG_FUNCTION_INFO_V1(model_explain);
 
 #define CACHE_SIZE 32
+#define MAX_DEPLOYED 8			/* models of one station considered (< CACHE_SIZE) */
 #define MAX_FORECAST_HOURS (24 * 400)
 
 /* A stored model, ready to predict. */
@@ -120,17 +123,33 @@ typedef struct StationInputs
 
 static StationInputs inputs;
 static Oid	cache_incarnation = InvalidOid;
+static int64 pinned[MAX_DEPLOYED];	/* models Deployed is loading: not evicted */
+static int	npinned = 0;
+
+static Oid	Incarnation(void);
 
 /*
  * The data generation the caches may be used and filled under, or 0 when
- * they must not be: in a transaction that wrote watched data, under a
- * transaction-long snapshot, or on a standby (replayed writes fire no
- * triggers there, so the generation would not follow them).
+ * they must not be: in a transaction that has written anything (its own
+ * uncommitted rows may be read; the statement triggers that mark watched
+ * writes fire only at the end of the statement), under a transaction-long
+ * snapshot, on a standby (replayed writes fire no triggers there, so the
+ * generation would not follow them), or for a user who may not read the
+ * models and the ridership the cached answers come from.
  */
 static uint64
 CacheGeneration(void)
 {
-	if (DataChangedInXact() || IsolationUsesXactSnapshot() || RecoveryInProgress())
+	Oid			models = Incarnation();
+	Oid			daily;
+
+	if (DataChangedInXact() || TransactionIdIsValid(GetTopTransactionIdIfAny()) ||
+		IsolationUsesXactSnapshot() || RecoveryInProgress() || !OidIsValid(models))
+		return 0;
+	/* what is cached was read by someone: serve it only to who may read it */
+	daily = get_relname_relid("ridership_daily", get_rel_namespace(models));
+	if (pg_class_aclcheck(models, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		!OidIsValid(daily) || pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		return 0;
 	return DataGeneration();
 }
@@ -160,6 +179,18 @@ Incarnation(void)
 		cache_incarnation = models;
 	}
 	return models;
+}
+
+/* Whether Deployed is loading the model with this id. */
+static bool
+IsPinned(int64 id)
+{
+	int			i;
+
+	for (i = 0; i < npinned; i++)
+		if (pinned[i] == id)
+			return true;
+	return false;
 }
 
 /* The model with this id, from the backend cache or the table (caller has SPI). */
@@ -246,6 +277,8 @@ ModelLoad(int64 id)
 				 errmsg("seasonal naive model " INT64_FORMAT " has an unsupported horizon", id)));
 	}
 	MemoryContextSwitchTo(old);
+	while (cache[cache_next] && IsPinned(cache[cache_next]->id))
+		cache_next = (cache_next + 1) % CACHE_SIZE;
 	if (cache[cache_next])
 		MemoryContextDelete(cache[cache_next]->cxt);
 	cache[cache_next] = m;
@@ -265,6 +298,7 @@ PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int 
 
 	for (k = 0; k < n; k++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		FeatureRow(ctx, days[k], m->H, v, nl);
 		if (m->naive)
 			out[k] = DatasetNaive(v, nl, m->naive_col);
@@ -324,22 +358,26 @@ Deployed(int32 station_id, LoadedModel **out, int max)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
-	int64		ids[CACHE_SIZE];
+	int64		ids[MAX_DEPLOYED];
 	int			n, i;
 
 	v[0] = Int32GetDatum(station_id);
 	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE station_id = $1 "
 							  "AND grain = 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.deployed_models");
-	n = (int) Min(SPI_processed, (uint64) Min(max, CACHE_SIZE));
+	n = (int) Min(SPI_processed, (uint64) Min(max, MAX_DEPLOYED));
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
 
 		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	/* loading one must not evict another of them from the cache */
+	memcpy(pinned, ids, sizeof(int64) * n);
+	npinned = n;
 	for (i = 0; i < n; i++)
 		out[i] = ModelLoad(ids[i]);
+	npinned = 0;
 	return n;
 }
 
@@ -721,6 +759,16 @@ forecast(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;
+}
+
+/* Load a stored model into the backend cache, or ERROR (data_corrupted when it cannot be read). */
+void
+ModelLoadOrError(int64 model_id)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) ModelLoad(model_id);
+	SPI_finish();
 }
 
 /*

@@ -702,8 +702,9 @@ ObservedRange(int32 station_id, int32 *first, int32 *last)
 
 /*
  * RMSE of the live model on [from, to] into *rmse; false, with the reason
- * for replacing it in *reason, when its stored blob cannot be read (corrupt,
- * or an older format), so that a new model can take its place.
+ * for replacing it in *reason, when loading it fails with data_corrupted
+ * (a corrupt blob, or an older format), so that a new model can take its
+ * place.  Only the load is guarded: any other error still aborts.
  */
 static bool
 LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
@@ -716,7 +717,7 @@ LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		*rmse = ModelWindowRmse(id, from, to);
+		ModelLoadOrError(id);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -738,6 +739,8 @@ LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
 		ok = false;
 	}
 	PG_END_TRY();
+	if (ok)
+		*rmse = ModelWindowRmse(id, from, to);
 	return ok;
 }
 

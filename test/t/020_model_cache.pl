@@ -5,7 +5,8 @@
 #    original value again); predict_crowd follows the new model's hour shares;
 #  - a change of the observations the prediction reads (committed by another
 #    session) is seen by the session with the warm cache, and undone again;
-#    an uncommitted one is not;
+#    an uncommitted one is not, a prepared one is not until COMMIT PREPARED
+#    (from yet another session);
 #  - a session's own uncommitted write is seen, a cache filled inside a
 #    transaction that is rolled back is not kept, and a cache filled under a
 #    REPEATABLE READ snapshot older than the last commit is not kept;
@@ -33,7 +34,7 @@ my $DAY = '2024-09-03';
 
 my $node = PostgreSQL::Test::Cluster->new('model_cache');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'daily_seongsu'\n");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'daily_seongsu'\nmax_prepared_transactions = 2\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
 
@@ -128,6 +129,17 @@ $B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings + 20000
 ok(close_to($A->query_safe($p_daily), $v0), 'A does not see B\'s uncommitted change');
 $B->query_safe('ROLLBACK');
 ok(close_to($A->query_safe($p_daily), $v0), 'A after B\'s ROLLBACK: the original value');
+# A change committed with two-phase commit: seen once COMMIT PREPARED ran.
+$B->query_safe('BEGIN');
+$B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings + 20000 "
+	  . "WHERE station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선') AND day = '$prev'");
+$B->query_safe("PREPARE TRANSACTION 'ds_2pc'");
+ok(close_to($A->query_safe($p_daily), $v0), 'A does not see B\'s prepared change');
+$node->safe_psql('postgres', "COMMIT PREPARED 'ds_2pc'");
+ok(close_to($A->query_safe($p_daily), $e3), 'A after COMMIT PREPARED (another session): the changed value');
+$B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings - 20000 "
+	  . "WHERE station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선') AND day = '$prev'");
+ok(close_to($A->query_safe($p_daily), $v0), 'A after B undid it: the original value');
 
 # Transactions of the predicting session itself: the cache is neither used nor
 # kept by a transaction that wrote watched data or holds a transaction-long
