@@ -184,6 +184,25 @@ RESET ROLE;
 DROP OWNED BY seongsu_no_tables;
 DROP ROLE seongsu_no_tables;
 
+-- Loading a station's second deployed model never evicts its first from the
+-- backend's 32-model cache (it did when the cache had just wrapped round to
+-- the first one's slot).  63 copies of a model fill the cache around it.
+INSERT INTO seongsu.models (project, station_id, algorithm, grain, horizon, feature_set, features, target_mode,
+                            hyperparams, metrics, train_rows, train_seconds, matrix_bytes, train_from, train_to, blob)
+SELECT 'filler', station_id, algorithm, grain, horizon, feature_set, features, target_mode,
+       hyperparams, metrics, train_rows, train_seconds, matrix_bytes, train_from, train_to, blob
+FROM seongsu.models, generate_series(1, 63)
+WHERE id = (SELECT min(id) FROM seongsu.models WHERE algorithm = 'ridge' AND project <> 'unreadable');
+SELECT count(*) AS deployed_models FROM seongsu.deployed_models;
+SELECT count(*) FROM (SELECT id FROM seongsu.models WHERE project = 'filler' ORDER BY id LIMIT 32) f,
+  seongsu.evaluate(f.id, '2024-09-03', '2024-09-03');
+SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models
+  ORDER BY horizon, model_id LIMIT 1), '2024-09-03', '2024-09-03');
+SELECT count(*) FROM (SELECT id FROM seongsu.models WHERE project = 'filler' ORDER BY id OFFSET 32) f,
+  seongsu.evaluate(f.id, '2024-09-03', '2024-09-03');
+SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS first_model_intact;
+DELETE FROM seongsu.models WHERE project = 'filler';
+
 -- Prediction argument errors.
 SELECT seongsu.predict_daily('infinity');
 SELECT seongsu.predict_crowd('infinity');
