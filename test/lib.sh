@@ -90,6 +90,15 @@ ds_stop_cluster() {
   fi
 }
 
+# At exit, stop the cluster on port $1, or leave it running when $2 is 1 (and say how to reach and stop it).
+ds_cluster_at_exit() {
+  if [ "$2" = 1 ]; then
+    trap "echo \"cluster left running: psql -h 127.0.0.1 -p $1 -U postgres (stop: runuser -u postgres -- $DS_BIN/pg_ctl -D $DS_WORK/cluster-$1/data stop)\"" EXIT
+  else
+    trap "ds_stop_cluster '$1'" EXIT
+  fi
+}
+
 # The import kind of a data-folder file, from its name (empty when none).
 ds_kind_of() {
   case "$(basename "$1")" in

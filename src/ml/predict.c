@@ -317,20 +317,6 @@ PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int 
 	pfree(level);
 }
 
-/* The days of [from, to] with an observed value in ctx's series. */
-static int32 *
-ObservedDays(const FeatureCtx *ctx, int32 from, int32 to, int *n)
-{
-	int32	   *days = palloc(sizeof(int32) * (to - from + 1));
-	int32		d;
-
-	*n = 0;
-	for (d = from; d <= to; d++)
-		if (!isnan(ctx->ser.v[d - ctx->ser.base]))
-			days[(*n)++] = d;
-	return days;
-}
-
 /* Prediction of one day (step) with model m. */
 static double
 PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int32 step)
@@ -419,7 +405,6 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	Datum		lastobs;
 	int			i;
 
-	Incarnation();
 	if (gen != 0 && in->generation == gen && strcmp(in->station, station) == 0 &&
 		strcmp(in->line, line) == 0 && first >= in->first && last <= in->last &&
 		InputsModels(in, models))
@@ -591,13 +576,11 @@ ServiceHour(TimestampTz ts, int32 *day, int *hour)
 static void
 DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 {
-	uint64		gen = CacheGeneration();
+	uint64		gen = CacheGeneration();	/* also settles cache_incarnation */
 	DailyForecast *f;
 	const LoadedModel *m;
 
-	Oid			incarnation = Incarnation();
-
-	if (DayMemoGet(incarnation, station, line, day, gen, a))
+	if (DayMemoGet(cache_incarnation, station, line, day, gen, a))
 		return;
 	f = ForecastDays(station, line, day, day);
 	m = f->model[0];
@@ -609,7 +592,7 @@ DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 		memcpy(a->shares, m->shares + CalendarDayTypeOf(f->ctx->hs, day) * 24, sizeof(a->shares));
 	a->has_levels = m->has_levels;
 	memcpy(a->levels, m->levels, sizeof(a->levels));
-	DayMemoPut(incarnation, station, line, day, gen, a);
+	DayMemoPut(cache_incarnation, station, line, day, gen, a);
 }
 
 /* The share of an hour of a service day for a model, or ERROR without shares. */
@@ -761,14 +744,59 @@ forecast(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* The model with this id, loaded outside any SPI connection of the caller. */
+static LoadedModel *
+ModelLoadStandalone(int64 id)
+{
+	LoadedModel *m;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	m = ModelLoad(id);
+	SPI_finish();
+	return m;
+}
+
 /* Load a stored model into the backend cache, or ERROR (data_corrupted when it cannot be read). */
 void
 ModelLoadOrError(int64 model_id)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) ModelLoad(model_id);
-	SPI_finish();
+	(void) ModelLoadStandalone(model_id);
+}
+
+/* A model's predictions for the observed days of a range (no refit). */
+typedef struct Scored
+{
+	int			n;
+	int32	   *days;
+	double	   *actual;
+	double	   *pred;
+} Scored;
+
+/* Score a stored model on the observed days of [from, to], with features at its own horizon. */
+static Scored
+ScoreObservedDays(int64 model_id, int32 from, int32 to)
+{
+	LoadedModel *m = ModelLoadStandalone(model_id);
+	FeatureCtx *ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
+	Scored		sc;
+	int32		d;
+
+	sc.n = 0;
+	sc.days = palloc(sizeof(int32) * (to - from + 1));
+	sc.actual = palloc(sizeof(double) * (to - from + 1));
+	for (d = from; d <= to; d++)
+	{
+		double		actual = ctx->ser.v[d - ctx->ser.base];
+
+		if (isnan(actual))
+			continue;
+		sc.days[sc.n] = d;
+		sc.actual[sc.n++] = actual;
+	}
+	sc.pred = palloc(sizeof(double) * (sc.n + 1));
+	PredictDays(m, ctx, sc.days, sc.n, sc.pred);
+	return sc;
 }
 
 /*
@@ -779,24 +807,13 @@ ModelLoadOrError(int64 model_id)
 double
 ModelWindowRmse(int64 model_id, int32 from, int32 to)
 {
-	LoadedModel *m;
-	FeatureCtx *ctx;
+	Scored		sc = ScoreObservedDays(model_id, from, to);
 	double		sum = 0;
-	int			n = 0, ndays, k;
-	int32	   *days;
-	double	   *pred;
+	int			n = 0, k;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	m = ModelLoad(model_id);
-	SPI_finish();
-	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
-	days = ObservedDays(ctx, from, to, &ndays);
-	pred = palloc(sizeof(double) * (ndays + 1));
-	PredictDays(m, ctx, days, ndays, pred);
-	for (k = 0; k < ndays; k++)
+	for (k = 0; k < sc.n; k++)
 	{
-		double		err = ctx->ser.v[days[k] - ctx->ser.base] - pred[k];
+		double		err = sc.actual[k] - sc.pred[k];
 
 		if (isnan(err))
 			continue;
@@ -814,34 +831,24 @@ evaluate(PG_FUNCTION_ARGS)
 	int64		id = PG_GETARG_INT64(0);
 	DateADT		from = PG_GETARG_DATEADT(1);
 	DateADT		to = PG_GETARG_DATEADT(2);
-	LoadedModel *m;
-	FeatureCtx *ctx;
-	int32	   *days;
-	double	   *pred;
-	int			ndays, k;
+	Scored		sc;
+	int			k;
 
 	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to) || to < from || to - from > 7305)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("from_date and to_date must be finite, in order and at most 20 years apart")));
 	InitMaterializedSRF(fcinfo, 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	m = ModelLoad(id);
-	SPI_finish();
-	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
-	days = ObservedDays(ctx, from, to, &ndays);
-	pred = palloc(sizeof(double) * (ndays + 1));
-	PredictDays(m, ctx, days, ndays, pred);
-	for (k = 0; k < ndays; k++)
+	sc = ScoreObservedDays(id, from, to);
+	for (k = 0; k < sc.n; k++)
 	{
 		Datum		v[3];
 		bool		n[3] = {false, false, false};
 
-		v[0] = DateADTGetDatum(days[k]);
-		v[1] = Float8GetDatum(ctx->ser.v[days[k] - ctx->ser.base]);
-		v[2] = Float8GetDatum(pred[k]);
-		n[2] = isnan(pred[k]);
+		v[0] = DateADTGetDatum(sc.days[k]);
+		v[1] = Float8GetDatum(sc.actual[k]);
+		v[2] = Float8GetDatum(sc.pred[k]);
+		n[2] = isnan(sc.pred[k]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;
@@ -857,10 +864,7 @@ model_explain(PG_FUNCTION_ARGS)
 	double		imp[DATASET_NCOLS], coef[DATASET_NCOLS], fill[DATASET_NCOLS], intercept;
 	int			order[DATASET_NCOLS], i, j;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	m = ModelLoad(id);
-	SPI_finish();
+	m = ModelLoadStandalone(id);
 	initStringInfo(&s);
 	if (m->naive)
 	{

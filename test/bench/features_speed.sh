@@ -67,11 +67,7 @@ max_wal_size = 8GB
 synchronous_commit = off
 autovacuum = off
 CONF
-if [ "$keep" = 1 ]; then
-  trap 'echo "cluster left running: psql -h 127.0.0.1 -p $PORT -U postgres (stop: runuser -u postgres -- $DS_BIN/pg_ctl -D $DS_WORK/cluster-$PORT/data stop)"' EXIT
-else
-  trap 'ds_stop_cluster "$PORT"' EXIT
-fi
+ds_cluster_at_exit "$PORT" "$keep"
 PSQL=(psql -X -v ON_ERROR_STOP=1 -q)
 TICKS=$(getconf CLK_TCK)
 

@@ -72,11 +72,7 @@ $PY -c 'import numpy, xgboost' 2>/dev/null \
 
 ds_say "throwaway cluster on 127.0.0.1:$PORT ($DS_WORK/cluster-$PORT)"
 ds_start_cluster "$PORT" <<< ""
-if [ "$keep" = 1 ]; then
-  trap 'echo "cluster left running: psql -h 127.0.0.1 -p $PORT -U postgres (stop: runuser -u postgres -- $DS_BIN/pg_ctl -D $DS_WORK/cluster-$PORT/data stop)"' EXIT
-else
-  trap 'ds_stop_cluster "$PORT"' EXIT
-fi
+ds_cluster_at_exit "$PORT" "$keep"
 PSQL=(psql -X -v ON_ERROR_STOP=1 -q)
 "${PSQL[@]}" -c "CREATE EXTENSION daily_seongsu"
 
