@@ -28,6 +28,7 @@ OBJS = \
 	src/ingest/parse_datagokr.o \
 	src/ingest/parse_openmeteo.o \
 	src/features/calendar.o \
+	src/features/climate.o \
 	src/features/holidays.o \
 	src/features/features.o \
 	src/features/window.o \
@@ -43,6 +44,8 @@ OBJS = \
 	src/ml/metrics.o \
 	src/ml/model.o \
 	src/ml/model_io.o \
+	src/ml/model_image.o \
+	src/ml/model_share.o \
 	src/ml/params.o \
 	src/ml/ridge.o \
 	src/ml/tree.o

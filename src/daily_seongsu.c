@@ -34,6 +34,7 @@ int			seongsu_max_attempts = 5;
 int			seongsu_retry_base_ms = 1000;
 int			seongsu_log_ttl_days = 30;
 int			seongsu_day_memo_size = 4096;
+int			seongsu_model_cache_size = 65536;
 
 /* Define a superuser-only text setting. */
 static void
@@ -97,6 +98,12 @@ _PG_init(void)
 							&seongsu_day_memo_size, 4096, 0, 100000,
 							process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
 							0, NULL, NULL, NULL);
+	DefineCustomIntVariable("seongsu.model_cache_size",
+							"Shared memory for models ready to predict, shared by every backend (0: none).",
+							"A model that does not fit is not shared; needs the library in shared_preload_libraries.",
+							&seongsu_model_cache_size, 65536, 0, 16 * 1024 * 1024,
+							process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
+							GUC_UNIT_KB, NULL, NULL, NULL);
 	SsReserveGucPrefix("seongsu");
 
 	if (process_shared_preload_libraries_in_progress)

@@ -22,5 +22,6 @@ extern int	seongsu_max_attempts;
 extern int	seongsu_retry_base_ms;
 extern int	seongsu_log_ttl_days;
 extern int	seongsu_day_memo_size;
+extern int	seongsu_model_cache_size;
 
 #endif							/* DAILY_SEONGSU_H */

@@ -19,19 +19,24 @@
 
 #include <math.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "../kst.h"
+#include "../ingest/worker.h"
 #include "calendar.h"
+#include "climate.h"
 #include "features.h"
 #include "holidays.h"
 
@@ -198,8 +203,10 @@ Coalesce(double a, bool has_a, double b, bool has_b)
  * Weather of every day in [first, last]: observed (per column, the KMA
  * sources' value, else Open-Meteo's), else the latest forecast, else the
  * climatology of the day of year (±7 days, over every stored year).  One
- * query reads every observation (the climatology needs them all) and the
- * range's forecasts; the rest is done here.
+ * query reads every observation (the climatology's sums need them all;
+ * only those of the range when the sums are in the shared cache,
+ * climate.c) and the range's forecasts; the rest is done here (KST days of
+ * the forecasts' targets too: no time zone is loaded).
  */
 static Weather *
 LoadWeather(int32 first, int32 last, MemoryContext cxt)
@@ -207,41 +214,51 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	int			n = last - first + 1;
 	Weather    *w = MemoryContextAllocZero(cxt, sizeof(Weather) * n);
 	WeatherMax *kma = palloc(sizeof(WeatherMax) * n), *om = palloc(sizeof(WeatherMax) * n);
-	double		sum_t[367], sum_p[367], clim_t[367], clim_p[367];
-	int			n_t[367], n_p[367];
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		v[2];
+	Weather    *fc = palloc(sizeof(Weather) * n);	/* the chosen forecast of each day */
+	int64	   *fc_target = palloc0(sizeof(int64) * n), *fc_issued = palloc0(sizeof(int64) * n);
+	Climate		clim;
+	double		clim_t[367], clim_p[367];
+	double	   *sum_t = clim.sum_t, *sum_p = clim.sum_p;
+	int		   *n_t = clim.n_t, *n_p = clim.n_p;
+	Oid			types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID};
+	Datum		v[4];
 	uint64		i;
 	int			d;
+	Oid			table = get_relname_relid("weather_daily", get_namespace_oid("seongsu", false));
+	uint64		gen = GenerationsUsable() && OidIsValid(table) &&
+		pg_class_aclcheck(table, GetUserId(), ACL_SELECT) == ACLCHECK_OK ? Generation(GEN_WEATHER) : 0;
+	bool		have_sums;
 
 	for (d = 0; d < n; d++)
 	{
 		w[d].temp = w[d].precip = w[d].snow = NAN;
 		w[d].source = NULL;
+		fc[d].source = NULL;
 		memset(&kma[d], 0, sizeof(WeatherMax));
 		om[d] = kma[d];
 	}
-	memset(n_t, 0, sizeof(n_t));
-	memset(n_p, 0, sizeof(n_p));
-	for (d = 0; d < 367; d++)
-		sum_t[d] = sum_p[d] = 0;
-	v[0] = Int32GetDatum(first);
-	v[1] = Int32GetDatum(last);
+	have_sums = ClimateGet(table, gen, &clim);
+	if (!have_sums)
+		memset(&clim, 0, sizeof(clim));
+	v[0] = TimestampTzGetDatum(KstInstant(first, 0));
+	v[1] = TimestampTzGetDatum(KstInstant(last + 1, 0));
+	v[2] = Int32GetDatum(have_sums ? first : PG_INT32_MIN);
+	v[3] = Int32GetDatum(have_sums ? last : PG_INT32_MAX);
+	/* every observation, or (with the sums cached) those of the range */
 	if (SPI_execute_with_args(
-							  "SELECT day - date '2000-01-01', source, temp_mean_c, precip_mm, snow_cm "
-							  "FROM seongsu.weather_daily "
+							  "SELECT day - date '2000-01-01', source, temp_mean_c, precip_mm, snow_cm, "
+							  "NULL::timestamptz, NULL::timestamptz FROM seongsu.weather_daily "
+							  "WHERE day - date '2000-01-01' BETWEEN $3 AND $4 "
 							  "UNION ALL "
-							  "SELECT * FROM (SELECT DISTINCT ON (target) ((target AT TIME ZONE 'Asia/Seoul')::date - date '2000-01-01'), "
-							  "NULL::text, temp_c, precip_mm, snow_cm FROM seongsu.weather_forecast WHERE grain = 'day' "
-							  "AND (target AT TIME ZONE 'Asia/Seoul')::date BETWEEN date '2000-01-01' + $1 AND date '2000-01-01' + $2 "
-							  "ORDER BY target, issued_at DESC) f",
-							  2, types, v, NULL, false, 0) != SPI_OK_SELECT)
+							  "SELECT NULL, NULL, temp_c, precip_mm, snow_cm, target, issued_at "
+							  "FROM seongsu.weather_forecast WHERE grain = 'day' AND target >= $1 AND target < $2",
+							  4, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		nn[5];
+		bool		nn[7];
 		int32		day = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0]));
 		Datum		src = SPI_getbinval(t, desc, 2, &nn[1]);
 		Datum		tv = SPI_getbinval(t, desc, 3, &nn[2]);
@@ -251,19 +268,24 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 
 		if (nn[1])
 		{
-			/* a forecast: for a day still without weather */
-			if (k < 0 || k >= n || nn[2])
+			/* a forecast: of its KST day, the earliest target's latest issue */
+			int64		target = DatumGetTimestampTz(SPI_getbinval(t, desc, 6, &nn[5]));
+			int64		issued = DatumGetTimestampTz(SPI_getbinval(t, desc, 7, &nn[6]));
+
+			k = KstDateOf(target) - first;
+			if (nn[5] || nn[6] || k < 0 || k >= n)
 				continue;
-			if (!w[k].source)
-			{
-				w[k].temp = DatumGetFloat8(tv);
-				w[k].precip = nn[3] ? NAN : DatumGetFloat8(pv);
-				w[k].snow = nn[4] ? NAN : DatumGetFloat8(sv);
-				w[k].source = "forecast";
-			}
+			if (fc[k].source && (target > fc_target[k] || (target == fc_target[k] && issued <= fc_issued[k])))
+				continue;
+			fc_target[k] = target;
+			fc_issued[k] = issued;
+			fc[k].temp = nn[2] ? NAN : DatumGetFloat8(tv);
+			fc[k].precip = nn[3] ? NAN : DatumGetFloat8(pv);
+			fc[k].snow = nn[4] ? NAN : DatumGetFloat8(sv);
+			fc[k].source = nn[2] ? "" : "forecast";	/* no temperature: no forecast */
 			continue;
 		}
-		if (!nn[2])
+		if (!nn[2] && !have_sums)
 		{
 			int			y, m, dd, doy;
 
@@ -294,11 +316,17 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 			}
 		}
 	}
-	/* observations win over forecasts (the forecasts came last, into what was left) */
+	if (!have_sums)
+		ClimatePut(table, gen, &clim);
+	/* observations win over forecasts */
 	for (d = 0; d < n; d++)
 	{
 		if (!kma[d].has_temp && !om[d].has_temp)
+		{
+			if (fc[d].source && fc[d].source[0])
+				w[d] = fc[d];
 			continue;
+		}
 		w[d].temp = Coalesce(kma[d].temp, kma[d].has_temp, om[d].temp, om[d].has_temp);
 		w[d].precip = Coalesce(kma[d].precip, kma[d].has_precip, om[d].precip, om[d].has_precip);
 		w[d].snow = Coalesce(kma[d].snow, kma[d].has_snow, om[d].snow, om[d].has_snow);
@@ -337,6 +365,9 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	}
 	pfree(kma);
 	pfree(om);
+	pfree(fc);
+	pfree(fc_target);
+	pfree(fc_issued);
 	return w;
 }
 

@@ -5,12 +5,29 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 
 #include "holidays.h"
 
-/* The holidays of [from, to] (PostgreSQL dates), allocated in the current context. */
+/* The CAL_* flags one row of the holidays table gives its day. */
+static uint8
+RowFlags(bool is_holiday, const char *kind, const char *name)
+{
+	return (is_holiday ? CAL_HOLIDAY : 0) |
+		(strcmp(kind, "substitute") == 0 ? CAL_SUBSTITUTE : 0) |
+		(strcmp(kind, "temporary") == 0 ? CAL_TEMPORARY : 0) |
+		(strcmp(kind, "election") == 0 ? CAL_ELECTION : 0) |
+		(strstr(name, "설날") ? CAL_SEOLLAL : 0) |
+		(strstr(name, "추석") ? CAL_CHUSEOK : 0);
+}
+
+/*
+ * The holidays of [from, to] (PostgreSQL dates), allocated in the current
+ * context: per day, the flags of all its rows and their names joined by
+ * ", " in name order.
+ */
 HolidaySet *
 HolidaySetLoad(int32 from, int32 to)
 {
@@ -25,33 +42,46 @@ HolidaySetLoad(int32 from, int32 to)
 	v[1] = DateADTGetDatum(to);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args(
-							   "SELECT day, "
-							   "(bool_or(is_holiday)::int * 1) | (bool_or(kind = 'substitute')::int * 2) | "
-							   "(bool_or(kind = 'temporary')::int * 4) | (bool_or(kind = 'election')::int * 8) | "
-							   "(bool_or(name LIKE '%설날%')::int * 16) | (bool_or(name LIKE '%추석%')::int * 32), "
-							   "string_agg(name, ', ' ORDER BY name) "
-							   "FROM seongsu.holidays WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day",
+	rc = SPI_execute_with_args("SELECT day, is_holiday, kind, name FROM seongsu.holidays "
+							   "WHERE day BETWEEN $1 AND $2 ORDER BY day, name",
 							   2, types, v, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.holidays: %s", SPI_result_code_string(rc));
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
+		StringInfoData names;
 
-		hs->n = (int) SPI_processed;
-		hs->days = palloc(sizeof(int32) * (hs->n + 1));
-		hs->flags = palloc(sizeof(uint8) * (hs->n + 1));
-		hs->names = palloc(sizeof(char *) * (hs->n + 1));
+		hs->days = palloc(sizeof(int32) * (SPI_processed + 1));
+		hs->flags = palloc(sizeof(uint8) * (SPI_processed + 1));
+		hs->names = palloc(sizeof(char *) * (SPI_processed + 1));
+		initStringInfo(&names);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			HeapTuple	t = SPI_tuptable->vals[i];
 			TupleDesc	d = SPI_tuptable->tupdesc;
 			bool		isnull;
+			int32		day = DatumGetDateADT(SPI_getbinval(t, d, 1, &isnull));
+			bool		is_holiday = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
+			char	   *kind = SPI_getvalue(t, d, 3);
+			char	   *name = SPI_getvalue(t, d, 4);
 
-			hs->days[i] = DatumGetDateADT(SPI_getbinval(t, d, 1, &isnull));
-			hs->flags[i] = (uint8) DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
-			hs->names[i] = SPI_getvalue(t, d, 3);
+			if (hs->n == 0 || hs->days[hs->n - 1] != day)
+			{
+				if (hs->n > 0)
+					hs->names[hs->n - 1] = pstrdup(names.data);
+				resetStringInfo(&names);
+				hs->days[hs->n] = day;
+				hs->flags[hs->n] = 0;
+				hs->n++;
+			}
+			hs->flags[hs->n - 1] |= RowFlags(is_holiday, kind, name);
+			appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "", name);
+			pfree(kind);
+			pfree(name);
 		}
+		if (hs->n > 0)
+			hs->names[hs->n - 1] = pstrdup(names.data);
+		pfree(names.data);
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();

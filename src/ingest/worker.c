@@ -7,7 +7,9 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -23,12 +25,15 @@
 #include "storage/shmem.h"
 #include "tcop/utility.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "../compat.h"
 #include "../daily_seongsu.h"
+#include "../features/climate.h"
 #include "../ml/day_memo.h"
+#include "../ml/model_share.h"
 #include "jobs.h"
 #include "worker.h"
 
@@ -43,13 +48,13 @@ typedef struct WorkerShared
 {
 	pid_t		pid;
 	Latch	   *latch;
-	pg_atomic_uint64 data_generation;	/* bumped at commit of any write that predictions read */
+	pg_atomic_uint64 generation[NUM_GENERATIONS];	/* see Generation() */
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
 static volatile sig_atomic_t got_sigterm = false;
 static bool wake_pending = false;
-static bool data_changed = false;
+static int	changed = 0;			/* bits 1 << GEN_*: what this transaction wrote */
 static bool callback_registered = false;
 #ifdef SS_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -70,6 +75,8 @@ WorkerShmemRequest(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
 	DayMemoRequest();
+	ModelShareRequest();
+	ClimateRequest();
 }
 #endif
 
@@ -78,6 +85,7 @@ static void
 WorkerShmemStartup(void)
 {
 	bool		found;
+	int			g;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -86,9 +94,12 @@ WorkerShmemStartup(void)
 	if (!found)
 	{
 		memset(shared, 0, sizeof(WorkerShared));
-		pg_atomic_init_u64(&shared->data_generation, 1);
+		for (g = 0; g < NUM_GENERATIONS; g++)
+			pg_atomic_init_u64(&shared->generation[g], 1);
 	}
 	DayMemoStartup();
+	ModelShareStartup();
+	ClimateStartup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -104,6 +115,8 @@ WorkerRegister(void)
 #else
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
 	DayMemoRequest();
+	ModelShareRequest();
+	ClimateRequest();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = WorkerShmemStartup;
@@ -121,7 +134,18 @@ WorkerRegister(void)
 	RegisterBackgroundWorker(&w);
 }
 
-/* At commit: set the worker's latch if a job was enqueued; bump the data generation if data changed. */
+/* Bump the generations of what this transaction changed (caller checked shared). */
+static void
+BumpGenerations(void)
+{
+	int			g;
+
+	for (g = 0; g < NUM_GENERATIONS; g++)
+		if (changed & (1 << g))
+			pg_atomic_fetch_add_u64(&shared->generation[g], 1);
+}
+
+/* At commit: set the worker's latch if a job was enqueued; bump the generations of what changed. */
 static void
 WorkerXactCallback(XactEvent event, void *arg)
 {
@@ -131,24 +155,29 @@ WorkerXactCallback(XactEvent event, void *arg)
 
 		if (wake_pending && latch)
 			SetLatch(latch);
-		if (data_changed && shared)
-			pg_atomic_fetch_add_u64(&shared->data_generation, 1);
-		wake_pending = data_changed = false;
+		if (shared)
+			BumpGenerations();
+		wake_pending = false;
+		changed = 0;
 	}
 	else if (event == XACT_EVENT_PREPARE)
 	{
 		/* what was cached before stays stale; COMMIT PREPARED bumps again */
-		if (data_changed && shared)
-			pg_atomic_fetch_add_u64(&shared->data_generation, 1);
-		wake_pending = data_changed = false;
+		if (shared)
+			BumpGenerations();
+		wake_pending = false;
+		changed = 0;
 	}
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		wake_pending = data_changed = false;
+	{
+		wake_pending = false;
+		changed = 0;
+	}
 }
 
 /*
  * COMMIT PREPARED may commit another session's writes, whose triggers fired
- * when it was prepared: bump the data generation (and wake the worker, in
+ * when it was prepared: bump every generation (and wake the worker, in
  * case a job was enqueued) when it commits.
  */
 static void
@@ -161,7 +190,8 @@ WorkerProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
 	if (IsA(stmt, TransactionStmt) &&
 		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
 	{
-		DataChangedAtCommit();
+		/* what the prepared transaction wrote is unknown here: assume everything */
+		DataChangedAtCommit((1 << NUM_GENERATIONS) - 1);
 		WorkerWakeAtCommit();
 	}
 	if (prev_process_utility_hook)
@@ -189,30 +219,48 @@ WorkerWakeAtCommit(void)
 	wake_pending = true;
 }
 
-/* Bump the data generation when the current transaction commits. */
+/* Bump the generations of `what` (bits 1 << GEN_*; GEN_DATA always) when the current transaction commits. */
 void
-DataChangedAtCommit(void)
+DataChangedAtCommit(int what)
 {
 	RegisterCallbackOnce();
-	data_changed = true;
+	changed |= what | (1 << GEN_DATA);
 }
 
 /* True when the current transaction has written data that predictions read. */
 bool
 DataChangedInXact(void)
 {
-	return data_changed;
+	return changed != 0;
 }
 
 /*
- * The data generation: changes whenever a transaction that wrote ridership,
- * holidays, weather, models or deployments commits.  0 when the library was
- * not preloaded (no shared memory): callers must not cache then.
+ * A generation: changes whenever a transaction commits that wrote
+ * GEN_DATA: ridership, holidays, weather, models, deployments or stations;
+ * GEN_MODELS: seongsu.models; GEN_WEATHER: seongsu.weather_daily;
+ * GEN_DEPLOY: seongsu.stations, seongsu.models or seongsu.deployments.
+ * 0 when the library was not preloaded (no shared memory): callers must
+ * not cache then.
  */
 uint64
-DataGeneration(void)
+Generation(GenerationKind kind)
 {
-	return shared ? pg_atomic_read_u64(&shared->data_generation) : 0;
+	return shared ? pg_atomic_read_u64(&shared->generation[kind]) : 0;
+}
+
+/*
+ * Whether what is cached under the generations may be used and filled here:
+ * not in a transaction that has written anything (its own uncommitted rows
+ * may be read; the statement triggers that mark watched writes fire only at
+ * the end of the statement), under a transaction-long snapshot, or on a
+ * standby (replayed writes fire no triggers there, so the generations would
+ * not follow them).  Callers check the reader's privileges themselves.
+ */
+bool
+GenerationsUsable(void)
+{
+	return shared != NULL && !DataChangedInXact() && !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+		!IsolationUsesXactSnapshot() && !RecoveryInProgress();
 }
 
 /* True when a worker is attached to the shared state. */
@@ -369,10 +417,15 @@ PG_FUNCTION_INFO_V1(data_changed_trigger);
 Datum
 data_changed_trigger(PG_FUNCTION_ARGS)
 {
+	const char *table;
+
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("data_changed_trigger must be called as a trigger")));
-	DataChangedAtCommit();
+	table = RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation);
+	DataChangedAtCommit(strcmp(table, "models") == 0 ? (1 << GEN_MODELS) | (1 << GEN_DEPLOY) :
+						strcmp(table, "deployments") == 0 || strcmp(table, "stations") == 0 ? 1 << GEN_DEPLOY :
+						strcmp(table, "weather_daily") == 0 ? 1 << GEN_WEATHER : 0);
 	return PointerGetDatum(NULL);
 }

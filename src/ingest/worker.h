@@ -9,8 +9,19 @@
 extern void WorkerRegister(void);
 extern void WorkerWakeAtCommit(void);
 extern bool WorkerIsRunning(void);
-extern void DataChangedAtCommit(void);
-extern uint64 DataGeneration(void);
+/* What a generation follows (see Generation in worker.c). */
+typedef enum GenerationKind
+{
+	GEN_DATA,
+	GEN_MODELS,
+	GEN_WEATHER,
+	GEN_DEPLOY,
+	NUM_GENERATIONS
+} GenerationKind;
+
+extern void DataChangedAtCommit(int what);
+extern uint64 Generation(GenerationKind kind);
+extern bool GenerationsUsable(void);
 extern bool DataChangedInXact(void);
 
 #endif							/* SEONGSU_WORKER_H */

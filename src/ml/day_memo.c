@@ -7,7 +7,11 @@
  *
  * It lets a new backend answer predict_crowd / crowd_level / predict_daily
  * for a day some backend has already answered, without loading the model or
- * the feature context.  It exists only when the library is preloaded, with
+ * the feature context.  It also keeps what a prediction for a station looks
+ * up first — the station's id and its deployed models — valid for one
+ * deployments generation (writes to stations, models or deployments), so a
+ * new backend skips those lookups after a change of the observations,
+ * weather or holidays.  It exists only when the library is preloaded, with
  * seongsu.day_memo_size entries; when it is full, each new day replaces an
  * arbitrary one.
  */
@@ -25,7 +29,7 @@
 #define MEMO_STATION_LEN 64
 #define MEMO_LINE_LEN 32
 
-/* Hash key: the database and the extension's install (see Incarnation in predict.c), zero-padded names and the day. */
+/* Hash key: the database and the extension's install (see Incarnation in predict.c), zero-padded names and the day (STATION_DAY: the station's lookups). */
 typedef struct MemoKey
 {
 	Oid			database;
@@ -35,11 +39,17 @@ typedef struct MemoKey
 	int32		day;
 } MemoKey;
 
+#define STATION_DAY PG_INT32_MIN
+
 typedef struct MemoEntry
 {
 	MemoKey		key;
 	uint64		generation;
-	DayAnswer	answer;
+	union
+	{
+		DayAnswer	answer;
+		StationLookups station;
+	}			u;
 } MemoEntry;
 
 static HTAB *memo = NULL;
@@ -86,9 +96,9 @@ MakeKey(MemoKey *key, Oid incarnation, const char *station, const char *line, in
 	return true;
 }
 
-/* The memoized answer for (station, line, day) of data generation gen in this database's install, if any. */
-bool
-DayMemoGet(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen, DayAnswer *out)
+/* Copy the entry of (station, line, day) at generation gen (size bytes of it) into out, if any. */
+static bool
+MemoGet(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen, void *out, Size size)
 {
 	MemoKey		key;
 	MemoEntry  *e;
@@ -100,17 +110,17 @@ DayMemoGet(Oid incarnation, const char *station, const char *line, int32 day, ui
 	e = hash_search(memo, &key, HASH_FIND, NULL);
 	if (e && e->generation == gen)
 	{
-		*out = e->answer;
+		memcpy(out, &e->u, size);
 		hit = true;
 	}
 	LWLockRelease(memo_lock);
 	return hit;
 }
 
-/* Remember the answer for (station, line, day) computed at data generation gen. */
-void
-DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen,
-		   const DayAnswer *answer)
+/* Remember size bytes of data for (station, line, day), computed at generation gen. */
+static void
+MemoPut(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen,
+		const void *data, Size size)
 {
 	MemoKey		key;
 	MemoEntry  *e;
@@ -136,7 +146,37 @@ DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day, ui
 	if (e && (!found || e->generation <= gen))
 	{
 		e->generation = gen;
-		e->answer = *answer;
+		memcpy(&e->u, data, size);
 	}
 	LWLockRelease(memo_lock);
+}
+
+/* The memoized answer for (station, line, day) of data generation gen in this database's install, if any. */
+bool
+DayMemoGet(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen, DayAnswer *out)
+{
+	return day != STATION_DAY && MemoGet(incarnation, station, line, day, gen, out, sizeof(*out));
+}
+
+/* Remember the answer for (station, line, day) computed at data generation gen. */
+void
+DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day, uint64 gen,
+		   const DayAnswer *answer)
+{
+	if (day != STATION_DAY)
+		MemoPut(incarnation, station, line, day, gen, answer, sizeof(*answer));
+}
+
+/* The memoized lookups of (station, line) at deployments generation gen, if any. */
+bool
+StationMemoGet(Oid incarnation, const char *station, const char *line, uint64 gen, StationLookups *out)
+{
+	return MemoGet(incarnation, station, line, STATION_DAY, gen, out, sizeof(*out));
+}
+
+/* Remember the lookups of (station, line) made at deployments generation gen. */
+void
+StationMemoPut(Oid incarnation, const char *station, const char *line, uint64 gen, const StationLookups *in)
+{
+	MemoPut(incarnation, station, line, STATION_DAY, gen, in, sizeof(*in));
 }

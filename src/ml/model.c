@@ -194,7 +194,7 @@ MlModelPredictMatrix(const MlModel *model, const MlMatrix *X, double *out,
 				 model->nfeatures, X->ncols);
 		return false;
 	}
-	for (j = 0; j < X->ncols; j++)
+	for (j = 0; j < X->ncols && model->feature_names; j++)
 		if (X->colnames[j] != NULL && model->feature_names[j] != NULL &&
 			strcmp(X->colnames[j], model->feature_names[j]) != 0)
 		{
@@ -214,6 +214,13 @@ MlModelFree(MlModel *model)
 
 	if (model == NULL)
 		return;
+	if (model->view)
+	{
+		/* the arrays belong to the image */
+		SsFree(model->trees);
+		SsFree(model);
+		return;
+	}
 	if (model->feature_names != NULL)
 		for (i = 0; i < model->nfeatures; i++)
 			SsFree(model->feature_names[i]);
@@ -247,7 +254,7 @@ MlModelNumFeatures(const MlModel *model)
 const char *
 MlModelFeatureName(const MlModel *model, int feature)
 {
-	return model->feature_names[feature];
+	return model->feature_names ? model->feature_names[feature] : NULL;
 }
 
 /* Number of trees (0 for ridge); for gbdt, the rounds kept. */

@@ -126,4 +126,9 @@ extern uint8_t *MlModelSerialize(const MlModel *model, size_t *len);
 extern bool MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 							   char *errbuf, size_t errlen);
 
+/* model_image.c: one flat block any process can predict from (not stored) */
+extern size_t MlModelImageSize(const MlModel *model);
+extern void MlModelImageWrite(const MlModel *model, void *dst);
+extern MlModel *MlModelImageView(const void *src);
+
 #endif							/* SEONGSU_ML_MODEL_H */

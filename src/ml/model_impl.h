@@ -10,8 +10,9 @@
 struct MlModel
 {
 	MlAlgorithm algorithm;
+	bool		view;			/* arrays point into an image (model_image.c) */
 	int			nfeatures;
-	char	  **feature_names;	/* nfeatures entries, NULL when unnamed */
+	char	  **feature_names;	/* nfeatures entries, NULL when unnamed (or a view) */
 
 	/* ridge: prediction = intercept + sum coef[j] * (x[j], or fill[j] if NaN) */
 	double		intercept;

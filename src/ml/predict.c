@@ -16,9 +16,6 @@
 
 #include <math.h>
 
-#include "access/transam.h"
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -39,6 +36,7 @@
 #include "dataset.h"
 #include "day_memo.h"
 #include "model.h"
+#include "model_share.h"
 #include "shares.h"
 #include "../ingest/worker.h"
 
@@ -48,9 +46,10 @@ PG_FUNCTION_INFO_V1(crowd_level);
 PG_FUNCTION_INFO_V1(forecast);
 PG_FUNCTION_INFO_V1(evaluate);
 PG_FUNCTION_INFO_V1(model_explain);
+PG_FUNCTION_INFO_V1(model_cache);
 
 #define CACHE_SIZE 32
-#define MAX_DEPLOYED 8			/* models of one station considered (< CACHE_SIZE) */
+#define MAX_DEPLOYED STATION_MEMO_MODELS	/* models of one station considered (< CACHE_SIZE) */
 #define MAX_FORECAST_HOURS (24 * 400)
 
 /* A stored model, ready to predict. */
@@ -70,6 +69,7 @@ typedef struct LoadedModel
 	double		q05;			/* relative residual quantiles of the backtest */
 	double		q95;
 	MemoryContext cxt;
+	int			share_slot;		/* the shared cache entry model points into, or -1 */
 } LoadedModel;
 
 static LoadedModel *cache[CACHE_SIZE];
@@ -128,30 +128,54 @@ static int	npinned = 0;
 
 static Oid	Incarnation(void);
 
+/* Forget a cached model: its memory, and its reference to the shared cache. */
+static void
+ModelDrop(LoadedModel *m)
+{
+	int			slot = m->share_slot;
+
+	MemoryContextDelete(m->cxt);
+	ModelShareRelease(slot);
+}
+
 /*
- * The data generation the caches may be used and filled under, or 0 when
- * they must not be: in a transaction that has written anything (its own
- * uncommitted rows may be read; the statement triggers that mark watched
- * writes fire only at the end of the statement), under a transaction-long
- * snapshot, on a standby (replayed writes fire no triggers there, so the
- * generation would not follow them), or for a user who may not read the
- * models and the ridership the cached answers come from.
+ * Whether the caches may be used and filled: where the generations may be
+ * (GenerationsUsable), for a user who may read the models and the
+ * ridership the cached answers come from.
  */
-static uint64
-CacheGeneration(void)
+static bool
+CacheAllowed(void)
 {
 	Oid			models = Incarnation();
 	Oid			daily;
 
-	if (DataChangedInXact() || TransactionIdIsValid(GetTopTransactionIdIfAny()) ||
-		IsolationUsesXactSnapshot() || RecoveryInProgress() || !OidIsValid(models))
-		return 0;
+	if (!GenerationsUsable() || !OidIsValid(models))
+		return false;
 	/* what is cached was read by someone: serve it only to who may read it */
 	daily = get_relname_relid("ridership_daily", get_rel_namespace(models));
-	if (pg_class_aclcheck(models, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-		!OidIsValid(daily) || pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		return 0;
-	return DataGeneration();
+	return pg_class_aclcheck(models, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+		OidIsValid(daily) && pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+}
+
+/* The data generation the inputs caches are valid for, or 0 when they must not be used. */
+static uint64
+CacheGeneration(void)
+{
+	return CacheAllowed() ? Generation(GEN_DATA) : 0;
+}
+
+/* The deployments generation the station lookups memo is valid for, or 0 when it must not be used. */
+static uint64
+DeployCacheGeneration(void)
+{
+	return CacheAllowed() ? Generation(GEN_DEPLOY) : 0;
+}
+
+/* The models generation the shared model cache is valid for, or 0 when it must not be used. */
+static uint64
+ModelsCacheGeneration(void)
+{
+	return CacheAllowed() ? Generation(GEN_MODELS) : 0;
 }
 
 /*
@@ -172,7 +196,7 @@ Incarnation(void)
 		for (i = 0; i < CACHE_SIZE; i++)
 			if (cache[i])
 			{
-				MemoryContextDelete(cache[i]->cxt);
+				ModelDrop(cache[i]);
 				cache[i] = NULL;
 			}
 		inputs.generation = 0;
@@ -193,9 +217,13 @@ IsPinned(int64 id)
 	return false;
 }
 
-/* The model with this id, from the backend cache or the table (caller has SPI). */
+/*
+ * The model with this id read from the table (with a snapshot taken now,
+ * after the caller read the models generation), in a new context, or ERROR
+ * (caller has SPI).
+ */
 static LoadedModel *
-ModelLoad(int64 id)
+ModelRead(int64 id)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		v[1];
@@ -205,18 +233,13 @@ ModelLoad(int64 id)
 	LoadedModel *m;
 	MemoryContext cxt, old;
 	char	   *alg, *mode;
-	int			i;
 
-	Incarnation();
-	for (i = 0; i < CACHE_SIZE; i++)
-		if (cache[i] && cache[i]->id == id)
-			return cache[i];
 	v[0] = Int64GetDatum(id);
 	if (SPI_execute_with_args("SELECT station_id, (extract(epoch FROM horizon) / 86400)::int8, algorithm, target_mode, "
 							  "blob, hour_shares, levels, "
 							  "coalesce((metrics->'relative_residual_quantiles'->>'q05')::float8, 'NaN'), "
 							  "coalesce((metrics->'relative_residual_quantiles'->>'q95')::float8, 'NaN') "
-							  "FROM seongsu.models WHERE id = $1", 1, types, v, NULL, true, 1) != SPI_OK_SELECT)
+							  "FROM seongsu.models WHERE id = $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.models");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -228,6 +251,7 @@ ModelLoad(int64 id)
 	old = MemoryContextSwitchTo(cxt);
 	m = palloc0(sizeof(LoadedModel));
 	m->cxt = cxt;
+	m->share_slot = -1;
 	m->id = id;
 	m->station_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
 	m->H = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
@@ -277,10 +301,61 @@ ModelLoad(int64 id)
 				 errmsg("seasonal naive model " INT64_FORMAT " has an unsupported horizon", id)));
 	}
 	MemoryContextSwitchTo(old);
+	return m;
+}
+
+/*
+ * The model with this id, from the shared model cache at models generation
+ * gen (in a new context, predicting from the shared copy), or NULL.
+ */
+static LoadedModel *
+ModelFromShare(int64 id, uint64 gen)
+{
+	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	LoadedModel *m = palloc(sizeof(LoadedModel));
+	MlModel    *view;
+	int			slot = ModelShareGet(cache_incarnation, id, gen, m, sizeof(LoadedModel), &view);
+
+	MemoryContextSwitchTo(old);
+	if (slot < 0)
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	/* the copied fields are the sharer's; the pointers are this backend's */
+	m->model = view;
+	m->cxt = cxt;
+	m->share_slot = slot;
+	return m;
+}
+
+/* The model with this id: from the backend cache, the shared cache or the table (caller has SPI). */
+static LoadedModel *
+ModelLoad(int64 id)
+{
+	uint64		gen = ModelsCacheGeneration();	/* also settles cache_incarnation */
+	LoadedModel *m;
+	int			i;
+
+	for (i = 0; i < CACHE_SIZE; i++)
+		if (cache[i] && cache[i]->id == id)
+			return cache[i];
+	m = ModelFromShare(id, gen);
+	if (!m)
+	{
+		LoadedModel meta;
+
+		m = ModelRead(id);
+		meta = *m;
+		meta.model = NULL;
+		meta.cxt = NULL;
+		ModelSharePut(cache_incarnation, id, gen, &meta, sizeof(meta), m->model);
+	}
 	while (cache[cache_next] && IsPinned(cache[cache_next]->id))
 		cache_next = (cache_next + 1) % CACHE_SIZE;
 	if (cache[cache_next])
-		MemoryContextDelete(cache[cache_next]->cxt);
+		ModelDrop(cache[cache_next]);
 	cache[cache_next] = m;
 	cache_next = (cache_next + 1) % CACHE_SIZE;
 	return m;
@@ -338,35 +413,50 @@ typedef struct DailyForecast
 	FeatureCtx *ctx;
 } DailyForecast;
 
-/* Station id and deployed models (sorted by horizon) of a station; caller has SPI. */
-static int
-Deployed(int32 station_id, LoadedModel **out, int max)
+/*
+ * Station id and deployed daily models (their ids by horizon, at most
+ * STATION_MEMO_MODELS) of (station, line): from the shared memo at the
+ * current deployments generation, else looked up (and memoized).  ERROR
+ * when the station is unknown.  Caller has SPI.
+ */
+static void
+StationLookup(const char *station, const char *line, StationLookups *out)
 {
+	uint64		gen = DeployCacheGeneration();	/* also settles cache_incarnation */
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
-	int64		ids[MAX_DEPLOYED];
-	int			n, i;
+	uint64		i;
 
-	v[0] = Int32GetDatum(station_id);
+	if (StationMemoGet(cache_incarnation, station, line, gen, out))
+		return;
+	out->station_id = FeatureStationId(station, line);
+	v[0] = Int32GetDatum(out->station_id);
 	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE station_id = $1 "
 							  "AND grain = 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.deployed_models");
-	n = (int) Min(SPI_processed, (uint64) Min(max, MAX_DEPLOYED));
-	for (i = 0; i < n; i++)
+	out->nmodels = (int) Min(SPI_processed, (uint64) STATION_MEMO_MODELS);
+	for (i = 0; i < (uint64) out->nmodels; i++)
 	{
 		bool		isnull;
 
-		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		out->model_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	StationMemoPut(cache_incarnation, station, line, gen, out);
+}
+
+/* The models with these ids, into out (caller has SPI). */
+static void
+Deployed(const int64 *ids, int n, LoadedModel **out)
+{
+	int			i;
+
 	/* loading one must not evict another of them from the cache */
 	memcpy(pinned, ids, sizeof(int64) * n);
 	npinned = n;
 	for (i = 0; i < n; i++)
 		out[i] = ModelLoad(ids[i]);
 	npinned = 0;
-	return n;
 }
-
 
 /* True when every model of the cached inputs is still in the model cache. */
 static bool
@@ -399,6 +489,7 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 {
 	uint64		gen = CacheGeneration();
 	StationInputs *in = &inputs;
+	StationLookups lookups;
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
 	bool		isnull;
@@ -418,15 +509,16 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	in->line = MemoryContextStrdup(in->cxt, line);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	in->station_id = FeatureStationId(station, line);
-	in->nmodels = Deployed(in->station_id, models, CACHE_SIZE);
+	StationLookup(station, line, &lookups);
+	in->station_id = lookups.station_id;
+	in->nmodels = lookups.nmodels;
 	if (in->nmodels == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no model is deployed for station \"%s\" on line \"%s\"", station, line),
 				 errhint("Train one: SELECT * FROM seongsu.train('%s', '%s');", station, line)));
-	for (i = 0; i < in->nmodels; i++)
-		in->model_ids[i] = models[i]->id;
+	Deployed(lookups.model_ids, in->nmodels, models);
+	memcpy(in->model_ids, lookups.model_ids, sizeof(int64) * in->nmodels);
 	v[0] = Int32GetDatum(in->station_id);
 	if (SPI_execute_with_args("SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
 							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
@@ -898,4 +990,37 @@ model_explain(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&s, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/*
+ * model_cache(): the models this database's install has in the shared
+ * model cache: bytes, backends predicting from each, times a backend took
+ * it from there, and whether it is of the current models generation.
+ */
+Datum
+model_cache(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ModelShareEntry entries[64];
+	Size		pool_bytes, used_bytes;
+	Oid			install = Incarnation();
+	uint64		gen = Generation(GEN_MODELS);
+	int			n = ModelShareList(entries, lengthof(entries), &pool_bytes, &used_bytes), i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < n; i++)
+	{
+		Datum		v[5];
+		bool		nl[5] = {false, false, false, false, false};
+
+		if (entries[i].incarnation != install)
+			continue;
+		v[0] = Int64GetDatum(entries[i].model_id);
+		v[1] = Int64GetDatum((int64) entries[i].bytes);
+		v[2] = Int32GetDatum(entries[i].refs);
+		v[3] = Int64GetDatum((int64) entries[i].hits);
+		v[4] = BoolGetDatum(entries[i].generation == gen);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
+	}
+	return (Datum) 0;
 }

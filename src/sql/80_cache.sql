@@ -13,3 +13,10 @@ BEGIN
                     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.data_changed_trigger()', t);
   END LOOP;
 END $$;
+
+CREATE FUNCTION model_cache()
+  RETURNS TABLE (model_id bigint, bytes bigint, backends integer, hits bigint, current boolean)
+  AS 'MODULE_PATHNAME', 'model_cache' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION model_cache() IS
+  'The models held in the shared model cache (seongsu.model_cache_size): bytes, backends predicting from each, times a new backend took it from there, and whether it is of the current models generation (a write to seongsu.models makes the entries stale).';
+GRANT EXECUTE ON FUNCTION model_cache() TO seongsu_reader;

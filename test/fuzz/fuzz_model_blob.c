@@ -3,8 +3,9 @@
  * of stored model blobs (seongsu.models.blob).  The input's header length
  * and checksum are rewritten first, so the fuzzer reaches the payload's
  * structure instead of stopping at the checksum.  An accepted blob must
- * predict (on a row of zeros and a row of NaNs), explain, and serialize
- * back to exactly the input bytes; a rejected one must say why.
+ * predict (on a row of zeros and a row of NaNs), explain, serialize back
+ * to exactly the input bytes, and predict the same from its image (the
+ * shared model cache's copy); a rejected one must say why.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,12 +36,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		double	   *imp = SsAlloc0(sizeof(double) * ((size_t) nf + 1));
 		size_t		len;
 		uint8_t    *again;
+		double	   *image = SsAlloc(MlModelImageSize(m));
+		MlModel    *view;
+		double		p0, p1;
 		int			j;
 
-		(void) MlModelPredict(m, row);
+		MlModelImageWrite(m, image);
+		view = MlModelImageView(image);
+		p0 = MlModelPredict(m, row);
+		p1 = MlModelPredict(view, row);
 		for (j = 0; j < nf; j++)
 			row[j] = NAN;
-		(void) MlModelPredict(m, row);
+		if (memcmp(&p0, &p1, sizeof(p0)) != 0 ||
+			(p0 = MlModelPredict(m, row), p1 = MlModelPredict(view, row), memcmp(&p0, &p1, sizeof(p0)) != 0))
+		{
+			fprintf(stderr, "the image of an accepted blob predicts differently\n");
+			abort();
+		}
+		MlModelFree(view);
+		SsFree(image);
 		MlModelImportances(m, imp);
 		again = MlModelSerialize(m, &len);
 		if (len != size || memcmp(again, buf, size) != 0)

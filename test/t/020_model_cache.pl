@@ -14,11 +14,16 @@
 #    with "canceling statement due to user request", no model stored, and the
 #    server and the session usable afterwards;
 #  - a deployed model whose stored blob is truncated gives, in a new session
-#    (empty cache), ERROR XX001 (data_corrupted) from predict_daily; the server
+#    (its own cache empty; the shared copy stale), ERROR XX001 (data_corrupted) from predict_daily; the server
 #    stays up and a rollback serves again;
 #  - a new session's answer for a day another has answered (the shared day
 #    memo) is the same; after DROP / CREATE EXTENSION (model ids start over)
-#    a warm session and a new one predict with the new install's model.
+#    a warm session and a new one predict with the new install's model;
+#  - the shared model cache: a new session predicts from the copy another
+#    read (same value, one more hit, a reference held until it exits); a
+#    write to the model's row makes the copy stale (the truncated blob above
+#    is caught although the model was cached); through an 8 kB cache six
+#    models predicted in turn all give evaluate()'s value.
 # Needs DS_DATA (the real data folder), as set by test/check.sh.
 use strict;
 use warnings;
@@ -218,12 +223,35 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM seongsu.models'), $models_
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'server fine after the cancel');
 ok(close_to($node->safe_psql('postgres', $p_daily), $v0), 'prediction fine after the cancel');
 
+# ------------------------------------------------------------ shared model cache
+# A model read by one backend is kept in shared memory: a new backend (after
+# a data change, so that the day memo does not answer) predicts from it with
+# the same value, holds a reference while it lives and drops it at exit.
+my $in_cache = "SELECT hits FROM seongsu.model_cache() WHERE model_id = $deployed AND current";
+my $C = $node->background_psql('postgres');
+$node->safe_psql('postgres', 'UPDATE seongsu.holidays SET name = name WHERE false');
+my $hits = $node->safe_psql('postgres', $in_cache);
+like($hits, qr/^\d+$/, "model $deployed is in the shared model cache ($hits hits)");
+ok(close_to($C->query_safe($p_daily), $v0), 'a new session predicts the same value from the shared model');
+is($node->safe_psql('postgres', "SELECT hits - $hits, backends FROM seongsu.model_cache() WHERE model_id = $deployed"),
+	'1|1', 'it took the model from the shared cache and holds one reference');
+$C->quit;
+ok($node->poll_query_until('postgres', "SELECT backends FROM seongsu.model_cache() WHERE model_id = $deployed", '0'),
+	'the reference is dropped when that session exits');
+
 # ------------------------------------------------------------ corrupt blob
-# Deploy the random forest, truncate its stored blob, predict in a new session.
+# Deploy the random forest, have a session predict with it (so it is in the
+# shared model cache), truncate its stored blob, predict in a new session:
+# the write to seongsu.models makes the shared copy stale.
 my $rf = $id{random_forest};
 $rf = $id{gbdt} if $rf == $deployed;
 $B->query_safe("SELECT seongsu.deploy($rf)");
+ok(close_to($node->safe_psql('postgres', $p_daily), evaluated($rf)), "a new session predicts with model $rf");
+is($node->safe_psql('postgres', "SELECT current FROM seongsu.model_cache() WHERE model_id = $rf"), 't',
+	"model $rf is in the shared model cache");
 $B->query_safe("UPDATE seongsu.models SET blob = substring(blob from 1 for 100) WHERE id = $rf");
+is($node->safe_psql('postgres', "SELECT current FROM seongsu.model_cache() WHERE model_id = $rf"), 'f',
+	'the write to seongsu.models made the shared copy stale');
 is($node->safe_psql('postgres', "SELECT length(blob) FROM seongsu.models WHERE id = $rf"), '100', "model $rf truncated to 100 bytes");
 my ($ret, $stdout, $stderr) = $node->psql('postgres', "\\set VERBOSITY verbose\n$p_daily");
 isnt($ret, 0, 'predict_daily with a truncated deployed model fails');
@@ -268,6 +296,34 @@ ok(close_to($node->safe_psql('postgres', $p_daily), $e_new), 'a new session too'
 
 $A->quit;
 $B->quit;
+
+# ------------------------------------------------------------ a small shared model cache
+# With room for about two small models, deploying and predicting with six in
+# turn evicts the least recently used unreferenced ones: every prediction
+# still equals evaluate() of its model, and the pool is never overfilled.
+$node->append_conf('postgresql.conf', "seongsu.model_cache_size = 8kB\n");
+$node->restart;
+my @small;
+for my $k (1 .. 6)
+{
+	my $to = 20 + $k;
+	push @small, $node->safe_psql('postgres', qq{SELECT model_id FROM seongsu.train(algorithm => 'ridge', horizon => '1 day',
+	         train_to => '2023-12-$to', force => true, hyperparams => '{"alpha": $k}')});
+}
+my $bad = 0;
+for my $round (1 .. 2)
+{
+	for my $mid (@small)
+	{
+		$node->safe_psql('postgres', "SELECT seongsu.deploy($mid)");
+		$bad++ unless close_to($node->safe_psql('postgres', $p_daily), evaluated($mid));
+	}
+}
+is($bad, 0, 'six models predicted in turn through an 8 kB shared cache: every value equals evaluate() of its model');
+my ($n_cached, $bytes) = split /\|/, $node->safe_psql('postgres', 'SELECT count(*), coalesce(sum(bytes), 0) FROM seongsu.model_cache()');
+note("shared cache after the rounds: $n_cached models, $bytes bytes");
+ok($n_cached >= 1 && $n_cached < 6 && $bytes <= 8192, "the cache holds some of them within 8 kB ($n_cached, $bytes bytes)");
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|server process .* was terminated|PANIC/, 'no backend crashed');
 $node->stop;

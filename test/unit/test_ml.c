@@ -1195,6 +1195,64 @@ TestRoundTrip(void)
 	SsFree(y);
 }
 
+/*
+ * A model's image (the shared model cache's copy): a view of it predicts
+ * exactly as the model, one row and in batches, gives the same importances,
+ * and after the model itself is freed (the image is all it needs);
+ * freeing the view leaves the image alone.
+ */
+static void
+TestImage(void)
+{
+	double	   *y;
+	MlMatrix   *X = SyntheticData(300, 5, 0.2, 0.3, 13, &y);
+	MlAlgorithm algos[3] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+	int			a, i;
+
+	for (i = 0; i < 300; i++)
+		y[i] = fabs(y[i]);		/* SmallModel's gbdt is poisson */
+	for (a = 0; a < 3; a++)
+	{
+		MlModel    *m = SmallModel(algos[a], X, y);
+		size_t		size = MlModelImageSize(m);
+		double	   *image = SsAlloc(size);	/* 8-byte aligned */
+		MlModel    *view;
+		double		p1[300], p2[300], p3[300], imp1[5], imp2[5];
+		float		rows[300 * 5];
+
+		MlModelImageWrite(m, image);
+		MlModelPredictMatrix(m, X, p1, errbuf, sizeof(errbuf));
+		MlModelImportances(m, imp1);
+		MlModelFree(m);
+		view = MlModelImageView(image);
+		CHECK(view != NULL, "not an image");
+		CHECK(MlModelAlgorithm(view) == algos[a] && MlModelNumFeatures(view) == 5, "shape");
+		CHECK(MlModelPredictMatrix(view, X, p2, errbuf, sizeof(errbuf)), "%s", errbuf);
+		CHECK(memcmp(p1, p2, sizeof(p1)) == 0, "view predictions differ");
+		for (i = 0; i < 300; i++)
+		{
+			MlMatrixGetRow(X, i, rows + i * 5);
+			CHECK(MlModelPredict(view, rows + i * 5) == p1[i], "view single-row prediction");
+		}
+		MlModelPredictRows(view, rows, 300, p3);
+		CHECK(memcmp(p1, p3, sizeof(p1)) == 0, "view batch prediction");
+		MlModelImportances(view, imp2);
+		CHECK(memcmp(imp1, imp2, sizeof(imp1)) == 0, "view importances differ");
+		CHECK(MlModelFeatureName(view, 0) == NULL, "a view has no names");
+		MlModelFree(view);
+		/* the image is intact after the view is freed: a second view agrees */
+		view = MlModelImageView(image);
+		MlModelPredictMatrix(view, X, p2, errbuf, sizeof(errbuf));
+		CHECK(memcmp(p1, p2, sizeof(p1)) == 0, "second view differs");
+		MlModelFree(view);
+		memset(image, 0, size);
+		CHECK(MlModelImageView(image) == NULL, "zeros taken for an image");
+		SsFree(image);
+	}
+	MlMatrixFree(X);
+	SsFree(y);
+}
+
 /* Apply one random corruption to buf (a copy of a len-byte blob, with room
  * for 8 more bytes); returns the new length. */
 static size_t
@@ -1496,6 +1554,7 @@ main(void)
 	RunTest("importances", TestImportances);
 	RunTest("fit errors", TestFitErrors);
 	RunTest("round trip", TestRoundTrip);
+	RunTest("image", TestImage);
 	RunTest("corruption", TestCorruption);
 	RunTest("targeted corruption", TestCorruptionTargeted);
 	RunTest("metrics", TestMetrics);

@@ -1,0 +1,329 @@
+/*
+ * model_share.c — the shared model cache: stored models, read and checked
+ * once, kept as flat images (model_image.c) in one shared-memory pool of
+ * seongsu.model_cache_size, so a new backend predicts without reading,
+ * checking or building the model again, and every backend predicts from the
+ * same copy instead of its own.
+ *
+ * An entry is keyed by database, install (see Incarnation in predict.c) and
+ * model id, and valid for one models generation (worker.h: any committed
+ * write to seongsu.models starts a new one, so a changed blob is read
+ * again).  A backend holds a reference on each entry its own model cache
+ * points into, released when its cache drops the model and at exit; only
+ * entries nobody references are evicted (least recently used first) or
+ * freed when stale.  When the pool has no room, a model is simply not
+ * shared.  It exists only when the library is preloaded.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
+#include "../daily_seongsu.h"
+#include "model.h"
+#include "model_share.h"
+
+#define SHARE_SLOTS 64
+
+/* One cached model: where its entry is in the pool, and who uses it. */
+typedef struct ShareSlot
+{
+	Oid			database;
+	Oid			incarnation;
+	int64		model_id;
+	uint64		generation;
+	Size		offset;			/* entry in the pool */
+	Size		size;			/* 0: slot unused */
+	Size		metalen;
+	bool		has_model;
+	int32		refs;			/* references held by backends */
+	uint64		used;			/* clock of the last use */
+	uint64		hits;			/* times a backend took it from here */
+} ShareSlot;
+
+typedef struct ModelShare
+{
+	Size		pool_size;
+	uint64		clock;
+	ShareSlot	slots[SHARE_SLOTS];
+} ModelShare;
+
+static ModelShare *share = NULL;
+static char *pool = NULL;
+static LWLock *share_lock = NULL;
+static int32 held[SHARE_SLOTS];	/* references this backend holds */
+static bool exit_registered = false;
+
+/* The pool's size in bytes (the setting is in kB). */
+static Size
+PoolSize(void)
+{
+	return (Size) seongsu_model_cache_size * 1024;
+}
+
+/* Shared memory the cache needs (at preload). */
+void
+ModelShareRequest(void)
+{
+	if (seongsu_model_cache_size <= 0)
+		return;
+	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(ModelShare)), PoolSize()));
+	RequestNamedLWLockTranche("daily_seongsu model cache", 1);
+}
+
+/* Create or attach the cache (shmem startup; caller holds AddinShmemInitLock). */
+void
+ModelShareStartup(void)
+{
+	bool		found;
+
+	if (seongsu_model_cache_size <= 0)
+		return;
+	share = ShmemInitStruct("daily_seongsu model cache", add_size(MAXALIGN(sizeof(ModelShare)), PoolSize()),
+							&found);
+	pool = (char *) share + MAXALIGN(sizeof(ModelShare));
+	if (!found)
+	{
+		memset(share, 0, sizeof(ModelShare));
+		share->pool_size = PoolSize();
+	}
+	share_lock = &(GetNamedLWLockTranche("daily_seongsu model cache"))->lock;
+}
+
+/* At backend exit: drop the references this backend still holds. */
+static void
+ReleaseAll(int code, Datum arg)
+{
+	int			i;
+
+	if (!share)
+		return;
+	LWLockAcquire(share_lock, LW_EXCLUSIVE);
+	for (i = 0; i < SHARE_SLOTS; i++)
+		if (held[i] > 0)
+		{
+			share->slots[i].refs -= held[i];
+			held[i] = 0;
+		}
+	LWLockRelease(share_lock);
+}
+
+/* Whether slot s holds the entry of (this database, incarnation, id) at generation gen. */
+static bool
+SlotIs(const ShareSlot *s, Oid incarnation, int64 id, uint64 gen)
+{
+	return s->size > 0 && s->database == MyDatabaseId && s->incarnation == incarnation &&
+		s->model_id == id && s->generation == gen;
+}
+
+/*
+ * The model id of install `incarnation` at models generation gen, from the
+ * cache: its metadata copied into meta (metalen bytes, as put) and *model a
+ * view of it (NULL when it was put without one).  Returns the slot, whose
+ * reference the caller gives back with ModelShareRelease when it drops the
+ * model, or -1 when it is not cached.
+ */
+int
+ModelShareGet(Oid incarnation, int64 id, uint64 gen, void *meta, Size metalen, MlModel **model)
+{
+	ShareSlot  *s = NULL;
+	int			i;
+
+	*model = NULL;
+	if (!share || gen == 0)
+		return -1;
+	if (!exit_registered)
+	{
+		before_shmem_exit(ReleaseAll, (Datum) 0);
+		exit_registered = true;
+	}
+	LWLockAcquire(share_lock, LW_EXCLUSIVE);
+	for (i = 0; i < SHARE_SLOTS; i++)
+		if (SlotIs(&share->slots[i], incarnation, id, gen) && share->slots[i].metalen == metalen)
+		{
+			s = &share->slots[i];
+			s->refs++;
+			s->hits++;
+			s->used = ++share->clock;
+			held[i]++;
+			break;
+		}
+	LWLockRelease(share_lock);
+	if (!s)
+		return -1;
+	/* referenced: nobody frees or moves it now */
+	memcpy(meta, pool + s->offset, metalen);
+	if (s->has_model)
+		*model = MlModelImageView(pool + s->offset + MAXALIGN(metalen));
+	return i;
+}
+
+/* Give back a reference taken by ModelShareGet. */
+void
+ModelShareRelease(int slot)
+{
+	if (!share || slot < 0 || slot >= SHARE_SLOTS || held[slot] <= 0)
+		return;
+	LWLockAcquire(share_lock, LW_EXCLUSIVE);
+	share->slots[slot].refs--;
+	held[slot]--;
+	LWLockRelease(share_lock);
+}
+
+/* Start of the first gap of `need` bytes between the entries, or -1 (caller holds the lock). */
+static ssize_t
+FindGap(Size need)
+{
+	Size		at = 0;
+
+	for (;;)
+	{
+		Size		next_end = 0;
+		bool		clash = false;
+		int			i;
+
+		/* the entry overlapping [at, at + need), if any: continue after it */
+		for (i = 0; i < SHARE_SLOTS; i++)
+		{
+			const ShareSlot *s = &share->slots[i];
+
+			if (s->size > 0 && s->offset < at + need && at < s->offset + s->size &&
+				(!clash || s->offset + s->size > next_end))
+			{
+				next_end = s->offset + s->size;
+				clash = true;
+			}
+		}
+		if (!clash)
+			return at + need <= share->pool_size ? (ssize_t) at : -1;
+		at = next_end;
+		if (at + need > share->pool_size)
+			return -1;
+	}
+}
+
+/*
+ * Evict one unreferenced entry: a stale one (not of generation gen) first,
+ * else the least recently used.  False when every entry is referenced.
+ */
+static bool
+EvictOne(uint64 gen)
+{
+	ShareSlot  *victim = NULL;
+	int			i;
+
+	for (i = 0; i < SHARE_SLOTS; i++)
+	{
+		ShareSlot  *s = &share->slots[i];
+
+		if (s->size == 0 || s->refs > 0)
+			continue;
+		if (s->generation != gen)
+		{
+			victim = s;
+			break;
+		}
+		if (!victim || s->used < victim->used)
+			victim = s;
+	}
+	if (!victim)
+		return false;
+	victim->size = 0;
+	return true;
+}
+
+/*
+ * Cache model id of install `incarnation` at models generation gen: meta
+ * (metalen bytes the caller reads back with ModelShareGet) and, unless
+ * NULL, the model's image.  Does nothing when it is there already or does
+ * not fit.
+ */
+void
+ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size metalen, const MlModel *model)
+{
+	Size		need = MAXALIGN(metalen) + (model ? MlModelImageSize(model) : 0);
+	ssize_t		at = -1;
+	ShareSlot  *s = NULL;
+	int			i;
+
+	if (!share || gen == 0 || need > share->pool_size)
+		return;
+	LWLockAcquire(share_lock, LW_EXCLUSIVE);
+	for (i = 0; i < SHARE_SLOTS; i++)
+	{
+		if (SlotIs(&share->slots[i], incarnation, id, gen))
+		{
+			LWLockRelease(share_lock);
+			return;
+		}
+		/* stale and unused: free */
+		if (share->slots[i].size > 0 && share->slots[i].refs == 0 && share->slots[i].generation != gen)
+			share->slots[i].size = 0;
+	}
+	for (;;)
+	{
+		for (i = 0, s = NULL; i < SHARE_SLOTS && !s; i++)
+			if (share->slots[i].size == 0)
+				s = &share->slots[i];
+		if (s && (at = FindGap(need)) >= 0)
+			break;
+		if (!EvictOne(gen))
+		{
+			LWLockRelease(share_lock);
+			return;
+		}
+	}
+	memcpy(pool + at, meta, metalen);
+	if (model)
+		MlModelImageWrite(model, pool + at + MAXALIGN(metalen));
+	s->database = MyDatabaseId;
+	s->incarnation = incarnation;
+	s->model_id = id;
+	s->generation = gen;
+	s->offset = (Size) at;
+	s->size = need;
+	s->metalen = metalen;
+	s->has_model = model != NULL;
+	s->refs = 0;
+	s->used = ++share->clock;
+	s->hits = 0;
+	LWLockRelease(share_lock);
+}
+
+/*
+ * What the cache holds, for seongsu.model_cache(): up to max entries of
+ * this database into out; returns how many.  The pool's size and use in
+ * *pool_bytes and *used_bytes.
+ */
+int
+ModelShareList(ModelShareEntry *out, int max, Size *pool_bytes, Size *used_bytes)
+{
+	int			i, n = 0;
+
+	*pool_bytes = *used_bytes = 0;
+	if (!share)
+		return 0;
+	LWLockAcquire(share_lock, LW_SHARED);
+	*pool_bytes = share->pool_size;
+	for (i = 0; i < SHARE_SLOTS; i++)
+	{
+		const ShareSlot *s = &share->slots[i];
+
+		if (s->size == 0)
+			continue;
+		*used_bytes += s->size;
+		if (s->database != MyDatabaseId || n >= max)
+			continue;
+		out[n].incarnation = s->incarnation;
+		out[n].model_id = s->model_id;
+		out[n].generation = s->generation;
+		out[n].bytes = s->size;
+		out[n].refs = s->refs;
+		out[n].hits = s->hits;
+		n++;
+	}
+	LWLockRelease(share_lock);
+	return n;
+}

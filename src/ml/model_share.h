@@ -1,0 +1,30 @@
+/*
+ * model_share.h — the shared model cache (model images in shared memory).
+ */
+#ifndef SEONGSU_MODEL_SHARE_H
+#define SEONGSU_MODEL_SHARE_H
+
+#include "postgres.h"
+
+#include "model.h"
+
+/* One entry of the cache, as listed. */
+typedef struct ModelShareEntry
+{
+	Oid			incarnation;
+	int64		model_id;
+	uint64		generation;
+	Size		bytes;
+	int32		refs;
+	uint64		hits;
+} ModelShareEntry;
+
+extern void ModelShareRequest(void);
+extern void ModelShareStartup(void);
+extern int	ModelShareGet(Oid incarnation, int64 id, uint64 gen, void *meta, Size metalen, MlModel **model);
+extern void ModelShareRelease(int slot);
+extern void ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size metalen,
+						  const MlModel *model);
+extern int	ModelShareList(ModelShareEntry *out, int max, Size *pool_bytes, Size *used_bytes);
+
+#endif							/* SEONGSU_MODEL_SHARE_H */
