@@ -96,7 +96,8 @@ SELECT name, grain, horizon, version, array_length(columns, 1) AS ncolumns FROM 
 SELECT (row->>'lag_7d')::float8 AS stored_lag7 FROM seongsu.feature_rows WHERE ts = '2024-03-20 00:00+09';
 
 -- Weather of the target day: observed (a KMA value before Open-Meteo's, per
--- column), else the latest issue of the day's earliest forecast target, else
+-- column), else the latest issue of the day's earliest forecast target that
+-- has a temperature, else
 -- the climatology: the mean of every stored observation's temperature within
 -- 7 days of the day of year.  Fixture days in 2031 have no real weather.
 INSERT INTO seongsu.weather_daily (source, day, temp_mean_c, precip_mm, snow_cm) VALUES
@@ -106,7 +107,9 @@ INSERT INTO seongsu.weather_forecast (source, issued_at, target, grain, temp_c, 
   ('test', '2031-07-09 05:00+09', '2031-07-10 00:00+09', 'day', 23.25, 2, 0),
   ('test', '2031-07-09 17:00+09', '2031-07-10 12:00+09', 'day', 30, 9, 0),
   ('test', '2031-07-08 05:00+09', '2031-07-11 00:00+09', 'day', 5, 0, 0),
-  ('test', '2031-07-09 05:00+09', '2031-07-11 00:00+09', 'day', NULL, 0, 0);
+  ('test', '2031-07-09 05:00+09', '2031-07-11 00:00+09', 'day', NULL, 0, 0),
+  ('test', '2031-07-09 05:00+09', '2031-07-12 00:00+09', 'day', NULL, 0, 0),
+  ('test', '2031-07-09 05:00+09', '2031-07-12 12:00+09', 'day', 17, 4, 0);
 -- the climatology computed here from the table, to compare with
 CREATE TEMP VIEW climatology_check AS
   SELECT d.day, avg(w.temp_mean_c) AS temp
@@ -118,7 +121,7 @@ SELECT f.kst_date, f.weather_source, f.temp_mean_c, f.precip_mm,
        abs(f.temp_mean_c - c.temp) < 1e-9 AS matches_climatology
 FROM seongsu.features('시험역', '테스트선', '2031-07-05', '2031-07-20', 'daily', '1 day') f
 LEFT JOIN climatology_check c ON c.day = f.kst_date
-WHERE f.kst_date IN ('2031-07-05', '2031-07-10', '2031-07-11', '2031-07-20') ORDER BY 1;
+WHERE f.kst_date IN ('2031-07-05', '2031-07-10', '2031-07-11', '2031-07-12', '2031-07-20') ORDER BY 1;
 -- A new observation changes the climatology at once (the shared sums are
 -- per weather generation): an extreme July day in another year.
 INSERT INTO seongsu.weather_daily (source, day, temp_mean_c) VALUES ('test', '2019-07-21', 60);

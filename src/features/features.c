@@ -199,6 +199,13 @@ Coalesce(double a, bool has_a, double b, bool has_b)
 	return has_a ? a : has_b ? b : NAN;
 }
 
+/* The query of LoadWeather: observations (all, or of a range), then the forecasts of the range. */
+#define WEATHER_OBSERVED "SELECT day - date '2000-01-01', source, temp_mean_c, precip_mm, snow_cm, " \
+	"NULL::timestamptz FROM seongsu.weather_daily "
+#define WEATHER_FORECAST "UNION ALL SELECT * FROM (SELECT DISTINCT ON (target) NULL::int, NULL::text, " \
+	"temp_c, precip_mm, snow_cm, target FROM seongsu.weather_forecast " \
+	"WHERE grain = 'day' AND target >= $1 AND target < $2 ORDER BY target, issued_at DESC) f"
+
 /*
  * Weather of every day in [first, last]: observed (per column, the KMA
  * sources' value, else Open-Meteo's), else the latest forecast, else the
@@ -214,13 +221,12 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	int			n = last - first + 1;
 	Weather    *w = MemoryContextAllocZero(cxt, sizeof(Weather) * n);
 	WeatherMax *kma = palloc(sizeof(WeatherMax) * n), *om = palloc(sizeof(WeatherMax) * n);
-	Weather    *fc = palloc(sizeof(Weather) * n);	/* the chosen forecast of each day */
-	int64	   *fc_target = palloc0(sizeof(int64) * n), *fc_issued = palloc0(sizeof(int64) * n);
+	Weather    *fc = palloc(sizeof(Weather) * n);	/* the forecast of each day */
 	Climate		clim;
 	double		clim_t[367], clim_p[367];
 	double	   *sum_t = clim.sum_t, *sum_p = clim.sum_p;
 	int		   *n_t = clim.n_t, *n_p = clim.n_p;
-	Oid			types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID};
+	Oid			types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, DATEOID, DATEOID};
 	Datum		v[4];
 	uint64		i;
 	int			d;
@@ -242,23 +248,18 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 		memset(&clim, 0, sizeof(clim));
 	v[0] = TimestampTzGetDatum(KstInstant(first, 0));
 	v[1] = TimestampTzGetDatum(KstInstant(last + 1, 0));
-	v[2] = Int32GetDatum(have_sums ? first : PG_INT32_MIN);
-	v[3] = Int32GetDatum(have_sums ? last : PG_INT32_MAX);
+	v[2] = DateADTGetDatum(first);
+	v[3] = DateADTGetDatum(last);
 	/* every observation, or (with the sums cached) those of the range */
-	if (SPI_execute_with_args(
-							  "SELECT day - date '2000-01-01', source, temp_mean_c, precip_mm, snow_cm, "
-							  "NULL::timestamptz, NULL::timestamptz FROM seongsu.weather_daily "
-							  "WHERE day - date '2000-01-01' BETWEEN $3 AND $4 "
-							  "UNION ALL "
-							  "SELECT NULL, NULL, temp_c, precip_mm, snow_cm, target, issued_at "
-							  "FROM seongsu.weather_forecast WHERE grain = 'day' AND target >= $1 AND target < $2",
-							  4, types, v, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(have_sums ? WEATHER_OBSERVED "WHERE day BETWEEN $3 AND $4 " WEATHER_FORECAST :
+							  WEATHER_OBSERVED WEATHER_FORECAST,
+							  have_sums ? 4 : 2, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		nn[7];
+		bool		nn[6];
 		int32		day = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0]));
 		Datum		src = SPI_getbinval(t, desc, 2, &nn[1]);
 		Datum		tv = SPI_getbinval(t, desc, 3, &nn[2]);
@@ -268,21 +269,14 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 
 		if (nn[1])
 		{
-			/* a forecast: of its KST day, the earliest target's latest issue */
-			int64		target = DatumGetTimestampTz(SPI_getbinval(t, desc, 6, &nn[5]));
-			int64		issued = DatumGetTimestampTz(SPI_getbinval(t, desc, 7, &nn[6]));
-
-			k = KstDateOf(target) - first;
-			if (nn[5] || nn[6] || k < 0 || k >= n)
+			/* a target's latest forecast, in target order: its KST day's first one with a temperature */
+			k = KstDateOf(DatumGetTimestampTz(SPI_getbinval(t, desc, 6, &nn[5]))) - first;
+			if (nn[2] || k < 0 || k >= n || fc[k].source)
 				continue;
-			if (fc[k].source && (target > fc_target[k] || (target == fc_target[k] && issued <= fc_issued[k])))
-				continue;
-			fc_target[k] = target;
-			fc_issued[k] = issued;
-			fc[k].temp = nn[2] ? NAN : DatumGetFloat8(tv);
+			fc[k].temp = DatumGetFloat8(tv);
 			fc[k].precip = nn[3] ? NAN : DatumGetFloat8(pv);
 			fc[k].snow = nn[4] ? NAN : DatumGetFloat8(sv);
-			fc[k].source = nn[2] ? "" : "forecast";	/* no temperature: no forecast */
+			fc[k].source = "forecast";
 			continue;
 		}
 		if (!nn[2] && !have_sums)
@@ -323,7 +317,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	{
 		if (!kma[d].has_temp && !om[d].has_temp)
 		{
-			if (fc[d].source && fc[d].source[0])
+			if (fc[d].source)
 				w[d] = fc[d];
 			continue;
 		}
@@ -366,8 +360,6 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	pfree(kma);
 	pfree(om);
 	pfree(fc);
-	pfree(fc_target);
-	pfree(fc_issued);
 	return w;
 }
 

@@ -134,13 +134,17 @@ WorkerRegister(void)
 	RegisterBackgroundWorker(&w);
 }
 
-/* Bump the generations of what this transaction changed (caller checked shared). */
+/*
+ * Bump the generations of what this transaction changed (caller checked
+ * shared), GEN_DATA last: a reader that sees the new GEN_DATA (it reads
+ * that first) then sees the others new too.
+ */
 static void
 BumpGenerations(void)
 {
 	int			g;
 
-	for (g = 0; g < NUM_GENERATIONS; g++)
+	for (g = NUM_GENERATIONS - 1; g >= 0; g--)
 		if (changed & (1 << g))
 			pg_atomic_fetch_add_u64(&shared->generation[g], 1);
 }
@@ -245,7 +249,13 @@ DataChangedInXact(void)
 uint64
 Generation(GenerationKind kind)
 {
-	return shared ? pg_atomic_read_u64(&shared->generation[kind]) : 0;
+	uint64		g;
+
+	if (!shared)
+		return 0;
+	g = pg_atomic_read_u64(&shared->generation[kind]);
+	pg_read_barrier();			/* later reads (other generations) are not older */
+	return g;
 }
 
 /*
@@ -417,15 +427,29 @@ PG_FUNCTION_INFO_V1(data_changed_trigger);
 Datum
 data_changed_trigger(PG_FUNCTION_ARGS)
 {
+	/* the generations besides GEN_DATA that a write to a table changes */
+	static const struct
+	{
+		const char *name;
+		int			what;
+	}			tables[] = {
+		{"models", (1 << GEN_MODELS) | (1 << GEN_DEPLOY)},
+		{"deployments", 1 << GEN_DEPLOY},
+		{"stations", 1 << GEN_DEPLOY},
+		{"weather_daily", 1 << GEN_WEATHER},
+	};
 	const char *table;
+	int			what = 0;
+	size_t		i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("data_changed_trigger must be called as a trigger")));
 	table = RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation);
-	DataChangedAtCommit(strcmp(table, "models") == 0 ? (1 << GEN_MODELS) | (1 << GEN_DEPLOY) :
-						strcmp(table, "deployments") == 0 || strcmp(table, "stations") == 0 ? 1 << GEN_DEPLOY :
-						strcmp(table, "weather_daily") == 0 ? 1 << GEN_WEATHER : 0);
+	for (i = 0; i < lengthof(tables); i++)
+		if (strcmp(table, tables[i].name) == 0)
+			what |= tables[i].what;
+	DataChangedAtCommit(what);
 	return PointerGetDatum(NULL);
 }

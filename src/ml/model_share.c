@@ -38,6 +38,7 @@ typedef struct ShareSlot
 	Size		size;			/* 0: slot unused */
 	Size		metalen;
 	bool		has_model;
+	bool		ready;			/* written (until then only its place is taken) */
 	int32		refs;			/* references held by backends */
 	uint64		used;			/* clock of the last use */
 	uint64		hits;			/* times a backend took it from here */
@@ -110,7 +111,7 @@ ReleaseAll(int code, Datum arg)
 	LWLockRelease(share_lock);
 }
 
-/* Whether slot s holds the entry of (this database, incarnation, id) at generation gen. */
+/* Whether slot s holds the entry of (this database, incarnation, id) at generation gen (written or not). */
 static bool
 SlotIs(const ShareSlot *s, Oid incarnation, int64 id, uint64 gen)
 {
@@ -119,19 +120,18 @@ SlotIs(const ShareSlot *s, Oid incarnation, int64 id, uint64 gen)
 }
 
 /*
- * The model id of install `incarnation` at models generation gen, from the
- * cache: its metadata copied into meta (metalen bytes, as put) and *model a
- * view of it (NULL when it was put without one).  Returns the slot, whose
- * reference the caller gives back with ModelShareRelease when it drops the
- * model, or -1 when it is not cached.
+ * Take a reference on the entry of model id of install `incarnation` at
+ * models generation gen: *meta points to its metadata (metalen bytes, as
+ * put) and *image to its model's image (NULL when put without one), both
+ * unchanged until the caller gives the reference back with
+ * ModelShareRelease(slot).  Returns the slot, or -1 when it is not cached.
  */
 int
-ModelShareGet(Oid incarnation, int64 id, uint64 gen, void *meta, Size metalen, MlModel **model)
+ModelShareAcquire(Oid incarnation, int64 id, uint64 gen, Size metalen, const void **meta, const void **image)
 {
 	ShareSlot  *s = NULL;
 	int			i;
 
-	*model = NULL;
 	if (!share || gen == 0)
 		return -1;
 	if (!exit_registered)
@@ -141,7 +141,8 @@ ModelShareGet(Oid incarnation, int64 id, uint64 gen, void *meta, Size metalen, M
 	}
 	LWLockAcquire(share_lock, LW_EXCLUSIVE);
 	for (i = 0; i < SHARE_SLOTS; i++)
-		if (SlotIs(&share->slots[i], incarnation, id, gen) && share->slots[i].metalen == metalen)
+		if (SlotIs(&share->slots[i], incarnation, id, gen) && share->slots[i].ready &&
+			share->slots[i].metalen == metalen)
 		{
 			s = &share->slots[i];
 			s->refs++;
@@ -154,13 +155,12 @@ ModelShareGet(Oid incarnation, int64 id, uint64 gen, void *meta, Size metalen, M
 	if (!s)
 		return -1;
 	/* referenced: nobody frees or moves it now */
-	memcpy(meta, pool + s->offset, metalen);
-	if (s->has_model)
-		*model = MlModelImageView(pool + s->offset + MAXALIGN(metalen));
+	*meta = pool + s->offset;
+	*image = s->has_model ? pool + s->offset + MAXALIGN(metalen) : NULL;
 	return i;
 }
 
-/* Give back a reference taken by ModelShareGet. */
+/* Give back a reference taken by ModelShareAcquire. */
 void
 ModelShareRelease(int slot)
 {
@@ -172,9 +172,20 @@ ModelShareRelease(int slot)
 	LWLockRelease(share_lock);
 }
 
-/* Start of the first gap of `need` bytes between the entries, or -1 (caller holds the lock). */
+/* Whether slot s may not be evicted: referenced, or being written. */
+static bool
+Pinned(const ShareSlot *s)
+{
+	return s->refs > 0 || !s->ready;
+}
+
+/*
+ * Start of the first gap of `need` bytes between the entries (only the
+ * pinned ones, when asked: where a gap would be if every other entry were
+ * evicted), or -1.  Caller holds the lock.
+ */
 static ssize_t
-FindGap(Size need)
+FindGap(Size need, bool pinned_only)
 {
 	Size		at = 0;
 
@@ -189,7 +200,8 @@ FindGap(Size need)
 		{
 			const ShareSlot *s = &share->slots[i];
 
-			if (s->size > 0 && s->offset < at + need && at < s->offset + s->size &&
+			if (s->size > 0 && (!pinned_only || Pinned(s)) &&
+				s->offset < at + need && at < s->offset + s->size &&
 				(!clash || s->offset + s->size > next_end))
 			{
 				next_end = s->offset + s->size;
@@ -218,7 +230,7 @@ EvictOne(uint64 gen)
 	{
 		ShareSlot  *s = &share->slots[i];
 
-		if (s->size == 0 || s->refs > 0)
+		if (s->size == 0 || Pinned(s))
 			continue;
 		if (s->generation != gen)
 		{
@@ -236,9 +248,10 @@ EvictOne(uint64 gen)
 
 /*
  * Cache model id of install `incarnation` at models generation gen: meta
- * (metalen bytes the caller reads back with ModelShareGet) and, unless
- * NULL, the model's image.  Does nothing when it is there already or does
- * not fit.
+ * (metalen bytes the caller reads back with ModelShareAcquire) and, unless
+ * NULL, the model's image.  Does nothing when it is there already or would
+ * not fit even with every unpinned entry evicted.  The place is taken under
+ * the lock, the image written outside it.
  */
 void
 ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size metalen, const MlModel *model)
@@ -259,15 +272,20 @@ ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size meta
 			return;
 		}
 		/* stale and unused: free */
-		if (share->slots[i].size > 0 && share->slots[i].refs == 0 && share->slots[i].generation != gen)
+		if (share->slots[i].size > 0 && !Pinned(&share->slots[i]) && share->slots[i].generation != gen)
 			share->slots[i].size = 0;
+	}
+	if (FindGap(need, true) < 0)
+	{
+		LWLockRelease(share_lock);
+		return;
 	}
 	for (;;)
 	{
 		for (i = 0, s = NULL; i < SHARE_SLOTS && !s; i++)
 			if (share->slots[i].size == 0)
 				s = &share->slots[i];
-		if (s && (at = FindGap(need)) >= 0)
+		if (s && (at = FindGap(need, false)) >= 0)
 			break;
 		if (!EvictOne(gen))
 		{
@@ -275,9 +293,6 @@ ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size meta
 			return;
 		}
 	}
-	memcpy(pool + at, meta, metalen);
-	if (model)
-		MlModelImageWrite(model, pool + at + MAXALIGN(metalen));
 	s->database = MyDatabaseId;
 	s->incarnation = incarnation;
 	s->model_id = id;
@@ -286,9 +301,17 @@ ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size meta
 	s->size = need;
 	s->metalen = metalen;
 	s->has_model = model != NULL;
+	s->ready = false;
 	s->refs = 0;
 	s->used = ++share->clock;
 	s->hits = 0;
+	LWLockRelease(share_lock);
+	/* the place is this backend's until ready: write without the lock (nothing here can fail) */
+	memcpy(pool + at, meta, metalen);
+	if (model)
+		MlModelImageWrite(model, pool + at + MAXALIGN(metalen));
+	LWLockAcquire(share_lock, LW_EXCLUSIVE);
+	s->ready = true;
 	LWLockRelease(share_lock);
 }
 
@@ -314,6 +337,8 @@ ModelShareList(ModelShareEntry *out, int max, Size *pool_bytes, Size *used_bytes
 		if (s->size == 0)
 			continue;
 		*used_bytes += s->size;
+		if (!s->ready)
+			continue;
 		if (s->database != MyDatabaseId || n >= max)
 			continue;
 		out[n].incarnation = s->incarnation;

@@ -21,7 +21,8 @@ typedef struct ModelShareEntry
 
 extern void ModelShareRequest(void);
 extern void ModelShareStartup(void);
-extern int	ModelShareGet(Oid incarnation, int64 id, uint64 gen, void *meta, Size metalen, MlModel **model);
+extern int	ModelShareAcquire(Oid incarnation, int64 id, uint64 gen, Size metalen, const void **meta,
+							  const void **image);
 extern void ModelShareRelease(int slot);
 extern void ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size metalen,
 						  const MlModel *model);

@@ -52,7 +52,11 @@ PG_FUNCTION_INFO_V1(model_cache);
 #define MAX_DEPLOYED STATION_MEMO_MODELS	/* models of one station considered (< CACHE_SIZE) */
 #define MAX_FORECAST_HOURS (24 * 400)
 
-/* A stored model, ready to predict. */
+/*
+ * A stored model, ready to predict.  The fields before `model` hold no
+ * pointers: they are the metadata kept with the model in the shared model
+ * cache (MODEL_META_SIZE bytes).
+ */
 typedef struct LoadedModel
 {
 	int64		id;
@@ -61,16 +65,20 @@ typedef struct LoadedModel
 	bool		naive;
 	bool		ratio;
 	int			naive_col;
-	MlModel    *model;
 	bool		has_shares;
 	double		shares[SHARES_N];
 	bool		has_levels;
 	double		levels[3];
 	double		q05;			/* relative residual quantiles of the backtest */
 	double		q95;
+	/* this backend's */
+	MlModel    *model;
 	MemoryContext cxt;
 	int			share_slot;		/* the shared cache entry model points into, or -1 */
+	uint64		models_gen;		/* models generation it was read at (0: unknown) */
 } LoadedModel;
+
+#define MODEL_META_SIZE offsetof(LoadedModel, model)
 
 static LoadedModel *cache[CACHE_SIZE];
 static int	cache_next = 0;
@@ -138,10 +146,12 @@ ModelDrop(LoadedModel *m)
 	ModelShareRelease(slot);
 }
 
+static bool call_cache_ok = false;	/* SettleCall: the caches may be used in this call */
+
 /*
  * Whether the caches may be used and filled: where the generations may be
  * (GenerationsUsable), for a user who may read the models and the
- * ridership the cached answers come from.
+ * ridership the cached answers come from.  Settles the install first.
  */
 static bool
 CacheAllowed(void)
@@ -157,25 +167,37 @@ CacheAllowed(void)
 		OidIsValid(daily) && pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 }
 
-/* The data generation the inputs caches are valid for, or 0 when they must not be used. */
+/*
+ * Settle, at the start of every SQL-callable function that predicts or
+ * loads a model, the install the caches belong to and whether they may be
+ * used: never in the middle of a call (a changed install forgets every
+ * cached model, which must not happen while one is in use).
+ */
+static void
+SettleCall(void)
+{
+	call_cache_ok = CacheAllowed();
+}
+
+/* The data generation the inputs caches are valid for in this call, or 0 when they must not be used. */
 static uint64
 CacheGeneration(void)
 {
-	return CacheAllowed() ? Generation(GEN_DATA) : 0;
+	return call_cache_ok ? Generation(GEN_DATA) : 0;
 }
 
-/* The deployments generation the station lookups memo is valid for, or 0 when it must not be used. */
+/* The deployments generation the station lookups memo is valid for in this call, or 0. */
 static uint64
 DeployCacheGeneration(void)
 {
-	return CacheAllowed() ? Generation(GEN_DEPLOY) : 0;
+	return call_cache_ok ? Generation(GEN_DEPLOY) : 0;
 }
 
-/* The models generation the shared model cache is valid for, or 0 when it must not be used. */
+/* The models generation the model caches are valid for in this call, or 0. */
 static uint64
 ModelsCacheGeneration(void)
 {
-	return CacheAllowed() ? Generation(GEN_MODELS) : 0;
+	return call_cache_ok ? Generation(GEN_MODELS) : 0;
 }
 
 /*
@@ -311,46 +333,70 @@ ModelRead(int64 id)
 static LoadedModel *
 ModelFromShare(int64 id, uint64 gen)
 {
-	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	LoadedModel *m = palloc(sizeof(LoadedModel));
-	MlModel    *view;
-	int			slot = ModelShareGet(cache_incarnation, id, gen, m, sizeof(LoadedModel), &view);
+	const void *meta, *image;
+	int			slot = ModelShareAcquire(cache_incarnation, id, gen, MODEL_META_SIZE, &meta, &image);
+	MemoryContext cxt, old;
+	LoadedModel *volatile m = NULL;
 
-	MemoryContextSwitchTo(old);
 	if (slot < 0)
+		return NULL;
+	cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
 	{
+		m = palloc0(sizeof(LoadedModel));
+		memcpy(m, meta, MODEL_META_SIZE);
+		m->model = image ? MlModelImageView(image) : NULL;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
 		MemoryContextDelete(cxt);
+		ModelShareRelease(slot);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	if (image && !m->model)
+	{
+		/* not an image: do not use it */
+		MemoryContextDelete(cxt);
+		ModelShareRelease(slot);
 		return NULL;
 	}
-	/* the copied fields are the sharer's; the pointers are this backend's */
-	m->model = view;
 	m->cxt = cxt;
 	m->share_slot = slot;
+	m->models_gen = gen;
 	return m;
 }
 
-/* The model with this id: from the backend cache, the shared cache or the table (caller has SPI). */
+/*
+ * The model with this id: from the backend cache (when read at the current
+ * models generation, or when that is unknown), the shared cache or the
+ * table (caller has SPI, and called SettleCall).
+ */
 static LoadedModel *
 ModelLoad(int64 id)
 {
-	uint64		gen = ModelsCacheGeneration();	/* also settles cache_incarnation */
+	uint64		gen = ModelsCacheGeneration();
 	LoadedModel *m;
 	int			i;
 
 	for (i = 0; i < CACHE_SIZE; i++)
 		if (cache[i] && cache[i]->id == id)
-			return cache[i];
+		{
+			if (gen == 0 || cache[i]->models_gen == gen)
+				return cache[i];
+			/* a model row was written since: read it again */
+			ModelDrop(cache[i]);
+			cache[i] = NULL;
+		}
 	m = ModelFromShare(id, gen);
 	if (!m)
 	{
-		LoadedModel meta;
-
 		m = ModelRead(id);
-		meta = *m;
-		meta.model = NULL;
-		meta.cxt = NULL;
-		ModelSharePut(cache_incarnation, id, gen, &meta, sizeof(meta), m->model);
+		m->models_gen = gen;
+		ModelSharePut(cache_incarnation, id, gen, m, MODEL_META_SIZE, m->model);
 	}
 	while (cache[cache_next] && IsPinned(cache[cache_next]->id))
 		cache_next = (cache_next + 1) % CACHE_SIZE;
@@ -422,7 +468,7 @@ typedef struct DailyForecast
 static void
 StationLookup(const char *station, const char *line, StationLookups *out)
 {
-	uint64		gen = DeployCacheGeneration();	/* also settles cache_incarnation */
+	uint64		gen = DeployCacheGeneration();
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
 	uint64		i;
@@ -668,9 +714,12 @@ ServiceHour(TimestampTz ts, int32 *day, int *hour)
 static void
 DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 {
-	uint64		gen = CacheGeneration();	/* also settles cache_incarnation */
+	uint64		gen;
 	DailyForecast *f;
 	const LoadedModel *m;
+
+	SettleCall();
+	gen = CacheGeneration();
 
 	if (DayMemoGet(cache_incarnation, station, line, day, gen, a))
 		return;
@@ -806,6 +855,7 @@ forecast(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	ServiceHour(h0 * USECS_PER_HOUR, &d0, &hr);
 	ServiceHour(h1 * USECS_PER_HOUR, &d1, &hr);
+	SettleCall();
 	f = ForecastDays(station, line, d0, d1);
 	for (h = h0; h <= h1; h++)
 	{
@@ -842,6 +892,7 @@ ModelLoadStandalone(int64 id)
 {
 	LoadedModel *m;
 
+	SettleCall();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	m = ModelLoad(id);
@@ -1003,7 +1054,7 @@ model_cache(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ModelShareEntry entries[64];
 	Size		pool_bytes, used_bytes;
-	Oid			install = Incarnation();
+	Oid			install = Incarnation();	/* nothing is in use here */
 	uint64		gen = Generation(GEN_MODELS);
 	int			n = ModelShareList(entries, lengthof(entries), &pool_bytes, &used_bytes), i;
 
