@@ -249,6 +249,11 @@ $B->query_safe("SELECT seongsu.deploy($rf)");
 ok(close_to($node->safe_psql('postgres', $p_daily), evaluated($rf)), "a new session predicts with model $rf");
 is($node->safe_psql('postgres', "SELECT current FROM seongsu.model_cache() WHERE model_id = $rf"), 't',
 	"model $rf is in the shared model cache");
+# (forecast, unlike predict_daily, does not take the day from the shared day memo: W loads the model)
+my $W = $node->background_psql('postgres', on_error_stop => 0);
+ok(close_to($W->query_safe("SELECT sum(passengers) FROM seongsu.forecast('성수', '2호선', '$DAY 00:00+09', '$DAY 23:00+09')"),
+	$node->safe_psql('postgres', "SELECT sum(passengers) FROM seongsu.forecast('성수', '2호선', '$DAY 00:00+09', '$DAY 23:00+09')")),
+	"session W forecasts with model $rf too, and keeps it cached");
 $B->query_safe("UPDATE seongsu.models SET blob = substring(blob from 1 for 100) WHERE id = $rf");
 is($node->safe_psql('postgres', "SELECT current FROM seongsu.model_cache() WHERE model_id = $rf"), 'f',
 	'the write to seongsu.models made the shared copy stale');
@@ -257,6 +262,11 @@ my ($ret, $stdout, $stderr) = $node->psql('postgres', "\\set VERBOSITY verbose\n
 isnt($ret, 0, 'predict_daily with a truncated deployed model fails');
 like($stderr, qr/ERROR:  XX001: model $rf is corrupt/, 'ERROR XX001 (data_corrupted) naming the model');
 note("error: $stderr");
+# W had the model in its own cache: the write to its row makes W read it again.
+($out, $failed) = $W->query($p_daily);
+ok($failed, 'W (warm) fails too: its cached copy of the rewritten model is not used');
+like($W->{stderr}, qr/ERROR:  model $rf is corrupt/, 'W: model corrupt');
+$W->quit;
 # The same error class through predict_crowd, forecast and evaluate.
 for my $q ($p_crowd, "SELECT count(*) FROM seongsu.forecast('성수', '2호선', '$DAY 00:00+09', '$DAY 23:00+09')",
 	"SELECT count(*) FROM seongsu.evaluate($rf, '$DAY', '$DAY')")
