@@ -14,6 +14,7 @@ DATA_built = daily_seongsu--0.1.0.sql
 OBJS = \
 	src/daily_seongsu.o \
 	src/alloc_pg.o \
+	src/kept_plan.o \
 	src/ingest/csv.o \
 	src/ingest/rows.o \
 	src/ingest/import_csv.o \

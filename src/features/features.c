@@ -35,10 +35,15 @@
 
 #include "../kst.h"
 #include "../ingest/worker.h"
+#include "../kept_plan.h"
 #include "calendar.h"
 #include "climate.h"
 #include "features.h"
 #include "holidays.h"
+
+static SPIPlanPtr weather_range_plan = NULL;	/* of LoadWeather */
+static SPIPlanPtr weather_all_plan = NULL;
+static SPIPlanPtr series_plan[2] = {NULL, NULL};	/* of LoadSeries: daily, hourly */
 
 PG_FUNCTION_INFO_V1(features);
 PG_FUNCTION_INFO_V1(calendar_features);
@@ -152,7 +157,7 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	v[0] = Int32GetDatum(station);
 	v[1] = Int64GetDatum(first);
 	v[2] = Int64GetDatum(last);
-	if (SPI_execute_with_args(sql, 3, types, v, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(KeptPlan(&series_plan[per_day == 1 ? 0 : 1], sql, 3, types), v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ridership");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -251,26 +256,31 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	v[2] = DateADTGetDatum(first);
 	v[3] = DateADTGetDatum(last);
 	/* every observation, or (with the sums cached) those of the range */
-	if (SPI_execute_with_args(have_sums ? WEATHER_OBSERVED "WHERE day BETWEEN $3 AND $4 " WEATHER_FORECAST :
-							  WEATHER_OBSERVED WEATHER_FORECAST,
-							  have_sums ? 4 : 2, types, v, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(have_sums ?
+						 KeptPlan(&weather_range_plan, WEATHER_OBSERVED "WHERE day BETWEEN $3 AND $4 " WEATHER_FORECAST, 4, types) :
+						 KeptPlan(&weather_all_plan, WEATHER_OBSERVED WEATHER_FORECAST, 2, types),
+						 v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		x[6];
 		bool		nn[6];
-		int32		day = DatumGetInt32(SPI_getbinval(t, desc, 1, &nn[0]));
-		Datum		src = SPI_getbinval(t, desc, 2, &nn[1]);
-		Datum		tv = SPI_getbinval(t, desc, 3, &nn[2]);
-		Datum		pv = SPI_getbinval(t, desc, 4, &nn[3]);
-		Datum		sv = SPI_getbinval(t, desc, 5, &nn[4]);
-		int			k = day - first;
+		int32		day;
+		Datum		src, tv, pv, sv;
+		int			k;
 
+		/* one pass over the tuple (it has NULLs: SPI_getbinval would walk it per column) */
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, x, nn);
+		day = DatumGetInt32(x[0]);
+		src = x[1];
+		tv = x[2];
+		pv = x[3];
+		sv = x[4];
+		k = day - first;
 		if (nn[1])
 		{
 			/* a target's latest forecast, in target order: its KST day's first one with a temperature */
-			k = KstDateOf(DatumGetTimestampTz(SPI_getbinval(t, desc, 6, &nn[5]))) - first;
+			k = KstDateOf(DatumGetTimestampTz(x[5])) - first;
 			if (nn[2] || k < 0 || k >= n || fc[k].source)
 				continue;
 			fc[k].temp = DatumGetFloat8(tv);

@@ -9,7 +9,10 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 
+#include "../kept_plan.h"
 #include "holidays.h"
+
+static SPIPlanPtr plan = NULL;	/* of HolidaySetLoad */
 
 /* The CAL_* flags one row of the holidays table gives its day. */
 static uint8
@@ -42,9 +45,9 @@ HolidaySetLoad(int32 from, int32 to)
 	v[1] = DateADTGetDatum(to);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT day, is_holiday, kind, name FROM seongsu.holidays "
-							   "WHERE day BETWEEN $1 AND $2 ORDER BY day, name",
-							   2, types, v, NULL, false, 0);
+	rc = SPI_execute_plan(KeptPlan(&plan, "SELECT day, is_holiday, kind, name FROM seongsu.holidays "
+								   "WHERE day BETWEEN $1 AND $2 ORDER BY day, name", 2, types),
+						  v, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.holidays: %s", SPI_result_code_string(rc));
 	{

@@ -32,6 +32,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "../kept_plan.h"
 #include "../kst.h"
 #include "dataset.h"
 #include "day_memo.h"
@@ -130,6 +131,7 @@ typedef struct StationInputs
 } StationInputs;
 
 static StationInputs inputs;
+static SPIPlanPtr last_day_plan = NULL;	/* of Inputs */
 static Oid	cache_incarnation = InvalidOid;
 static int64 pinned[MAX_DEPLOYED];	/* models Deployed is loading: not evicted */
 static int	npinned = 0;
@@ -407,9 +409,93 @@ ModelLoad(int64 id)
 	return m;
 }
 
-/* Predictions of n days (steps) with model m, the trees walked over all rows at once. */
+/*
+ * Model outputs (before the ratio target's level) of days, with the feature
+ * row each came from and the model that made it, kept across reloads of the
+ * inputs: a prediction is a function of the model and the row alone, so a
+ * day whose row is the same after a data change gets its output back
+ * without walking the trees.  Covers the days of the inputs cache.
+ */
+typedef struct RowMemo
+{
+	int32		first;			/* days [first, first + n) */
+	int			n;
+	float	   *rows;			/* n x DATASET_NCOLS */
+	double	   *raw;
+	int64	   *model_id;		/* 0: no entry */
+	uint64	   *models_gen;
+	Oid			install;
+	MemoryContext cxt;
+} RowMemo;
+
+static RowMemo rowmemo;
+
+/* Make the row memo cover days [first, last], keeping the entries of days it covered. */
 static void
-PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int n, double *out)
+RowMemoCover(int32 first, int32 last)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "seongsu row memo", ALLOCSET_DEFAULT_SIZES);
+	int			n = last - first + 1, d;
+	RowMemo		r;
+
+	r.first = first;
+	r.n = n;
+	r.cxt = cxt;
+	r.install = cache_incarnation;
+	r.rows = MemoryContextAllocHuge(cxt, sizeof(float) * DATASET_NCOLS * n);
+	r.raw = MemoryContextAlloc(cxt, sizeof(double) * n);
+	r.model_id = MemoryContextAllocZero(cxt, sizeof(int64) * n);
+	r.models_gen = MemoryContextAllocZero(cxt, sizeof(uint64) * n);
+	for (d = Max(first, rowmemo.first); rowmemo.cxt && rowmemo.install == r.install &&
+		 d < Min(last + 1, rowmemo.first + rowmemo.n); d++)
+	{
+		int			i = d - first, j = d - rowmemo.first;
+
+		memcpy(r.rows + (size_t) i * DATASET_NCOLS, rowmemo.rows + (size_t) j * DATASET_NCOLS,
+			   sizeof(float) * DATASET_NCOLS);
+		r.raw[i] = rowmemo.raw[j];
+		r.model_id[i] = rowmemo.model_id[j];
+		r.models_gen[i] = rowmemo.models_gen[j];
+	}
+	if (rowmemo.cxt)
+		MemoryContextDelete(rowmemo.cxt);
+	rowmemo = r;
+}
+
+/* The index of day in the row memo when it holds model m's output for this row, else -1. */
+static int
+RowMemoFind(const LoadedModel *m, int32 day, const float *row)
+{
+	int			i = day - rowmemo.first;
+
+	if (!rowmemo.cxt || rowmemo.install != cache_incarnation || i < 0 || i >= rowmemo.n ||
+		m->models_gen == 0 || rowmemo.model_id[i] != m->id || rowmemo.models_gen[i] != m->models_gen ||
+		memcmp(rowmemo.rows + (size_t) i * DATASET_NCOLS, row, sizeof(float) * DATASET_NCOLS) != 0)
+		return -1;
+	return i;
+}
+
+/* Remember model m's output for day's row (days outside the memo are not kept). */
+static void
+RowMemoPut(const LoadedModel *m, int32 day, const float *row, double raw)
+{
+	int			i = day - rowmemo.first;
+
+	if (!rowmemo.cxt || rowmemo.install != cache_incarnation || i < 0 || i >= rowmemo.n || m->models_gen == 0)
+		return;
+	memcpy(rowmemo.rows + (size_t) i * DATASET_NCOLS, row, sizeof(float) * DATASET_NCOLS);
+	rowmemo.raw[i] = raw;
+	rowmemo.model_id[i] = m->id;
+	rowmemo.models_gen[i] = m->models_gen;
+}
+
+/*
+ * Predictions of n days (steps) with model m, the trees walked over all
+ * rows at once; with use_memo, days whose row the row memo holds for m are
+ * not walked again, and the others are remembered.
+ */
+static void
+PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int n, double *out, bool use_memo)
 {
 	Datum		v[FEATURE_NCOLS];
 	bool		nl[FEATURE_NCOLS];
@@ -429,22 +515,49 @@ PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int 
 	}
 	if (!m->naive)
 	{
-		MlModelPredictRows(m->model, rows, n, out);
+		int		   *walk = palloc(sizeof(int) * n);	/* the days whose rows are walked, in order */
+		double	   *raw = palloc(sizeof(double) * n);
+		int			nwalk = 0, t;
+
+		/* move the rows to walk to the front */
+		for (k = 0; k < n; k++)
+		{
+			int			i = use_memo ? RowMemoFind(m, days[k], rows + (size_t) k * DATASET_NCOLS) : -1;
+
+			if (i >= 0)
+				out[k] = rowmemo.raw[i];
+			else
+			{
+				if (nwalk != k)
+					memcpy(rows + (size_t) nwalk * DATASET_NCOLS, rows + (size_t) k * DATASET_NCOLS,
+						   sizeof(float) * DATASET_NCOLS);
+				walk[nwalk++] = k;
+			}
+		}
+		MlModelPredictRows(m->model, rows, nwalk, raw);
+		for (t = 0; t < nwalk; t++)
+		{
+			out[walk[t]] = raw[t];
+			if (use_memo)
+				RowMemoPut(m, days[walk[t]], rows + (size_t) t * DATASET_NCOLS, raw[t]);
+		}
 		if (m->ratio)
 			for (k = 0; k < n; k++)
 				out[k] = isnan(level[k]) ? NAN : out[k] * level[k];
+		pfree(walk);
+		pfree(raw);
 		pfree(rows);
 	}
 	pfree(level);
 }
 
-/* Prediction of one day (step) with model m. */
+/* Prediction of one day (step) with model m (use_memo: see PredictDays). */
 static double
-PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int32 step)
+PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int32 step, bool use_memo)
 {
 	double		p;
 
-	PredictDays(m, ctx, &step, 1, &p);
+	PredictDays(m, ctx, &step, 1, &p, use_memo);
 	return p;
 }
 
@@ -566,8 +679,8 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	Deployed(lookups.model_ids, in->nmodels, models);
 	memcpy(in->model_ids, lookups.model_ids, sizeof(int64) * in->nmodels);
 	v[0] = Int32GetDatum(in->station_id);
-	if (SPI_execute_with_args("SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
-							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(KeptPlan(&last_day_plan, "SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
+								  1, types), v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.ridership_daily");
 	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	in->observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
@@ -576,6 +689,8 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	in->first = Min(Min(first, in->observed + 1), in->observed - 730);
 	in->last = Max(last, in->observed + 62);
 	in->ctx = FeatureCtxLoad(in->station_id, in->first, in->last, 1, models[in->nmodels - 1]->H, in->cxt);
+	if (gen != 0)
+		RowMemoCover(in->first, in->last);
 	in->memo = MemoryContextAlloc(in->cxt, sizeof(double) * (in->last - in->first + 1));
 	in->memo_model = MemoryContextAllocZero(in->cxt, sizeof(LoadedModel *) * (in->last - in->first + 1));
 	for (i = 0; i <= in->last - in->first; i++)
@@ -647,7 +762,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 		CHECK_FOR_INTERRUPTS();
 		if (n == 0)
 			continue;
-		PredictDays(models[i], f->ctx, todo, n, out = palloc(sizeof(double) * n));
+		PredictDays(models[i], f->ctx, todo, n, out = palloc(sizeof(double) * n), in->generation != 0);
 		for (k = 0; k < n; k++)
 		{
 			pred[todo[k] - start] = out[k];
@@ -669,7 +784,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		if (d - m->H > observed)
-			p = PredictRow(m, f->ctx, d);
+			p = PredictRow(m, f->ctx, d, in->generation != 0);
 		if (d > observed)
 		{
 			int64		k = d - f->ctx->ser.base;
@@ -840,6 +955,8 @@ forecast(PG_FUNCTION_ARGS)
 	int32		d0, d1;
 	int			hr;
 	DailyForecast *f;
+	const char *last_level = NULL;	/* the text of the last level, made once per run of equal levels */
+	Datum		last_level_text = (Datum) 0;
 
 	if (TIMESTAMP_NOT_FINITE(from_ts) || TIMESTAMP_NOT_FINITE(to_ts) || to_ts < from_ts)
 		ereport(ERROR,
@@ -878,7 +995,12 @@ forecast(PG_FUNCTION_ARGS)
 		n[2] = isnan(p) || isnan(m->q05);
 		v[3] = Float8GetDatum(p * (1 + m->q95));
 		n[3] = isnan(p) || isnan(m->q95);
-		v[4] = level ? CStringGetTextDatum(level) : (Datum) 0;
+		if (level && level != last_level)
+		{
+			last_level = level;
+			last_level_text = CStringGetTextDatum(level);
+		}
+		v[4] = level ? last_level_text : (Datum) 0;
 		n[4] = level == NULL;
 		v[5] = BoolGetDatum(f->recursive[day - d0]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
@@ -938,7 +1060,7 @@ ScoreObservedDays(int64 model_id, int32 from, int32 to)
 		sc.actual[sc.n++] = actual;
 	}
 	sc.pred = palloc(sizeof(double) * (sc.n + 1));
-	PredictDays(m, ctx, sc.days, sc.n, sc.pred);
+	PredictDays(m, ctx, sc.days, sc.n, sc.pred, false);
 	return sc;
 }
 

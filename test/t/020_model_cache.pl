@@ -5,6 +5,8 @@
 #    original value again); predict_crowd follows the new model's hour shares;
 #  - a change of the observations the prediction reads (committed by another
 #    session) is seen by the session with the warm cache, and undone again;
+#    a year's forecast there (reusing the outputs of days whose feature row
+#    did not change) equals a new session's;
 #    an uncommitted one is not, a prepared one is not until COMMIT PREPARED
 #    (from yet another session);
 #  - a session's own uncommitted write is seen, a cache filled inside a
@@ -127,6 +129,22 @@ isnt($v3, $v0, 'A: the value changed with the data');
 $B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings - 20000 "
 	  . "WHERE station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선') AND day = '$prev'");
 ok(close_to($A->query_safe($p_daily), $v0), 'A after B undid the change: the original value again');
+# A year's forecast: after a write that changes nothing, and after one that
+# changes the rows of the days after $prev only, A (warm, reusing the
+# outputs of days whose feature row is unchanged) gives exactly what a new
+# session computes from scratch.
+my $year = "SELECT sum(passengers) FROM seongsu.forecast('성수', '2호선', '2024-06-01 00:00+09', '2025-05-31 23:00+09')";
+my $f0 = $A->query_safe($year);
+$B->query_safe('UPDATE seongsu.holidays SET name = name WHERE false');
+is($A->query_safe($year), $f0, 'A: the same year after a write that changes nothing');
+$B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings + 20000 "
+	  . "WHERE station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선') AND day = '$prev'");
+my $f1 = $A->query_safe($year);
+isnt($f1, $f0, "A: the year changed with $prev");
+is($f1, $node->safe_psql('postgres', $year), 'A: the year equals a new session\'s');
+$B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings - 20000 "
+	  . "WHERE station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선') AND day = '$prev'");
+is($A->query_safe($year), $f0, 'A after the change was undone: the first year again');
 # An uncommitted change of B is not seen by A.
 $B->query_safe('BEGIN');
 $B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings + 20000 "
