@@ -1,9 +1,10 @@
--- Predictions cache the station's inputs and models per backend; these
--- triggers mark the caches stale when a writing transaction commits.
+-- Predictions cache the station's inputs and models per backend and in
+-- shared memory; these triggers mark the caches stale when a writing
+-- transaction commits.
 CREATE FUNCTION data_changed_trigger() RETURNS trigger
   AS 'MODULE_PATHNAME', 'data_changed_trigger' LANGUAGE C;
 COMMENT ON FUNCTION data_changed_trigger() IS
-  'Statement trigger: bumps the shared data generation at commit so per-backend prediction caches reload.';
+  'Statement trigger: bumps the shared generations of what the table feeds (data; models, weather, deployments) at commit so the prediction caches reload.';
 DO $$
 DECLARE t text;
 BEGIN
