@@ -75,6 +75,9 @@ SELECT round(seongsu.predict_crowd('2024-09-03 08:30+09')::numeric) =
 SELECT round(seongsu.predict_crowd('2024-09-04 01:00+09')::numeric) =
        round((seongsu.predict_daily('2024-09-03') * (SELECT hour_shares[1 * 24 + 1 + 1] FROM seongsu.models WHERE id = (SELECT model_id FROM seongsu.deployed_models)))::numeric) AS late_night;
 SELECT seongsu.crowd_level('2024-09-03 08:30+09') AS rush_hour, seongsu.crowd_level('2024-09-03 04:30+09') AS before_first_train;
+-- The model these predictions read is in the shared model cache, of the current models generation.
+SELECT model_id = (SELECT model_id FROM seongsu.deployed_models) AS deployed_model, bytes > 0 AS has_bytes, current
+FROM seongsu.model_cache() WHERE model_id = (SELECT model_id FROM seongsu.deployed_models);
 -- Beyond the last observation (2025-05-31) the 1-day model fills recursively.
 SELECT count(*) AS hours, bool_and(recursive) AS all_recursive, bool_and(lower <= passengers AND passengers <= upper) AS in_interval
 FROM seongsu.forecast('성수', '2호선', '2025-06-03 00:00+09', '2025-06-09 23:00+09');

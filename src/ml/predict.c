@@ -151,34 +151,26 @@ ModelDrop(LoadedModel *m)
 static bool call_cache_ok = false;	/* SettleCall: the caches may be used in this call */
 
 /*
- * Whether the caches may be used and filled: where the generations may be
- * (GenerationsUsable), for a user who may read the models and the
- * ridership the cached answers come from.  Settles the install first.
- */
-static bool
-CacheAllowed(void)
-{
-	Oid			models = Incarnation();
-	Oid			daily;
-
-	if (!GenerationsUsable() || !OidIsValid(models))
-		return false;
-	/* what is cached was read by someone: serve it only to who may read it */
-	daily = get_relname_relid("ridership_daily", get_rel_namespace(models));
-	return pg_class_aclcheck(models, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
-		OidIsValid(daily) && pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
-}
-
-/*
  * Settle, at the start of every SQL-callable function that predicts or
- * loads a model, the install the caches belong to and whether they may be
- * used: never in the middle of a call (a changed install forgets every
- * cached model, which must not happen while one is in use).
+ * loads a model, the install the caches belong to (Incarnation: never in
+ * the middle of a call, as a changed install forgets every cached model)
+ * and whether the caches may be used and filled in this call: where the
+ * generations may be (GenerationsUsable), for a user who may read the
+ * models and the ridership the cached answers come from.
  */
 static void
 SettleCall(void)
 {
-	call_cache_ok = CacheAllowed();
+	Oid			models = Incarnation();
+	Oid			daily;
+
+	call_cache_ok = false;
+	if (!GenerationsUsable() || !OidIsValid(models))
+		return;
+	/* what is cached was read by someone: serve it only to who may read it */
+	daily = get_relname_relid("ridership_daily", get_rel_namespace(models));
+	call_cache_ok = pg_class_aclcheck(models, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+		OidIsValid(daily) && pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 }
 
 /* The data generation the inputs caches are valid for in this call, or 0 when they must not be used. */

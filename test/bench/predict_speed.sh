@@ -195,65 +195,55 @@ printf '  xgb_predict per hour    %8.1f ms for %s hours\n' "$t_rows_pl" "$ROW_HO
 
 # ------------------------------------------------------------------ first call
 ds_say "first prediction in a new backend (psql -c '\\timing on' -c ..., $FIRST_RUNS fresh connections each)"
+# The times (ms) of two statements in one fresh connection, as "first second".
+two_calls() {
+  "${PSQL[@]}" -At -c '\timing on' -c "$1" -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
+}
+restart() { ds_as_pg "$DS_BIN/pg_ctl" -D "$DS_WORK/cluster-$PORT/data" -l "$DS_WORK/cluster-$PORT/server.log" -w -t 120 restart >/dev/null; }
+# The statements: a function of a 2024-03 hour (day offset $3), and the floor's lookup of a day.
+call_at() { echo "SELECT $1(timestamptz '2024-03-01 $2+09' + $3 * interval '1 day' $4)"; }
+floor_at() { echo "SELECT passengers FROM seongsu.ridership_daily WHERE station_id = $SID AND day = date '$1' + $2"; }
+ours=", '$STATION', '$LINE'"
+# FIRST_RUNS fresh connections, each after running "$1" (a shell command, or :), two calls of
+# function $2 (args $3) at a different hour each time; with $1 = prime the day is answered first
+# by another connection (for the day memo).
 first() {
-  local fn=$1 i
+  local i
   for i in $(seq "$FIRST_RUNS"); do
-    # the day answered by another backend first (for the day memo), when asked
-    [ "${3:-}" = prime ] && "${PSQL[@]}" -At -c "SELECT $fn(timestamptz '2024-03-01 12:00+09' + $i * interval '1 day' $2)" >/dev/null
-    # a different hour each time; first and second call of the same backend
-    "${PSQL[@]}" -At -c '\timing on' -c "SELECT $fn(timestamptz '2024-03-01 08:00+09' + $i * interval '1 day' $2)" \
-      -c "SELECT $fn(timestamptz '2024-03-01 09:00+09' + $i * interval '1 day' $2)" \
-      | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
+    if [ "$1" = prime ]; then "${PSQL[@]}" -At -c "$(call_at "$2" 12:00 "$i" "$3")" >/dev/null; else $1; fi
+    two_calls "$(call_at "$2" 08:00 "$i" "$3")" "$(call_at "$2" 09:00 "$i" "$3")"
   done
 }
-first seongsu.predict_crowd ", '$STATION', '$LINE'" prime > "$out/first_ours.txt"
+# The floor's two lookups in FIRST_RUNS fresh connections, each after running "$1".
+first_floor() {
+  local i
+  for i in $(seq "$FIRST_RUNS"); do
+    $1
+    two_calls "$(floor_at 2024-03-01 "$i")" "$(floor_at 2024-04-01 "$i")"
+  done
+}
+touch_data() { "${PSQL[@]}" -c "$touch_sql"; }
+first prime seongsu.predict_crowd "$ours" > "$out/first_ours.txt"
 # The same right after a data change (a no-op write to seongsu.holidays, from
 # another connection, commits first): the backend loads the feature context
 # itself; the model comes from the shared model cache.
-for i in $(seq "$FIRST_RUNS"); do
-  "${PSQL[@]}" -c "$touch_sql"
-  "${PSQL[@]}" -At -c '\timing on' -c "SELECT seongsu.predict_crowd(timestamptz '2024-03-01 08:00+09' + $i * interval '1 day', '$STATION', '$LINE')" \
-    -c "SELECT seongsu.predict_crowd(timestamptz '2024-03-01 09:00+09' + $i * interval '1 day', '$STATION', '$LINE')" \
-    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
-done > "$out/first_cold.txt"
+first touch_data seongsu.predict_crowd "$ours" > "$out/first_cold.txt"
 # The same right after a server restart: nothing in shared memory.
-for i in $(seq "$FIRST_RUNS"); do
-  ds_as_pg "$DS_BIN/pg_ctl" -D "$DS_WORK/cluster-$PORT/data" -l "$DS_WORK/cluster-$PORT/server.log" -w -t 120 restart >/dev/null
-  "${PSQL[@]}" -At -c '\timing on' -c "SELECT seongsu.predict_crowd(timestamptz '2024-03-01 08:00+09' + $i * interval '1 day', '$STATION', '$LINE')" \
-    -c "SELECT seongsu.predict_crowd(timestamptz '2024-03-01 09:00+09' + $i * interval '1 day', '$STATION', '$LINE')" \
-    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
-done > "$out/first_restart.txt"
-first public.xgb_predict "" > "$out/first_pl.txt"
-for i in $(seq "$FIRST_RUNS"); do
-  "${PSQL[@]}" -At -c '\timing on' -c "SELECT passengers FROM seongsu.ridership_daily WHERE station_id = $SID AND day = date '2024-03-01' + $i" \
-    -c "SELECT passengers FROM seongsu.ridership_daily WHERE station_id = $SID AND day = date '2024-04-01' + $i" \
-    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
-done > "$out/first_floor.txt"
-for i in $(seq "$FIRST_RUNS"); do
-  ds_as_pg "$DS_BIN/pg_ctl" -D "$DS_WORK/cluster-$PORT/data" -l "$DS_WORK/cluster-$PORT/server.log" -w -t 120 restart >/dev/null
-  "${PSQL[@]}" -At -c '\timing on' -c "SELECT passengers FROM seongsu.ridership_daily WHERE station_id = $SID AND day = date '2024-03-01' + $i" \
-    -c "SELECT passengers FROM seongsu.ridership_daily WHERE station_id = $SID AND day = date '2024-04-01' + $i" \
-    | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd ' '
-done > "$out/first_floor_restart.txt"
+first restart seongsu.predict_crowd "$ours" > "$out/first_restart.txt"
+first : public.xgb_predict "" > "$out/first_pl.txt"
+first_floor : > "$out/first_floor.txt"
+first_floor restart > "$out/first_floor_restart.txt"
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-first_ours=$(cut -d' ' -f1 "$out/first_ours.txt" | median)
-first_ours_min=$(cut -d' ' -f1 "$out/first_ours.txt" | sort -g | head -1)
-second_ours=$(cut -d' ' -f2 "$out/first_ours.txt" | median)
-first_cold=$(cut -d' ' -f1 "$out/first_cold.txt" | median)
-first_cold_min=$(cut -d' ' -f1 "$out/first_cold.txt" | sort -g | head -1)
-second_cold=$(cut -d' ' -f2 "$out/first_cold.txt" | median)
-first_restart=$(cut -d' ' -f1 "$out/first_restart.txt" | median)
-first_restart_min=$(cut -d' ' -f1 "$out/first_restart.txt" | sort -g | head -1)
-second_restart=$(cut -d' ' -f2 "$out/first_restart.txt" | median)
-first_pl=$(cut -d' ' -f1 "$out/first_pl.txt" | median)
-first_pl_min=$(cut -d' ' -f1 "$out/first_pl.txt" | sort -g | head -1)
-second_pl=$(cut -d' ' -f2 "$out/first_pl.txt" | median)
-first_floor=$(cut -d' ' -f1 "$out/first_floor.txt" | median)
-first_floor_min=$(cut -d' ' -f1 "$out/first_floor.txt" | sort -g | head -1)
-second_floor=$(cut -d' ' -f2 "$out/first_floor.txt" | median)
-first_floor_restart=$(cut -d' ' -f1 "$out/first_floor_restart.txt" | median)
-first_floor_restart_min=$(cut -d' ' -f1 "$out/first_floor_restart.txt" | sort -g | head -1)
-second_floor_restart=$(cut -d' ' -f2 "$out/first_floor_restart.txt" | median)
+# "median-of-first min-of-first median-of-second" of a file of "first second" lines.
+stats() {
+  echo "$(cut -d' ' -f1 "$1" | median) $(cut -d' ' -f1 "$1" | sort -g | head -1) $(cut -d' ' -f2 "$1" | median)"
+}
+read -r first_ours first_ours_min second_ours < <(stats "$out/first_ours.txt")
+read -r first_cold first_cold_min second_cold < <(stats "$out/first_cold.txt")
+read -r first_restart first_restart_min second_restart < <(stats "$out/first_restart.txt")
+read -r first_pl first_pl_min second_pl < <(stats "$out/first_pl.txt")
+read -r first_floor first_floor_min second_floor < <(stats "$out/first_floor.txt")
+read -r first_floor_restart first_floor_restart_min second_floor_restart < <(stats "$out/first_floor_restart.txt")
 printf '  predict_crowd first calls (ms): %s\n' "$(cut -d' ' -f1 "$out/first_ours.txt" | paste -sd ' ')"
 printf '  same, after a data change (ms): %s\n' "$(cut -d' ' -f1 "$out/first_cold.txt" | paste -sd ' ')"
 printf '  same, after a restart (ms):     %s\n' "$(cut -d' ' -f1 "$out/first_restart.txt" | paste -sd ' ')"
