@@ -4,8 +4,9 @@
  * (the sums need every observation).  Keyed by database and the oid of
  * seongsu.weather_daily (a new install has a new one), valid for one
  * weather generation (worker.h: any committed write to weather_daily starts
- * a new one).  A few entries, one per database; it exists only when the
- * library is preloaded.
+ * a new one).  A few entries, one per database (when full, the entry of
+ * the oldest generation makes room); it exists only when the library is
+ * preloaded.
  */
 #include "postgres.h"
 
@@ -27,7 +28,6 @@ typedef struct ClimateSlot
 
 static ClimateSlot *slots = NULL;
 static LWLock *climate_lock = NULL;
-static int	next_victim = 0;
 
 /* Shared memory the cache needs (at preload). */
 void
@@ -79,7 +79,7 @@ ClimatePut(Oid table, uint64 gen, const Climate *c)
 	if (!slots || gen == 0)
 		return;
 	LWLockAcquire(climate_lock, LW_EXCLUSIVE);
-	/* this database's entry, else a free one, else the next in turn */
+	/* this database's entry, else a free one, else the one of the oldest generation */
 	for (i = 0; i < CLIMATE_SLOTS && !s; i++)
 		if (slots[i].database == MyDatabaseId)
 			s = &slots[i];
@@ -87,10 +87,9 @@ ClimatePut(Oid table, uint64 gen, const Climate *c)
 		if (slots[i].database == InvalidOid)
 			s = &slots[i];
 	if (!s)
-	{
-		s = &slots[next_victim];
-		next_victim = (next_victim + 1) % CLIMATE_SLOTS;
-	}
+		for (s = &slots[0], i = 1; i < CLIMATE_SLOTS; i++)
+			if (slots[i].generation < s->generation)
+				s = &slots[i];
 	if (s->database != MyDatabaseId || s->table != table || s->generation <= gen)
 	{
 		s->database = MyDatabaseId;

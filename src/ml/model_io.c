@@ -364,12 +364,10 @@ GetF64(Reader *r)
 	return d;
 }
 
-/* Read a finite double; records an error naming what if it is not. */
+/* d when it is finite; else 0, with an error naming what recorded. */
 static double
-GetFinite(Reader *r, const char *what)
+Finite(Reader *r, double d, const char *what)
 {
-	double		d = GetF64(r);
-
 	if (!isfinite(d))
 	{
 		char		msg[128];
@@ -379,6 +377,13 @@ GetFinite(Reader *r, const char *what)
 		return 0;
 	}
 	return d;
+}
+
+/* Read a finite double; records an error naming what if it is not. */
+static double
+GetFinite(Reader *r, const char *what)
+{
+	return Finite(r, GetF64(r), what);
 }
 
 /* A little-endian u32 at p. */
@@ -396,15 +401,7 @@ LeFinite(Reader *r, const uint8_t *p, const char *what)
 	double		d;
 
 	memcpy(&d, &u, sizeof(d));
-	if (!isfinite(d))
-	{
-		char		msg[128];
-
-		snprintf(msg, sizeof(msg), "model has a non-finite %s", what);
-		Fail(r, msg);
-		return 0;
-	}
-	return d;
+	return Finite(r, d, what);
 }
 
 /* Read and check one node (a leaf or a split) of a tree of nnodes nodes over nfeatures. */

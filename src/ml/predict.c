@@ -173,25 +173,11 @@ SettleCall(void)
 		OidIsValid(daily) && pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 }
 
-/* The data generation the inputs caches are valid for in this call, or 0 when they must not be used. */
+/* A generation the caches are valid for in this call, or 0 when they must not be used (see SettleCall). */
 static uint64
-CacheGeneration(void)
+CallGeneration(GenerationKind kind)
 {
-	return call_cache_ok ? Generation(GEN_DATA) : 0;
-}
-
-/* The deployments generation the station lookups memo is valid for in this call, or 0. */
-static uint64
-DeployCacheGeneration(void)
-{
-	return call_cache_ok ? Generation(GEN_DEPLOY) : 0;
-}
-
-/* The models generation the model caches are valid for in this call, or 0. */
-static uint64
-ModelsCacheGeneration(void)
-{
-	return call_cache_ok ? Generation(GEN_MODELS) : 0;
+	return call_cache_ok ? Generation(kind) : 0;
 }
 
 /*
@@ -372,7 +358,7 @@ ModelFromShare(int64 id, uint64 gen)
 static LoadedModel *
 ModelLoad(int64 id)
 {
-	uint64		gen = ModelsCacheGeneration();
+	uint64		gen = CallGeneration(GEN_MODELS);
 	LoadedModel *m;
 	int			i;
 
@@ -573,7 +559,7 @@ typedef struct DailyForecast
 static void
 StationLookup(const char *station, const char *line, StationLookups *out)
 {
-	uint64		gen = DeployCacheGeneration();
+	uint64		gen = CallGeneration(GEN_DEPLOY);
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
 	uint64		i;
@@ -638,7 +624,7 @@ InputsModels(const StationInputs *in, LoadedModel **out)
 static StationInputs *
 Inputs(const char *station, const char *line, int32 first, int32 last, LoadedModel **models)
 {
-	uint64		gen = CacheGeneration();
+	uint64		gen = CallGeneration(GEN_DATA);
 	StationInputs *in = &inputs;
 	StationLookups lookups;
 	Oid			types[1] = {INT4OID};
@@ -826,7 +812,7 @@ DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 	const LoadedModel *m;
 
 	SettleCall();
-	gen = CacheGeneration();
+	gen = CallGeneration(GEN_DATA);
 
 	if (DayMemoGet(cache_incarnation, station, line, day, gen, a))
 		return;
