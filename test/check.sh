@@ -38,8 +38,8 @@ rm -rf "$tap"; mkdir -p "$tap"
 tar -C "$DS_ROOT" --exclude=test/fuzz/build -cf - test | tar -C "$tap" -xf -
 chmod -R a+rwX "$tap"
 if ! ds_as_pg env PATH="$DS_BIN:$PATH" \
-    PERL5LIB="/usr/lib/postgresql/$DS_PG_MAJOR/lib/pgxs/src/test/perl" \
-    PG_REGRESS="/usr/lib/postgresql/$DS_PG_MAJOR/lib/pgxs/src/test/regress/pg_regress" \
+    PERL5LIB="$DS_PG_LIB/lib/pgxs/src/test/perl" \
+    PG_REGRESS="$DS_PG_LIB/lib/pgxs/src/test/regress/pg_regress" \
     TESTDIR="$tap" DS_DATA="$DS_DATA" DS_ROOT="$tap" \
     bash -c "cd '$tap' && prove -v test/t/*.pl"; then
   failed=1

@@ -6,7 +6,12 @@ set -euo pipefail
 
 DS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DS_PG_MAJOR=${DS_PG_MAJOR:-15}
-DS_BIN=/usr/lib/postgresql/$DS_PG_MAJOR/bin
+# DS_PG_PREFIX: build, install and test against a private copy of the
+# server's installation under this folder (made on first use), so that
+# several checkouts can be tested at once.  Empty: the system's installation.
+DS_PG_PREFIX=${DS_PG_PREFIX:-}
+DS_PG_LIB=$DS_PG_PREFIX/usr/lib/postgresql/$DS_PG_MAJOR
+DS_BIN=$DS_PG_LIB/bin
 DS_WORK=${DS_WORK:-/tmp/daily_seongsu}
 DS_PACKAGES="postgresql-$DS_PG_MAJOR postgresql-server-dev-$DS_PG_MAJOR postgresql-$DS_PG_MAJOR-cron
   postgresql-plpython3-$DS_PG_MAJOR libcurl4-openssl-dev libjson-c-dev libipc-run-perl
@@ -26,11 +31,27 @@ ds_install_deps() {
   for p in $DS_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
   done
-  [ -z "$missing" ] && return 0
-  ds_say "installing:$missing"
-  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  if [ -n "$missing" ]; then
+    ds_say "installing:$missing"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+  ds_private_pg
+}
+
+# With DS_PG_PREFIX set, copy the system's server installation there once
+# (PostgreSQL finds its share and lib folders relative to its binaries).
+ds_private_pg() {
+  [ -n "$DS_PG_PREFIX" ] || return 0
+  [ -x "$DS_BIN/postgres" ] && return 0
+  ds_say "copying the PostgreSQL $DS_PG_MAJOR installation to $DS_PG_PREFIX"
+  local d
+  for d in lib/postgresql/$DS_PG_MAJOR share/postgresql/$DS_PG_MAJOR include/postgresql; do
+    mkdir -p "$DS_PG_PREFIX/usr/$(dirname "$d")"
+    cp -a "/usr/$d" "$DS_PG_PREFIX/usr/$(dirname "$d")/"
+  done
+  chmod a+rx "$DS_PG_PREFIX"
 }
 
 # Build and install the extension into the server's directories.
