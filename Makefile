@@ -14,7 +14,7 @@ DATA_built = daily_seongsu--0.1.0.sql
 OBJS = \
 	src/daily_seongsu.o \
 	src/alloc_pg.o \
-	src/kept_plan.o \
+	src/safe_spi.o \
 	src/ingest/csv.o \
 	src/ingest/rows.o \
 	src/ingest/import_csv.o \
@@ -54,7 +54,7 @@ OBJS = \
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
-REGRESS = import_real import_variants import_errors timezone ingest features models schedule quality
+REGRESS = import_real import_variants import_errors timezone ingest features models schedule quality security
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -180,6 +180,7 @@ SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS committed_again
 -- Cached answers are served only to who may read what they come from.
 CREATE ROLE seongsu_no_tables;
 GRANT USAGE ON SCHEMA seongsu TO seongsu_no_tables;
+GRANT EXECUTE ON FUNCTION seongsu.predict_daily(date, text, text) TO seongsu_no_tables;
 SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS warm;
 SET ROLE seongsu_no_tables;
 SELECT seongsu.predict_daily('2024-09-03');

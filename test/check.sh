@@ -14,6 +14,9 @@ if [ -z "$DS_DATA" ]; then
 fi
 
 failed=0
+ds_say "every SQL statement of the C code names its schema (test/lint_sql.py)"
+python3 "$DS_ROOT/test/lint_sql.py" "$DS_ROOT" || failed=1
+
 ds_say "unit tests: API parsers (plain and ASan/UBSan), model algorithms (plain and ASan/UBSan)"
 make -C "$DS_ROOT/test/fuzz" -s check SHARED_DATA="$DS_DATA" || failed=1
 make -C "$DS_ROOT/test/unit" -s check check-asan || failed=1

@@ -35,7 +35,7 @@
 
 #include "../kst.h"
 #include "../ingest/worker.h"
-#include "../kept_plan.h"
+#include "../safe_spi.h"
 #include "calendar.h"
 #include "climate.h"
 #include "features.h"
@@ -122,7 +122,8 @@ FeatureStationId(const char *station, const char *line)
 
 	v[0] = CStringGetTextDatum(line);
 	v[1] = CStringGetTextDatum(station);
-	if (SPI_execute_with_args("SELECT id FROM seongsu.stations WHERE line = $1 AND name = $2",
+	if (SPI_execute_with_args("SELECT id FROM seongsu.stations WHERE line OPERATOR(pg_catalog.=) $1 "
+							  "AND name OPERATOR(pg_catalog.=) $2",
 							  2, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.stations");
 	if (SPI_processed == 0)
@@ -142,11 +143,15 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	Datum		v[3];
 	uint64		i;
 	const char *sql = per_day == 1
-		? "SELECT day - date '2000-01-01', passengers::float8 FROM seongsu.ridership_daily "
-		"WHERE station_id = $1 AND day BETWEEN date '2000-01-01' + $2::int AND date '2000-01-01' + $3::int"
-		: "SELECT ((extract(epoch FROM ts)::int8 - 946684800) / 3600)::int8, passengers::float8 "
-		"FROM seongsu.ridership_hourly WHERE station_id = $1 "
-		"AND ts BETWEEN to_timestamp(946684800 + $2 * 3600) AND to_timestamp(946684800 + $3 * 3600)";
+		? "SELECT day OPERATOR(pg_catalog.-) '2000-01-01'::pg_catalog.date, passengers::pg_catalog.float8 "
+		"FROM seongsu.ridership_daily WHERE station_id OPERATOR(pg_catalog.=) $1 "
+		"AND day OPERATOR(pg_catalog.>=) ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $2::pg_catalog.int4) "
+		"AND day OPERATOR(pg_catalog.<=) ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $3::pg_catalog.int4)"
+		: "SELECT ((extract(epoch FROM ts)::pg_catalog.int8 OPERATOR(pg_catalog.-) 946684800) "
+		"OPERATOR(pg_catalog./) 3600)::pg_catalog.int8, passengers::pg_catalog.float8 "
+		"FROM seongsu.ridership_hourly WHERE station_id OPERATOR(pg_catalog.=) $1 "
+		"AND ts OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp(946684800 OPERATOR(pg_catalog.+) ($2 OPERATOR(pg_catalog.*) 3600)) "
+		"AND ts OPERATOR(pg_catalog.<=) pg_catalog.to_timestamp(946684800 OPERATOR(pg_catalog.+) ($3 OPERATOR(pg_catalog.*) 3600))";
 
 	s->base = first;
 	s->n = last - first + 1;
@@ -205,11 +210,12 @@ Coalesce(double a, bool has_a, double b, bool has_b)
 }
 
 /* The query of LoadWeather: observations (all, or of a range), then the forecasts of the range. */
-#define WEATHER_OBSERVED "SELECT day - date '2000-01-01', source, temp_mean_c, precip_mm, snow_cm, " \
-	"NULL::timestamptz FROM seongsu.weather_daily "
-#define WEATHER_FORECAST "UNION ALL SELECT * FROM (SELECT DISTINCT ON (target) NULL::int, NULL::text, " \
-	"temp_c, precip_mm, snow_cm, target FROM seongsu.weather_forecast " \
-	"WHERE grain = 'day' AND target >= $1 AND target < $2 ORDER BY target, issued_at DESC) f"
+#define WEATHER_OBSERVED "SELECT day OPERATOR(pg_catalog.-) '2000-01-01'::pg_catalog.date, source, temp_mean_c, " \
+	"precip_mm, snow_cm, NULL::pg_catalog.timestamptz FROM seongsu.weather_daily "
+#define WEATHER_FORECAST "UNION ALL SELECT * FROM (SELECT DISTINCT ON (target) NULL::pg_catalog.int4, " \
+	"NULL::pg_catalog.text, temp_c, precip_mm, snow_cm, target FROM seongsu.weather_forecast " \
+	"WHERE grain OPERATOR(pg_catalog.=) 'day' AND target OPERATOR(pg_catalog.>=) $1 " \
+	"AND target OPERATOR(pg_catalog.<) $2 ORDER BY target, issued_at DESC) f"
 
 /*
  * Weather of every day in [first, last]: observed (per column, the KMA
@@ -257,7 +263,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	v[3] = DateADTGetDatum(last);
 	/* every observation, or (with the sums cached) those of the range */
 	if (SPI_execute_plan(have_sums ?
-						 KeptPlan(&weather_range_plan, WEATHER_OBSERVED "WHERE day BETWEEN $3 AND $4 " WEATHER_FORECAST, 4, types) :
+						 KeptPlan(&weather_range_plan, WEATHER_OBSERVED "WHERE day OPERATOR(pg_catalog.>=) $3 AND day OPERATOR(pg_catalog.<=) $4 " WEATHER_FORECAST, 4, types) :
 						 KeptPlan(&weather_all_plan, WEATHER_OBSERVED WEATHER_FORECAST, 2, types),
 						 v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
@@ -450,23 +456,22 @@ FeatureCtxLoad(int32 station_id, int64 first, int64 last, int per_day, int64 max
 	int64		lookback = max_h + (int64) 365 * per_day + 56 * per_day;
 	int32		first_day = StepServiceDay(first - lookback, per_day) - 1;
 	MemoryContext old;
+	int			spi;
 
 	ctx->per_day = per_day;
 	ctx->first = first;
 	ctx->last = last;
 	ctx->wfirst = StepServiceDay(first, per_day) - 1;
 	ctx->wlast = StepServiceDay(last, per_day) + 1;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	LoadSeries(&ctx->ser, station_id, first - lookback, Max(last, first), per_day, cxt);
-	SPI_finish();
+	SsSpiFinish(spi);
 	old = MemoryContextSwitchTo(cxt);
 	ctx->hs = HolidaySetLoad(first_day - 40, ctx->wlast + 40);
 	MemoryContextSwitchTo(old);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	ctx->wx = LoadWeather(ctx->wfirst, ctx->wlast, cxt);
-	SPI_finish();
+	SsSpiFinish(spi);
 	return ctx;
 }
 
@@ -643,6 +648,7 @@ features(PG_FUNCTION_ARGS)
 	MemoryContext rowcxt, old;
 	Datum		v[FEATURE_NCOLS];
 	bool		n[FEATURE_NCOLS];
+	int			spi;
 
 	if (TIMESTAMP_NOT_FINITE(from_ts) || TIMESTAMP_NOT_FINITE(to_ts))
 		ereport(ERROR,
@@ -655,10 +661,9 @@ features(PG_FUNCTION_ARGS)
 				 errmsg("features() returns at most %d rows per call", MAX_ROWS),
 				 errhint("Ask for a shorter range.")));
 	InitMaterializedSRF(fcinfo, 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	station_id = FeatureStationId(station, line);
-	SPI_finish();
+	SsSpiFinish(spi);
 	ctx = FeatureCtxLoad(station_id, first, last, P, H, CurrentMemoryContext);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "feature row", ALLOCSET_SMALL_SIZES);
 	for (s = first; s <= last; s++)

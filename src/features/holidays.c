@@ -9,7 +9,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 
-#include "../kept_plan.h"
+#include "../safe_spi.h"
 #include "holidays.h"
 
 static SPIPlanPtr plan = NULL;	/* of HolidaySetLoad */
@@ -40,13 +40,14 @@ HolidaySetLoad(int32 from, int32 to)
 	Datum		v[2];
 	uint64		i;
 	int			rc;
+	int			spi;
 
 	v[0] = DateADTGetDatum(from);
 	v[1] = DateADTGetDatum(to);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	rc = SPI_execute_plan(KeptPlan(&plan, "SELECT day, is_holiday, kind, name FROM seongsu.holidays "
-								   "WHERE day BETWEEN $1 AND $2 ORDER BY day, name", 2, types),
+								   "WHERE day OPERATOR(pg_catalog.>=) $1 AND day OPERATOR(pg_catalog.<=) $2 "
+								   "ORDER BY day, name", 2, types),
 						  v, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.holidays: %s", SPI_result_code_string(rc));
@@ -87,6 +88,6 @@ HolidaySetLoad(int32 from, int32 to)
 		pfree(names.data);
 		MemoryContextSwitchTo(old);
 	}
-	SPI_finish();
+	SsSpiFinish(spi);
 	return hs;
 }

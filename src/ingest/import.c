@@ -18,6 +18,7 @@
 #include "utils/memutils.h"
 
 #include "import.h"
+#include "../safe_spi.h"
 #include "upsert.h"
 
 PG_FUNCTION_INFO_V1(import_text);
@@ -73,6 +74,7 @@ ReportParseError(const ImportKind *k, const ParseError *err)
 static int64
 ImportBuffer(const ImportKind *k, char *buf, size_t len)
 {
+	int			spi;
 	RowSet		rs;
 	ParseError	err;
 	uint64		written;
@@ -81,10 +83,9 @@ ImportBuffer(const ImportKind *k, char *buf, size_t len)
 	RowSetInit(&rs, k->rowkind, k->source);
 	if (!k->parse(buf, len, &rs, &err))
 		ReportParseError(k, &err);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	written = UpsertRowSet(&rs);
-	SPI_finish();
+	SsSpiFinish(spi);
 	RowSetFree(&rs);
 	return (int64) written;
 }

@@ -26,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "../compat.h"
+#include "../safe_spi.h"
 #include "../daily_seongsu.h"
 #include "http.h"
 #include "jobs.h"
@@ -114,9 +115,10 @@ JobClaim(JobRun *job, MemoryContext cxt)
 	char	   *source;
 	MemoryContext old;
 
-	Exec("UPDATE seongsu.jobs SET state = 'running', attempts = attempts + 1, "
-		 "started_at = now(), finished_at = NULL, requests = 0, last_error = NULL "
-		 "WHERE id = (SELECT id FROM seongsu.jobs WHERE state = 'pending' AND next_attempt_at <= now() "
+	Exec("UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
+		 "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
+		 "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
+		 "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
 		 "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 		 "RETURNING id, source, from_date, to_date, options",
 		 0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
@@ -404,7 +406,7 @@ JobRecord(JobRun *job)
 		n[11] = '\0';
 		Exec("INSERT INTO seongsu.ingest_log (job_id, source, url, attempt, http_status, api_code, "
 			 "latency_ms, bytes, rows_parsed, rows_written, error, at) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())",
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, pg_catalog.clock_timestamp())",
 			 11, ltypes, v, n, SPI_OK_INSERT);
 	}
 	jv[0] = Int64GetDatum(job->id);
@@ -414,7 +416,7 @@ JobRecord(JobRun *job)
 	jv[4] = job->error ? CStringGetTextDatum(job->error) : (Datum) 0;
 	jn[4] = job->error ? ' ' : 'n';
 	Exec("UPDATE seongsu.jobs SET state = $2, rows_written = $3, requests = $4, last_error = $5, "
-		 "finished_at = clock_timestamp() WHERE id = $1",
+		 "finished_at = pg_catalog.clock_timestamp() WHERE id OPERATOR(pg_catalog.=) $1",
 		 5, jtypes, jv, jn, SPI_OK_UPDATE);
 }
 
@@ -427,9 +429,12 @@ JobFailInternal(int64 id, const char *message)
 
 	v[0] = Int64GetDatum(id);
 	v[1] = CStringGetTextDatum(message);
-	Exec("UPDATE seongsu.jobs SET state = 'failed', last_error = $2, finished_at = clock_timestamp() "
-		 "WHERE id = $1", 2, types, v, NULL, SPI_OK_UPDATE);
+	Exec("UPDATE seongsu.jobs SET state = 'failed', last_error = $2, finished_at = pg_catalog.clock_timestamp() "
+		 "WHERE id OPERATOR(pg_catalog.=) $1", 2, types, v, NULL, SPI_OK_UPDATE);
 }
+
+/* The SPI connection of the worker's current transaction (SsSpiConnect's level). */
+static int	worker_spi;
 
 /* Begin a worker transaction with SPI and a snapshot. */
 static void
@@ -437,8 +442,7 @@ WorkerTxBegin(void)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	worker_spi = SsSpiConnect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 }
 
@@ -446,7 +450,7 @@ WorkerTxBegin(void)
 static void
 WorkerTxCommit(void)
 {
-	SPI_finish();
+	SsSpiFinish(worker_spi);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
@@ -492,6 +496,7 @@ WorkerRecord(JobRun *job, MemoryContext cxt)
 bool
 JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 {
+	int			spi;
 	JobRun		job;
 	bool		claimed;
 	volatile MemoryContext old;
@@ -504,10 +509,9 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 	}
 	else
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		spi = SsSpiConnect();
 		claimed = JobClaim(&job, cxt);
-		SPI_finish();
+		SsSpiFinish(spi);
 	}
 	if (!claimed)
 		return false;
@@ -548,10 +552,9 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 	else
 	{
 		JobFetch(&job, NULL);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		spi = SsSpiConnect();
 		JobRecord(&job);
-		SPI_finish();
+		SsSpiFinish(spi);
 	}
 	MemoryContextSwitchTo(old);
 	return true;
@@ -565,7 +568,8 @@ JobsPurgeLog(void)
 	Datum		v[1];
 
 	v[0] = Int32GetDatum(seongsu_log_ttl_days);
-	Exec("DELETE FROM seongsu.ingest_log WHERE at < now() - make_interval(days => $1)",
+	Exec("DELETE FROM seongsu.ingest_log WHERE at OPERATOR(pg_catalog.<) "
+		 "(pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => $1))",
 		 1, types, v, NULL, SPI_OK_DELETE);
 }
 
@@ -573,7 +577,7 @@ JobsPurgeLog(void)
 void
 JobsResetRunning(void)
 {
-	Exec("UPDATE seongsu.jobs SET state = 'pending' WHERE state = 'running'",
+	Exec("UPDATE seongsu.jobs SET state = 'pending' WHERE state OPERATOR(pg_catalog.=) 'running'",
 		 0, NULL, NULL, NULL, SPI_OK_UPDATE);
 }
 
@@ -584,8 +588,9 @@ JobsNextDueMs(void)
 	bool		isnull;
 	Datum		d;
 
-	Exec("SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::int8 "
-		 "FROM seongsu.jobs WHERE state = 'pending'",
+	Exec("SELECT (extract(epoch FROM pg_catalog.min(next_attempt_at) OPERATOR(pg_catalog.-) pg_catalog.now()) "
+		 "OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8 "
+		 "FROM seongsu.jobs WHERE state OPERATOR(pg_catalog.=) 'pending'",
 		 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
@@ -597,6 +602,7 @@ JobsNextDueMs(void)
 Datum
 enqueue(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	char	   *name;
 	SourceId	id;
 	DateADT		from, to;
@@ -642,12 +648,11 @@ enqueue(PG_FUNCTION_ARGS)
 	v[1] = DateADTGetDatum(from);
 	v[2] = DateADTGetDatum(to);
 	v[3] = options ? JsonbPGetDatum(options) : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	Exec("INSERT INTO seongsu.jobs (source, from_date, to_date, options) VALUES ($1, $2, $3, $4) RETURNING id",
 		 4, types, v, NULL, SPI_OK_INSERT_RETURNING);
 	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	SsSpiFinish(spi);
 	WorkerWakeAtCommit();
 	PG_RETURN_INT64(job);
 }
@@ -656,6 +661,7 @@ enqueue(PG_FUNCTION_ARGS)
 Datum
 run_pending_jobs(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	int			max_jobs = PG_ARGISNULL(0) ? INT_MAX : PG_GETARG_INT32(0);
 	int			ran = 0;
 	MemoryContext cxt;
@@ -665,10 +671,9 @@ run_pending_jobs(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_jobs must not be negative")));
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "seongsu job", ALLOCSET_DEFAULT_SIZES);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	JobsPurgeLog();
-	SPI_finish();
+	SsSpiFinish(spi);
 	while (ran < max_jobs)
 	{
 		MemoryContextReset(cxt);
@@ -698,6 +703,7 @@ WaitHint(void)
 Datum
 wait_for_job(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	int64		id = PG_GETARG_INT64(0);
 	Interval   *timeout = PG_GETARG_INTERVAL_P(1);
 	TimestampTz deadline;
@@ -716,16 +722,15 @@ wait_for_job(PG_FUNCTION_ARGS)
 	v[0] = Int64GetDatum(id);
 	for (;;)
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		Exec("SELECT state FROM seongsu.jobs WHERE id = $1", 1, types, v, NULL, SPI_OK_SELECT);
+		spi = SsSpiConnect();
+		Exec("SELECT state FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, SPI_OK_SELECT);
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("ingestion job " INT64_FORMAT " does not exist", id)));
 		state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		state = MemoryContextStrdup(TopTransactionContext, state);
-		SPI_finish();
+		SsSpiFinish(spi);
 		if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0)
 			PG_RETURN_TEXT_P(cstring_to_text(state));
 		if (GetCurrentTimestamp() >= deadline)

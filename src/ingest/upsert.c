@@ -3,6 +3,11 @@
  * table, idempotent (a row whose values are unchanged is not touched) and
  * registration-aware (an older registration never replaces a newer one).
  *
+ * Every table is described once (Tables, below): its columns, which form
+ * the key, which one is the registration date, where each value sits in the
+ * parser's row struct.  The statements, the arrays they take and the
+ * de-duplication of the rows all follow from that description.
+ *
  * Rows that repeat a key inside one RowSet are reduced to one first: the one
  * with the latest registration, and of equals the last in input order.
  */
@@ -11,104 +16,243 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include <math.h>
 
 #include "upsert.h"
 
-/* Sort context: the RowSet whose rows an index array refers to. */
-typedef struct KeyCtx
+/* How a column's value is stored in the row struct and sent to SQL. */
+typedef enum ColType
 {
-	const RowSet *rs;
-} KeyCtx;
+	COL_STATION,				/* int32 index into RowSet.stations -> station id */
+	COL_DATE,					/* int32 PostgreSQL date, INT32_MIN = NULL */
+	COL_TS,						/* int64 TimestampTz */
+	COL_COUNT4,					/* int64, negative = NULL -> int4 */
+	COL_COUNT8,					/* int64, negative = NULL -> int8 */
+	COL_SMALL,					/* int32, negative = NULL -> int2 */
+	COL_F8,						/* double, NaN = NULL */
+	COL_TEXT,					/* char *, NULL = NULL */
+	COL_BOOL,					/* bool */
+	COL_GRAIN,					/* bool grain_day -> 'day' / 'hour' */
+	COL_SLOT,					/* int32 minutes after midnight -> time */
+	COL_PCT						/* double -> numeric */
+} ColType;
 
+/* What a column is to the upsert. */
+typedef enum ColRole
+{
+	COL_KEY,					/* part of the conflict key */
+	COL_VALUE,					/* replaced when it changed */
+	COL_REGISTRATION			/* a value that is never replaced by an older one */
+} ColRole;
+
+#define ALL_ROLES ((1u << COL_KEY) | (1u << COL_VALUE) | (1u << COL_REGISTRATION))
+#define VALUE_ROLES ((1u << COL_VALUE) | (1u << COL_REGISTRATION))
+
+/* Where the RowSet's source label goes. */
+typedef enum SourceRole
+{
+	SOURCE_NONE,				/* the table has no source column */
+	SOURCE_KEY,					/* part of the key (weather: one row per source) */
+	SOURCE_VALUE				/* replaced with the values (the latest writer) */
+} SourceRole;
+
+/* One column of a table. */
+typedef struct UpsertCol
+{
+	const char *name;
+	ColType		type;
+	ColRole		role;
+	size_t		offset;			/* in the row struct */
+} UpsertCol;
+
+/* One table: its columns in key order, the source column, the bulk-insert probe column. */
+typedef struct UpsertTable
+{
+	const char *table;
+	const UpsertCol *cols;
+	int			ncols;
+	SourceRole	source;
+	int			probe_col;		/* column whose range the insert-first probe checks, -1: none */
+} UpsertTable;
+
+#define C(st, col, field, type, role) {#col, type, role, offsetof(st, field)}
+
+static const UpsertCol DailyCols[] = {
+	C(RidershipDailyRow, station_id, station, COL_STATION, COL_KEY),
+	C(RidershipDailyRow, day, day, COL_DATE, COL_KEY),
+	C(RidershipDailyRow, boardings, boardings, COL_COUNT4, COL_VALUE),
+	C(RidershipDailyRow, alightings, alightings, COL_COUNT4, COL_VALUE),
+	C(RidershipDailyRow, registered_on, registered, COL_DATE, COL_REGISTRATION),
+};
+static const UpsertCol HourlyCols[] = {
+	C(RidershipHourlyRow, station_id, station, COL_STATION, COL_KEY),
+	C(RidershipHourlyRow, ts, ts, COL_TS, COL_KEY),
+	C(RidershipHourlyRow, service_day, service_day, COL_DATE, COL_VALUE),
+	C(RidershipHourlyRow, boardings, boardings, COL_COUNT4, COL_VALUE),
+	C(RidershipHourlyRow, alightings, alightings, COL_COUNT4, COL_VALUE),
+	C(RidershipHourlyRow, passengers, passengers, COL_COUNT4, COL_VALUE),
+};
+static const UpsertCol ProfileCols[] = {
+	C(HourProfileRow, station_id, station, COL_STATION, COL_KEY),
+	C(HourProfileRow, month, month, COL_DATE, COL_KEY),
+	C(HourProfileRow, hour, hour, COL_SMALL, COL_KEY),
+	C(HourProfileRow, boardings, boardings, COL_COUNT8, COL_VALUE),
+	C(HourProfileRow, alightings, alightings, COL_COUNT8, COL_VALUE),
+	C(HourProfileRow, registered_on, registered, COL_DATE, COL_REGISTRATION),
+};
+static const UpsertCol WeatherDailyCols[] = {
+	C(WeatherDailyRow, day, day, COL_DATE, COL_KEY),
+	C(WeatherDailyRow, temp_mean_c, temp_mean, COL_F8, COL_VALUE),
+	C(WeatherDailyRow, temp_min_c, temp_min, COL_F8, COL_VALUE),
+	C(WeatherDailyRow, temp_max_c, temp_max, COL_F8, COL_VALUE),
+	C(WeatherDailyRow, precip_mm, precip_mm, COL_F8, COL_VALUE),
+	C(WeatherDailyRow, rain_mm, rain_mm, COL_F8, COL_VALUE),
+	C(WeatherDailyRow, snow_cm, snow_cm, COL_F8, COL_VALUE),
+};
+static const UpsertCol WeatherHourlyCols[] = {
+	C(WeatherHourlyRow, ts, ts, COL_TS, COL_KEY),
+	C(WeatherHourlyRow, temp_c, temp_c, COL_F8, COL_VALUE),
+	C(WeatherHourlyRow, precip_mm, precip_mm, COL_F8, COL_VALUE),
+	C(WeatherHourlyRow, rain_mm, rain_mm, COL_F8, COL_VALUE),
+	C(WeatherHourlyRow, snow_cm, snow_cm, COL_F8, COL_VALUE),
+	C(WeatherHourlyRow, humidity_pct, humidity_pct, COL_F8, COL_VALUE),
+	C(WeatherHourlyRow, wind_ms, wind_ms, COL_F8, COL_VALUE),
+};
+static const UpsertCol ForecastCols[] = {
+	C(WeatherForecastRow, grain, grain_day, COL_GRAIN, COL_KEY),
+	C(WeatherForecastRow, issued_at, issued_at, COL_TS, COL_KEY),
+	C(WeatherForecastRow, target, target, COL_TS, COL_KEY),
+	C(WeatherForecastRow, temp_c, temp_c, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, temp_min_c, temp_min, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, temp_max_c, temp_max, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, precip_mm, precip_mm, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, snow_cm, snow_cm, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, pop_pct, pop_pct, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, humidity_pct, humidity_pct, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, wind_ms, wind_ms, COL_F8, COL_VALUE),
+	C(WeatherForecastRow, pty, pty, COL_SMALL, COL_VALUE),
+	C(WeatherForecastRow, sky, sky, COL_SMALL, COL_VALUE),
+};
+static const UpsertCol HolidayCols[] = {
+	C(HolidayRow, day, day, COL_DATE, COL_KEY),
+	C(HolidayRow, name, name, COL_TEXT, COL_KEY),
+	C(HolidayRow, kind, kind, COL_TEXT, COL_VALUE),
+	C(HolidayRow, is_holiday, is_holiday, COL_BOOL, COL_VALUE),
+};
+static const UpsertCol CongestionCols[] = {
+	C(CongestionRow, survey, survey, COL_TEXT, COL_KEY),
+	C(CongestionRow, day_type, day_type, COL_TEXT, COL_KEY),
+	C(CongestionRow, line, line, COL_TEXT, COL_KEY),
+	C(CongestionRow, station_code, station_code, COL_TEXT, COL_KEY),
+	C(CongestionRow, direction, direction, COL_TEXT, COL_KEY),
+	C(CongestionRow, slot_start, slot_minutes, COL_SLOT, COL_KEY),
+	C(CongestionRow, station, station, COL_TEXT, COL_VALUE),
+	C(CongestionRow, congestion_pct, pct, COL_PCT, COL_VALUE),
+};
+
+#define T(kind, table, cols, source, probe) [kind] = {#table, cols, lengthof(cols), source, probe}
+
+/* Every table a RowSet can be written to, by RowKind. */
+static const UpsertTable Tables[] = {
+	T(ROWS_RIDERSHIP_DAILY, ridership_daily, DailyCols, SOURCE_VALUE, 1),
+	T(ROWS_RIDERSHIP_HOURLY, ridership_hourly, HourlyCols, SOURCE_VALUE, 1),
+	T(ROWS_HOUR_PROFILE, hour_profile, ProfileCols, SOURCE_VALUE, -1),
+	T(ROWS_WEATHER_DAILY, weather_daily, WeatherDailyCols, SOURCE_KEY, -1),
+	T(ROWS_WEATHER_HOURLY, weather_hourly, WeatherHourlyCols, SOURCE_KEY, -1),
+	T(ROWS_WEATHER_FORECAST, weather_forecast, ForecastCols, SOURCE_KEY, -1),
+	T(ROWS_HOLIDAYS, holidays, HolidayCols, SOURCE_VALUE, -1),
+	T(ROWS_CONGESTION, congestion_survey, CongestionCols, SOURCE_NONE, -1),
+};
+
+/* How each column type travels: element type, its SQL name, and how the SELECT list turns it into the column. */
+static const struct
+{
+	Oid			elem;
+	const char *sqltype;
+	const char *select;			/* printf format of the select expression, NULL: the value as it is */
+}			ColTypes[] = {
+	[COL_STATION] = {INT4OID, "pg_catalog.int4", NULL},
+	[COL_DATE] = {DATEOID, "pg_catalog.date", NULL},
+	[COL_TS] = {TIMESTAMPTZOID, "pg_catalog.timestamptz", NULL},
+	[COL_COUNT4] = {INT4OID, "pg_catalog.int4", NULL},
+	[COL_COUNT8] = {INT8OID, "pg_catalog.int8", NULL},
+	[COL_SMALL] = {INT2OID, "pg_catalog.int2", NULL},
+	[COL_F8] = {FLOAT8OID, "pg_catalog.float8", NULL},
+	[COL_TEXT] = {TEXTOID, "pg_catalog.text", NULL},
+	[COL_BOOL] = {BOOLOID, "pg_catalog.bool", NULL},
+	[COL_GRAIN] = {TEXTOID, "pg_catalog.text", NULL},
+	[COL_SLOT] = {INT4OID, "pg_catalog.int4", "pg_catalog.make_interval(mins => u.%s)::pg_catalog.time"},
+	[COL_PCT] = {FLOAT8OID, "pg_catalog.float8", "u.%s::pg_catalog.numeric"},
+};
+
+/* Compare two scalars; return from the caller when they differ. */
 #define CMP(a, b) do { if ((a) != (b)) return (a) < (b) ? -1 : 1; } while (0)
 
-/* Compare two rows' keys (and, last, their preference) for one kind. */
+/* Compare one column of two rows. */
 static int
-RowKeyCmp(const RowSet *rs, size_t ia, size_t ib, bool with_preference)
+ColCmp(const UpsertCol *c, const char *a, const char *b)
 {
-	const char *a = (const char *) rs->rows + ia * rs->rowsize;
-	const char *b = (const char *) rs->rows + ib * rs->rowsize;
-	int			c;
+	const void *x = a + c->offset, *y = b + c->offset;
 
-	switch (rs->kind)
+	switch (c->type)
 	{
-		case ROWS_RIDERSHIP_DAILY:
-			{
-				const RidershipDailyRow *x = (const void *) a, *y = (const void *) b;
-
-				CMP(x->station, y->station);
-				CMP(x->day, y->day);
-				if (with_preference)
-					CMP(x->registered, y->registered);
-				break;
-			}
-		case ROWS_RIDERSHIP_HOURLY:
-			{
-				const RidershipHourlyRow *x = (const void *) a, *y = (const void *) b;
-
-				CMP(x->station, y->station);
-				CMP(x->ts, y->ts);
-				break;
-			}
-		case ROWS_HOUR_PROFILE:
-			{
-				const HourProfileRow *x = (const void *) a, *y = (const void *) b;
-
-				CMP(x->station, y->station);
-				CMP(x->month, y->month);
-				CMP(x->hour, y->hour);
-				if (with_preference)
-					CMP(x->registered, y->registered);
-				break;
-			}
-		case ROWS_WEATHER_DAILY:
-			CMP(((const WeatherDailyRow *) a)->day, ((const WeatherDailyRow *) b)->day);
+		case COL_STATION:
+		case COL_DATE:
+		case COL_SMALL:
+		case COL_SLOT:
+			CMP(*(const int32_t *) x, *(const int32_t *) y);
 			break;
-		case ROWS_WEATHER_HOURLY:
-			CMP(((const WeatherHourlyRow *) a)->ts, ((const WeatherHourlyRow *) b)->ts);
+		case COL_TS:
+		case COL_COUNT4:
+		case COL_COUNT8:
+			CMP(*(const int64_t *) x, *(const int64_t *) y);
 			break;
-		case ROWS_WEATHER_FORECAST:
-			{
-				const WeatherForecastRow *x = (const void *) a, *y = (const void *) b;
-
-				CMP(x->grain_day, y->grain_day);
-				CMP(x->issued_at, y->issued_at);
-				CMP(x->target, y->target);
-				break;
-			}
-		case ROWS_HOLIDAYS:
-			{
-				const HolidayRow *x = (const void *) a, *y = (const void *) b;
-
-				CMP(x->day, y->day);
-				if ((c = strcmp(x->name, y->name)) != 0)
-					return c;
-				break;
-			}
-		case ROWS_CONGESTION:
-			{
-				const CongestionRow *x = (const void *) a, *y = (const void *) b;
-
-				if ((c = strcmp(x->survey, y->survey)) != 0 ||
-					(c = strcmp(x->day_type, y->day_type)) != 0 ||
-					(c = strcmp(x->line, y->line)) != 0 ||
-					(c = strcmp(x->station_code, y->station_code)) != 0 ||
-					(c = strcmp(x->direction, y->direction)) != 0)
-					return c;
-				CMP(x->slot_minutes, y->slot_minutes);
-				break;
-			}
+		case COL_BOOL:
+		case COL_GRAIN:
+			CMP(*(const bool *) x, *(const bool *) y);
+			break;
+		case COL_F8:
+		case COL_PCT:
+			CMP(*(const double *) x, *(const double *) y);
+			break;
+		case COL_TEXT:
+			return strcmp(*(char *const *) x, *(char *const *) y);
 	}
 	return 0;
 }
+
+/* Compare two rows' keys (and, last, their registration when with_preference). */
+static int
+RowKeyCmp(const UpsertTable *t, const RowSet *rs, size_t ia, size_t ib, bool with_preference)
+{
+	const char *a = (const char *) rs->rows + ia * rs->rowsize;
+	const char *b = (const char *) rs->rows + ib * rs->rowsize;
+	int			i, c;
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].role == COL_KEY && (c = ColCmp(&t->cols[i], a, b)) != 0)
+			return c;
+	if (with_preference)
+		for (i = 0; i < t->ncols; i++)
+			if (t->cols[i].role == COL_REGISTRATION && (c = ColCmp(&t->cols[i], a, b)) != 0)
+				return c;
+	return 0;
+}
+
+/* Sort context: the table and RowSet an index array refers to. */
+typedef struct KeyCtx
+{
+	const UpsertTable *t;
+	const RowSet *rs;
+} KeyCtx;
 
 /* qsort_arg comparator over row indexes: key, preference, input order. */
 static int
@@ -116,7 +260,7 @@ IndexCmp(const void *pa, const void *pb, void *arg)
 {
 	const KeyCtx *ctx = arg;
 	size_t		ia = *(const size_t *) pa, ib = *(const size_t *) pb;
-	int			c = RowKeyCmp(ctx->rs, ia, ib, true);
+	int			c = RowKeyCmp(ctx->t, ctx->rs, ia, ib, true);
 
 	if (c != 0)
 		return c;
@@ -125,11 +269,11 @@ IndexCmp(const void *pa, const void *pb, void *arg)
 
 /* Indexes of the rows to write: one per key, the preferred one. */
 static size_t *
-DedupedIndexes(const RowSet *rs, size_t *n)
+DedupedIndexes(const UpsertTable *t, const RowSet *rs, size_t *n)
 {
 	size_t	   *idx = palloc_extended(sizeof(size_t) * (rs->nrows + 1), MCXT_ALLOC_HUGE);
 	size_t		i, out = 0;
-	KeyCtx		ctx = {rs};
+	KeyCtx		ctx = {t, rs};
 
 	for (i = 0; i < rs->nrows; i++)
 		idx[i] = i;
@@ -137,7 +281,7 @@ DedupedIndexes(const RowSet *rs, size_t *n)
 	for (i = 0; i < rs->nrows; i++)
 	{
 		/* keep the last of each run of equal keys */
-		if (i + 1 < rs->nrows && RowKeyCmp(rs, idx[i], idx[i + 1], false) == 0)
+		if (i + 1 < rs->nrows && RowKeyCmp(t, rs, idx[i], idx[i + 1], false) == 0)
 			continue;
 		idx[out++] = idx[i];
 	}
@@ -161,98 +305,195 @@ MakeArray(Datum *vals, bool *nulls, size_t n, Oid elemtype)
 											  typlen, typbyval, typalign));
 }
 
-/* Column builder: values and nulls for one output column. */
-typedef struct Col
+/* The Datum of one column of a row (*isnull for the missing values: NaN, negative counts, NULL text). */
+static Datum
+ColValue(const UpsertCol *c, const char *row, const int32 *station_ids, bool *isnull)
 {
-	Datum	   *v;
-	bool	   *isnull;
-} Col;
+	const void *x = row + c->offset;
 
-/* Allocate a column of n entries. */
-static Col
-ColNew(size_t n)
-{
-	Col			c;
-
-	c.v = palloc_extended(sizeof(Datum) * (n + 1), MCXT_ALLOC_HUGE);
-	c.isnull = palloc_extended(sizeof(bool) * (n + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	return c;
+	*isnull = false;
+	switch (c->type)
+	{
+		case COL_STATION:
+			return Int32GetDatum(station_ids[*(const int32_t *) x]);
+		case COL_DATE:
+			*isnull = *(const int32_t *) x == INT32_MIN;
+			return DateADTGetDatum(*isnull ? 0 : *(const int32_t *) x);
+		case COL_TS:
+			return TimestampTzGetDatum(*(const int64_t *) x);
+		case COL_COUNT4:
+			*isnull = *(const int64_t *) x < 0;
+			return Int32GetDatum(*isnull ? 0 : (int32) *(const int64_t *) x);
+		case COL_COUNT8:
+			*isnull = *(const int64_t *) x < 0;
+			return Int64GetDatum(*isnull ? 0 : *(const int64_t *) x);
+		case COL_SMALL:
+			*isnull = *(const int32_t *) x < 0;
+			return Int16GetDatum(*isnull ? 0 : (int16) *(const int32_t *) x);
+		case COL_SLOT:
+			return Int32GetDatum(*(const int32_t *) x);
+		case COL_F8:
+		case COL_PCT:
+			*isnull = isnan(*(const double *) x);
+			return Float8GetDatum(*isnull ? 0.0 : *(const double *) x);
+		case COL_TEXT:
+			*isnull = *(char *const *) x == NULL;
+			return *isnull ? (Datum) 0 : CStringGetTextDatum(*(char *const *) x);
+		case COL_BOOL:
+			return BoolGetDatum(*(const bool *) x);
+		case COL_GRAIN:
+			return CStringGetTextDatum(*(const bool *) x ? "day" : "hour");
+	}
+	return (Datum) 0;
 }
 
-/* Store a double, NaN as NULL. */
+/* Append "a, b, c" of the columns with the given roles, each printed with fmt (one %s). */
 static void
-ColF8(Col *c, size_t i, double v)
+AppendCols(StringInfo s, const UpsertTable *t, unsigned roles, const char *fmt, bool source)
 {
-	c->isnull[i] = isnan(v);
-	c->v[i] = Float8GetDatum(c->isnull[i] ? 0.0 : v);
+	int			i;
+	bool		first = true;
+
+	for (i = 0; i < t->ncols; i++)
+	{
+		if (!((1u << t->cols[i].role) & roles))
+			continue;
+		if (!first)
+			appendStringInfoString(s, ", ");
+		appendStringInfo(s, fmt, t->cols[i].name, t->cols[i].name);
+		first = false;
+	}
+	if (source)
+	{
+		if (!first)
+			appendStringInfoString(s, ", ");
+		appendStringInfo(s, fmt, "source", "source");
+	}
 }
 
-/* Store a count, negative as NULL. */
-static void
-ColCount(Col *c, size_t i, int64 v, bool int4)
+/* The INSERT ... SELECT over the column arrays ($1..$ncols, the source label last). */
+static char *
+InsertSql(const UpsertTable *t)
 {
-	c->isnull[i] = v < 0;
-	c->v[i] = int4 ? Int32GetDatum((int32) (v < 0 ? 0 : v)) : Int64GetDatum(v < 0 ? 0 : v);
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "INSERT INTO seongsu.%s AS t (", t->table);
+	AppendCols(&s, t, ALL_ROLES, "%s", t->source != SOURCE_NONE);
+	appendStringInfoString(&s, ") SELECT ");
+	for (i = 0; i < t->ncols; i++)
+	{
+		const char *sel = ColTypes[t->cols[i].type].select;
+
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		if (sel)
+			appendStringInfo(&s, sel, t->cols[i].name);
+		else
+			appendStringInfo(&s, "u.%s", t->cols[i].name);
+	}
+	if (t->source != SOURCE_NONE)
+		appendStringInfo(&s, ", $%d", t->ncols + 1);
+	/* ROWS FROM: the multi-array unnest() of the grammar exists only unqualified */
+	appendStringInfoString(&s, " FROM ROWS FROM (");
+	for (i = 0; i < t->ncols; i++)
+		appendStringInfo(&s, "%spg_catalog.unnest($%d::%s[])", i > 0 ? ", " : "", i + 1,
+						 ColTypes[t->cols[i].type].sqltype);
+	appendStringInfoString(&s, ") AS u (");
+	AppendCols(&s, t, ALL_ROLES, "%s", false);
+	appendStringInfoChar(&s, ')');
+	return s.data;
 }
 
-/* Store a date, INT32_MIN as NULL. */
-static void
-ColDate(Col *c, size_t i, int32 d)
+/* ON CONFLICT: replace the changed values, unless the stored registration is newer. */
+static char *
+ConflictSql(const UpsertTable *t)
 {
-	c->isnull[i] = d == INT32_MIN;
-	c->v[i] = DateADTGetDatum(d == INT32_MIN ? 0 : d);
-}
+	StringInfoData s;
+	int			i;
 
-/* Store a text value. */
-static void
-ColText(Col *c, size_t i, const char *s)
-{
-	c->isnull[i] = s == NULL;
-	c->v[i] = s ? CStringGetTextDatum(s) : (Datum) 0;
+	initStringInfo(&s);
+	appendStringInfoString(&s, "ON CONFLICT (");
+	AppendCols(&s, t, 1u << COL_KEY, "%s", t->source == SOURCE_KEY);
+	appendStringInfoString(&s, ") DO UPDATE SET ");
+	AppendCols(&s, t, VALUE_ROLES, "%s = EXCLUDED.%s", t->source == SOURCE_VALUE);
+	appendStringInfoString(&s, ", ingested_at = pg_catalog.now() WHERE (");
+	AppendCols(&s, t, VALUE_ROLES, "t.%s", false);
+	appendStringInfoString(&s, ") IS DISTINCT FROM (");
+	AppendCols(&s, t, VALUE_ROLES, "EXCLUDED.%s", false);
+	appendStringInfoChar(&s, ')');
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].role == COL_REGISTRATION)
+			appendStringInfo(&s, " AND (t.%s IS NULL OR EXCLUDED.%s IS NULL "
+							 "OR EXCLUDED.%s OPERATOR(pg_catalog.>=) t.%s)",
+							 t->cols[i].name, t->cols[i].name, t->cols[i].name, t->cols[i].name);
+	return s.data;
 }
 
 /* Run one statement whose parameters are the given arrays/values. */
 static uint64
 RunUpsert(const char *sql, int nargs, Oid *types, Datum *values)
 {
-	char		nulls[16];
-	int			rc, i;
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 
-	for (i = 0; i < nargs; i++)
-		nulls[i] = ' ';
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT && rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "upsert failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
 /*
+ * True when a stored row may share a key with the new rows: an EXISTS over
+ * their stations and the range of the n values of the table's probe column.
+ */
+static bool
+MayConflict(const UpsertTable *t, const RowSet *rs, const int32 *ids, const Datum *times, size_t n)
+{
+	Oid			probe_type = ColTypes[t->cols[t->probe_col].type].elem;
+	int64		lo = PG_INT64_MAX, hi = PG_INT64_MIN;
+	Datum		pv[3];
+	Datum	   *idv = palloc(sizeof(Datum) * (rs->nstations + 1));
+	Oid			types[3] = {INT4ARRAYOID, probe_type, probe_type};
+	bool		isnull;
+	int			rc;
+	size_t		i;
+	char	   *sql;
+
+	/* dates and timestamps are both pass-by-value integers */
+	for (i = 0; i < n; i++)
+	{
+		int64		x = probe_type == DATEOID ? (int64) DatumGetDateADT(times[i]) : DatumGetTimestampTz(times[i]);
+
+		lo = Min(lo, x);
+		hi = Max(hi, x);
+	}
+	for (i = 0; i < (size_t) rs->nstations; i++)
+		idv[i] = Int32GetDatum(ids[i]);
+	pv[0] = MakeArray(idv, NULL, rs->nstations, INT4OID);
+	pv[1] = probe_type == DATEOID ? DateADTGetDatum((DateADT) lo) : TimestampTzGetDatum(lo);
+	pv[2] = probe_type == DATEOID ? DateADTGetDatum((DateADT) hi) : TimestampTzGetDatum(hi);
+	sql = psprintf("SELECT EXISTS (SELECT 1 FROM seongsu.%s WHERE station_id OPERATOR(pg_catalog.=) ANY ($1) "
+				   "AND %s OPERATOR(pg_catalog.>=) $2 AND %s OPERATOR(pg_catalog.<=) $3)",
+				   t->table, t->cols[t->probe_col].name, t->cols[t->probe_col].name);
+	rc = SPI_execute_with_args(sql, 3, types, pv, NULL, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "key probe failed: %s", SPI_result_code_string(rc));
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * Bulk path for the big tables: when no stored row can share a key with the
- * new rows (probe_sql, an EXISTS over the new rows' stations ($1) and time
- * range ($2..$3, of the type of the second column; probe_args), says false), a
- * plain INSERT — half the cost of ON CONFLICT's speculative insertion — runs
- * in a subtransaction; if a concurrent writer still causes a unique
- * violation, it is rolled back and the upsert runs instead.
+ * new rows, a plain INSERT — half the cost of ON CONFLICT's speculative
+ * insertion — runs in a subtransaction; if a concurrent writer still causes
+ * a unique violation, it is rolled back and the upsert runs instead.
  */
 static uint64
-RunInsertFirst(const char *insert_sql, const char *conflict_sql, const char *probe_sql,
-			   Datum *probe_args, int nargs, Oid *types, Datum *values)
+RunInsertFirst(const char *insert_sql, const char *upsert_sql, int nargs, Oid *types, Datum *values)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *upsert_sql = psprintf("%s %s", insert_sql, conflict_sql);
-	uint64		n = 0;
-	bool		fallback = false;
-	bool		isnull;
-	int			rc;
-	Oid			probe_types[3] = {INT4ARRAYOID, get_element_type(types[1]),
-	get_element_type(types[1])};
-
-	rc = SPI_execute_with_args(probe_sql, 3, probe_types, probe_args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "key probe failed: %s", SPI_result_code_string(rc));
-	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		return RunUpsert(upsert_sql, nargs, types, values);
+	volatile uint64 n = 0;
+	volatile bool fallback = false;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
@@ -284,41 +525,15 @@ RunInsertFirst(const char *insert_sql, const char *conflict_sql, const char *pro
 	return n;
 }
 
-/*
- * Probe arguments of RunInsertFirst: the RowSet's station ids and the least
- * and greatest of n time values (dates or timestamps, both int-valued).
- */
-static Datum *
-KeyRange(const RowSet *rs, const int32 *ids, const Datum *times, size_t n)
-{
-	Datum	   *out = palloc(sizeof(Datum) * 3);
-	Datum	   *idv = palloc(sizeof(Datum) * (rs->nstations + 1));
-	int64		lo = PG_INT64_MAX, hi = PG_INT64_MIN;
-	size_t		i;
-	int32		s;
-
-	for (s = 0; s < rs->nstations; s++)
-		idv[s] = Int32GetDatum(ids[s]);
-	for (i = 0; i < n; i++)
-	{
-		int64		t = (int64) times[i];
-
-		lo = Min(lo, t);
-		hi = Max(hi, t);
-	}
-	out[0] = MakeArray(idv, NULL, rs->nstations, INT4OID);
-	out[1] = (Datum) lo;
-	out[2] = (Datum) hi;
-	return out;
-}
-
 /* Upsert the RowSet's stations and return their ids, by station index. */
 static int32 *
 ResolveStations(const RowSet *rs)
 {
 	int32	   *ids = palloc0(sizeof(int32) * (rs->nstations + 1));
-	Col			line = ColNew(rs->nstations), name = ColNew(rs->nstations),
-				code = ColNew(rs->nstations);
+	Datum	   *line = palloc(sizeof(Datum) * (rs->nstations + 1));
+	Datum	   *name = palloc(sizeof(Datum) * (rs->nstations + 1));
+	Datum	   *code = palloc(sizeof(Datum) * (rs->nstations + 1));
+	bool	   *code_null = palloc(sizeof(bool) * (rs->nstations + 1));
 	Datum		args[3];
 	Oid			types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	int32		i;
@@ -327,21 +542,25 @@ ResolveStations(const RowSet *rs)
 
 	for (i = 0; i < rs->nstations; i++)
 	{
-		ColText(&line, i, rs->stations[i].line);
-		ColText(&name, i, rs->stations[i].name);
-		ColText(&code, i, rs->stations[i].metro_code);
+		line[i] = CStringGetTextDatum(rs->stations[i].line);
+		name[i] = CStringGetTextDatum(rs->stations[i].name);
+		code_null[i] = rs->stations[i].metro_code == NULL;
+		code[i] = code_null[i] ? (Datum) 0 : CStringGetTextDatum(rs->stations[i].metro_code);
 	}
-	args[0] = MakeArray(line.v, line.isnull, rs->nstations, TEXTOID);
-	args[1] = MakeArray(name.v, name.isnull, rs->nstations, TEXTOID);
-	args[2] = MakeArray(code.v, code.isnull, rs->nstations, TEXTOID);
+	args[0] = MakeArray(line, NULL, rs->nstations, TEXTOID);
+	args[1] = MakeArray(name, NULL, rs->nstations, TEXTOID);
+	args[2] = MakeArray(code, code_null, rs->nstations, TEXTOID);
 	RunUpsert("INSERT INTO seongsu.stations AS s (line, name, metro_code) "
-			  "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+			  "SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+			  "pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[])) "
 			  "ON CONFLICT (line, name) DO UPDATE SET metro_code = EXCLUDED.metro_code "
 			  "WHERE s.metro_code IS NULL AND EXCLUDED.metro_code IS NOT NULL",
 			  3, types, args);
-	rc = SPI_execute_with_args("SELECT u.ord::int4, s.id FROM unnest($1::text[], $2::text[]) "
+	rc = SPI_execute_with_args("SELECT u.ord::pg_catalog.int4, s.id "
+							   "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) "
 							   "WITH ORDINALITY AS u(line, name, ord) "
-							   "JOIN seongsu.stations s ON s.line = u.line AND s.name = u.name",
+							   "JOIN seongsu.stations s ON s.line OPERATOR(pg_catalog.=) u.line "
+							   "AND s.name OPERATOR(pg_catalog.=) u.name",
 							   2, types, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != (uint64) rs->nstations)
 		elog(ERROR, "could not resolve %d stations (rc %d, found %llu)", rs->nstations, rc, (unsigned long long) SPI_processed);
@@ -358,414 +577,52 @@ ResolveStations(const RowSet *rs)
 	return ids;
 }
 
-/* ridership_daily */
-static uint64
-UpsertDaily(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
-{
-	Col			c[5];
-	Datum		args[6];
-	Oid			types[6] = {INT4ARRAYOID, DATEARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
-	DATEARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 5; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const RidershipDailyRow *r = &((const RidershipDailyRow *) rs->rows)[idx[i]];
-
-		c[0].v[i] = Int32GetDatum(ids[r->station]);
-		ColDate(&c[1], i, r->day);
-		ColCount(&c[2], i, r->boardings, true);
-		ColCount(&c[3], i, r->alightings, true);
-		ColDate(&c[4], i, r->registered);
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, INT4OID);
-	args[1] = MakeArray(c[1].v, NULL, n, DATEOID);
-	args[2] = MakeArray(c[2].v, NULL, n, INT4OID);
-	args[3] = MakeArray(c[3].v, NULL, n, INT4OID);
-	args[4] = MakeArray(c[4].v, c[4].isnull, n, DATEOID);
-	args[5] = CStringGetTextDatum(rs->source);
-	return RunInsertFirst(
-						  "INSERT INTO seongsu.ridership_daily AS t "
-						  "(station_id, day, boardings, alightings, registered_on, source) "
-						  "SELECT unnest($1::int4[]), unnest($2::date[]), unnest($3::int4[]), unnest($4::int4[]), "
-						  "unnest($5::date[]), $6",
-						  "ON CONFLICT (station_id, day) DO UPDATE SET boardings = EXCLUDED.boardings, "
-						  "alightings = EXCLUDED.alightings, registered_on = EXCLUDED.registered_on, "
-						  "source = EXCLUDED.source, ingested_at = now() "
-						  "WHERE (t.boardings, t.alightings, t.registered_on) IS DISTINCT FROM "
-						  "(EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.registered_on) "
-						  "AND (t.registered_on IS NULL OR EXCLUDED.registered_on IS NULL "
-						  "OR EXCLUDED.registered_on >= t.registered_on)",
-						  "SELECT EXISTS (SELECT 1 FROM seongsu.ridership_daily "
-						  "WHERE station_id = ANY ($1) AND day BETWEEN $2 AND $3)",
-						  KeyRange(rs, ids, c[1].v, n), 6, types, args);
-}
-
-/* ridership_hourly */
-static uint64
-UpsertHourly(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
-{
-	Col			c[6];
-	Datum		args[7];
-	Oid			types[7] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, INT4ARRAYOID,
-	INT4ARRAYOID, INT4ARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 6; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const RidershipHourlyRow *r = &((const RidershipHourlyRow *) rs->rows)[idx[i]];
-
-		c[0].v[i] = Int32GetDatum(ids[r->station]);
-		c[1].v[i] = TimestampTzGetDatum(r->ts);
-		ColDate(&c[2], i, r->service_day);
-		ColCount(&c[3], i, r->boardings, true);
-		ColCount(&c[4], i, r->alightings, true);
-		ColCount(&c[5], i, r->passengers, true);
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, INT4OID);
-	args[1] = MakeArray(c[1].v, NULL, n, TIMESTAMPTZOID);
-	args[2] = MakeArray(c[2].v, NULL, n, DATEOID);
-	args[3] = MakeArray(c[3].v, c[3].isnull, n, INT4OID);
-	args[4] = MakeArray(c[4].v, c[4].isnull, n, INT4OID);
-	args[5] = MakeArray(c[5].v, NULL, n, INT4OID);
-	args[6] = CStringGetTextDatum(rs->source);
-	return RunInsertFirst(
-						  "INSERT INTO seongsu.ridership_hourly AS t "
-						  "(station_id, ts, service_day, boardings, alightings, passengers, source) "
-						  "SELECT unnest($1::int4[]), unnest($2::timestamptz[]), unnest($3::date[]), "
-						  "unnest($4::int4[]), unnest($5::int4[]), unnest($6::int4[]), $7",
-						  "ON CONFLICT (station_id, ts) DO UPDATE SET service_day = EXCLUDED.service_day, "
-						  "boardings = EXCLUDED.boardings, alightings = EXCLUDED.alightings, "
-						  "passengers = EXCLUDED.passengers, source = EXCLUDED.source, ingested_at = now() "
-						  "WHERE (t.service_day, t.boardings, t.alightings, t.passengers) IS DISTINCT FROM "
-						  "(EXCLUDED.service_day, EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.passengers)",
-						  "SELECT EXISTS (SELECT 1 FROM seongsu.ridership_hourly "
-						  "WHERE station_id = ANY ($1) AND ts BETWEEN $2 AND $3)",
-						  KeyRange(rs, ids, c[1].v, n), 7, types, args);
-}
-
-/* hour_profile */
-static uint64
-UpsertHourProfile(const RowSet *rs, const size_t *idx, size_t n, const int32 *ids)
-{
-	Col			c[6];
-	Datum		args[7];
-	Oid			types[7] = {INT4ARRAYOID, DATEARRAYOID, INT2ARRAYOID, INT8ARRAYOID,
-	INT8ARRAYOID, DATEARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 6; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const HourProfileRow *r = &((const HourProfileRow *) rs->rows)[idx[i]];
-
-		c[0].v[i] = Int32GetDatum(ids[r->station]);
-		ColDate(&c[1], i, r->month);
-		c[2].v[i] = Int16GetDatum((int16) r->hour);
-		ColCount(&c[3], i, r->boardings, false);
-		ColCount(&c[4], i, r->alightings, false);
-		ColDate(&c[5], i, r->registered);
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, INT4OID);
-	args[1] = MakeArray(c[1].v, NULL, n, DATEOID);
-	args[2] = MakeArray(c[2].v, NULL, n, INT2OID);
-	args[3] = MakeArray(c[3].v, NULL, n, INT8OID);
-	args[4] = MakeArray(c[4].v, NULL, n, INT8OID);
-	args[5] = MakeArray(c[5].v, c[5].isnull, n, DATEOID);
-	args[6] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.hour_profile AS t "
-					 "(station_id, month, hour, boardings, alightings, registered_on, source) "
-					 "SELECT u.*, $7 FROM unnest($1::int4[], $2::date[], $3::int2[], $4::int8[], "
-					 "$5::int8[], $6::date[]) AS u "
-					 "ON CONFLICT (station_id, month, hour) DO UPDATE SET boardings = EXCLUDED.boardings, "
-					 "alightings = EXCLUDED.alightings, registered_on = EXCLUDED.registered_on, "
-					 "source = EXCLUDED.source, ingested_at = now() "
-					 "WHERE (t.boardings, t.alightings, t.registered_on) IS DISTINCT FROM "
-					 "(EXCLUDED.boardings, EXCLUDED.alightings, EXCLUDED.registered_on) "
-					 "AND (t.registered_on IS NULL OR EXCLUDED.registered_on IS NULL "
-					 "OR EXCLUDED.registered_on >= t.registered_on)",
-					 7, types, args);
-}
-
-/* weather_daily */
-static uint64
-UpsertWeatherDaily(const RowSet *rs, const size_t *idx, size_t n)
-{
-	Col			c[7];
-	Datum		args[8];
-	Oid			types[8] = {DATEARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 7; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const WeatherDailyRow *r = &((const WeatherDailyRow *) rs->rows)[idx[i]];
-
-		ColDate(&c[0], i, r->day);
-		ColF8(&c[1], i, r->temp_mean);
-		ColF8(&c[2], i, r->temp_min);
-		ColF8(&c[3], i, r->temp_max);
-		ColF8(&c[4], i, r->precip_mm);
-		ColF8(&c[5], i, r->rain_mm);
-		ColF8(&c[6], i, r->snow_cm);
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, DATEOID);
-	for (j = 1; j < 7; j++)
-		args[j] = MakeArray(c[j].v, c[j].isnull, n, FLOAT8OID);
-	args[7] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.weather_daily AS t "
-					 "(day, temp_mean_c, temp_min_c, temp_max_c, precip_mm, rain_mm, snow_cm, source) "
-					 "SELECT u.*, $8 FROM unnest($1::date[], $2::float8[], $3::float8[], $4::float8[], "
-					 "$5::float8[], $6::float8[], $7::float8[]) AS u "
-					 "ON CONFLICT (source, day) DO UPDATE SET temp_mean_c = EXCLUDED.temp_mean_c, "
-					 "temp_min_c = EXCLUDED.temp_min_c, temp_max_c = EXCLUDED.temp_max_c, "
-					 "precip_mm = EXCLUDED.precip_mm, rain_mm = EXCLUDED.rain_mm, "
-					 "snow_cm = EXCLUDED.snow_cm, ingested_at = now() "
-					 "WHERE (t.temp_mean_c, t.temp_min_c, t.temp_max_c, t.precip_mm, t.rain_mm, t.snow_cm) "
-					 "IS DISTINCT FROM (EXCLUDED.temp_mean_c, EXCLUDED.temp_min_c, EXCLUDED.temp_max_c, "
-					 "EXCLUDED.precip_mm, EXCLUDED.rain_mm, EXCLUDED.snow_cm)",
-					 8, types, args);
-}
-
-/* weather_hourly */
-static uint64
-UpsertWeatherHourly(const RowSet *rs, const size_t *idx, size_t n)
-{
-	Col			c[7];
-	Datum		args[8];
-	Oid			types[8] = {TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 7; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const WeatherHourlyRow *r = &((const WeatherHourlyRow *) rs->rows)[idx[i]];
-
-		c[0].v[i] = TimestampTzGetDatum(r->ts);
-		ColF8(&c[1], i, r->temp_c);
-		ColF8(&c[2], i, r->precip_mm);
-		ColF8(&c[3], i, r->rain_mm);
-		ColF8(&c[4], i, r->snow_cm);
-		ColF8(&c[5], i, r->humidity_pct);
-		ColF8(&c[6], i, r->wind_ms);
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, TIMESTAMPTZOID);
-	for (j = 1; j < 7; j++)
-		args[j] = MakeArray(c[j].v, c[j].isnull, n, FLOAT8OID);
-	args[7] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.weather_hourly AS t "
-					 "(ts, temp_c, precip_mm, rain_mm, snow_cm, humidity_pct, wind_ms, source) "
-					 "SELECT u.*, $8 FROM unnest($1::timestamptz[], $2::float8[], $3::float8[], "
-					 "$4::float8[], $5::float8[], $6::float8[], $7::float8[]) AS u "
-					 "ON CONFLICT (source, ts) DO UPDATE SET temp_c = EXCLUDED.temp_c, "
-					 "precip_mm = EXCLUDED.precip_mm, rain_mm = EXCLUDED.rain_mm, "
-					 "snow_cm = EXCLUDED.snow_cm, humidity_pct = EXCLUDED.humidity_pct, "
-					 "wind_ms = EXCLUDED.wind_ms, ingested_at = now() "
-					 "WHERE (t.temp_c, t.precip_mm, t.rain_mm, t.snow_cm, t.humidity_pct, t.wind_ms) "
-					 "IS DISTINCT FROM (EXCLUDED.temp_c, EXCLUDED.precip_mm, EXCLUDED.rain_mm, "
-					 "EXCLUDED.snow_cm, EXCLUDED.humidity_pct, EXCLUDED.wind_ms)",
-					 8, types, args);
-}
-
-/* weather_forecast */
-static uint64
-UpsertForecast(const RowSet *rs, const size_t *idx, size_t n)
-{
-	Col			c[13];
-	Datum		args[14];
-	Oid			types[14] = {TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
-		FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT2ARRAYOID, INT2ARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 13; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const WeatherForecastRow *r = &((const WeatherForecastRow *) rs->rows)[idx[i]];
-
-		c[0].v[i] = TimestampTzGetDatum(r->issued_at);
-		c[1].v[i] = TimestampTzGetDatum(r->target);
-		ColText(&c[2], i, r->grain_day ? "day" : "hour");
-		ColF8(&c[3], i, r->temp_c);
-		ColF8(&c[4], i, r->temp_min);
-		ColF8(&c[5], i, r->temp_max);
-		ColF8(&c[6], i, r->precip_mm);
-		ColF8(&c[7], i, r->snow_cm);
-		ColF8(&c[8], i, r->pop_pct);
-		ColF8(&c[9], i, r->humidity_pct);
-		ColF8(&c[10], i, r->wind_ms);
-		c[11].isnull[i] = r->pty < 0;
-		c[11].v[i] = Int16GetDatum((int16) (r->pty < 0 ? 0 : r->pty));
-		c[12].isnull[i] = r->sky < 0;
-		c[12].v[i] = Int16GetDatum((int16) (r->sky < 0 ? 0 : r->sky));
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, TIMESTAMPTZOID);
-	args[1] = MakeArray(c[1].v, NULL, n, TIMESTAMPTZOID);
-	args[2] = MakeArray(c[2].v, NULL, n, TEXTOID);
-	for (j = 3; j < 11; j++)
-		args[j] = MakeArray(c[j].v, c[j].isnull, n, FLOAT8OID);
-	args[11] = MakeArray(c[11].v, c[11].isnull, n, INT2OID);
-	args[12] = MakeArray(c[12].v, c[12].isnull, n, INT2OID);
-	args[13] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.weather_forecast AS t "
-					 "(issued_at, target, grain, temp_c, temp_min_c, temp_max_c, precip_mm, snow_cm, "
-					 "pop_pct, humidity_pct, wind_ms, pty, sky, source) "
-					 "SELECT u.*, $14 FROM unnest($1::timestamptz[], $2::timestamptz[], $3::text[], "
-					 "$4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], "
-					 "$10::float8[], $11::float8[], $12::int2[], $13::int2[]) AS u "
-					 "ON CONFLICT (source, grain, issued_at, target) DO UPDATE SET temp_c = EXCLUDED.temp_c, "
-					 "temp_min_c = EXCLUDED.temp_min_c, temp_max_c = EXCLUDED.temp_max_c, "
-					 "precip_mm = EXCLUDED.precip_mm, snow_cm = EXCLUDED.snow_cm, pop_pct = EXCLUDED.pop_pct, "
-					 "humidity_pct = EXCLUDED.humidity_pct, wind_ms = EXCLUDED.wind_ms, pty = EXCLUDED.pty, "
-					 "sky = EXCLUDED.sky, ingested_at = now() "
-					 "WHERE (t.temp_c, t.temp_min_c, t.temp_max_c, t.precip_mm, t.snow_cm, t.pop_pct, "
-					 "t.humidity_pct, t.wind_ms, t.pty, t.sky) IS DISTINCT FROM (EXCLUDED.temp_c, "
-					 "EXCLUDED.temp_min_c, EXCLUDED.temp_max_c, EXCLUDED.precip_mm, EXCLUDED.snow_cm, "
-					 "EXCLUDED.pop_pct, EXCLUDED.humidity_pct, EXCLUDED.wind_ms, EXCLUDED.pty, EXCLUDED.sky)",
-					 14, types, args);
-}
-
-/* holidays */
-static uint64
-UpsertHolidays(const RowSet *rs, const size_t *idx, size_t n)
-{
-	Col			c[4];
-	Datum		args[5];
-	Oid			types[5] = {DATEARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 4; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const HolidayRow *r = &((const HolidayRow *) rs->rows)[idx[i]];
-
-		ColDate(&c[0], i, r->day);
-		ColText(&c[1], i, r->name);
-		ColText(&c[2], i, r->kind);
-		c[3].v[i] = BoolGetDatum(r->is_holiday);
-	}
-	args[0] = MakeArray(c[0].v, NULL, n, DATEOID);
-	args[1] = MakeArray(c[1].v, NULL, n, TEXTOID);
-	args[2] = MakeArray(c[2].v, NULL, n, TEXTOID);
-	args[3] = MakeArray(c[3].v, NULL, n, BOOLOID);
-	args[4] = CStringGetTextDatum(rs->source);
-	return RunUpsert(
-					 "INSERT INTO seongsu.holidays AS t (day, name, kind, is_holiday, source) "
-					 "SELECT u.*, $5 FROM unnest($1::date[], $2::text[], $3::text[], $4::bool[]) AS u "
-					 "ON CONFLICT (day, name) DO UPDATE SET kind = EXCLUDED.kind, "
-					 "is_holiday = EXCLUDED.is_holiday, source = EXCLUDED.source, ingested_at = now() "
-					 "WHERE (t.kind, t.is_holiday) IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.is_holiday)",
-					 5, types, args);
-}
-
-/* congestion_survey */
-static uint64
-UpsertCongestion(const RowSet *rs, const size_t *idx, size_t n)
-{
-	Col			c[8];
-	Datum		args[8];
-	Oid			types[8] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID};
-	size_t		i;
-	int			j;
-
-	for (j = 0; j < 8; j++)
-		c[j] = ColNew(n);
-	for (i = 0; i < n; i++)
-	{
-		const CongestionRow *r = &((const CongestionRow *) rs->rows)[idx[i]];
-
-		ColText(&c[0], i, r->survey);
-		ColText(&c[1], i, r->day_type);
-		ColText(&c[2], i, r->line);
-		ColText(&c[3], i, r->station_code);
-		ColText(&c[4], i, r->station);
-		ColText(&c[5], i, r->direction);
-		c[6].v[i] = Int32GetDatum(r->slot_minutes);
-		ColF8(&c[7], i, r->pct);
-	}
-	for (j = 0; j < 6; j++)
-		args[j] = MakeArray(c[j].v, NULL, n, TEXTOID);
-	args[6] = MakeArray(c[6].v, NULL, n, INT4OID);
-	args[7] = MakeArray(c[7].v, NULL, n, FLOAT8OID);
-	return RunUpsert(
-					 "INSERT INTO seongsu.congestion_survey AS t "
-					 "(survey, day_type, line, station_code, station, direction, slot_start, congestion_pct) "
-					 "SELECT u.s, u.d, u.l, u.c, u.st, u.dir, make_interval(mins => u.m)::time, u.p::numeric "
-					 "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-					 "$7::int4[], $8::float8[]) AS u(s, d, l, c, st, dir, m, p) "
-					 "ON CONFLICT (survey, day_type, line, station_code, direction, slot_start) "
-					 "DO UPDATE SET station = EXCLUDED.station, congestion_pct = EXCLUDED.congestion_pct, "
-					 "ingested_at = now() "
-					 "WHERE (t.station, t.congestion_pct) IS DISTINCT FROM (EXCLUDED.station, EXCLUDED.congestion_pct)",
-					 8, types, args);
-}
-
 /*
  * Write every row of rs; returns how many rows were inserted or changed.
- * The caller must be connected to SPI.
+ * The caller must be connected to SPI (under the pinned search_path).
  */
 uint64
 UpsertRowSet(const RowSet *rs)
 {
-	size_t		n;
+	const UpsertTable *t = &Tables[rs->kind];
+	size_t		n, i;
 	size_t	   *idx;
 	int32	   *ids = NULL;
-	uint64		written = 0;
+	Datum	   *args;
+	Datum	   *probe = NULL;
+	Oid		   *types;
+	int			nargs = t->ncols + (t->source != SOURCE_NONE ? 1 : 0);
+	int			c;
+	char	   *insert_sql, *upsert_sql;
 
 	if (rs->nrows == 0)
 		return 0;
-	idx = DedupedIndexes(rs, &n);
+	idx = DedupedIndexes(t, rs, &n);
 	if (rs->nstations > 0)
 		ids = ResolveStations(rs);
-	switch (rs->kind)
+	args = palloc(sizeof(Datum) * nargs);
+	types = palloc(sizeof(Oid) * nargs);
+	for (c = 0; c < t->ncols; c++)
 	{
-		case ROWS_RIDERSHIP_DAILY:
-			written = UpsertDaily(rs, idx, n, ids);
-			break;
-		case ROWS_RIDERSHIP_HOURLY:
-			written = UpsertHourly(rs, idx, n, ids);
-			break;
-		case ROWS_HOUR_PROFILE:
-			written = UpsertHourProfile(rs, idx, n, ids);
-			break;
-		case ROWS_WEATHER_DAILY:
-			written = UpsertWeatherDaily(rs, idx, n);
-			break;
-		case ROWS_WEATHER_HOURLY:
-			written = UpsertWeatherHourly(rs, idx, n);
-			break;
-		case ROWS_WEATHER_FORECAST:
-			written = UpsertForecast(rs, idx, n);
-			break;
-		case ROWS_HOLIDAYS:
-			written = UpsertHolidays(rs, idx, n);
-			break;
-		case ROWS_CONGESTION:
-			written = UpsertCongestion(rs, idx, n);
-			break;
+		Oid			elem = ColTypes[t->cols[c].type].elem;
+		Datum	   *v = palloc_extended(sizeof(Datum) * (n + 1), MCXT_ALLOC_HUGE);
+		bool	   *isnull = palloc_extended(sizeof(bool) * (n + 1), MCXT_ALLOC_HUGE);
+
+		for (i = 0; i < n; i++)
+			v[i] = ColValue(&t->cols[c], (const char *) rs->rows + idx[i] * rs->rowsize, ids, &isnull[i]);
+		args[c] = MakeArray(v, isnull, n, elem);
+		types[c] = get_array_type(elem);
+		if (c == t->probe_col)
+			probe = v;
 	}
-	return written;
+	if (t->source != SOURCE_NONE)
+	{
+		args[t->ncols] = CStringGetTextDatum(rs->source);
+		types[t->ncols] = TEXTOID;
+	}
+	insert_sql = InsertSql(t);
+	upsert_sql = psprintf("%s %s", insert_sql, ConflictSql(t));
+	if (probe && ids && !MayConflict(t, rs, ids, probe, n))
+		return RunInsertFirst(insert_sql, upsert_sql, nargs, types, args);
+	return RunUpsert(upsert_sql, nargs, types, args);
 }

@@ -24,12 +24,14 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "tcop/utility.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "../compat.h"
+#include "../safe_spi.h"
 #include "../daily_seongsu.h"
 #include "../features/climate.h"
 #include "../ml/day_memo.h"
@@ -319,18 +321,18 @@ ExtensionReady(void)
 static long
 Maintain(void (*step) (void), bool next_due)
 {
+	int			spi;
 	long		due = -1;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (step)
 		step();
 	if (next_due)
 		due = JobsNextDueMs();
-	SPI_finish();
+	SsSpiFinish(spi);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
@@ -365,6 +367,8 @@ seongsu_worker_main(Datum arg)
 	pqsignal(SIGTERM, WorkerSigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(seongsu_database, NULL, 0);
+	/* whatever the database's search_path, the worker's statements see only pg_catalog */
+	SetConfigOption("search_path", SS_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (shared)
 	{

@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "../kst.h"
+#include "../safe_spi.h"
 
 #include "dataset.h"
 
@@ -127,6 +128,7 @@ DatasetNaive(const Datum *v, const bool *n, int naive_col)
 Dataset *
 DatasetBuild(const char *station, const char *line, int32 first, int32 last, int64 H)
 {
+	int			spi;
 	Dataset    *d = palloc0(sizeof(Dataset));
 	int64		cap = (int64) last - first + 1;
 	int			naive_col = DatasetNaiveColumn(H);
@@ -157,8 +159,7 @@ DatasetBuild(const char *station, const char *line, int32 first, int32 last, int
 	args[3] = TimestampTzGetDatum(KstInstant(last, 0));
 	args[4] = IntervalPGetDatum(horizon);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	portal = SPI_cursor_open_with_args(NULL, "SELECT * FROM seongsu.features($1, $2, $3, $4, 'daily', $5)",
 									   5, types, args, NULL, false, 0);
 	for (;;)
@@ -192,7 +193,7 @@ DatasetBuild(const char *station, const char *line, int32 first, int32 last, int
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	SPI_finish();
+	SsSpiFinish(spi);
 	d->X = MlMatrixCreate(d->n, DATASET_NCOLS);
 	for (c = 0; c < DATASET_NCOLS; c++)
 	{

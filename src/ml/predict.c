@@ -32,7 +32,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "../kept_plan.h"
+#include "../safe_spi.h"
 #include "../kst.h"
 #include "dataset.h"
 #include "day_memo.h"
@@ -237,11 +237,13 @@ ModelRead(int64 id)
 	char	   *alg, *mode;
 
 	v[0] = Int64GetDatum(id);
-	if (SPI_execute_with_args("SELECT station_id, (extract(epoch FROM horizon) / 86400)::int8, algorithm, target_mode, "
-							  "blob, hour_shares, levels, "
-							  "coalesce((metrics->'relative_residual_quantiles'->>'q05')::float8, 'NaN'), "
-							  "coalesce((metrics->'relative_residual_quantiles'->>'q95')::float8, 'NaN') "
-							  "FROM seongsu.models WHERE id = $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT station_id, (extract(epoch FROM horizon) OPERATOR(pg_catalog./) 86400)::pg_catalog.int8, "
+							  "algorithm, target_mode, blob, hour_shares, levels, "
+							  "coalesce(((metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
+							  "OPERATOR(pg_catalog.->>) 'q05')::pg_catalog.float8, 'NaN'), "
+							  "coalesce(((metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
+							  "OPERATOR(pg_catalog.->>) 'q95')::pg_catalog.float8, 'NaN') "
+							  "FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.models");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -568,8 +570,8 @@ StationLookup(const char *station, const char *line, StationLookups *out)
 		return;
 	out->station_id = FeatureStationId(station, line);
 	v[0] = Int32GetDatum(out->station_id);
-	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE station_id = $1 "
-							  "AND grain = 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE station_id OPERATOR(pg_catalog.=) $1 "
+							  "AND grain OPERATOR(pg_catalog.=) 'daily' ORDER BY horizon, model_id", 1, types, v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.deployed_models");
 	out->nmodels = (int) Min(SPI_processed, (uint64) STATION_MEMO_MODELS);
 	for (i = 0; i < (uint64) out->nmodels; i++)
@@ -624,6 +626,7 @@ InputsModels(const StationInputs *in, LoadedModel **out)
 static StationInputs *
 Inputs(const char *station, const char *line, int32 first, int32 last, LoadedModel **models)
 {
+	int			spi;
 	uint64		gen = CallGeneration(GEN_DATA);
 	StationInputs *in = &inputs;
 	StationLookups lookups;
@@ -644,8 +647,7 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	in->generation = 0;
 	in->station = MemoryContextStrdup(in->cxt, station);
 	in->line = MemoryContextStrdup(in->cxt, line);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	StationLookup(station, line, &lookups);
 	in->station_id = lookups.station_id;
 	in->nmodels = lookups.nmodels;
@@ -657,12 +659,13 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	Deployed(lookups.model_ids, in->nmodels, models);
 	memcpy(in->model_ids, lookups.model_ids, sizeof(int64) * in->nmodels);
 	v[0] = Int32GetDatum(in->station_id);
-	if (SPI_execute_plan(KeptPlan(&last_day_plan, "SELECT max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
+	if (SPI_execute_plan(KeptPlan(&last_day_plan, "SELECT pg_catalog.max(day) FROM seongsu.ridership_daily "
+																 "WHERE station_id OPERATOR(pg_catalog.=) $1",
 								  1, types), v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.ridership_daily");
 	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	in->observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
-	SPI_finish();
+	SsSpiFinish(spi);
 	/* serve two years back and two months ahead, and at least what is asked */
 	in->first = Min(Min(first, in->observed + 1), in->observed - 730);
 	in->last = Max(last, in->observed + 62);
@@ -990,13 +993,13 @@ forecast(PG_FUNCTION_ARGS)
 static LoadedModel *
 ModelLoadStandalone(int64 id)
 {
+	int			spi;
 	LoadedModel *m;
 
 	SettleCall();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	m = ModelLoad(id);
-	SPI_finish();
+	SsSpiFinish(spi);
 	return m;
 }
 

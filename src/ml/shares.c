@@ -36,9 +36,10 @@ SharesFromProfile(int32 station_id, int32 up_to, double *shares)
 
 	v[0] = Int32GetDatum(station_id);
 	v[1] = DateADTGetDatum(up_to);
-	if (SPI_execute_with_args("SELECT hour, (boardings + alightings)::float8 FROM seongsu.hour_profile "
-							  "WHERE station_id = $1 AND month = (SELECT max(month) FROM seongsu.hour_profile "
-							  "WHERE station_id = $1 AND month <= $2)", 2, types, v, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT hour, (boardings OPERATOR(pg_catalog.+) alightings)::pg_catalog.float8 "
+							  "FROM seongsu.hour_profile WHERE station_id OPERATOR(pg_catalog.=) $1 "
+							  "AND month OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(month) FROM seongsu.hour_profile "
+							  "WHERE station_id OPERATOR(pg_catalog.=) $1 AND month OPERATOR(pg_catalog.<=) $2)", 2, types, v, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.hour_profile");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -80,10 +81,12 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 
 	v[0] = Int32GetDatum(station_id);
 	v[1] = DateADTGetDatum(up_to);
-	if (SPI_execute_with_args("SELECT service_day, extract(hour FROM ts AT TIME ZONE 'Asia/Seoul')::int, passengers::float8 "
-							  "FROM seongsu.ridership_hourly WHERE station_id = $1 AND service_day <= $2 "
-							  "AND service_day > (SELECT max(service_day) - 120 FROM seongsu.ridership_hourly "
-							  "WHERE station_id = $1 AND service_day <= $2)",
+	if (SPI_execute_with_args("SELECT service_day, extract(hour FROM ts AT TIME ZONE 'Asia/Seoul')::pg_catalog.int4, "
+							  "passengers::pg_catalog.float8 FROM seongsu.ridership_hourly "
+							  "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2 "
+							  "AND service_day OPERATOR(pg_catalog.>) (SELECT pg_catalog.max(service_day) "
+							  "OPERATOR(pg_catalog.-) 120 FROM seongsu.ridership_hourly "
+							  "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2)",
 							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.ridership_hourly");
 	nrows = SPI_processed;

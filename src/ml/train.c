@@ -30,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "../kst.h"
+#include "../safe_spi.h"
 #include "dataset.h"
 #include "metrics.h"
 #include "model.h"
@@ -591,7 +592,7 @@ DeployedModel(const char *project)
 	bool		isnull;
 
 	v[0] = CStringGetTextDatum(project);
-	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE project = $1",
+	if (SPI_execute_with_args("SELECT model_id FROM seongsu.deployed_models WHERE project OPERATOR(pg_catalog.=) $1",
 							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.deployed_models");
 	if (SPI_processed == 0)
@@ -666,8 +667,9 @@ QualityGate(const char *station, const char *line, int32 from, int32 to, bool fo
 	Oid			types[5] = {TEXTOID, TEXTOID, DATEOID, DATEOID, BOOLOID};
 	Datum		v[5];
 
-	if (SPI_execute("SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-					"WHERE n.nspname = 'seongsu' AND p.proname = 'assert_quality'", true, 1) != SPI_OK_SELECT ||
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+					"ON n.oid OPERATOR(pg_catalog.=) p.pronamespace WHERE n.nspname OPERATOR(pg_catalog.=) 'seongsu' "
+					"AND p.proname OPERATOR(pg_catalog.=) 'assert_quality'", true, 1) != SPI_OK_SELECT ||
 		SPI_processed == 0)
 		return;
 	v[0] = CStringGetTextDatum(station);
@@ -688,7 +690,8 @@ ObservedRange(int32 station_id, int32 *first, int32 *last)
 	bool		n1, n2;
 
 	v[0] = Int32GetDatum(station_id);
-	if (SPI_execute_with_args("SELECT min(day), max(day) FROM seongsu.ridership_daily WHERE station_id = $1",
+	if (SPI_execute_with_args("SELECT pg_catalog.min(day), pg_catalog.max(day) FROM seongsu.ridership_daily "
+							  "WHERE station_id OPERATOR(pg_catalog.=) $1",
 							  1, types, v, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ridership");
 	*first = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1));
@@ -751,6 +754,7 @@ LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
 Datum
 train(PG_FUNCTION_ARGS)
 {
+	int			spi;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *station, *line, *alg, *grain, *project;
 	Interval   *horizon;
@@ -820,8 +824,7 @@ train(PG_FUNCTION_ARGS)
 	project = PG_ARGISNULL(9)
 		? psprintf("%s %s daily %lld days", station, line, (long long) H)
 		: text_to_cstring(PG_GETARG_TEXT_PP(9));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	station_id = FeatureStationId(station, line);
 	ObservedRange(station_id, &obs_first, &obs_last);
 	from = PG_ARGISNULL(7) ? obs_first : Max(PG_GETARG_DATEADT(7), obs_first);
@@ -837,7 +840,7 @@ train(PG_FUNCTION_ARGS)
 				 errhint("The station has data from %s to %s.", IsoDate(obs_first), IsoDate(obs_last))));
 	QualityGate(station, line, from, to, force);
 	have_shares = SharesCompute(station_id, to, shares);
-	SPI_finish();
+	SsSpiFinish(spi);
 
 	d = DatasetBuild(station, line, from, to, H);
 	if (d->n < 60)
@@ -907,12 +910,11 @@ train(PG_FUNCTION_ARGS)
 		INSTR_TIME_SET_CURRENT(now);
 		INSTR_TIME_SUBTRACT(now, start);
 		seconds = INSTR_TIME_GET_DOUBLE(now);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		spi = SsSpiConnect();
 		ids[a] = StoreModel(project, station_id, win, MetricsJson(win, report), params_json, horizon,
 							psprintf("daily %lld days v1", (long long) H), d, seconds,
 							have_shares ? shares : NULL, have_levels ? levels : NULL, blob);
-		SPI_finish();
+		SsSpiFinish(spi);
 		chosen[a] = win;
 		if (best < 0 || win->bt.mean.rmse < chosen[best]->bt.mean.rmse)
 			best = a;
@@ -922,10 +924,9 @@ train(PG_FUNCTION_ARGS)
 	 * Deploy the best if it beats the live model on the same window: the
 	 * best's last backtest fold, scored for the live model too.
 	 */
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	spi = SsSpiConnect();
 	deployed_id = DeployedModel(project);
-	SPI_finish();
+	SsSpiFinish(spi);
 	{
 		const Candidate *w = chosen[best];
 		int			lf = w->bt.folds - 1;
@@ -947,8 +948,7 @@ train(PG_FUNCTION_ARGS)
 							  new_rmse, deployed_id, deployed_rmse,
 							  IsoDate(w->bt.fold_from[lf]), IsoDate(w->bt.fold_to[lf]));
 		}
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		spi = SsSpiConnect();
 		if (deploy)
 		{
 			Oid			types[3] = {TEXTOID, INT8OID, TEXTOID};
@@ -970,7 +970,7 @@ train(PG_FUNCTION_ARGS)
 			bool		isnull;
 
 			v[0] = Int64GetDatum(ids[a]);
-			if (SPI_execute_with_args("SELECT metrics FROM seongsu.models WHERE id = $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+			if (SPI_execute_with_args("SELECT metrics FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 				elog(ERROR, "could not read the model back");
 			out[0] = Int64GetDatum(ids[a]);
 			out[1] = CStringGetTextDatum(algs[a] == ALG_NAIVE ? "seasonal_naive" : MlAlgorithmName((MlAlgorithm) algs[a]));
@@ -979,6 +979,6 @@ train(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
 		}
 	}
-	SPI_finish();
+	SsSpiFinish(spi);
 	return (Datum) 0;
 }

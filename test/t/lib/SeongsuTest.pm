@@ -1,0 +1,56 @@
+# SeongsuTest — what the TAP tests of test/t share: the loopback replay
+# server of the APIs (test/replay/replay_server.py) and its fault rules.
+package SeongsuTest;
+use strict;
+use warnings;
+use Exporter 'import';
+use HTTP::Tiny;
+use IPC::Run;
+use JSON::PP;
+use PostgreSQL::Test::Utils;
+use Time::HiRes qw(usleep);
+
+our @EXPORT_OK = qw(start_replay set_faults);
+
+# Start the replay server (options: data => folder, or none for the synthetic
+# series; seoul_key, dgk_key; extra => [more arguments]); returns its base URL.
+# It is stopped when the test exits.
+my @servers;
+sub start_replay
+{
+	my (%o) = @_;
+	my $root = $ENV{DS_ROOT} // '.';
+	my $tmp = PostgreSQL::Test::Utils::tempdir;
+	my $portfile = "$tmp/replay.port";
+	my $log = "$tmp/replay.log";
+	my @cmd = ('python3', "$root/test/replay/replay_server.py", '--port', '0', '--port-file', $portfile, '--quiet');
+	push @cmd, $o{data} ? ('--data', $o{data}) : ('--synthetic');
+	push @cmd, '--seoul-key', $o{seoul_key} if $o{seoul_key};
+	push @cmd, '--data-go-kr-key', $o{dgk_key} if $o{dgk_key};
+	push @cmd, @{ $o{extra} } if $o{extra};
+	my $h = IPC::Run::start(\@cmd, '<', \undef, '>', $log, '2>&1');
+	push @servers, $h;
+	for (my $i = 0; $i < 600 && !-s $portfile; $i++)
+	{
+		usleep(100_000);
+	}
+	die "replay server did not write $portfile within 60 s:\n" . slurp_file($log) unless -s $portfile;
+	my $port = slurp_file($portfile);
+	chomp $port;
+	return "http://127.0.0.1:$port";
+}
+
+# Replace the fault rules of the replay server at $base.
+sub set_faults
+{
+	my ($base, @rules) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_faults", {
+		headers => { 'Content-Type' => 'application/json' },
+		content => encode_json({ rules => \@rules }) });
+	die "POST /_faults failed: $r->{status} $r->{content}" unless $r->{success};
+	return;
+}
+
+END { $_->kill_kill(grace => 5) for @servers; }
+
+1;
