@@ -67,8 +67,10 @@ EXTRA_CLEAN = $(DATA_built)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Always rebuilt (a cat): a part that was removed must leave the script too.
 $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
+.PHONY: $(DATA_built)
 
 # Every object is rebuilt when any header changes (PGXS tracks no headers).
 $(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
