@@ -136,3 +136,37 @@ DROP VIEW climatology_check;
 SELECT * FROM seongsu.calendar_features('infinity');
 SELECT * FROM seongsu.build_features('없는역', '테스트선');
 SELECT count(*) FROM seongsu.features('시험역', '테스트선', '-infinity', '2024-03-02', 'daily', '1 day');
+
+-- Bounds: a range given backwards, or too long for one call, is an error
+-- before anything is loaded or allocated for it; a range without a whole
+-- hour in it is empty.
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-12-31', '2024-01-01', 'daily', '1 day');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-03-01 10:00+09', '2024-03-01 09:00+09', 'hourly', '1 hour');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '0001-01-01', '4000-01-01', 'daily', '1 day');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-03-01 10:10+09', '2024-03-01 10:20+09', 'hourly', '1 hour');
+SELECT count(*) FROM seongsu.features('시험역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '2000000000 days');
+
+-- Window offsets look back only: a negative lag or to_offset (which would
+-- read later rows) is an error, as is an offset beyond every timestamp or
+-- an infinite ts; a lag past the first row is NULL.
+SELECT seongsu.time_lag(x, t, '-1 day') OVER (ORDER BY t) FROM (VALUES (1.0, now()), (2.0, now() + '1 day')) v(x, t);
+SELECT seongsu.time_lag(x, t, '1 day -25 hours') OVER (ORDER BY t) FROM (VALUES (1.0, now())) v(x, t);
+SELECT seongsu.time_avg(x, t, '1 day', '-1 day') OVER (ORDER BY t) FROM (VALUES (1.0, now())) v(x, t);
+SELECT seongsu.time_avg(x, t, '-1 day', '-2 days') OVER (ORDER BY t) FROM (VALUES (1.0, now())) v(x, t);
+SELECT seongsu.time_lag(x, t, '2000000000 days') OVER (ORDER BY t) FROM (VALUES (1.0, now())) v(x, t);
+SELECT seongsu.time_lag(x, t, '1 day') OVER (ORDER BY t) FROM (VALUES (1.0, 'infinity'::timestamptz)) v(x, t);
+SELECT seongsu.time_lag(x, t, '100000000 days') OVER (ORDER BY t) AS lag,
+       seongsu.time_avg(x, t, '100000000 days', '0') OVER (ORDER BY t) AS avg
+FROM (VALUES (1.0, '4713-01-01 BC'::timestamptz), (3.0, '2024-01-01')) v(x, t);
+
+-- Station and line names are printable text: a control character, a
+-- newline or an invisible formatting character ("성\x01수" beside "성수")
+-- is refused by every importer, naming the line or row, with nothing
+-- written, and by the functions that take a name.
+SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n2024-01-02,2호선,성수역,1,2\n2024-01-02,2호선,성\x01수,1,2\n');
+SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n2024-01-02,2호선,"성\n수",1,2\n');
+SELECT seongsu.import_text('ridership_hourly', E'service_date,line,station,hour,passengers\n2024-05-01,2호선,성수,8,100\n\n2024-05-01,2\x7f호선,성수,9,100\n');
+SELECT seongsu.import_text('congestion_survey', E'survey,day_type,line,station_code,station,direction,slot_start,congestion_pct\n2024Q2,평일,2호선,211,성수,내선,08:00,150\n2024Q2,평일,2호선,211,성\u200b수,내선,08:30,150\n');
+SELECT count(*) AS stored FROM seongsu.stations WHERE name LIKE '성%수%' AND name <> '성수';
+SELECT count(*) FROM seongsu.features(E'시험\x01역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '1 day');
+SELECT count(*) FROM seongsu.features('시험역', E'테스트선\n', '2024-03-01', '2024-03-02', 'daily', '1 day');

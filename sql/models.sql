@@ -215,3 +215,128 @@ SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2020-01-01', '2030-0
 SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models LIMIT 1), '2025-01-02', '2025-01-01');
 SELECT count(*) FROM seongsu.evaluate(-1, '2025-01-01', '2025-01-02');
 SELECT seongsu.model_explain(-1);
+
+-- Bounds: a prediction reaches at most 400 days beyond the station's
+-- observations (2015-01-01 .. 2025-05-31); anything further is refused
+-- (22008) before anything is loaded for it.
+\set VERBOSITY default
+SELECT seongsu.predict_daily('5874897-12-31');
+SELECT seongsu.predict_crowd('80000-01-01');
+SELECT seongsu.crowd_level('2030-01-01 08:00+09');
+SELECT seongsu.predict_daily('2026-07-05') > 0 AS last_day_in_reach;
+SELECT seongsu.predict_daily('2026-07-06');
+SELECT count(*) AS hours FROM seongsu.forecast('성수', '2호선', '2026-06-30 04:00+09', '2026-07-06 03:00+09');
+SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2026-06-30 04:00+09', '2026-07-06 04:00+09');
+SELECT 1 AS first_day_in_reach FROM (SELECT seongsu.predict_daily('2013-11-27')) p;
+SELECT seongsu.predict_daily('2013-11-26');
+SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models ORDER BY horizon, model_id LIMIT 1), '2025-01-01', '2026-12-31');
+SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models ORDER BY horizon, model_id LIMIT 1), '2013-01-01', '2015-01-31');
+SELECT seongsu.predict_daily('2024-09-03', '성수', E'2호선\n');
+SELECT * FROM seongsu.train(station => E'성\x01수', algorithm => 'ridge');
+\set VERBOSITY terse
+
+-- A model row whose metadata contradicts the model is corrupt (XX001,
+-- naming the model and what is wrong) for predict, evaluate and explain;
+-- restored, the good model loads and answers as before.
+SELECT model_id AS live FROM seongsu.deployed_models ORDER BY horizon, model_id LIMIT 1 \gset
+CREATE TEMP TABLE live_row AS SELECT * FROM seongsu.models WHERE id = :live;
+CREATE TEMP VIEW live_check AS
+  SELECT m.id, m.hour_shares = l.hour_shares AND m.target_mode = l.target_mode AND m.algorithm = l.algorithm
+         AND m.horizon = l.horizon AND m.levels = l.levels AND m.metrics = l.metrics AND m.grain = l.grain AS restored
+  FROM seongsu.models m JOIN live_row l ON l.id = m.id;
+UPDATE seongsu.models SET hour_shares[3] = 'NaN' WHERE id = :live;
+SELECT seongsu.predict_daily('2024-09-03');
+UPDATE seongsu.models SET hour_shares = (SELECT hour_shares[1:29] || 1e308::float8 || hour_shares[31:120] FROM live_row) WHERE id = :live;
+SELECT count(*) FROM seongsu.evaluate(:live, '2024-09-03', '2024-09-03');
+UPDATE seongsu.models SET hour_shares = (SELECT array_agg(x * 2) FROM unnest((SELECT hour_shares FROM live_row)) x) WHERE id = :live;
+SELECT seongsu.model_explain(:live);
+UPDATE seongsu.models SET hour_shares = (SELECT hour_shares[1:96] FROM live_row) WHERE id = :live;
+SELECT seongsu.predict_crowd('2024-09-03 08:00+09');
+UPDATE seongsu.models SET hour_shares = (SELECT hour_shares FROM live_row), target_mode = 'lag' WHERE id = :live;
+SELECT seongsu.predict_daily('2024-09-03');
+UPDATE seongsu.models SET target_mode = (SELECT target_mode FROM live_row),
+  algorithm = CASE algorithm WHEN 'gbdt' THEN 'ridge' ELSE 'gbdt' END WHERE id = :live;
+SELECT seongsu.model_explain(:live);
+UPDATE seongsu.models SET algorithm = 'seasonal_naive', target_mode = 'lag' WHERE id = :live;
+SELECT seongsu.model_explain(:live);
+UPDATE seongsu.models SET algorithm = (SELECT algorithm FROM live_row), target_mode = (SELECT target_mode FROM live_row),
+  horizon = '1000 days' WHERE id = :live;
+SELECT count(*) FROM seongsu.evaluate(:live, '2024-09-03', '2024-09-03');
+UPDATE seongsu.models SET horizon = '1 hour' WHERE id = :live;
+SELECT seongsu.predict_daily('2024-09-03');
+UPDATE seongsu.models SET horizon = (SELECT horizon FROM live_row), levels = '{3000, 2000, 1000}' WHERE id = :live;
+SELECT seongsu.crowd_level('2024-09-03 08:00+09');
+UPDATE seongsu.models SET levels = (SELECT levels FROM live_row),
+  metrics = jsonb_set(metrics, '{relative_residual_quantiles,q05}', '5') WHERE id = :live;
+SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2024-09-03 00:00+09', '2024-09-03 23:00+09');
+UPDATE seongsu.models SET metrics = jsonb_set((SELECT metrics FROM live_row), '{relative_residual_quantiles,q95}', '1e308') WHERE id = :live;
+SELECT count(*) FROM seongsu.evaluate(:live, '2024-09-03', '2024-09-03');
+UPDATE seongsu.models SET metrics = jsonb_set(metrics, '{relative_residual_quantiles,q95}', '"wide"') WHERE id = :live;
+SELECT seongsu.model_explain(:live);
+UPDATE seongsu.models SET metrics = (SELECT metrics FROM live_row), grain = 'hourly' WHERE id = :live;
+SELECT seongsu.model_explain(:live);
+UPDATE seongsu.models SET grain = 'daily' WHERE id = :live;
+SELECT restored FROM live_check;
+SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS good_model_loads,
+       seongsu.model_explain(:live) ? 'importances' AS explained;
+DROP VIEW live_check;
+
+-- hyperparams.levels are stored as given; bad ones are errors, before any
+-- data is read.
+SELECT model_id AS levels_model FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31',
+  project => 'levels', hyperparams => '{"levels": [1000.5, 2000, 3000]}', force => true) \gset
+SELECT levels FROM seongsu.models WHERE id = :levels_model;
+\set VERBOSITY default
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"levels": [3000, 2000, 1000]}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"levels": [1000, 2000]}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"levels": [1000, "2000", 3000]}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"levels": 1000}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"levels": [0, 1, 2]}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"target": "r"}');
+\set VERBOSITY terse
+
+-- A grid over two hyper-parameters backtests every combination (the report
+-- lists each); more than 200 combinations, or a malformed search, is refused.
+SELECT jsonb_array_length(metrics->'search') AS tried,
+       (SELECT string_agg(format('%s/%s', x->'params'->>'alpha', x->'params'->>'seed'), ' '
+                          ORDER BY (x->'params'->>'alpha')::float8, (x->'params'->>'seed')::int)
+        FROM jsonb_array_elements(metrics->'search') x) AS combinations
+FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31', project => 'grid2', force => true,
+                   hyperparams => '{"target": "ratio"}',
+                   search => '{"method": "grid", "params": {"alpha": [0.1, 10], "seed": [1, 2, 3]}, "folds": 2}');
+\set VERBOSITY default
+SELECT * FROM seongsu.train(algorithm => 'ridge',
+  search => '{"params": {"alpha": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15], "seed": [1,2,3,4,5,6,7,8,9,10,11,12,13,14]}}');
+\set VERBOSITY terse
+SELECT * FROM seongsu.train(algorithm => 'ridge', search => '{"method": "random", "n_iter": 201, "params": {"alpha": [1, 2]}}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', search => '{"n_iters": 5, "params": {"alpha": [1, 2]}}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', search => '{"method": "g", "params": {"alpha": [1, 2]}}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', search => '{"folds": 2.5, "params": {"alpha": [1, 2]}}');
+SELECT * FROM seongsu.train(algorithm => 'ridge', search => '{"params": {"alpha": [1, 2], "seed": 3}}');
+
+-- A daily model's horizon is a whole number of days: '1 hour' is refused,
+-- '48 hours' is the 2-day project.
+\set VERBOSITY default
+SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '1 hour');
+SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '1 day 1 hour');
+\set VERBOSITY terse
+SELECT model_id AS two_days FROM seongsu.train(algorithm => 'ridge', horizon => '48 hours', train_to => '2024-05-31', force => true) \gset
+SELECT project, horizon FROM seongsu.models WHERE id = :two_days;
+
+-- A long call is cancelled promptly: evaluating a 10,000-tree forest over
+-- every observed day walks the trees for about a second (one feature per
+-- split keeps its training short); with a 100 ms statement_timeout it stops
+-- at the next check (every 64 trees), not at the end.
+SELECT model_id AS big FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_from => '2025-01-01',
+  project => 'big', hyperparams => '{"n_trees": 10000, "max_features": 0.02, "target": "raw", "folds": 2}', force => true) \gset
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) AS days FROM seongsu.evaluate(:big, '2015-01-01', '2025-05-31');
+SELECT clock_timestamp() - :'t0'::timestamptz AS full_call \gset
+SET statement_timeout = '100ms';
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) AS days FROM seongsu.evaluate(:big, '2015-01-01', '2025-05-31');
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0'::timestamptz < :'full_call'::interval / 3 AS cancelled_promptly;
+
+DELETE FROM seongsu.deployments WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days');
+DELETE FROM seongsu.models WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days');

@@ -21,6 +21,7 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -34,6 +35,7 @@
 #include "utils/tuplestore.h"
 
 #include "../kst.h"
+#include "../ingest/rows.h"
 #include "../ingest/worker.h"
 #include "../safe_spi.h"
 #include "calendar.h"
@@ -54,6 +56,7 @@ static const int lag_days[NLAGS] = {1, 2, 3, 7, 14, 21, 28, 364};
 #define COVID_FROM 7353			/* 2020-02-18 */
 #define COVID_TO 8142			/* 2022-04-17 */
 #define MAX_ROWS 20000000
+#define MAX_DAYS (MAX_ROWS / 24)	/* per-day inputs (weather, holidays) of one call */
 
 /* Floor of a / b for b > 0. */
 static inline int64
@@ -111,6 +114,24 @@ Window(const Series *s, int64 from, int count, int stride, const HolidaySet *hs,
 		*mx = n > 0 ? hi : NAN;
 }
 
+/* ERROR when a station or line name given to a function could never be stored (RowNameProblem). */
+static void
+CheckName(const char *field, const char *name)
+{
+	const char *why = RowNameProblem(name, strlen(name));
+	ParseError	e;
+
+	if (!why)
+		return;
+	memset(&e, 0, sizeof(e));
+	RowNameRefuse(&e, 0, 0, field, name, strlen(name), why);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", e.message),
+			 errdetail("The %s name is \"%s\".", field, e.value),
+			 errhint("Station and line names are printable text, as the sources spell them (see seongsu.stations).")));
+}
+
 /* Resolve (station, line) to its id, or ERROR (caller has SPI). */
 int32
 FeatureStationId(const char *station, const char *line)
@@ -120,6 +141,8 @@ FeatureStationId(const char *station, const char *line)
 	bool		isnull;
 	int32		id;
 
+	CheckName("station", station);
+	CheckName("line", line);
 	v[0] = CStringGetTextDatum(line);
 	v[1] = CStringGetTextDatum(station);
 	if (SPI_execute_with_args("SELECT id FROM seongsu.stations WHERE line OPERATOR(pg_catalog.=) $1 "
@@ -158,7 +181,10 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	s->per_day = per_day;
 	s->v = MemoryContextAllocHuge(cxt, sizeof(double) * s->n);
 	for (i = 0; i < (uint64) s->n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		s->v[i] = NAN;
+	}
 	v[0] = Int32GetDatum(station);
 	v[1] = Int64GetDatum(first);
 	v[2] = Int64GetDatum(last);
@@ -170,6 +196,7 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 		int64		step = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &n1));
 		double		x = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &n2));
 
+		CHECK_FOR_INTERRUPTS();
 		if (per_day == 1)
 			step = (int32) step;
 		if (!n1 && !n2 && step >= first && step <= last)
@@ -248,6 +275,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 
 	for (d = 0; d < n; d++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		w[d].temp = w[d].precip = w[d].snow = NAN;
 		w[d].source = NULL;
 		fc[d].source = NULL;
@@ -275,6 +303,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 		Datum		src, tv, pv, sv;
 		int			k;
 
+		CHECK_FOR_INTERRUPTS();
 		/* one pass over the tuple (it has NULLs: SPI_getbinval would walk it per column) */
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, x, nn);
 		day = DatumGetInt32(x[0]);
@@ -331,6 +360,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	/* observations win over forecasts */
 	for (d = 0; d < n; d++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (!kma[d].has_temp && !om[d].has_temp)
 		{
 			if (fc[d].source)
@@ -354,6 +384,7 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 		double		st = 0, sp = 0;
 		int			sn = 0;
 
+		CHECK_FOR_INTERRUPTS();
 		if (w[d].source)
 			continue;
 		KstPgDateParts(first + d, &y, &m, &dd);
@@ -391,16 +422,17 @@ FeatureHorizonSteps(Interval *iv, int per_day)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("horizon must not use months or years"),
 				 errhint("Write it in days or hours, e.g. '28 days'.")));
-	us = iv->time + (int64) iv->day * USECS_PER_DAY;
+	if (pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &us) || pg_add_s64_overflow(us, iv->time, &us))
+		us = iv->day > 0 ? PG_INT64_MAX : PG_INT64_MIN;	/* far out of range either way */
 	if (us <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("horizon must be positive"),
 				 errhint("The horizon is how far ahead of the last observation a row is predicted, e.g. '1 day' or '7 days'.")));
-	if (us > 400 * USECS_PER_DAY)
+	if (us > FEATURE_MAX_HORIZON_DAYS * USECS_PER_DAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("horizon must be at most 400 days")));
+				 errmsg("horizon must be at most %d days", FEATURE_MAX_HORIZON_DAYS)));
 	return (us + step - 1) / step;
 }
 
@@ -654,11 +686,22 @@ features(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("from_ts and to_ts must be finite")));
+	if (to_ts < from_ts)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from_ts is after to_ts"),
+				 errhint("Give the earlier instant first.")));
+	/* bounded before anything is loaded or allocated for the range */
 	FeatureStepRange(from_ts, to_ts, P, &first, &last);
 	if (last - first + 1 > MAX_ROWS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("features() returns at most %d rows per call", MAX_ROWS),
+				 errhint("Ask for a shorter range.")));
+	if (StepServiceDay(last, P) - StepServiceDay(first, P) + 1 > MAX_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("features() covers at most %d days per call", MAX_DAYS),
 				 errhint("Ask for a shorter range.")));
 	InitMaterializedSRF(fcinfo, 0);
 	spi = SsSpiConnect();

@@ -21,6 +21,7 @@
 #define FEATURE_COL_LAG_28D 34
 #define FEATURE_COL_LEVEL 50
 #define FEATURE_COL_DAY_TYPE 27
+#define FEATURE_MAX_HORIZON_DAYS 400	/* the longest horizon (FeatureHorizonSteps) */
 
 /* Observations of one station as a dense series from `base` in steps. */
 typedef struct Series

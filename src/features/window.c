@@ -10,11 +10,15 @@
  *
  * Both read the whole partition once (the frame clause is ignored) and
  * answer each row by binary search, so a partition of n rows costs
- * O(n log n).  Offsets may not use months (their length varies).
+ * O(n log n).  Offsets may not use months (their length varies) and look
+ * back only: a negative lag or to_offset, which would read later rows,
+ * is an error, as is from_offset < to_offset.  ts must be finite.
  */
 #include "postgres.h"
 
+#include "common/int.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "windowapi.h"
@@ -34,16 +38,38 @@ typedef struct PartitionSeries
 	int64	   *prefix_cnt;
 } PartitionSeries;
 
-/* Microseconds of an interval argument, or ERROR. */
+/* Microseconds of an interval argument (at least 0: it looks back), or ERROR. */
 static int64
 OffsetUsecs(Interval *iv, const char *fn, const char *what)
 {
+	int64		us;
+
 	if (iv->month != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: %s must not use months or years", fn, what),
 				 errhint("Months have different lengths; write the offset in days, e.g. '364 days'.")));
-	return iv->time + (int64) iv->day * USECS_PER_DAY;
+	if (pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &us) ||
+		pg_add_s64_overflow(us, iv->time, &us))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: %s is out of range", fn, what)));
+	if (us < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s must not be negative", fn, what),
+				 errdetail("A negative offset would read rows after the current one (the future)."),
+				 errhint("Offsets count back from ts, e.g. '7 days'.")));
+	return us;
+}
+
+/* t - back (back >= 0), or PG_INT64_MIN when that is before every timestamp. */
+static inline TimestampTz
+Back(TimestampTz t, int64 back)
+{
+	TimestampTz r;
+
+	return pg_sub_s64_overflow(t, back, &r) ? PG_INT64_MIN : r;
 }
 
 /* Read the partition's (ts, value) pairs, checking they are ordered by ts. */
@@ -71,11 +97,16 @@ LoadPartition(WindowObject winobj, const char *fn)
 		Datum		t = WinGetFuncArgInPartition(winobj, 1, i, WINDOW_SEEK_HEAD, false, &tsnull, &isout);
 		Datum		v = WinGetFuncArgInPartition(winobj, 0, i, WINDOW_SEEK_HEAD, false, &p->isnull[i], &isout);
 
+		CHECK_FOR_INTERRUPTS();
 		if (tsnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s: ts must not be NULL", fn)));
 		p->ts[i] = DatumGetTimestampTz(t);
+		if (TIMESTAMP_NOT_FINITE(p->ts[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: ts must be finite", fn)));
 		if (i > 0 && p->ts[i] < p->ts[i - 1])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -116,13 +147,15 @@ time_lag(PG_FUNCTION_ARGS)
 	int64		cur = WinGetCurrentPosition(winobj);
 	bool		isnull;
 	Interval   *lag;
+	TimestampTz want;
 	int64		i;
 
 	lag = DatumGetIntervalP(WinGetFuncArgCurrent(winobj, 2, &isnull));
 	if (isnull)
 		PG_RETURN_NULL();
-	i = LowerBound(p, p->ts[cur] - OffsetUsecs(lag, "time_lag", "lag"));
-	if (i >= p->n || p->ts[i] != p->ts[cur] - OffsetUsecs(lag, "time_lag", "lag") || p->isnull[i])
+	want = Back(p->ts[cur], OffsetUsecs(lag, "time_lag", "lag"));
+	i = LowerBound(p, want);
+	if (i >= p->n || p->ts[i] != want || p->isnull[i])
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(p->value[i]);
 }
@@ -148,8 +181,8 @@ time_avg(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time_avg: from_offset must be at least to_offset"),
 				 errhint("The window is [ts - from_offset, ts - to_offset], e.g. ('28 days', '1 day').")));
-	lo = LowerBound(p, p->ts[cur] - fu);
-	hi = LowerBound(p, p->ts[cur] - tu + 1);	/* rows with ts <= ts - to_offset */
+	lo = LowerBound(p, Back(p->ts[cur], fu));
+	hi = LowerBound(p, Back(p->ts[cur], tu) + 1);	/* rows with ts <= ts - to_offset */
 	cnt = hi > lo ? p->prefix_cnt[hi] - p->prefix_cnt[lo] : 0;
 	if (cnt == 0)
 		PG_RETURN_NULL();

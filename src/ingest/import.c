@@ -70,18 +70,51 @@ ReportParseError(const ImportKind *k, const ParseError *err)
 				 errhint("%s", k->hint)));
 }
 
+/*
+ * The 1-based line of buf at p (a field start: unquoting in place leaves
+ * those where they were), or 0 when p is not in buf.
+ */
+static long
+LineAt(const char *buf, size_t len, const char *p)
+{
+	long		line = 1;
+	const char *q = buf;
+
+	if (p == NULL || p < buf || p >= buf + len)
+		return 0;
+	while ((q = memchr(q, '\n', (size_t) (p - q))) != NULL)
+	{
+		line++;
+		q++;
+	}
+	return line;
+}
+
 /* Parse buf (which the parser may modify) as kind k and upsert the rows. */
 static int64
 ImportBuffer(const ImportKind *k, char *buf, size_t len)
 {
 	int			spi;
 	RowSet		rs;
-	ParseError	err;
+	ParseError	err, bad;
 	uint64		written;
+	bool		ok;
 
 	memset(&err, 0, sizeof(err));
+	memset(&bad, 0, sizeof(bad));
 	RowSetInit(&rs, k->rowkind, k->source);
-	if (!k->parse(buf, len, &rs, &err))
+	ok = k->parse(buf, len, &rs, &err);
+	/* a station or line name that cannot be stored, unless the parse failed earlier */
+	if (!RowSetNamesOk(&rs, &bad))
+	{
+		bad.line = LineAt(buf, len, rs.name_error_at);
+		if (ok || err.line == 0 || (bad.line > 0 && bad.line <= err.line))
+		{
+			err = bad;
+			ok = false;
+		}
+	}
+	if (!ok)
 		ReportParseError(k, &err);
 	spi = SsSpiConnect();
 	written = UpsertRowSet(&rs);

@@ -84,18 +84,35 @@ SeoulRegistered(struct json_object *item, const char *name, const char *old,
 	return ParseJsonDate(v, field, rowno, reg, err);
 }
 
-/* The line and station name of a row; the station name field is service-specific. */
+/*
+ * The line and station name of a row; the station name field is
+ * service-specific.  Names that cannot be stored (RowNameProblem) fail the
+ * response.
+ */
 static bool
 SeoulStationOf(struct json_object *item, const char *station_field,
 			   long rowno, SeoulStation *st, ParseError *err)
 {
 	const char *field;
+	const char *why;
 	struct json_object *v = SeoulPick(item, "SBWY_ROUT_LN_NM", "LINE_NUM", &field);
 
 	if (!ParseJsonString(v, field, rowno, &st->line, &st->linelen, err))
 		return false;
+	if ((why = RowNameProblem(st->line, st->linelen)) != NULL)
+	{
+		RowNameRefuse(err, 0, rowno, field, st->line, st->linelen, why);
+		return false;
+	}
 	v = SeoulPick(item, station_field, "SUB_STA_NM", &field);
-	return ParseJsonString(v, field, rowno, &st->name, &st->namelen, err);
+	if (!ParseJsonString(v, field, rowno, &st->name, &st->namelen, err))
+		return false;
+	if ((why = RowNameProblem(st->name, st->namelen)) != NULL)
+	{
+		RowNameRefuse(err, 0, rowno, field, st->name, st->namelen, why);
+		return false;
+	}
+	return true;
 }
 
 /* One CardSubwayStatsNew row: a station's boardings and alightings of a day. */

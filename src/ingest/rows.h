@@ -162,6 +162,8 @@ typedef struct RowSet
 	int32_t    *station_hash;	/* open addressing, -1 empty */
 	int32_t		hashsize;
 	long		total_count;	/* API-reported total (paging), -1 if none */
+	ParseError	name_error;		/* the first station or line name refused (see RowNameProblem) */
+	const char *name_error_at;	/* where that name was read (into the parsed input, for its line) */
 } RowSet;
 
 extern void RowSetInit(RowSet *rs, RowKind kind, const char *source);
@@ -172,6 +174,10 @@ extern int32_t RowSetStation(RowSet *rs, const char *line, size_t linelen,
 							 const char *code, size_t codelen);
 extern char *RowStrdup(const char *s, size_t len);
 extern char *RowNormalizeLine(const char *line, size_t len);
+extern const char *RowNameProblem(const char *s, size_t len);
+extern void RowNameRefuse(ParseError *err, long line, long row, const char *field,
+						  const char *s, size_t len, const char *problem);
+extern bool RowSetNamesOk(const RowSet *rs, ParseError *err);
 
 /* Value parsing shared by every parser. */
 extern bool ParseCount(const char *s, size_t len, int64_t *out);

@@ -594,9 +594,17 @@ UpsertRowSet(const RowSet *rs)
 	int			nargs = t->ncols + (t->source != SOURCE_NONE ? 1 : 0);
 	int			c;
 	char	   *insert_sql, *upsert_sql;
+	ParseError	bad;
 
 	if (rs->nrows == 0)
 		return 0;
+	/* the parsers refuse such names with the line or row; never store one */
+	memset(&bad, 0, sizeof(bad));
+	if (!RowSetNamesOk(rs, &bad))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("%s", bad.message),
+				 errdetail("Field \"%s\" has value \"%s\". No row was written.", bad.column, bad.value)));
 	idx = DedupedIndexes(t, rs, &n);
 	if (rs->nstations > 0)
 		ids = ResolveStations(rs);

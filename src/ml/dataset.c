@@ -177,6 +177,7 @@ DatasetBuild(const char *station, const char *line, int32 first, int32 last, int
 		{
 			double		level;
 
+			CHECK_FOR_INTERRUPTS();
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
 			level = n[FEATURE_COL_LEVEL] ? NAN : DatumGetFloat8(v[FEATURE_COL_LEVEL]);
 			if (n[FEATURE_COL_TARGET] || !(level > 0) || d->n >= cap)

@@ -125,12 +125,14 @@ MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 }
 
 #define PREDICT_BLOCK 256
+#define PREDICT_CHECK 64		/* trees walked between checks for interrupts */
 
 /*
  * Predictions of nrows rows into out, value (r, f) at x[r * row_step +
  * f * col_step].  Tree models walk one tree over a block of rows at a time
  * (the tree stays in cache); every row still sums its trees in order, so a
- * row's prediction does not depend on the rows around it.
+ * row's prediction does not depend on the rows around it.  Cancellable
+ * (SsCheckInterrupts) every block of rows and every PREDICT_CHECK trees.
  */
 static void
 PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_step,
@@ -141,7 +143,11 @@ PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_st
 	if (model->algorithm == ML_RIDGE)
 	{
 		for (r = 0; r < nrows; r++)
+		{
+			if (r % PREDICT_BLOCK == 0)
+				SsCheckInterrupts();
 			out[r] = MlRidgePredict(model, x + (size_t) r * row_step, col_step);
+		}
 		return;
 	}
 	for (lo = 0; lo < nrows; lo += PREDICT_BLOCK)
@@ -151,8 +157,13 @@ PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_st
 		for (r = lo; r < hi; r++)
 			out[r] = model->algorithm == ML_GBDT ? model->base_score : 0;
 		for (t = 0; t < model->ntrees; t++)
+		{
+			/* a block through every tree can take long: every PREDICT_CHECK trees */
+			if (t % PREDICT_CHECK == 0)
+				SsCheckInterrupts();
 			for (r = lo; r < hi; r++)
 				out[r] += MlTreePredict(&model->trees[t], x + (size_t) r * row_step, col_step);
+		}
 		for (r = lo; r < hi; r++)
 		{
 			if (model->algorithm == ML_RANDOM_FOREST)

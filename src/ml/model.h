@@ -6,8 +6,9 @@
  * predict one row (a float array indexed by feature, NaN = missing) with
  * MlModelPredict, store with MlModelSerialize/MlModelDeserialize.  Memory
  * comes from SsAlloc (alloc.h); training calls SsCheckInterrupts() once per
- * tree, boosting round or Cholesky column, and may therefore longjmp out in
- * the server, leaving only SsAlloc memory behind.  Training is deterministic:
+ * tree, boosting round or Cholesky column (prediction once per block of 256
+ * rows and every 64 trees), and may therefore longjmp out in the server,
+ * leaving only SsAlloc memory behind.  Training is deterministic:
  * the same data, parameters and seed give byte-identical serialized models.
  *
  * Hyper-parameters (MlParams), set by name with MlParamsSet / MlParamsSetText;

@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -51,7 +53,17 @@ PG_FUNCTION_INFO_V1(model_cache);
 
 #define CACHE_SIZE 32
 #define MAX_DEPLOYED STATION_MEMO_MODELS	/* models of one station considered (< CACHE_SIZE) */
-#define MAX_FORECAST_HOURS (24 * 400)
+
+/*
+ * How far predictions reach: days from PREDICT_REACH_DAYS before a
+ * station's first observed day to PREDICT_REACH_DAYS after its last.
+ * Further out every lag would be a prediction of a prediction, and the
+ * work and memory grow with the distance; the range is checked before
+ * anything is loaded for it.
+ */
+#define PREDICT_REACH_DAYS 400
+#define MAX_FORECAST_HOURS (24 * PREDICT_REACH_DAYS)
+#define MAX_RESIDUAL 1000		/* a stored relative residual quantile beyond is absurd */
 
 /*
  * A stored model, ready to predict.  The fields before `model` hold no
@@ -84,9 +96,12 @@ typedef struct LoadedModel
 static LoadedModel *cache[CACHE_SIZE];
 static int	cache_next = 0;
 
-/* A float8[] column into out (exactly n values), false when NULL or another length. */
-static bool
-ReadF8Array(HeapTuple t, TupleDesc d, int col, double *out, int n)
+/*
+ * A float8[] column into out (at most max values): how many it has, or -1
+ * when NULL.  NULL elements become NaN.
+ */
+static int
+ReadF8Array(HeapTuple t, TupleDesc d, int col, double *out, int max)
 {
 	bool		isnull;
 	Datum		v = SPI_getbinval(t, d, col, &isnull);
@@ -96,14 +111,12 @@ ReadF8Array(HeapTuple t, TupleDesc d, int col, double *out, int n)
 	int			count, i;
 
 	if (isnull)
-		return false;
+		return -1;
 	a = DatumGetArrayTypeP(v);
 	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &count);
-	if (count != n)
-		return false;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < count && i < max; i++)
 		out[i] = nulls[i] ? NAN : DatumGetFloat8(elems[i]);
-	return true;
+	return count;
 }
 
 /*
@@ -119,6 +132,7 @@ typedef struct StationInputs
 	char	   *station;
 	char	   *line;
 	int32		station_id;
+	int32		observed_first;	/* the station's first and last observed days */
 	int32		observed;
 	int			nmodels;
 	int64		model_ids[CACHE_SIZE];
@@ -131,7 +145,7 @@ typedef struct StationInputs
 } StationInputs;
 
 static StationInputs inputs;
-static SPIPlanPtr last_day_plan = NULL;	/* of Inputs */
+static SPIPlanPtr observed_plan = NULL;	/* of ObservedRange */
 static Oid	cache_incarnation = InvalidOid;
 static int64 pinned[MAX_DEPLOYED];	/* models Deployed is loading: not evicted */
 static int	npinned = 0;
@@ -219,10 +233,114 @@ IsPinned(int64 id)
 	return false;
 }
 
+/* A residual quantile stored as JSON text into *q (NaN when absent); false when it is no finite number. */
+static bool
+ReadQuantile(HeapTuple t, TupleDesc d, int col, double *q)
+{
+	char	   *text = SPI_getvalue(t, d, col);
+	char	   *end;
+
+	*q = NAN;
+	if (text == NULL)
+		return true;
+	errno = 0;
+	*q = strtod(text, &end);
+	return end != text && *end == '\0' && errno == 0 && isfinite(*q);
+}
+
+/*
+ * The metadata of a model row into m (everything but the model itself), or
+ * what contradicts the model's own rules: a grain other than daily, a
+ * horizon that is not a whole number of days within the features' limit,
+ * an unknown algorithm or a target mode that does not fit it, hour shares
+ * that are not 5 x 24 numbers in [0, 1] summing to 1 per day type, crowd
+ * levels that are not three increasing positive numbers, or residual
+ * quantiles (actual / predicted - 1) that are not ordered numbers within
+ * [-1, MAX_RESIDUAL].
+ */
+static const char *
+ModelRowProblem(HeapTuple t, TupleDesc d, LoadedModel *m, char **algorithm)
+{
+	bool		isnull;
+	Datum		hv = SPI_getbinval(t, d, 2, &isnull);
+	Interval   *iv = isnull ? NULL : DatumGetIntervalP(hv);
+	char	   *grain = SPI_getvalue(t, d, 3);
+	char	   *mode = SPI_getvalue(t, d, 5);
+	int			n, k, h;
+	MlAlgorithm fitted;
+
+	*algorithm = SPI_getvalue(t, d, 4);
+	m->station_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+	if (isnull || !grain || !*algorithm || !mode || !iv)
+		return "a required column is NULL";
+	if (strcmp(grain, "daily") != 0)
+		return psprintf("its grain is \"%s\", not daily", grain);
+	if (iv->month != 0 || iv->time % USECS_PER_DAY != 0 ||
+		(int64) iv->day + iv->time / USECS_PER_DAY < 1 ||
+		(int64) iv->day + iv->time / USECS_PER_DAY > FEATURE_MAX_HORIZON_DAYS)
+		return psprintf("its horizon \"%s\" is not a whole number of days from 1 to %d",
+						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv))),
+						FEATURE_MAX_HORIZON_DAYS);
+	m->H = (int64) iv->day + iv->time / USECS_PER_DAY;
+	m->naive = strcmp(*algorithm, "seasonal_naive") == 0;
+	if (!m->naive && !MlAlgorithmFromName(*algorithm, &fitted))
+		return psprintf("its algorithm \"%s\" is unknown", *algorithm);
+	if (m->naive ? strcmp(mode, "lag") != 0 : (strcmp(mode, "raw") != 0 && strcmp(mode, "ratio") != 0))
+		return psprintf("its target mode \"%s\" is not one of %s", mode,
+						m->naive ? "seasonal_naive's (lag)" : "a fitted model's (raw, ratio)");
+	m->ratio = strcmp(mode, "ratio") == 0;
+	m->naive_col = DatasetNaiveColumn(m->H);
+	if (m->naive && m->naive_col < 0)
+		return psprintf("its horizon of " INT64_FORMAT " days is longer than seasonal_naive's 28", m->H);
+	n = ReadF8Array(t, d, 7, m->shares, SHARES_N);
+	m->has_shares = n >= 0;
+	if (n >= 0 && n != SHARES_N)
+		return psprintf("it has %d hour shares, not %d (5 day types x 24 hours)", n, SHARES_N);
+	for (k = 0; m->has_shares && k < 5; k++)
+	{
+		double		sum = 0;
+
+		for (h = 0; h < 24; h++)
+		{
+			double		x = m->shares[k * 24 + h];
+
+			if (!(x >= 0 && x <= 1))
+				return psprintf("its hour share of day type %d, hour %d is %g, not in [0, 1]", k, h, x);
+			sum += x;
+		}
+		if (fabs(sum - 1) > 1e-6)
+			return psprintf("its hour shares of day type %d sum to %.9g, not 1", k, sum);
+	}
+	n = ReadF8Array(t, d, 8, m->levels, 3);
+	m->has_levels = n >= 0;
+	if (n >= 0 && (n != 3 || !(m->levels[0] > 0 && m->levels[0] < m->levels[1] &&
+							   m->levels[1] < m->levels[2] && isfinite(m->levels[2]))))
+		return "its crowd levels are not three increasing positive numbers";
+	if (!ReadQuantile(t, d, 9, &m->q05) || !ReadQuantile(t, d, 10, &m->q95))
+		return "its residual quantiles (metrics.relative_residual_quantiles q05, q95) are not finite numbers";
+	if ((!isnan(m->q05) && !(m->q05 >= -1 && m->q05 <= MAX_RESIDUAL)) ||
+		(!isnan(m->q95) && !(m->q95 >= -1 && m->q95 <= MAX_RESIDUAL)) || m->q05 > m->q95)
+		return psprintf("its residual quantiles q05 %g and q95 %g are not ordered within [-1, %d]",
+						m->q05, m->q95, MAX_RESIDUAL);
+	return NULL;
+}
+
+/* ERROR: model id is corrupt, for the reason given. */
+static void
+ModelCorrupt(int64 id, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("model " INT64_FORMAT " is corrupt: %s", id, problem),
+			 errhint("Retrain the project (seongsu.train) or roll back (seongsu.rollback).")));
+}
+
 /*
  * The model with this id read from the table (with a snapshot taken now,
  * after the caller read the models generation), in a new context, or ERROR
- * (caller has SPI).
+ * (caller has SPI): data_corrupted when the row's metadata breaks a rule of
+ * ModelRowProblem, or the blob is unreadable, has other feature columns or
+ * another algorithm than the row says.
  */
 static LoadedModel *
 ModelRead(int64 id)
@@ -232,17 +350,18 @@ ModelRead(int64 id)
 	HeapTuple	t;
 	TupleDesc	d;
 	bool		isnull;
-	LoadedModel *m;
+	LoadedModel meta, *m;
 	MemoryContext cxt, old;
-	char	   *alg, *mode;
+	char	   *alg;
+	const char *problem;
+	Datum		b;
 
 	v[0] = Int64GetDatum(id);
-	if (SPI_execute_with_args("SELECT station_id, (extract(epoch FROM horizon) OPERATOR(pg_catalog./) 86400)::pg_catalog.int8, "
-							  "algorithm, target_mode, blob, hour_shares, levels, "
-							  "coalesce(((metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
-							  "OPERATOR(pg_catalog.->>) 'q05')::pg_catalog.float8, 'NaN'), "
-							  "coalesce(((metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
-							  "OPERATOR(pg_catalog.->>) 'q95')::pg_catalog.float8, 'NaN') "
+	if (SPI_execute_with_args("SELECT station_id, horizon, grain, algorithm, target_mode, blob, hour_shares, levels, "
+							  "(metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
+							  "OPERATOR(pg_catalog.->>) 'q05', "
+							  "(metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
+							  "OPERATOR(pg_catalog.->>) 'q95' "
 							  "FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.models");
 	if (SPI_processed == 0)
@@ -251,58 +370,41 @@ ModelRead(int64 id)
 				 errmsg("model " INT64_FORMAT " does not exist", id)));
 	t = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
+	memset(&meta, 0, sizeof(meta));
+	if ((problem = ModelRowProblem(t, d, &meta, &alg)) != NULL)
+		ModelCorrupt(id, problem);
+	b = SPI_getbinval(t, d, 6, &isnull);
+	if (meta.naive != isnull)
+		ModelCorrupt(id, meta.naive ? "it is seasonal_naive but has a stored model" : "it has no stored model");
 	cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	m = palloc0(sizeof(LoadedModel));
+	*m = meta;
 	m->cxt = cxt;
 	m->share_slot = -1;
 	m->id = id;
-	m->station_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-	m->H = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
-	alg = SPI_getvalue(t, d, 3);
-	mode = SPI_getvalue(t, d, 4);
-	m->naive = strcmp(alg, "seasonal_naive") == 0;
-	m->ratio = strcmp(mode, "ratio") == 0;
-	m->naive_col = DatasetNaiveColumn(m->H);
-	m->has_shares = ReadF8Array(t, d, 6, m->shares, SHARES_N);
-	m->has_levels = ReadF8Array(t, d, 7, m->levels, 3);
-	m->q05 = DatumGetFloat8(SPI_getbinval(t, d, 8, &isnull));
-	m->q95 = DatumGetFloat8(SPI_getbinval(t, d, 9, &isnull));
 	if (!m->naive)
 	{
-		Datum		b = SPI_getbinval(t, d, 5, &isnull);
-		bytea	   *blob;
+		bytea	   *blob = DatumGetByteaPP(b);
 		char		err[256];
 
-		if (isnull)
-		{
-			MemoryContextSwitchTo(old);
-			MemoryContextDelete(cxt);
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("model " INT64_FORMAT " has no stored model", id)));
-		}
-		blob = DatumGetByteaPP(b);
+		err[0] = '\0';
+		problem = NULL;
 		if (!MlModelDeserialize((const uint8 *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob),
-								&m->model, err, sizeof(err)) ||
-			MlModelNumFeatures(m->model) != DATASET_NCOLS)
+								&m->model, err, sizeof(err)))
+			problem = err[0] ? pstrdup(err) : "its stored model cannot be read";
+		else if (MlModelNumFeatures(m->model) != DATASET_NCOLS)
+			problem = "it does not have the feature columns of this version";
+		else if (strcmp(MlAlgorithmName(MlModelAlgorithm(m->model)), alg) != 0)
+			problem = psprintf("its algorithm is %s but its stored model is %s", alg,
+							   MlAlgorithmName(MlModelAlgorithm(m->model)));
+		if (problem)
 		{
 			MemoryContextSwitchTo(old);
+			problem = pstrdup(problem);
 			MemoryContextDelete(cxt);
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("model " INT64_FORMAT " is corrupt: %s", id,
-							err[0] ? err : "it does not have the feature columns of this version"),
-					 errhint("Retrain the project (seongsu.train) or roll back (seongsu.rollback).")));
+			ModelCorrupt(id, problem);
 		}
-	}
-	else if (m->naive_col < 0)
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(cxt);
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("seasonal naive model " INT64_FORMAT " has an unsupported horizon", id)));
 	}
 	MemoryContextSwitchTo(old);
 	return m;
@@ -615,6 +717,60 @@ InputsModels(const StationInputs *in, LoadedModel **out)
 	return true;
 }
 
+/* A PostgreSQL date as YYYY-MM-DD (whatever the DateStyle). */
+static char *
+IsoDate(int32 d)
+{
+	int			y, m, dd;
+
+	KstPgDateParts(d, &y, &m, &dd);
+	return psprintf("%04d-%02d-%02d", y, m, dd);
+}
+
+/* The first and last observed days of a station; false when it has none (caller has SPI). */
+static bool
+ObservedRange(int32 station_id, int32 *first, int32 *last)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	bool		n1, n2;
+
+	v[0] = Int32GetDatum(station_id);
+	if (SPI_execute_plan(KeptPlan(&observed_plan, "SELECT pg_catalog.min(day), pg_catalog.max(day) "
+								  "FROM seongsu.ridership_daily WHERE station_id OPERATOR(pg_catalog.=) $1",
+								  1, types), v, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.ridership_daily");
+	*first = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1));
+	*last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n2));
+	return !n1 && !n2;
+}
+
+/*
+ * ERROR (22008) unless the days [first, last] are within reach of a
+ * station's observations [obs_first, obs_last] (PREDICT_REACH_DAYS).
+ */
+static void
+CheckReach(int32 first, int32 last, int32 obs_first, int32 obs_last)
+{
+	if ((int64) last > (int64) obs_last + PREDICT_REACH_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot predict %s: it is more than %d days after the last observation",
+						IsoDate(last), PREDICT_REACH_DAYS),
+				 errdetail("Predictions reach at most %d days beyond the station's observations, which end on %s.",
+						   PREDICT_REACH_DAYS, IsoDate(obs_last)),
+				 errhint("Ask about a day up to %s, or import or ingest newer ridership first.",
+						 IsoDate(obs_last + PREDICT_REACH_DAYS))));
+	if ((int64) first < (int64) obs_first - PREDICT_REACH_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot predict %s: it is more than %d days before the first observation",
+						IsoDate(first), PREDICT_REACH_DAYS),
+				 errdetail("Predictions reach at most %d days beyond the station's observations, which start on %s.",
+						   PREDICT_REACH_DAYS, IsoDate(obs_first)),
+				 errhint("Ask about a day from %s on.", IsoDate(obs_first - PREDICT_REACH_DAYS))));
+}
+
 /*
  * Load (or reuse) the inputs for predicting [first, last] of (station, line).
  * The cache is used and filled only when what it holds is what this
@@ -630,16 +786,15 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	uint64		gen = CallGeneration(GEN_DATA);
 	StationInputs *in = &inputs;
 	StationLookups lookups;
-	Oid			types[1] = {INT4OID};
-	Datum		v[1];
-	bool		isnull;
-	Datum		lastobs;
 	int			i;
 
 	if (gen != 0 && in->generation == gen && strcmp(in->station, station) == 0 &&
 		strcmp(in->line, line) == 0 && first >= in->first && last <= in->last &&
 		InputsModels(in, models))
+	{
+		CheckReach(first, last, in->observed_first, in->observed);
 		return in;
+	}
 
 	if (!in->cxt)
 		in->cxt = AllocSetContextCreate(TopMemoryContext, "seongsu prediction inputs", ALLOCSET_DEFAULT_SIZES);
@@ -656,15 +811,14 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no model is deployed for station \"%s\" on line \"%s\"", station, line),
 				 errhint("Train one: SELECT * FROM seongsu.train('%s', '%s');", station, line)));
+	if (!ObservedRange(in->station_id, &in->observed_first, &in->observed))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("station \"%s\" on line \"%s\" has no daily ridership to predict from", station, line),
+				 errhint("Import or ingest its ridership (seongsu.import_file, seongsu.enqueue).")));
+	CheckReach(first, last, in->observed_first, in->observed);
 	Deployed(lookups.model_ids, in->nmodels, models);
 	memcpy(in->model_ids, lookups.model_ids, sizeof(int64) * in->nmodels);
-	v[0] = Int32GetDatum(in->station_id);
-	if (SPI_execute_plan(KeptPlan(&last_day_plan, "SELECT pg_catalog.max(day) FROM seongsu.ridership_daily "
-																 "WHERE station_id OPERATOR(pg_catalog.=) $1",
-								  1, types), v, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read seongsu.ridership_daily");
-	lastobs = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	in->observed = isnull ? first - 1 : DatumGetDateADT(lastobs);
 	SsSpiFinish(spi);
 	/* serve two years back and two months ahead, and at least what is asked */
 	in->first = Min(Min(first, in->observed + 1), in->observed - 730);
@@ -718,6 +872,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 	{
 		LoadedModel *m = models[in->nmodels - 1];
 
+		CHECK_FOR_INTERRUPTS();
 		pred[d - start] = NAN;
 		if (d < first && d <= observed)
 			continue;
@@ -736,11 +891,11 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 	{
 		int			n = 0, k;
 
+		CHECK_FOR_INTERRUPTS();
 		for (d = start; d <= last; d++)
 			if (chosen[d - start] == models[i] && d - models[i]->H <= observed &&
 				in->memo_model[d - in->first] != models[i])
 				todo[n++] = d;
-		CHECK_FOR_INTERRUPTS();
 		if (n == 0)
 			continue;
 		PredictDays(models[i], f->ctx, todo, n, out = palloc(sizeof(double) * n), in->generation != 0);
@@ -965,6 +1120,7 @@ forecast(PG_FUNCTION_ARGS)
 		Datum		v[6];
 		bool		n[6] = {false, false, false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		ServiceHour(ts, &day, &hr);
 		m = f->model[day - d0];
 		p = f->value[day - d0] * HourShare(m, f->ctx, day, hr);
@@ -1019,22 +1175,34 @@ typedef struct Scored
 	double	   *pred;
 } Scored;
 
-/* Score a stored model on the observed days of [from, to], with features at its own horizon. */
+/*
+ * Score a stored model on the observed days of [from, to], with features
+ * at its own horizon; ERROR when the range is beyond the reach of the
+ * station's observations (CheckReach).
+ */
 static Scored
 ScoreObservedDays(int64 model_id, int32 from, int32 to)
 {
 	LoadedModel *m = ModelLoadStandalone(model_id);
-	FeatureCtx *ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
+	FeatureCtx *ctx;
 	Scored		sc;
-	int32		d;
+	int32		d, obs_first, obs_last;
+	int			spi = SsSpiConnect();
+	bool		observed = ObservedRange(m->station_id, &obs_first, &obs_last);
 
-	sc.n = 0;
+	SsSpiFinish(spi);
+	memset(&sc, 0, sizeof(sc));
+	if (!observed)
+		return sc;				/* no observed day to score */
+	CheckReach(from, to, obs_first, obs_last);
+	ctx = FeatureCtxLoad(m->station_id, from, to, 1, m->H, CurrentMemoryContext);
 	sc.days = palloc(sizeof(int32) * (to - from + 1));
 	sc.actual = palloc(sizeof(double) * (to - from + 1));
 	for (d = from; d <= to; d++)
 	{
 		double		actual = ctx->ser.v[d - ctx->ser.base];
 
+		CHECK_FOR_INTERRUPTS();
 		if (isnan(actual))
 			continue;
 		sc.days[sc.n] = d;
@@ -1091,6 +1259,7 @@ evaluate(PG_FUNCTION_ARGS)
 		Datum		v[3];
 		bool		n[3] = {false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		v[0] = DateADTGetDatum(sc.days[k]);
 		v[1] = Float8GetDatum(sc.actual[k]);
 		v[2] = Float8GetDatum(sc.pred[k]);

@@ -273,6 +273,76 @@ typedef struct TrainOptions
 	bool		has_levels;
 } TrainOptions;
 
+/* Whether a JSON value is exactly the string s. */
+static bool
+JsonIsString(const JsonbValue *v, const char *s)
+{
+	return v->type == jbvString && v->val.string.len == (int) strlen(s) &&
+		memcmp(v->val.string.val, s, v->val.string.len) == 0;
+}
+
+/* A JSON number as a double (ERROR when out of a double's range). */
+static double
+JsonNumber(const JsonbValue *v)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+/* Whether a JSON value is a number with an integer value in [lo, hi], into *out. */
+static bool
+JsonInteger(const JsonbValue *v, int lo, int hi, int *out)
+{
+	double		x;
+
+	if (v->type != jbvNumeric)
+		return false;
+	x = JsonNumber(v);
+	if (!(x >= lo && x <= hi) || x != floor(x))
+		return false;
+	*out = (int) x;
+	return true;
+}
+
+/* ERROR: hyperparams.levels is not what it must be, with what it is. */
+static void
+LevelsError(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("hyperparams.levels must be three increasing positive numbers (passengers per hour)"),
+			 errdetail("%s", detail),
+			 errhint("The thresholds of 보통, 혼잡 and 매우혼잡, e.g. {\"levels\": [2000, 4000, 6000]}.")));
+}
+
+/* hyperparams.levels (a JSON array) into o, or ERROR. */
+static void
+ApplyLevels(TrainOptions *o, const JsonbValue *v)
+{
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		LevelsError("It is not an array.");
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (e.type != jbvNumeric)
+			LevelsError(psprintf("Element %d is not a number.", n + 1));
+		if (n < 3)
+			o->levels[n] = JsonNumber(&e);
+		n++;
+	}
+	if (n != 3)
+		LevelsError(psprintf("It has %d elements.", n));
+	if (!(o->levels[0] > 0 && o->levels[0] < o->levels[1] && o->levels[1] < o->levels[2]))
+		LevelsError(psprintf("They are %g, %g and %g.", o->levels[0], o->levels[1], o->levels[2]));
+	o->has_levels = true;
+}
+
 /* Apply every key of a hyperparams object to p (and the run options to o). */
 static void
 ApplyParams(MlParams *p, TrainOptions *o, Jsonb *hp)
@@ -288,84 +358,32 @@ ApplyParams(MlParams *p, TrainOptions *o, Jsonb *hp)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hyperparams must be a JSON object")));
+	/* skipNested: a nested value (levels' array) comes as one WJB_VALUE */
 	it = JsonbIteratorInit(&hp->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		if (tok == WJB_KEY)
 			key = pnstrdup(v.val.string.val, v.val.string.len);
-		else if (tok == WJB_VALUE && key)
+		else if (tok == WJB_VALUE && strcmp(key, "target") == 0)
 		{
-			if (strcmp(key, "target") == 0)
-			{
-				if (v.type != jbvString || v.val.string.len > 5 ||
-					(strncmp(v.val.string.val, "raw", v.val.string.len) != 0 &&
-					 strncmp(v.val.string.val, "ratio", v.val.string.len) != 0 &&
-					 strncmp(v.val.string.val, "auto", v.val.string.len) != 0))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("hyperparams.target must be \"raw\", \"ratio\" or \"auto\"")));
-				snprintf(o->target, sizeof(o->target), "%.*s", v.val.string.len, v.val.string.val);
-			}
-			else if (strcmp(key, "folds") == 0)
-			{
-				double		f = v.type == jbvNumeric
-					? DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric))) : -1;
-
-				if (f < 2 || f > MAX_FOLDS || f != floor(f))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("folds must be an integer between 2 and %d", MAX_FOLDS)));
-				o->folds = (int) f;
-			}
-			else
-				ApplyParam(p, key, &v);
-			key = NULL;
-		}
-		else if (tok == WJB_BEGIN_ARRAY && key && strcmp(key, "levels") == 0)
-		{
-			int			i = 0;
-
-			while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_ELEM)
-			{
-				if (v.type != jbvNumeric || i >= 3)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("hyperparams.levels must be three increasing numbers (passengers per hour)")));
-				o->levels[i++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-			}
-			if (i != 3 || !(o->levels[0] < o->levels[1] && o->levels[1] < o->levels[2]) || o->levels[0] <= 0)
+			if (!JsonIsString(&v, "raw") && !JsonIsString(&v, "ratio") && !JsonIsString(&v, "auto"))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("hyperparams.levels must be three increasing positive numbers (passengers per hour)")));
-			o->has_levels = true;
-			key = NULL;
+						 errmsg("hyperparams.target must be \"raw\", \"ratio\" or \"auto\"")));
+			snprintf(o->target, sizeof(o->target), "%.*s", v.val.string.len, v.val.string.val);
 		}
-		else if ((tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT) && key)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("hyper-parameter \"%s\" must be a number or a string", key)));
+		else if (tok == WJB_VALUE && strcmp(key, "folds") == 0)
+		{
+			if (!JsonInteger(&v, 2, MAX_FOLDS, &o->folds))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("folds must be an integer between 2 and %d", MAX_FOLDS)));
+		}
+		else if (tok == WJB_VALUE && strcmp(key, "levels") == 0)
+			ApplyLevels(o, &v);
+		else if (tok == WJB_VALUE)
+			ApplyParam(p, key, &v);
 	}
-}
-
-/* The numeric values of search.params.<name> (an array), or ERROR. */
-static int
-SearchValues(JsonbValue *arr, double *out, int max)
-{
-	JsonbIterator *it;
-	JsonbValue	v;
-	int			n = 0;
-
-	if (arr->type != jbvBinary)
-		return -1;
-	it = JsonbIteratorInit(arr->val.binary.data);
-	while (JsonbIteratorNext(&it, &v, true) != WJB_DONE)
-	{
-		if (v.type == jbvNumeric && n < max)
-			out[n++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-		else if (v.type != jbvNumeric && v.type != jbvArray && v.type != jbvNull)
-			return -1;
-	}
-	return n;
 }
 
 /* A key of a JSON object, or NULL. */
@@ -382,14 +400,83 @@ JsonKey(Jsonb *j, const char *key)
 	return findJsonbValueFromContainer(&j->root, JB_FOBJECT, &k);
 }
 
+#define GRID_NAMES 16
+#define GRID_VALUES 32
+
 /* The search grid: parameter names and their candidate values. */
 typedef struct SearchGrid
 {
 	int			nnames;
-	char	   *names[16];
-	double		values[16][32];
-	int			counts[16];
+	char	   *names[GRID_NAMES];
+	double		values[GRID_NAMES][GRID_VALUES];
+	int			counts[GRID_NAMES];
 } SearchGrid;
+
+/* ERROR: a search option is not what it must be. */
+static void
+SearchError(const char *message)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", message),
+			 errhint("Example: {\"method\": \"grid\", \"params\": {\"max_depth\": [4, 6], \"learning_rate\": [0.03, 0.1]}, \"folds\": 3}.")));
+}
+
+/* The values of search.params.<name> (an array of 1 to GRID_VALUES numbers) into out; their count. */
+static int
+SearchValues(const char *name, const JsonbValue *arr, double *out)
+{
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (arr->type != jbvBinary || !JsonContainerIsArray(arr->val.binary.data))
+		SearchError(psprintf("search.params.%s must be a non-empty array of numbers", name));
+	it = JsonbIteratorInit(arr->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (e.type != jbvNumeric)
+			SearchError(psprintf("search.params.%s must be a non-empty array of numbers", name));
+		if (n >= GRID_VALUES)
+			SearchError(psprintf("search.params.%s has more than %d values", name, GRID_VALUES));
+		out[n++] = JsonNumber(&e);
+	}
+	if (n == 0)
+		SearchError(psprintf("search.params.%s must be a non-empty array of numbers", name));
+	return n;
+}
+
+/* Every name of search.params and its values into g (skipNested: each array is one value). */
+static void
+SearchGridOf(const JsonbValue *params, SearchGrid *g)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (params->type != jbvBinary || !JsonContainerIsObject(params->val.binary.data))
+		SearchError("search must be an object with \"params\": {\"name\": [values], ...}");
+	it = JsonbIteratorInit(params->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			if (g->nnames >= GRID_NAMES)
+				SearchError(psprintf("search.params has more than %d names", GRID_NAMES));
+			g->names[g->nnames] = pnstrdup(v.val.string.val, v.val.string.len);
+		}
+		else if (tok == WJB_VALUE)
+		{
+			g->counts[g->nnames] = SearchValues(g->names[g->nnames], &v, g->values[g->nnames]);
+			g->nnames++;
+		}
+	}
+	if (g->nnames == 0)
+		SearchError("search.params names no hyper-parameter");
+}
 
 /* A candidate with value picks[i] of every grid parameter i applied to base. */
 static Candidate *
@@ -411,14 +498,18 @@ GridCandidate(int algorithm, const MlParams *base, bool ratio, const SearchGrid 
 
 		if (!MlParamsSet(&cd->params, g->names[i], value, err, sizeof(err)))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err)));
-		appendStringInfo(&d, "%s\"%s\": %g", i ? ", " : "", g->names[i], value);
+		appendStringInfo(&d, "%s\"%s\": %.15g", i ? ", " : "", g->names[i], value);
 	}
 	appendStringInfoChar(&d, '}');
 	cd->described = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(d.data)));
 	return cd;
 }
 
-/* Build the candidate list of an algorithm from the base params and a search spec. */
+/*
+ * Build the candidate list of an algorithm from the base params and a search
+ * spec: every combination of the grid (at most MAX_CANDIDATES), or n_iter
+ * random draws from it.
+ */
 static List *
 Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *folds)
 {
@@ -427,8 +518,9 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	JsonbValue *method = JsonKey(search, "method");
 	JsonbValue *fv = JsonKey(search, "folds");
 	JsonbValue *niter = JsonKey(search, "n_iter");
-	SearchGrid	g = {0};
-	int			total = 1, i, c;
+	SearchGrid	g;
+	double		combinations = 1;
+	int			total, i, c;
 	bool		random = false;
 	uint64		state = base->seed * 6364136223846793005ULL + 1442695040888963407ULL;
 
@@ -441,79 +533,56 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 		cd->ratio = ratio;
 		return list_make1(cd);
 	}
-	if (!JB_ROOT_IS_OBJECT(search) || !params || params->type != jbvBinary)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("search must be an object with \"params\": {\"name\": [values], ...}"),
-				 errhint("Example: {\"method\": \"grid\", \"params\": {\"max_depth\": [4, 6]}, \"folds\": 3}.")));
-	if (method)
+	if (!JB_ROOT_IS_OBJECT(search) || !params)
+		SearchError("search must be an object with \"params\": {\"name\": [values], ...}");
 	{
-		if (method->type != jbvString ||
-			(strncmp(method->val.string.val, "grid", method->val.string.len) != 0 &&
-			 strncmp(method->val.string.val, "random", method->val.string.len) != 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("search.method must be \"grid\" or \"random\"")));
-		random = method->val.string.val[0] == 'r';
-	}
-	if (fv && fv->type == jbvNumeric)
-		*folds = (int) DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(fv->val.numeric)));
-	if (*folds < 2 || *folds > MAX_FOLDS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("search.folds must be between 2 and %d", MAX_FOLDS)));
-	{
-		JsonbIterator *it = JsonbIteratorInit(params->val.binary.data);
-		JsonbValue	v;
+		JsonbIterator *it = JsonbIteratorInit(&search->root);
+		JsonbValue	k;
 		JsonbIteratorToken tok;
 
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-			{
-				JsonbValue *arr;
-				JsonbValue	k = v;
-
-				if (g.nnames >= 16)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("search.params has more than 16 names")));
-				g.names[g.nnames] = pnstrdup(k.val.string.val, k.val.string.len);
-				arr = findJsonbValueFromContainer(params->val.binary.data, JB_FOBJECT, &k);
-				g.counts[g.nnames] = SearchValues(arr, g.values[g.nnames], 32);
-				if (g.counts[g.nnames] <= 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("search.params.%s must be a non-empty array of numbers", g.names[g.nnames])));
-				total *= g.counts[g.nnames];
-				if (total > MAX_CANDIDATES && !random)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("the grid has more than %d combinations", MAX_CANDIDATES),
-							 errhint("Use {\"method\": \"random\", \"n_iter\": N}.")));
-				g.nnames++;
-				/* skip the array's elements */
-				while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_END_ARRAY && tok != WJB_DONE)
-					;
-			}
-		}
+		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+			if (tok == WJB_KEY &&
+				!JsonIsString(&k, "params") && !JsonIsString(&k, "method") &&
+				!JsonIsString(&k, "folds") && !JsonIsString(&k, "n_iter"))
+				SearchError(psprintf("unknown search option \"%.*s\" (search takes params, method, folds and n_iter)",
+									 k.val.string.len, k.val.string.val));
 	}
+	if (method)
+	{
+		if (!JsonIsString(method, "grid") && !JsonIsString(method, "random"))
+			SearchError("search.method must be \"grid\" or \"random\"");
+		random = JsonIsString(method, "random");
+	}
+	if (fv && !JsonInteger(fv, 2, MAX_FOLDS, folds))
+		SearchError(psprintf("search.folds must be an integer between 2 and %d", MAX_FOLDS));
+	memset(&g, 0, sizeof(g));
+	SearchGridOf(params, &g);
+	for (i = 0; i < g.nnames; i++)
+		combinations *= g.counts[i];
 	if (random)
 	{
-		int			n = niter && niter->type == jbvNumeric
-			? (int) DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(niter->val.numeric))) : 10;
-
-		if (n < 1 || n > MAX_CANDIDATES)
+		total = 10;
+		if (niter && !JsonInteger(niter, 1, MAX_CANDIDATES, &total))
+			SearchError(psprintf("search.n_iter must be an integer between 1 and %d", MAX_CANDIDATES));
+	}
+	else
+	{
+		if (niter)
+			SearchError("search.n_iter is for {\"method\": \"random\"}");
+		if (combinations > MAX_CANDIDATES)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("search.n_iter must be between 1 and %d", MAX_CANDIDATES)));
-		total = n;
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the search grid has %.0f combinations, more than %d", combinations, MAX_CANDIDATES),
+					 errdetail("Every combination of the values of %d hyper-parameters is backtested.", g.nnames),
+					 errhint("Give fewer values, or sample the grid: {\"method\": \"random\", \"n_iter\": N}.")));
+		total = (int) combinations;
 	}
 	for (c = 0; c < total; c++)
 	{
-		int			picks[16];
+		int			picks[GRID_NAMES];
 		int			rest = c;
 
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < g.nnames; i++)
 		{
 			if (random)
@@ -564,6 +633,7 @@ BestOf(const Dataset *d, List *cands, int folds, char **report)
 	{
 		Candidate  *c = lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		RunBacktest(d, c, folds);
 		if (!best || c->bt.mean.rmse < best->bt.mean.rmse)
 			best = c;
@@ -796,6 +866,16 @@ train(PG_FUNCTION_ARGS)
 				 errmsg("grain \"%s\" cannot be trained directly", grain),
 				 errhint("Train the daily grain: hourly forecasts come from the daily model times the hour-of-day shares stored with it (two-stage).")));
 	H = FeatureHorizonSteps(horizon, 1);
+	if (horizon->time % USECS_PER_DAY != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the horizon of a daily model must be a whole number of days"),
+				 errdetail("The horizon given is %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(horizon)))),
+				 errhint("A daily row is predicted from whole days of observations: use e.g. '1 day' or '7 days'.")));
+	/* stored as days: '48 hours' is the 2-day project */
+	horizon = palloc0(sizeof(Interval));
+	horizon->day = (int32) H;
 	if (strcmp(alg, "auto") == 0)
 	{
 		algs[nalgs++] = ALG_NAIVE;
@@ -820,6 +900,17 @@ train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("seasonal_naive needs a horizon of at most 28 days")));
+	/* hyperparams and search are checked before any data is read */
+	{
+		MlParams	scratch;
+
+		memset(&opts, 0, sizeof(opts));
+		opts.folds = 3;
+		MlParamsInit(&scratch, ML_GBDT);
+		ApplyParams(&scratch, &opts, hp);
+		folds = opts.folds;
+		(void) Candidates(ML_GBDT, &scratch, true, search, &folds);
+	}
 
 	project = PG_ARGISNULL(9)
 		? psprintf("%s %s daily %lld days", station, line, (long long) H)

@@ -44,16 +44,16 @@ CREATE FUNCTION features(station text, line text, from_ts timestamptz, to_ts tim
     sdw4_workday_ratio double precision, last_year_ratio double precision, lag_1d_ratio double precision)
   AS 'MODULE_PATHNAME', 'features' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION features(text, text, timestamptz, timestamptz, text, interval) IS
-  'Every feature row of a station in [from_ts, to_ts] (one per KST day or hour), using only observations at or before ts - horizon; see README "Features".';
+  'Every feature row of a station in [from_ts, to_ts] (one per KST day or hour; at most 20,000,000 rows and 833,333 days), using only observations at or before ts - horizon; see README "Features".';
 
 CREATE FUNCTION time_lag(value double precision, ts timestamptz, lag interval) RETURNS double precision
   AS 'MODULE_PATHNAME', 'time_lag' LANGUAGE C WINDOW IMMUTABLE;
 COMMENT ON FUNCTION time_lag(double precision, timestamptz, interval) IS
-  'Window function: the value of the row whose ts is exactly ts - lag (NULL when there is no such row). Use OVER (PARTITION BY ... ORDER BY ts).';
+  'Window function: the value of the row whose ts is exactly ts - lag (NULL when there is no such row); lag >= 0, no months. Use OVER (PARTITION BY ... ORDER BY ts).';
 CREATE FUNCTION time_avg(value double precision, ts timestamptz, from_offset interval, to_offset interval)
   RETURNS double precision AS 'MODULE_PATHNAME', 'time_avg' LANGUAGE C WINDOW IMMUTABLE;
 COMMENT ON FUNCTION time_avg(double precision, timestamptz, interval, interval) IS
-  'Window function: mean of the non-NULL values with ts in [ts - from_offset, ts - to_offset] (NULL when none). Use OVER (PARTITION BY ... ORDER BY ts).';
+  'Window function: mean of the non-NULL values with ts in [ts - from_offset, ts - to_offset] (NULL when none); from_offset >= to_offset >= 0, no months. Use OVER (PARTITION BY ... ORDER BY ts).';
 
 -- The feature store.
 CREATE TABLE feature_sets (

@@ -117,7 +117,7 @@ CREATE FUNCTION evaluate(model_id bigint, from_date date, to_date date)
   RETURNS TABLE (day date, actual double precision, predicted double precision)
   AS 'MODULE_PATHNAME', 'evaluate' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION evaluate(bigint, date, date) IS
-  'Score a stored model on the observed days of a range, with features from observations at least its horizon old (no refit).';
+  'Score a stored model on the observed days of a range (at most 20 years, within 400 days of the station''s observations), with features from observations at least its horizon old (no refit).';
 
 CREATE FUNCTION model_explain(model_id bigint) RETURNS jsonb
   AS 'MODULE_PATHNAME', 'model_explain' LANGUAGE C STABLE STRICT;
@@ -126,7 +126,7 @@ COMMENT ON FUNCTION model_explain(bigint) IS 'Feature importances (split gain, o
 CREATE FUNCTION predict_daily(day date, station text DEFAULT '성수', line text DEFAULT '2호선')
   RETURNS double precision AS 'MODULE_PATHNAME', 'predict_daily' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION predict_daily(date, text, text) IS
-  'Expected passengers (boardings + alightings) on a KST day, from the deployed model with the shortest horizon whose inputs exist (else the longest, filled recursively).';
+  'Expected passengers (boardings + alightings) on a KST day, from the deployed model with the shortest horizon whose inputs exist (else the longest, filled recursively); days within 400 days of the station''s observations.';
 
 CREATE FUNCTION predict_crowd(ts timestamptz, station text DEFAULT '성수', line text DEFAULT '2호선')
   RETURNS double precision AS 'MODULE_PATHNAME', 'predict_crowd' LANGUAGE C STABLE STRICT;
@@ -144,7 +144,7 @@ CREATE FUNCTION forecast(station text DEFAULT '성수', line text DEFAULT '2호�
                  upper double precision, level text, recursive boolean)
   AS 'MODULE_PATHNAME', 'forecast' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION forecast(text, text, timestamptz, timestamptz) IS
-  'Hourly forecast with a 90% interval from backtest residuals and the crowd level; recursive marks hours whose inputs were themselves forecast.';
+  'Hourly forecast with a 90% interval from backtest residuals and the crowd level; recursive marks hours whose inputs were themselves forecast. At most 9,600 hours, within 400 days of the station''s observations.';
 
 GRANT SELECT ON models, deployments, deployed_models TO seongsu_reader;
 GRANT INSERT ON models, deployments TO seongsu_operator;

@@ -400,6 +400,65 @@ TestSeoulDailyBadCounts(void)
 	free(good);
 }
 
+/*
+ * Station and line names with control or invisible characters fail the
+ * response, naming the field, the row and the escaped value; rs stays as it
+ * was.  RowSetStation records such a name for RowSetNamesOk (the importers'
+ * and the upsert's check).
+ */
+static void
+TestSeoulBadNames(void)
+{
+	static const struct
+	{
+		const char *line;
+		const char *station;
+		const char *field;
+		const char *shown;
+		const char *problem;
+	}			bad[] = {
+		{"2호선", "성\\u0001수", "SBWY_STNS_NM", "성\\u0001수", "control character"},
+		{"2호선", "성\\n수", "SBWY_STNS_NM", "성\\u000A수", "control character"},
+		{"2호선", "성\\u200b수", "SBWY_STNS_NM", "성\\u200B수", "invisible formatting"},
+		{"2\\u0085호선", "성수", "SBWY_ROUT_LN_NM", "2\\u0085호선", "control character"},
+	};
+	size_t		i;
+	RowSet		rs;
+	ParseError	err;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		char	   *page = Format("{\"CardSubwayStatsNew\":{\"list_total_count\":2,"
+								  "\"RESULT\":{\"CODE\":\"INFO-000\",\"MESSAGE\":\"\"},\"row\":["
+								  "{\"USE_YMD\":\"20231024\",\"SBWY_ROUT_LN_NM\":\"2호선\",\"SBWY_STNS_NM\":\"뚝섬\","
+								  "\"GTON_TNOPE\":1,\"GTOFF_TNOPE\":2},"
+								  "{\"USE_YMD\":\"20231024\",\"SBWY_ROUT_LN_NM\":\"%s\",\"SBWY_STNS_NM\":\"%s\","
+								  "\"GTON_TNOPE\":1,\"GTOFF_TNOPE\":2}]}}", bad[i].line, bad[i].station);
+
+		RowSetInit(&rs, ROWS_RIDERSHIP_DAILY, "seoul_daily");
+		CHECK(Run(ParseSeoulDaily, page, &rs, &err) == API_PERMANENT);
+		CHECK(rs.nrows == 0 && rs.nstations == 0);
+		CHECK(err.failed && !err.transient && strcmp(err.column, bad[i].field) == 0);
+		CHECK(strcmp(err.value, bad[i].shown) == 0);
+		CHECK(strstr(err.message, "row 2") != NULL && strstr(err.message, bad[i].problem) != NULL);
+		RowSetFree(&rs);
+		free(page);
+	}
+	/* the common point of the CSV importers */
+	RowSetInit(&rs, ROWS_RIDERSHIP_DAILY, "test");
+	memset(&err, 0, sizeof(err));
+	CHECK(RowSetStation(&rs, "2", 1, "성수", strlen("성수"), NULL, 0) == 0);
+	CHECK(RowSetNamesOk(&rs, &err) && !err.failed);
+	RowSetStation(&rs, "2", 1, "성\x01수", strlen("성\x01수"), NULL, 0);
+	RowSetStation(&rs, "2", 1, "성\t수", strlen("성\t수"), NULL, 0);
+	CHECK(!RowSetNamesOk(&rs, &err) && strcmp(err.column, "station") == 0 &&
+		  strcmp(err.value, "성\\u0001수") == 0 && strstr(err.message, "control character") != NULL);
+	RowSetFree(&rs);
+	CHECK(RowNameProblem("성수", strlen("성수")) == NULL && RowNameProblem("2호선", strlen("2호선")) == NULL);
+	CHECK(RowNameProblem("", 0) != NULL && RowNameProblem("\xff", 1) != NULL &&
+		  RowNameProblem("\xed\xa0\x80", 3) != NULL && RowNameProblem("a\xc2\xad" "b", 4) != NULL);
+}
+
 /* The older field names of CardSubwayStatsNew. */
 static void
 TestSeoulDailyOldNames(void)
@@ -1041,6 +1100,7 @@ main(int argc, char **argv)
 	TestKasiValues();
 	TestSeoulDailyOk();
 	TestSeoulDailyBadCounts();
+	TestSeoulBadNames();
 	TestSeoulDailyOldNames();
 	TestSeoulResultCodes();
 	TestSeoulHourProfile();
