@@ -128,6 +128,7 @@ SELECT count(*) AS traps FROM pg_proc WHERE pronamespace = 'trap'::regnamespace;
 -- refuses the connection, so the job fails and is recorded).
 SET seongsu.open_meteo_archive_url = 'http://127.0.0.1:1';
 SET seongsu.max_attempts = 1;
+SET seongsu.job_max_attempts = 1;
 SET search_path = trap, public, pg_catalog;
 SELECT seongsu.import_text('ridership_daily', :'daily') AS daily_rows;
 SELECT seongsu.import_text('ridership_hourly', :'hourly') AS hourly_rows;
@@ -152,6 +153,7 @@ SELECT seongsu.wait_for_job(:job, '10 seconds') AS job_state;
 RESET search_path;
 RESET seongsu.open_meteo_archive_url;
 RESET seongsu.max_attempts;
+RESET seongsu.job_max_attempts;
 -- None of the traps ran: the attacker is still an ordinary role.
 SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'ss_mallory';
 SELECT is_called AS a_trap_was_called FROM trap.calls;

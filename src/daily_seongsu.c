@@ -32,6 +32,8 @@ int			seongsu_http_timeout_ms = 30000;
 int			seongsu_max_concurrency = 8;
 int			seongsu_max_attempts = 5;
 int			seongsu_retry_base_ms = 1000;
+int			seongsu_job_max_attempts = 4;
+int			seongsu_job_retry_delay = 120;
 int			seongsu_log_ttl_days = 30;
 int			seongsu_day_memo_size = 4096;
 int			seongsu_model_cache_size = 65536;
@@ -90,6 +92,12 @@ _PG_init(void)
 			  &seongsu_max_attempts, 5, 1, 20, 0);
 	DefineInt("seongsu.retry_base_ms", "First retry delay; doubles each retry, with jitter, up to 60 s.",
 			  &seongsu_retry_base_ms, 1000, 1, 600000, GUC_UNIT_MS);
+	DefineInt("seongsu.job_max_attempts",
+			  "Runs of a job that fails only on transient errors before it fails for good (1: no job-level retry).",
+			  &seongsu_job_max_attempts, 4, 1, 20, 0);
+	DefineInt("seongsu.job_retry_delay",
+			  "Wait before a job that failed on a transient error runs again; doubles each run, up to 1 hour.",
+			  &seongsu_job_retry_delay, 120, 1, 3600, GUC_UNIT_S);
 	DefineInt("seongsu.log_ttl_days", "Days ingest_log rows are kept.",
 			  &seongsu_log_ttl_days, 30, 1, 3650, 0);
 	DefineCustomIntVariable("seongsu.day_memo_size",

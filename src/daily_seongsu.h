@@ -20,6 +20,8 @@ extern int	seongsu_http_timeout_ms;
 extern int	seongsu_max_concurrency;
 extern int	seongsu_max_attempts;
 extern int	seongsu_retry_base_ms;
+extern int	seongsu_job_max_attempts;
+extern int	seongsu_job_retry_delay;
 extern int	seongsu_log_ttl_days;
 extern int	seongsu_day_memo_size;
 extern int	seongsu_model_cache_size;

@@ -1,25 +1,42 @@
 /*
  * jobs.c — the ingestion job queue: enqueue, run (claim → fetch → record),
- * wait.  The worker (worker.c) and seongsu.run_pending_jobs run the same
- * JobsRunNext; the worker gives each phase its own transaction and fetches
- * with none open, the session runs all three inside the caller's.
+ * cancel, wait.  The worker (worker.c) and seongsu.run_pending_jobs run the
+ * same JobsRunNext; the worker gives each phase its own transaction and
+ * fetches with none open, the session runs all three inside the caller's.
  *
- * A job is all-or-nothing: if any of its requests fails for good (a
- * permanent error, or a transient one max_attempts times), the job is failed
- * and none of its rows are written; every HTTP attempt is logged either way.
+ * A run is all-or-nothing: if any of its requests fails for good (a
+ * permanent error, or a transient one max_attempts times), none of its rows
+ * are written; every HTTP attempt is logged either way.  A run that failed
+ * only on a transient error puts the job back to pending, due after a
+ * job-level back-off (seongsu.job_retry_delay, doubling, at most an hour),
+ * until seongsu.job_max_attempts runs; any other failure is final.
+ *
+ * jobs and ingest_log are written only here, as the extension's owner: the
+ * roles that call these functions have no write privilege on them.  A run
+ * remembers the installation of the extension (its OID) and the job's
+ * attempt number it claimed; what it fetched is recorded only while both
+ * still hold, so a job cancelled meanwhile, or one of an extension dropped
+ * and created again, never gets rows from it.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/pmsignal.h"
 #include "commands/dbcommands.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -36,10 +53,14 @@
 
 PG_FUNCTION_INFO_V1(enqueue);
 PG_FUNCTION_INFO_V1(run_pending_jobs);
+PG_FUNCTION_INFO_V1(cancel_job);
 PG_FUNCTION_INFO_V1(wait_for_job);
 
-#define MAX_JOB_DAYS 7305		/* 20 years */
+#define MAX_JOB_DAYS 7305		/* 20 years: the cap of jobs_span_within_cap too */
 #define MAX_RETRY_DELAY_MS 60000
+#define MAX_JOB_RETRY_DELAY_S 3600	/* a job-level retry waits at most an hour */
+#define LOOK_EVERY_MS 500		/* the worker re-reads a job's row this often while fetching */
+#define CANCEL_WAIT_MS 5000		/* cancel_job waits this long for a locked job row */
 
 /* Where one request of a job stands. */
 typedef enum UnitState
@@ -49,6 +70,23 @@ typedef enum UnitState
 	UNIT_DONE,
 	UNIT_FAILED
 } UnitState;
+
+/* What became of a claimed job while it ran. */
+typedef enum JobVerdict
+{
+	JOB_OURS,					/* still running under this run's claim */
+	JOB_NOT_OURS,				/* cancelled, or reset and claimed again */
+	JOB_GONE,					/* its row was deleted */
+	JOB_FOREIGN					/* the extension was dropped (and maybe created again) */
+} JobVerdict;
+
+/* What a claim found. */
+typedef enum ClaimResult
+{
+	CLAIM_NONE,					/* no job is due */
+	CLAIM_RUN,					/* a job to run */
+	CLAIM_REFUSED				/* a job that may not run, now marked failed */
+} ClaimResult;
 
 /* One request being run: its plan, tries, HTTP transfer and parsed rows. */
 typedef struct UnitRun
@@ -76,7 +114,7 @@ typedef struct LogEntry
 	int			rows_parsed;
 	int64		rows_written;
 	char	   *error;
-	TimestampTz at;
+	TimestampTz at;				/* when the response (or failure) arrived */
 } LogEntry;
 
 /* A claimed job and what running it produced. */
@@ -87,10 +125,14 @@ typedef struct JobRun
 	int32		from;
 	int32		to;
 	Jsonb	   *options;
+	int32		attempt;		/* jobs.attempts as this run's claim set it */
+	Oid			install;		/* the extension's OID when the job was claimed */
+	Oid			owner;			/* its owner, as whom jobs and ingest_log are written */
 	List	   *units;
 	List	   *log;
 	int			requests;
 	bool		failed;
+	bool		transient;		/* failed, on a transient error only */
 	char	   *error;
 	int64		written;
 } JobRun;
@@ -105,38 +147,128 @@ Exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, i
 		elog(ERROR, "SPI failed (%s): %s", SPI_result_code_string(rc), sql);
 }
 
-/* Claim the next runnable job into job (allocated in cxt); false when none. */
-static bool
+/*
+ * Exec as role owner, in a restricted security context: jobs and
+ * ingest_log are written as the extension's owner only.  On error the
+ * (sub)transaction's abort restores the caller's role.
+ */
+static void
+ExecAs(Oid owner, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
+{
+	Oid			user;
+	int			sec;
+
+	GetUserIdAndSecContext(&user, &sec);
+	SetUserIdAndSecContext(owner, sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	Exec(sql, nargs, types, values, nulls, expect);
+	SetUserIdAndSecContext(user, sec);
+}
+
+/* The extension's OID in this database (InvalidOid when not installed); its owner into *owner. */
+static Oid
+JobsInstall(Oid *owner)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			oid = InvalidOid;
+
+	*owner = InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("daily_seongsu"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		oid = ((Form_pg_extension) GETSTRUCT(tup))->oid;
+		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return oid;
+}
+
+/*
+ * Why a job over [from, to] with these options may not run, or NULL; *code
+ * is the SQLSTATE enqueue raises.  The table's checks say the same.
+ */
+static char *
+JobProblem(DateADT from, DateADT to, Jsonb *options, int *code)
+{
+	*code = ERRCODE_INVALID_PARAMETER_VALUE;
+	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to))
+		return pstrdup("from_date and to_date must be finite dates");
+	if (to < from)
+		return pstrdup("to_date is before from_date");
+	if ((int64) to - from >= MAX_JOB_DAYS)
+	{
+		*code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		return psprintf("a job covers at most %d days, this one " INT64_FORMAT,
+						MAX_JOB_DAYS, (int64) to - from + 1);
+	}
+	if (options && !JB_ROOT_IS_OBJECT(options))
+		return pstrdup("options must be a JSON object");
+	return NULL;
+}
+
+/*
+ * Claim the next due job into job (allocated in cxt).  A job that fails the
+ * checks (a row written past enqueue's, e.g. before the table had them) is
+ * marked failed with the reason and never run.
+ */
+static ClaimResult
 JobClaim(JobRun *job, MemoryContext cxt)
 {
 	bool		isnull;
 	HeapTuple	tup;
 	TupleDesc	desc;
 	char	   *source;
+	char	   *problem;
+	int			code;
+	Oid			owner;
+	Oid			install = JobsInstall(&owner);
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		v[2];
 	MemoryContext old;
 
-	Exec("UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
-		 "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
-		 "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
-		 "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
-		 "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-		 "RETURNING id, source, from_date, to_date, options",
-		 0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
+	if (!OidIsValid(install))
+		return CLAIM_NONE;
+	ExecAs(owner, "UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
+		   "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
+		   "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
+		   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
+		   "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+		   "RETURNING id, source, from_date, to_date, options, attempts",
+		   0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
 	if (SPI_processed == 0)
-		return false;
+		return CLAIM_NONE;
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	old = MemoryContextSwitchTo(cxt);
 	memset(job, 0, sizeof(*job));
 	job->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	source = SPI_getvalue(tup, desc, 2);
-	if (!SourceLookup(source, &job->source))
-		elog(ERROR, "job " INT64_FORMAT " has unknown source %s", job->id, source);
 	job->from = DatumGetDateADT(SPI_getbinval(tup, desc, 3, &isnull));
 	job->to = DatumGetDateADT(SPI_getbinval(tup, desc, 4, &isnull));
 	job->options = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 5, &isnull));
+	job->attempt = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+	job->install = install;
+	job->owner = owner;
 	MemoryContextSwitchTo(old);
-	return true;
+	source = SPI_getvalue(tup, desc, 2);
+	problem = SourceLookup(source, &job->source)
+		? JobProblem(job->from, job->to, job->options, &code)
+		: psprintf("unknown source \"%s\"", source);
+	if (problem == NULL)
+		return CLAIM_RUN;
+	v[0] = Int64GetDatum(job->id);
+	v[1] = CStringGetTextDatum(psprintf("not run: %s", problem));
+	ExecAs(owner, "UPDATE seongsu.jobs SET state = 'failed', last_error = $2, "
+		   "finished_at = pg_catalog.clock_timestamp() WHERE id OPERATOR(pg_catalog.=) $1",
+		   2, types, v, NULL, SPI_OK_UPDATE);
+	ereport(LOG, (errmsg("daily_seongsu: job " INT64_FORMAT " not run: %s", job->id, problem)));
+	return CLAIM_REFUSED;
 }
 
 /* Milliseconds to wait before try number attempt+1: doubling, jittered, capped. */
@@ -150,6 +282,18 @@ RetryDelayMs(int attempt)
 		d *= 2;
 	d = Min(d, MAX_RETRY_DELAY_MS);
 	return (long) (d * (0.5 + SsRandomDouble()));
+}
+
+/* Seconds before a job whose run number attempt failed runs again: doubling, capped. */
+static int
+JobRetryDelaySec(int attempt)
+{
+	int64		d = seongsu_job_retry_delay;
+	int			i;
+
+	for (i = 1; i < attempt && d < MAX_JOB_RETRY_DELAY_S; i++)
+		d *= 2;
+	return (int) Min(d, MAX_JOB_RETRY_DELAY_S);
 }
 
 /* Append a log entry for the attempt that just finished. */
@@ -171,7 +315,7 @@ LogAttempt(JobRun *job, UnitRun *ur, const char *api_code, int rows_parsed, cons
 	return e;
 }
 
-/* Settle a finished transfer: done, retry later, or failed for good. */
+/* Settle a finished transfer: done (queueing its next page), retry later, or failed for good. */
 static void
 UnitSettle(JobRun *job, UnitRun *ur)
 {
@@ -208,27 +352,38 @@ UnitSettle(JobRun *job, UnitRun *ur)
 		}
 		if (outcome == API_OK || outcome == API_NO_DATA)
 		{
-			FetchUnit  *next = SourceNextPage(ur->unit, ur->rows.total_count, job->options);
+			bool		capped;
+			FetchUnit  *next = SourceNextPage(ur->unit, ur->rows.total_count, (long) ur->rows.nrows,
+											  job->options, &capped);
 
-			ur->state = UNIT_DONE;
-			ur->has_rows = true;
-			ur->success = LogAttempt(job, ur, err.api_code, (int) ur->rows.nrows, NULL);
-			if (next)
+			if (!capped)
 			{
-				UnitRun    *nu = palloc0(sizeof(UnitRun));
+				ur->state = UNIT_DONE;
+				ur->has_rows = true;
+				ur->success = LogAttempt(job, ur, err.api_code, (int) ur->rows.nrows, NULL);
+				if (next)
+				{
+					UnitRun    *nu = palloc0(sizeof(UnitRun));
 
-				nu->unit = next;
-				nu->state = UNIT_WAITING;
-				job->units = lappend(job->units, nu);
+					nu->unit = next;
+					nu->state = UNIT_WAITING;
+					job->units = lappend(job->units, nu);
+				}
+				return;
 			}
-			return;
+			/* an API that keeps reporting more rows than any request has: not trusted */
+			error = psprintf("the API reports %ld rows, more than %d pages of this request",
+							 ur->rows.total_count, SOURCE_MAX_PAGES);
+		}
+		else
+		{
+			transient = outcome == API_TRANSIENT;
+			if (err.column[0])
+				error = psprintf("%s (field \"%s\", value \"%s\")", err.message, err.column, err.value);
+			else
+				error = pstrdup(err.message);
 		}
 		RowSetFree(&ur->rows);
-		transient = outcome == API_TRANSIENT;
-		if (err.column[0])
-			error = psprintf("%s (field \"%s\", value \"%s\")", err.message, err.column, err.value);
-		else
-			error = pstrdup(err.message);
 	}
 	LogAttempt(job, ur, err.api_code, 0, error);
 	if (transient && ur->attempts < seongsu_max_attempts)
@@ -244,6 +399,7 @@ UnitSettle(JobRun *job, UnitRun *ur)
 	if (!job->failed)
 	{
 		job->failed = true;
+		job->transient = transient;
 		job->error = ur->error;
 	}
 }
@@ -297,10 +453,78 @@ Pending(JobRun *job)
 	return false;
 }
 
+/* The SPI connection of the worker's current transaction (SsSpiConnect's level). */
+static int	worker_spi;
+
+/* Begin a worker transaction with SPI and a snapshot. */
+static void
+WorkerTxBegin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	worker_spi = SsSpiConnect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+/* Commit a worker transaction. */
+static void
+WorkerTxCommit(void)
+{
+	SsSpiFinish(worker_spi);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+}
+
+/* What became of the job since this run claimed it (caller has SPI); lock: keep its row locked. */
+static JobVerdict
+JobVerdictOf(JobRun *job, bool lock)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		v[1];
+	Oid			owner;
+	bool		isnull;
+	HeapTuple	tup;
+
+	if (JobsInstall(&owner) != job->install)
+		return JOB_FOREIGN;
+	v[0] = Int64GetDatum(job->id);
+	if (lock)
+		ExecAs(job->owner, "SELECT state, attempts FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+			   1, types, v, NULL, SPI_OK_SELECT);
+	else
+		Exec("SELECT state, attempts FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1",
+			 1, types, v, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return JOB_GONE;
+	tup = SPI_tuptable->vals[0];
+	if (strcmp(SPI_getvalue(tup, SPI_tuptable->tupdesc, 1), "running") != 0 ||
+		DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)) != job->attempt)
+		return JOB_NOT_OURS;
+	return JOB_OURS;
+}
+
+/* Worker mode, while fetching: what became of the job, read in a short transaction of its own. */
+static JobVerdict
+WorkerLook(JobRun *job)
+{
+	MemoryContext mc = CurrentMemoryContext;
+	JobVerdict	verdict;
+
+	WorkerTxBegin();
+	verdict = JobVerdictOf(job, false);
+	WorkerTxCommit();
+	MemoryContextSwitchTo(mc);
+	return verdict;
+}
+
 /*
  * Fetch and parse every request of the job.  Stops early once the job has
- * failed (its rows will not be written).  Returns false when interrupted by
- * the worker's shutdown flag.
+ * failed (its rows will not be written) and, in the worker, once the job is
+ * no longer this run's (it re-reads the job's row every LOOK_EVERY_MS;
+ * recording says what became of it).  Exits the process at once when the
+ * postmaster has died (an orphan would keep a new postmaster from
+ * starting).  Returns false when interrupted by the worker's shutdown flag.
  */
 static bool
 JobFetch(JobRun *job, volatile sig_atomic_t *stop)
@@ -320,18 +544,28 @@ JobFetch(JobRun *job, volatile sig_atomic_t *stop)
 	}
 	PG_TRY();
 	{
+		TimestampTz next_look = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), LOOK_EVERY_MS);
+
 		http = HttpClientCreate(seongsu_http_timeout_ms);
 		while (!job->failed && Pending(job))
 		{
 			long		wait = StartDue(job, http);
 			HttpTransfer *done;
 
+			if (!PostmasterIsAlive())
+				proc_exit(1);
 			if (stop)
 			{
 				if (*stop)
 				{
 					completed = false;
 					break;
+				}
+				if (GetCurrentTimestamp() >= next_look)
+				{
+					if (WorkerLook(job) != JOB_OURS)
+						break;
+					next_look = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), LOOK_EVERY_MS);
 				}
 			}
 			else
@@ -359,35 +593,19 @@ JobFetch(JobRun *job, volatile sig_atomic_t *stop)
 	return completed;
 }
 
-/* Write the job's rows (unless it failed), its log and its final state. */
+/* Write the run's ingest_log rows; rows_written as counted when wrote, else 0 (caller has SPI). */
 static void
-JobRecord(JobRun *job)
+JobRecordLog(JobRun *job, bool wrote)
 {
 	ListCell   *lc;
-	Oid			ltypes[11] = {INT8OID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, FLOAT8OID,
-	INT8OID, INT4OID, INT8OID, TEXTOID};
-	Oid			jtypes[5] = {INT8OID, TEXTOID, INT8OID, INT4OID, TEXTOID};
-	Datum		jv[5];
-	char		jn[5] = {' ', ' ', ' ', ' ', ' '};
+	Oid			types[12] = {INT8OID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, FLOAT8OID,
+	INT8OID, INT4OID, INT8OID, TEXTOID, TIMESTAMPTZOID};
 
-	if (!job->failed)
-		foreach(lc, job->units)
-		{
-			UnitRun    *ur = lfirst(lc);
-
-			if (ur->state == UNIT_DONE && ur->has_rows)
-			{
-				uint64		n = UpsertRowSet(&ur->rows);
-
-				ur->success->rows_written = (int64) n;
-				job->written += (int64) n;
-			}
-		}
 	foreach(lc, job->log)
 	{
 		LogEntry   *e = lfirst(lc);
-		Datum		v[11];
-		char		n[12] = "           ";
+		Datum		v[12];
+		char		n[13] = "            ";
 
 		v[0] = Int64GetDatum(job->id);
 		v[1] = CStringGetTextDatum(SourceName(job->source));
@@ -400,63 +618,98 @@ JobRecord(JobRun *job)
 		v[6] = Float8GetDatum(e->latency_ms);
 		v[7] = Int64GetDatum(e->bytes);
 		v[8] = Int32GetDatum(e->rows_parsed);
-		v[9] = Int64GetDatum(job->failed ? 0 : e->rows_written);
+		v[9] = Int64GetDatum(wrote ? e->rows_written : 0);
 		v[10] = e->error ? CStringGetTextDatum(e->error) : (Datum) 0;
 		n[10] = e->error ? ' ' : 'n';
-		n[11] = '\0';
-		Exec("INSERT INTO seongsu.ingest_log (job_id, source, url, attempt, http_status, api_code, "
-			 "latency_ms, bytes, rows_parsed, rows_written, error, at) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, pg_catalog.clock_timestamp())",
-			 11, ltypes, v, n, SPI_OK_INSERT);
+		v[11] = TimestampTzGetDatum(e->at);
+		ExecAs(job->owner, "INSERT INTO seongsu.ingest_log (job_id, source, url, attempt, http_status, api_code, "
+			   "latency_ms, bytes, rows_parsed, rows_written, error, at) "
+			   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+			   12, types, v, n, SPI_OK_INSERT);
 	}
-	jv[0] = Int64GetDatum(job->id);
-	jv[1] = CStringGetTextDatum(job->failed ? "failed" : "done");
-	jv[2] = Int64GetDatum(job->written);
-	jv[3] = Int32GetDatum(job->requests);
-	jv[4] = job->error ? CStringGetTextDatum(job->error) : (Datum) 0;
-	jn[4] = job->error ? ' ' : 'n';
-	Exec("UPDATE seongsu.jobs SET state = $2, rows_written = $3, requests = $4, last_error = $5, "
-		 "finished_at = pg_catalog.clock_timestamp() WHERE id OPERATOR(pg_catalog.=) $1",
-		 5, jtypes, jv, jn, SPI_OK_UPDATE);
 }
 
-/* Mark a job failed with an internal error message (its own transaction in the worker). */
+/*
+ * Write the run's rows (unless it failed), its log and the job's new state:
+ * done, failed, or — after a failure on a transient error only, with runs
+ * left — pending again after the job-level back-off (caller has SPI).
+ */
 static void
-JobFailInternal(int64 id, const char *message)
+JobRecord(JobRun *job)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		v[2];
+	ListCell   *lc;
+	Oid			types[6] = {INT8OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		v[6];
+	char		n[7] = "      ";
 
-	v[0] = Int64GetDatum(id);
-	v[1] = CStringGetTextDatum(message);
-	Exec("UPDATE seongsu.jobs SET state = 'failed', last_error = $2, finished_at = pg_catalog.clock_timestamp() "
-		 "WHERE id OPERATOR(pg_catalog.=) $1", 2, types, v, NULL, SPI_OK_UPDATE);
+	if (!job->failed)
+		foreach(lc, job->units)
+		{
+			UnitRun    *ur = lfirst(lc);
+
+			if (ur->state == UNIT_DONE && ur->has_rows)
+			{
+				uint64		written = UpsertRowSet(&ur->rows);
+
+				ur->success->rows_written = (int64) written;
+				job->written += (int64) written;
+			}
+		}
+	JobRecordLog(job, !job->failed);
+	v[0] = Int64GetDatum(job->id);
+	v[1] = CStringGetTextDatum(job->failed ? "failed" : "done");
+	v[2] = Int64GetDatum(job->written);
+	v[3] = Int32GetDatum(job->requests);
+	v[4] = job->error ? CStringGetTextDatum(job->error) : (Datum) 0;
+	n[4] = job->error ? ' ' : 'n';
+	if (job->failed && job->transient && job->attempt < seongsu_job_max_attempts)
+	{
+		int			delay = JobRetryDelaySec(job->attempt);
+
+		v[5] = TimestampTzGetDatum(TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) delay * 1000));
+		ExecAs(job->owner, "UPDATE seongsu.jobs SET state = 'pending', rows_written = 0, requests = $4, "
+			   "last_error = $5, next_attempt_at = $6, finished_at = NULL WHERE id OPERATOR(pg_catalog.=) $1",
+			   6, types, v, n, SPI_OK_UPDATE);
+		ereport(LOG,
+				(errmsg("daily_seongsu: job " INT64_FORMAT " failed on a transient error; run %d of %d starts in %d s",
+						job->id, job->attempt + 1, seongsu_job_max_attempts, delay)));
+		return;
+	}
+	n[5] = 'n';
+	ExecAs(job->owner, "UPDATE seongsu.jobs SET state = $2, rows_written = $3, requests = $4, last_error = $5, "
+		   "finished_at = pg_catalog.clock_timestamp() WHERE id OPERATOR(pg_catalog.=) $1",
+		   6, types, v, n, SPI_OK_UPDATE);
 }
 
-/* The SPI connection of the worker's current transaction (SsSpiConnect's level). */
-static int	worker_spi;
-
-/* Begin a worker transaction with SPI and a snapshot. */
+/* Record the run as far as the job is still its own (caller has SPI; locks the job's row). */
 static void
-WorkerTxBegin(void)
+JobFinish(JobRun *job)
 {
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	worker_spi = SsSpiConnect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	switch (JobVerdictOf(job, true))
+	{
+		case JOB_OURS:
+			JobRecord(job);
+			break;
+		case JOB_NOT_OURS:
+			/* cancelled (or reset and run again): its attempts are logged, its rows not written */
+			JobRecordLog(job, false);
+			break;
+		case JOB_GONE:
+			ereport(LOG,
+					(errmsg("daily_seongsu: job " INT64_FORMAT " was deleted while it ran; its results are discarded",
+							job->id)));
+			break;
+		case JOB_FOREIGN:
+			ereport(LOG,
+					(errmsg("daily_seongsu: job " INT64_FORMAT " belongs to an installation of the extension that was dropped; its results are discarded",
+							job->id),
+					 errdetail("None of its %d log rows or of the rows of its responses was written.",
+							   list_length(job->log))));
+			break;
+	}
 }
 
-/* Commit a worker transaction. */
-static void
-WorkerTxCommit(void)
-{
-	SsSpiFinish(worker_spi);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-}
-
-/* Worker mode: record a job, or mark it failed if recording raises an error. */
+/* Worker mode: record a run, or mark the job failed if recording raises an error. */
 static void
 WorkerRecord(JobRun *job, MemoryContext cxt)
 {
@@ -465,7 +718,7 @@ WorkerRecord(JobRun *job, MemoryContext cxt)
 	PG_TRY();
 	{
 		WorkerTxBegin();
-		JobRecord(job);
+		JobFinish(job);
 		WorkerTxCommit();
 	}
 	PG_CATCH();
@@ -476,45 +729,57 @@ WorkerRecord(JobRun *job, MemoryContext cxt)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
 		message = psprintf("could not record results: %s", edata->message);
 		ereport(LOG, (errmsg("daily_seongsu: job " INT64_FORMAT " %s", job->id, message)));
 	}
 	PG_END_TRY();
 	if (message)
 	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		v[2];
+
 		WorkerTxBegin();
-		JobFailInternal(job->id, message);
+		if (JobVerdictOf(job, true) == JOB_OURS)
+		{
+			v[0] = Int64GetDatum(job->id);
+			v[1] = CStringGetTextDatum(message);
+			ExecAs(job->owner, "UPDATE seongsu.jobs SET state = 'failed', last_error = $2, "
+				   "finished_at = pg_catalog.clock_timestamp() WHERE id OPERATOR(pg_catalog.=) $1",
+				   2, types, v, NULL, SPI_OK_UPDATE);
+		}
 		WorkerTxCommit();
 	}
 }
 
 /*
- * Run the next runnable job, if any.  In the worker (stop != NULL) each phase
+ * Run the next due job, if any.  In the worker (stop != NULL) each phase
  * has its own transaction; in a session everything runs inside the caller's
- * transaction.  Returns false when there was no job to run.
+ * transaction (which holds the job's row locked from claim to record).
+ * Returns false when there was no job.
  */
 bool
 JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 {
 	int			spi;
 	JobRun		job;
-	bool		claimed;
+	ClaimResult claim;
 	volatile MemoryContext old;
 
 	if (stop)
 	{
 		WorkerTxBegin();
-		claimed = JobClaim(&job, cxt);
+		claim = JobClaim(&job, cxt);
 		WorkerTxCommit();
 	}
 	else
 	{
 		spi = SsSpiConnect();
-		claimed = JobClaim(&job, cxt);
+		claim = JobClaim(&job, cxt);
 		SsSpiFinish(spi);
 	}
-	if (!claimed)
-		return false;
+	if (claim != CLAIM_RUN)
+		return claim == CLAIM_REFUSED;
 
 	old = MemoryContextSwitchTo(cxt);
 	if (stop)
@@ -533,12 +798,16 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
+			/* an error while reading the job's row leaves that transaction to abort */
+			AbortCurrentTransaction();
+			MemoryContextSwitchTo(cxt);
 			message = pstrdup(edata->message);
 		}
 		PG_END_TRY();
 		if (message)
 		{
 			job.failed = true;
+			job.transient = false;
 			job.error = message;
 		}
 		else if (!completed)
@@ -553,7 +822,7 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 	{
 		JobFetch(&job, NULL);
 		spi = SsSpiConnect();
-		JobRecord(&job);
+		JobFinish(&job);
 		SsSpiFinish(spi);
 	}
 	MemoryContextSwitchTo(old);
@@ -566,14 +835,17 @@ JobsPurgeLog(void)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		v[1];
+	Oid			owner;
 
+	if (!OidIsValid(JobsInstall(&owner)))
+		return;
 	v[0] = Int32GetDatum(seongsu_log_ttl_days);
-	Exec("DELETE FROM seongsu.ingest_log WHERE at OPERATOR(pg_catalog.<) "
-		 "(pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => $1))",
-		 1, types, v, NULL, SPI_OK_DELETE);
+	ExecAs(owner, "DELETE FROM seongsu.ingest_log WHERE at OPERATOR(pg_catalog.<) "
+		   "(pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => $1))",
+		   1, types, v, NULL, SPI_OK_DELETE);
 }
 
-/* Jobs left running by a crash or restart go back to pending (caller has SPI). */
+/* Jobs left running by a crash or restart go back to pending (worker; caller has SPI). */
 void
 JobsResetRunning(void)
 {
@@ -581,13 +853,16 @@ JobsResetRunning(void)
 		 0, NULL, NULL, NULL, SPI_OK_UPDATE);
 }
 
-/* Milliseconds until the earliest pending job is due (-1: none pending; caller has SPI). */
+/* Milliseconds until the earliest pending job is due (-1: none pending, or no extension; caller has SPI). */
 long
 JobsNextDueMs(void)
 {
 	bool		isnull;
 	Datum		d;
+	Oid			owner;
 
+	if (!OidIsValid(JobsInstall(&owner)))
+		return -1;
 	Exec("SELECT (extract(epoch FROM pg_catalog.min(next_attempt_at) OPERATOR(pg_catalog.-) pg_catalog.now()) "
 		 "OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8 "
 		 "FROM seongsu.jobs WHERE state OPERATOR(pg_catalog.=) 'pending'",
@@ -611,6 +886,9 @@ enqueue(PG_FUNCTION_ARGS)
 	Datum		v[4];
 	bool		isnull;
 	int64		job;
+	char	   *problem;
+	int			code;
+	Oid			owner;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -625,23 +903,12 @@ enqueue(PG_FUNCTION_ARGS)
 	from = PG_GETARG_DATEADT(1);
 	to = PG_ARGISNULL(2) ? from : PG_GETARG_DATEADT(2);
 	options = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to))
+	problem = JobProblem(from, to, options, &code);
+	if (problem)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("from_date and to_date must be finite dates")));
-	if (to < from)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("to_date is before from_date")));
-	if (to - from >= MAX_JOB_DAYS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a job covers at most %d days, this one %d", MAX_JOB_DAYS, to - from + 1),
-				 errhint("Enqueue several jobs, one per year or so.")));
-	if (options && !JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a JSON object")));
+				(errcode(code),
+				 errmsg("%s", problem),
+				 code == ERRCODE_PROGRAM_LIMIT_EXCEEDED ? errhint("Enqueue several jobs, one per year or so.") : 0));
 	SourceCheckKeys(id);
 
 	v[0] = CStringGetTextDatum(name);
@@ -649,15 +916,16 @@ enqueue(PG_FUNCTION_ARGS)
 	v[2] = DateADTGetDatum(to);
 	v[3] = options ? JsonbPGetDatum(options) : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	spi = SsSpiConnect();
-	Exec("INSERT INTO seongsu.jobs (source, from_date, to_date, options) VALUES ($1, $2, $3, $4) RETURNING id",
-		 4, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	(void) JobsInstall(&owner);
+	ExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options) VALUES ($1, $2, $3, $4) RETURNING id",
+		   4, types, v, NULL, SPI_OK_INSERT_RETURNING);
 	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SsSpiFinish(spi);
 	WorkerWakeAtCommit();
 	PG_RETURN_INT64(job);
 }
 
-/* run_pending_jobs(max_jobs) RETURNS integer: jobs run in this session. */
+/* run_pending_jobs(max_jobs) RETURNS integer: jobs run (or refused) in this session. */
 Datum
 run_pending_jobs(PG_FUNCTION_ARGS)
 {
@@ -685,6 +953,63 @@ run_pending_jobs(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(ran);
 }
 
+/*
+ * cancel_job(job_id) RETURNS text: marks a pending or running job failed
+ * ("cancelled by <role>") and returns 'cancelled'; a job that had already
+ * ended is left as it is and its state returned.  The worker notices within
+ * LOOK_EVERY_MS and writes none of the job's rows.
+ */
+Datum
+cancel_job(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		v[2];
+	Oid			owner;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), CANCEL_WAIT_MS);
+	const char *result;
+	char	   *state;
+	int			spi;
+
+	v[0] = Int64GetDatum(id);
+	v[1] = CStringGetTextDatum(psprintf("cancelled by %s", GetUserNameFromId(GetUserId(), false)));
+	spi = SsSpiConnect();
+	(void) JobsInstall(&owner);
+	for (;;)
+	{
+		ExecAs(owner, "SELECT state FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED",
+			   1, types, v, NULL, SPI_OK_SELECT);
+		if (SPI_processed > 0)
+			break;
+		Exec("SELECT 1 FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, SPI_OK_SELECT);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("ingestion job " INT64_FORMAT " does not exist", id)));
+		if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("ingestion job " INT64_FORMAT " is locked by the transaction that runs it", id),
+					 errdetail("seongsu.run_pending_jobs keeps the jobs it runs locked until its transaction ends; the worker keeps a job locked while it writes the job's rows."),
+					 errhint("Try again later; to stop a job that seongsu.run_pending_jobs runs, cancel that statement (pg_cancel_backend): nothing of the job is written and it is pending again.")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(state, "pending") == 0 || strcmp(state, "running") == 0)
+	{
+		ExecAs(owner, "UPDATE seongsu.jobs SET state = 'failed', last_error = $2, "
+			   "finished_at = pg_catalog.clock_timestamp() WHERE id OPERATOR(pg_catalog.=) $1",
+			   2, types, v, NULL, SPI_OK_UPDATE);
+		result = "cancelled";
+	}
+	else
+		result = strcmp(state, "done") == 0 ? "done" : "failed";
+	SsSpiFinish(spi);
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
 /* Why a job may not be progressing, as an errhint. */
 static int
 WaitHint(void)
@@ -710,6 +1035,7 @@ wait_for_job(PG_FUNCTION_ARGS)
 	Oid			types[1] = {INT8OID};
 	Datum		v[1];
 	char	   *state = NULL;
+	bool		retrying;
 
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
@@ -723,13 +1049,15 @@ wait_for_job(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		spi = SsSpiConnect();
-		Exec("SELECT state FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, SPI_OK_SELECT);
+		Exec("SELECT state, last_error IS NOT NULL FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1",
+			 1, types, v, NULL, SPI_OK_SELECT);
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("ingestion job " INT64_FORMAT " does not exist", id)));
 		state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		state = MemoryContextStrdup(TopTransactionContext, state);
+		retrying = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), "t") == 0;
 		SsSpiFinish(spi);
 		if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0)
 			PG_RETURN_TEXT_P(cstring_to_text(state));
@@ -737,6 +1065,9 @@ wait_for_job(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("ingestion job " INT64_FORMAT " is still %s", id, state),
+					 retrying && strcmp(state, "pending") == 0
+					 ? errdetail("Its last run failed on a transient error; it runs again at next_attempt_at (seongsu.job_retry_delay).")
+					 : 0,
 					 WaitHint()));
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50,
 						 PG_WAIT_EXTENSION);

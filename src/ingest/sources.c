@@ -367,23 +367,39 @@ SourceUnits(SourceId id, int32 from, int32 to, Jsonb *options)
 	return units;
 }
 
-/* The request for the page after u when the API reported total_count rows, or NULL. */
+/*
+ * The request for the page after u, or NULL when u was the last: the API
+ * reported total_count rows in all (-1: no total) and u's page held
+ * page_rows rows.  Paging stops at the reported total, at an empty page, at
+ * a short page where one item is one row (Seoul daily, KMA ASOS, KASI), and
+ * after SOURCE_MAX_PAGES pages of one request: *capped says when it stopped
+ * only there, with more pages reported (the caller fails the job).
+ */
 FetchUnit *
-SourceNextPage(const FetchUnit *u, long total_count, Jsonb *options)
+SourceNextPage(const FetchUnit *u, long total_count, long page_rows, Jsonb *options, bool *capped)
 {
-	if (total_count < 0 || u->page_size <= 0)
+	bool		seoul = u->source == SRC_SEOUL_DAILY || u->source == SRC_SEOUL_HOUR_PROFILE;
+	bool		item_rows = u->source == SRC_SEOUL_DAILY || u->source == SRC_KMA_ASOS_HOURLY ||
+		u->source == SRC_KASI_HOLIDAYS;
+	long		pageno;
+
+	*capped = false;
+	if (total_count < 0 || u->page_size <= 0 || page_rows <= 0 ||
+		u->source == SRC_OPENMETEO_DAILY || u->source == SRC_OPENMETEO_FORECAST)
 		return NULL;
-	if (u->source == SRC_SEOUL_DAILY || u->source == SRC_SEOUL_HOUR_PROFILE)
+	if (item_rows && page_rows < u->page_size)
+		return NULL;
+	/* Seoul pages by start index, data.go.kr by page number */
+	pageno = seoul ? ((long) u->page - 1) / u->page_size + 1 : (long) u->page;
+	if (pageno * u->page_size >= total_count)
+		return NULL;
+	if (pageno >= SOURCE_MAX_PAGES)
 	{
-		if (u->page + u->page_size - 1 >= total_count)
-			return NULL;
-		return NewUnit(u->source, u->first, u->last, u->page + u->page_size, u->page_size, options);
+		*capped = true;
+		return NULL;
 	}
-	if (u->source == SRC_OPENMETEO_DAILY || u->source == SRC_OPENMETEO_FORECAST)
-		return NULL;
-	if ((long) u->page * u->page_size >= total_count)
-		return NULL;
-	return NewUnit(u->source, u->first, u->last, u->page + 1, u->page_size, options);
+	return NewUnit(u->source, u->first, u->last,
+				   seoul ? u->page + u->page_size : u->page + 1, u->page_size, options);
 }
 
 /* Parse one response body of unit u into rs. */

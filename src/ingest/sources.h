@@ -22,6 +22,9 @@ typedef enum SourceId
 	SRC_OPENMETEO_FORECAST
 } SourceId;
 
+/* Pages one request (a day, month or chunk) may take before its job fails. */
+#define SOURCE_MAX_PAGES 100
+
 /* One request of a job: a page of one day, month or chunk. */
 typedef struct FetchUnit
 {
@@ -40,7 +43,8 @@ extern RowKind SourceRowKind(SourceId id);
 extern const char *SourceRowsLabel(SourceId id);
 extern void SourceCheckKeys(SourceId id);
 extern List *SourceUnits(SourceId id, int32 from, int32 to, Jsonb *options);
-extern FetchUnit *SourceNextPage(const FetchUnit *u, long total_count, Jsonb *options);
+extern FetchUnit *SourceNextPage(const FetchUnit *u, long total_count, long page_rows,
+								 Jsonb *options, bool *capped);
 extern ApiOutcome SourceParse(const FetchUnit *u, const char *body, size_t len,
 							  TimestampTz fetched_at, RowSet *rs, ParseError *err);
 

@@ -418,6 +418,8 @@ seongsu_worker_main(Datum arg)
 		}
 		if (got_sigterm)
 			break;
+		if (!ExtensionReady())
+			continue;			/* dropped meanwhile: wait for it above */
 		due = Maintain(NULL, true);
 		WorkerSleep(due < 0 ? IDLE_WAIT_MS : Min(due + 1, IDLE_WAIT_MS));
 	}

@@ -3,11 +3,11 @@
 
 CREATE TABLE jobs (
   id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  source          text NOT NULL CHECK (source IN ('seoul_daily', 'seoul_hour_profile', 'kma_asos_hourly',
-                    'kma_forecast', 'kasi_holidays', 'openmeteo_daily', 'openmeteo_forecast')),
+  source          text NOT NULL CONSTRAINT jobs_source_known CHECK (source IN ('seoul_daily', 'seoul_hour_profile',
+                    'kma_asos_hourly', 'kma_forecast', 'kasi_holidays', 'openmeteo_daily', 'openmeteo_forecast')),
   from_date       date NOT NULL,
   to_date         date NOT NULL,
-  options         jsonb NOT NULL DEFAULT '{}',
+  options         jsonb NOT NULL DEFAULT '{}' CONSTRAINT jobs_options_object CHECK (jsonb_typeof(options) = 'object'),
   state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),
   attempts        integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
@@ -17,21 +17,30 @@ CREATE TABLE jobs (
   created_at      timestamptz NOT NULL DEFAULT now(),
   started_at      timestamptz,
   finished_at     timestamptz,
-  CHECK (to_date >= from_date)
+  CONSTRAINT jobs_dates_finite CHECK (isfinite(from_date) AND isfinite(to_date)),
+  CONSTRAINT jobs_dates_ordered CHECK (to_date >= from_date),
+  -- (infinite dates cannot be subtracted; jobs_dates_finite refuses them)
+  CONSTRAINT jobs_span_within_cap CHECK (NOT isfinite(from_date) OR NOT isfinite(to_date)
+                                         OR to_date - from_date < 7305)
 );
 CREATE INDEX jobs_runnable ON jobs (next_attempt_at, id) WHERE state IN ('pending', 'running');
-COMMENT ON TABLE jobs IS 'Ingestion jobs: one source over a date range.  The worker (or seongsu.run_pending_jobs) runs them; a job writes all its rows or none.';
+COMMENT ON TABLE jobs IS 'Ingestion jobs: one source over a date range.  The worker (or seongsu.run_pending_jobs) runs them; a run writes all its rows or none.  Written only through seongsu.enqueue, seongsu.cancel_job and the runners.';
+COMMENT ON CONSTRAINT jobs_source_known ON jobs IS 'The source is one seongsu.enqueue knows.';
+COMMENT ON CONSTRAINT jobs_options_object ON jobs IS 'Options are a JSON object.';
+COMMENT ON CONSTRAINT jobs_dates_finite ON jobs IS 'A job covers finite dates (no infinity, no -infinity).';
+COMMENT ON CONSTRAINT jobs_dates_ordered ON jobs IS 'to_date is not before from_date.';
+COMMENT ON CONSTRAINT jobs_span_within_cap ON jobs IS 'A job covers at most 7305 days (20 years); enqueue several for more.  The runner checks this again when it claims a job.';
 COMMENT ON COLUMN jobs.id IS 'Job id, returned by seongsu.enqueue.';
 COMMENT ON COLUMN jobs.source IS 'seoul_daily, seoul_hour_profile, kma_asos_hourly, kma_forecast, kasi_holidays, openmeteo_daily or openmeteo_forecast.';
 COMMENT ON COLUMN jobs.from_date IS 'First KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.to_date IS 'Last KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base_time": "0500"} (kma_forecast: issue time on from_date).';
-COMMENT ON COLUMN jobs.state IS 'pending, running, done or failed.';
-COMMENT ON COLUMN jobs.attempts IS 'How many times a runner has started the job (a job interrupted by a crash is started again).';
-COMMENT ON COLUMN jobs.next_attempt_at IS 'The job is not started before this time.';
+COMMENT ON COLUMN jobs.state IS 'pending, running, done or failed (a cancelled job is failed).';
+COMMENT ON COLUMN jobs.attempts IS 'How many times a runner has started the job: a job interrupted by a crash is started again, and one that failed on a transient error only runs again after a back-off, up to seongsu.job_max_attempts runs.';
+COMMENT ON COLUMN jobs.next_attempt_at IS 'The job is not started before this time (after a transient failure: now + seongsu.job_retry_delay, doubling each run, at most 1 hour).';
 COMMENT ON COLUMN jobs.requests IS 'HTTP requests made by the last run, retries included.';
 COMMENT ON COLUMN jobs.rows_written IS 'Rows inserted or changed by the job.';
-COMMENT ON COLUMN jobs.last_error IS 'Why the job failed (URLs redacted).';
+COMMENT ON COLUMN jobs.last_error IS 'Why the job failed (URLs redacted), "cancelled by <role>", or "not run: ..." for a job that fails the checks when claimed; on a pending job, why its last run failed before the job-level retry.';
 COMMENT ON COLUMN jobs.created_at IS 'When the job was enqueued.';
 COMMENT ON COLUMN jobs.started_at IS 'When its last run started.';
 COMMENT ON COLUMN jobs.finished_at IS 'When it reached done or failed.';
@@ -53,7 +62,7 @@ CREATE TABLE ingest_log (
 );
 CREATE INDEX ingest_log_job ON ingest_log (job_id);
 CREATE INDEX ingest_log_at ON ingest_log (at);
-COMMENT ON TABLE ingest_log IS 'One row per HTTP request made by an ingestion job; purged after seongsu.log_ttl.';
+COMMENT ON TABLE ingest_log IS 'One row per HTTP request made by an ingestion job; purged after seongsu.log_ttl_days.  Written only by the runners.';
 COMMENT ON COLUMN ingest_log.id IS 'Row id.';
 COMMENT ON COLUMN ingest_log.job_id IS 'The job (jobs.id).';
 COMMENT ON COLUMN ingest_log.source IS 'The job''s source.';
@@ -79,6 +88,12 @@ CREATE FUNCTION run_pending_jobs(max_jobs integer DEFAULT NULL) RETURNS integer
   AS 'MODULE_PATHNAME', 'run_pending_jobs' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION run_pending_jobs(integer) IS
   'Run pending jobs in the calling session, for servers where the worker cannot be preloaded; returns how many ran.';
+
+-- Cancel a pending or running job.
+CREATE FUNCTION cancel_job(job_id bigint) RETURNS text
+  AS 'MODULE_PATHNAME', 'cancel_job' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION cancel_job(bigint) IS
+  'Mark a pending or running job failed with last_error "cancelled by <role>" and return ''cancelled''; a running job stops within about a second and writes none of its rows (its requests are logged).  A job that has already ended is left as it is and its state (done or failed) returned.';
 
 -- Wait for a job to finish.
 CREATE FUNCTION wait_for_job(job_id bigint, timeout interval DEFAULT '60 seconds') RETURNS text
@@ -108,10 +123,11 @@ CREATE VIEW source_status AS
 COMMENT ON VIEW source_status IS
   'Per source: the latest KST day it has delivered, the publication delay to expect, and whether it is stale (kasi_holidays is stale when fewer than 365 days of future holidays are known).';
 
+-- Readers see the queue and the log; nobody but the owner writes them: the
+-- functions below write them as the extension's owner, so that every job
+-- passes enqueue's checks and every log row comes from a runner.
 GRANT SELECT ON jobs, ingest_log, source_status TO seongsu_reader;
-GRANT INSERT, UPDATE, DELETE ON jobs TO seongsu_operator;
-GRANT INSERT, DELETE ON ingest_log TO seongsu_operator;
 REVOKE ALL ON FUNCTION enqueue(text, date, date, jsonb), run_pending_jobs(integer),
-  wait_for_job(bigint, interval) FROM PUBLIC;
+  cancel_job(bigint), wait_for_job(bigint, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION enqueue(text, date, date, jsonb), run_pending_jobs(integer),
-  wait_for_job(bigint, interval) TO seongsu_operator;
+  cancel_job(bigint), wait_for_job(bigint, interval) TO seongsu_operator;

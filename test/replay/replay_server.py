@@ -126,13 +126,14 @@ SEONGSU_LINE, SEONGSU_NAME = "2호선", "성수"
 
 FAULT_KINDS = ("latency", "http500", "hang", "truncate", "nodata", "xml_error", "quota",
                "seoul_error", "wrong_types", "float_counts", "string_counts", "missing_fields",
-               "extra_fields", "duplicate_rows", "slow_drip")
+               "extra_fields", "duplicate_rows", "slow_drip", "endless_pages")
 DELAY_FAULTS = ("latency", "hang")
 TRANSFORM_FAULTS = ("wrong_types", "float_counts", "string_counts", "missing_fields",
                     "extra_fields", "duplicate_rows")
 TRANSPORT_FAULTS = ("truncate", "slow_drip")
 RULE_KEYS = {"match", "fault", "times", "day", "ms", "mode", "code", "status", "chunk",
-             "field", "row"}
+             "field", "row", "total", "for_ms"}
+ENDLESS_TOTAL = 99999999999          # endless_pages: the row count reported by default
 
 DailyWx = namedtuple("DailyWx", "mean tmin tmax precip rain snow")
 HourWx = namedtuple("HourWx", "ta hm ws wd pa rn rain snow depth vs icsr")
@@ -1220,7 +1221,7 @@ def validate_rule(rule):
     out["match"] = str(rule.get("match", ""))
     if "day" in rule and rule["day"] is not None:
         out["day"] = str(rule["day"]).replace("-", "")
-    for key in ("times", "ms", "status", "chunk", "row"):
+    for key in ("times", "ms", "status", "chunk", "row", "total", "for_ms"):
         if key in rule and rule[key] is not None:
             if not isinstance(rule[key], (int, float)) or isinstance(rule[key], bool) or rule[key] < 0:
                 raise ValueError("%s must be a non-negative number" % key)
@@ -1228,6 +1229,8 @@ def validate_rule(rule):
         raise ValueError("truncate mode must be 'short' or 'lie'")
     if rule["fault"] == "quota" and out.get("mode", "json") not in ("json", "xml"):
         raise ValueError("quota mode must be 'json' or 'xml'")
+    if rule["fault"] == "endless_pages" and out.get("mode", "empty") not in ("empty", "repeat"):
+        raise ValueError("endless_pages mode must be 'empty' or 'repeat'")
     if rule["fault"] == "xml_error":
         try:
             int(out.get("code", 30))
@@ -1244,6 +1247,7 @@ class FaultBook:
         """Start with no rules and empty statistics."""
         self.lock = threading.Lock()
         self.rules = []
+        self.set_at = time.monotonic()
         self.reset_stats()
 
     def reset_stats(self):
@@ -1258,6 +1262,7 @@ class FaultBook:
         checked = [validate_rule(r) for r in rules]
         with self.lock:
             self.rules = checked
+            self.set_at = time.monotonic()
 
     def select(self, route, target):
         """Count a data request and pick the rules it consumes: every matching delay rule
@@ -1268,8 +1273,11 @@ class FaultBook:
         with self.lock:
             self.total += 1
             self.requests[route] = self.requests.get(route, 0) + 1
+            age_ms = (time.monotonic() - self.set_at) * 1000.0
             for rule in self.rules:
                 if rule["match"] and rule["match"] not in target and rule["match"] not in decoded:
+                    continue
+                if rule.get("for_ms") is not None and age_ms >= rule["for_ms"]:
                     continue
                 if rule.get("day") and rule["day"] not in flat:
                     continue
@@ -1615,7 +1623,56 @@ class Handler(BaseHTTPRequestHandler):
             payload = self._route(family, route, segs, q, split.query, fmt)
             if effect and (effect["fault"] in TRANSFORM_FAULTS or effect["fault"] == "nodata"):
                 apply_transform(payload, effect)
+            if effect and effect["fault"] == "endless_pages":
+                payload = self._endless(payload, family, route, segs, split.query, fmt, effect)
         self._send_payload(payload, effect if effect and effect["fault"] in TRANSPORT_FAULTS else None)
+
+    def _endless(self, payload, family, route, segs, raw_query, fmt, rule):
+        """endless_pages: the answer reports ``total`` rows; a page past the real end (or of a
+        day without data) is an empty success page (mode "empty") or the first page again
+        (mode "repeat").  Seoul and data.go.kr only (Open-Meteo has no pages)."""
+        total = int(rule.get("total", ENDLESS_TOTAL))
+        repeat = rule.get("mode", "empty") == "repeat"
+        if family == "seoul":
+            service = segs[3] if len(segs) > 5 else ""
+            if not isinstance(payload.obj, dict) or service not in SEOUL_SERVICES:
+                return payload
+            if service not in payload.obj:
+                if payload.obj.get("RESULT", {}).get("CODE") != "INFO-200":
+                    return payload
+                if repeat:
+                    first = list(segs)
+                    first[4], first[5] = "1", str(int(segs[5]) - int(segs[4]) + 1)
+                    payload = self._route(family, route, first, Query(raw_query), raw_query, fmt)
+                if service not in payload.obj:
+                    payload = Payload({service: {"list_total_count": 0, "RESULT": {
+                        "CODE": "INFO-000", "MESSAGE": SEOUL_MESSAGES["INFO-000"]}, "row": []}},
+                        fmt=fmt, family="seoul")
+            payload.raw = None
+            payload.obj[service]["list_total_count"] = total
+            return payload
+        if family != "datagokr" or not isinstance(payload.obj, dict) or "response" not in payload.obj:
+            return payload
+        q = Query(raw_query)
+        page = q.get("pageNo", "1")
+        rows = q.get("numOfRows", "10")
+        header = payload.obj["response"].get("header", {})
+        past_end = header.get("resultCode") == "03" or (route == "getRestDeInfo" and page not in ("", "1"))
+        if past_end and repeat:
+            q["pageNo"] = "1"
+            payload = self._route(family, route, segs, q, raw_query, fmt)
+            past_end = payload.obj.get("response", {}).get("header", {}).get("resultCode") == "03"
+        if past_end:
+            payload = Payload({"response": {"header": {"resultCode": "00", "resultMsg": "NORMAL_SERVICE"},
+                                            "body": {"items": "", "numOfRows": rows, "pageNo": page,
+                                                     "totalCount": 0}}}, fmt=fmt, family="datagokr")
+        body = payload.obj["response"].get("body")
+        if not isinstance(body, dict):
+            return payload
+        payload.raw = None
+        body["pageNo"] = int(page) if page.isdigit() else page
+        body["totalCount"] = total
+        return payload
 
     def _route(self, family, route, segs, q, raw_query, fmt):
         """Dispatch to the route functions."""

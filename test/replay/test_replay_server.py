@@ -639,10 +639,54 @@ class FaultTest(unittest.TestCase):
         om = self.srv.json("/v1/archive?%s&start_date=2024-01-01&end_date=2024-01-02&daily=temperature_2m_mean" % OM_Q)
         self.assertEqual(om["daily"]["temperature_2m_mean"][0], "abc")
 
+    def test_endless_pages(self):
+        """endless_pages: a huge total, pages past the end empty (or the first page again)."""
+        normal = self.srv.json(seoul("CardSubwayStatsNew", 1, 1000, "20240105"))["CardSubwayStatsNew"]
+        self.assertEqual(normal["list_total_count"], 607)
+        self.assertEqual(self.srv.json(seoul("CardSubwayStatsNew", 1001, 2000, "20240105"))["RESULT"]["CODE"], "INFO-200")
+        self.srv.faults({"match": "CardSubwayStatsNew", "fault": "endless_pages"},
+                        {"match": "getWthrDataList", "fault": "endless_pages", "total": 123456},
+                        {"match": "getRestDeInfo", "fault": "endless_pages"})
+        first = self.srv.json(seoul("CardSubwayStatsNew", 1, 1000, "20240105"))["CardSubwayStatsNew"]
+        self.assertEqual((first["list_total_count"], first["row"]), (99999999999, normal["row"]))
+        far = self.srv.json(seoul("CardSubwayStatsNew", 5000001, 5001000, "20240105"))["CardSubwayStatsNew"]
+        self.assertEqual((far["list_total_count"], far["RESULT"]["CODE"], far["row"]), (99999999999, "INFO-000", []))
+        asos1 = self.srv.json(asos("20240101", "00", "20240101", "23", rows=10, page=1))["response"]
+        self.assertEqual((asos1["header"]["resultCode"], asos1["body"]["totalCount"], len(asos1["body"]["items"]["item"])),
+                         ("00", 123456, 10))
+        asos9 = self.srv.json(asos("20240101", "00", "20240101", "23", rows=10, page=9))["response"]
+        self.assertEqual((asos9["header"]["resultCode"], asos9["body"]["totalCount"], asos9["body"]["items"], asos9["body"]["pageNo"]),
+                         ("00", 123456, "", 9))
+        kasi2 = self.srv.json("%s?%s&solYear=2024&solMonth=03&_type=json&numOfRows=100&pageNo=2" % (KASI, DGK_Q))
+        self.assertEqual((kasi2["response"]["header"]["resultCode"], kasi2["response"]["body"]["items"],
+                          kasi2["response"]["body"]["totalCount"]), ("00", "", 99999999999))
+        self.srv.faults({"fault": "endless_pages", "mode": "repeat"})
+        again = self.srv.json(seoul("CardSubwayStatsNew", 5000001, 5001000, "20240105"))["CardSubwayStatsNew"]
+        self.assertEqual((again["list_total_count"], again["row"]), (99999999999, normal["row"]))
+        kasi2 = self.srv.json("%s?%s&solYear=2024&solMonth=03&_type=json&numOfRows=100&pageNo=2" % (KASI, DGK_Q))
+        self.assertEqual(kasi2["response"]["body"]["items"]["item"]["locdate"], 20240301)
+        self.assertEqual((self.srv.stats()["faults"], self.srv.stats()["rules"][0]["hits"]), ({"endless_pages": 7}, 2))
+        status, _, body = self.srv.request("POST", "/_faults", {"rules": [{"fault": "endless_pages", "mode": "forever"}]})
+        self.assertEqual(status, 400, body)
+
+    def test_for_ms_window(self):
+        """A rule with for_ms applies only that long after the rules were set (an outage)."""
+        self.srv.faults({"match": "CardSubwayStatsNew", "fault": "http500", "status": 503, "for_ms": 400})
+        t0 = time.monotonic()
+        statuses = []
+        while time.monotonic() - t0 < 0.3:
+            statuses.append(self.srv.get(self.DAY)[0])
+        self.assertTrue(statuses and set(statuses) == {503}, statuses)
+        while time.monotonic() - t0 < 0.45:
+            time.sleep(0.01)
+        self.assertEqual(self.srv.get(self.DAY)[0], 200)
+        self.assertEqual(self.srv.stats()["faults"], {"http500": len(statuses)})
+
     def test_admin_api(self):
         """Rule validation, listing, clearing, health."""
         for bad in ({"rules": [{"fault": "explode"}]}, {"rules": [{"fault": "http500", "tims": 2}]},
-                    {"rules": [{"fault": "truncate", "mode": "sideways"}]}, {"nope": []}):
+                    {"rules": [{"fault": "truncate", "mode": "sideways"}]}, {"nope": []},
+                    {"rules": [{"fault": "http500", "for_ms": -1}]}):
             status, _, body = self.srv.request("POST", "/_faults", bad)
             self.assertEqual(status, 400, bad)
             self.assertFalse(json.loads(body)["ok"])

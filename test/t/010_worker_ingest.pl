@@ -82,6 +82,8 @@ seongsu.open_meteo_archive_url = '$base'
 seongsu.retry_base_ms = 20
 seongsu.http_timeout_ms = 2000
 seongsu.max_attempts = 4
+# a failed run fails its job here (test/t/043 covers the job-level retry)
+seongsu.job_max_attempts = 1
 EOC
 my $node = PostgreSQL::Test::Cluster->new('ingest');
 $node->init;

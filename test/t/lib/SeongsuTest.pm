@@ -10,7 +10,7 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(start_replay set_faults);
+our @EXPORT_OK = qw(start_replay set_faults served reset_served);
 
 # Start the replay server (options: data => folder, or none for the synthetic
 # series; seoul_key, dgk_key; extra => [more arguments]); returns its base URL.
@@ -48,6 +48,25 @@ sub set_faults
 		headers => { 'Content-Type' => 'application/json' },
 		content => encode_json({ rules => \@rules }) });
 	die "POST /_faults failed: $r->{status} $r->{content}" unless $r->{success};
+	return;
+}
+
+# Requests of route (e.g. CardSubwayStatsNew) the replay server at $base
+# answered since its start or last reset_served.
+sub served
+{
+	my ($base, $route) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->get("$base/_stats");
+	die "GET /_stats failed: $r->{status}" unless $r->{success};
+	return decode_json($r->{content})->{requests}{$route} // 0;
+}
+
+# Start counting the replay server's requests again.
+sub reset_served
+{
+	my ($base) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_reset");
+	die "POST /_reset failed: $r->{status}" unless $r->{success};
 	return;
 }
 
