@@ -21,6 +21,7 @@ OBJS = \
 	src/ingest/import.o \
 	src/ingest/upsert.o \
 	src/ingest/http.o \
+	src/ingest/secrets.o \
 	src/ingest/sources.o \
 	src/ingest/jobs.o \
 	src/ingest/worker.o \

@@ -118,3 +118,71 @@ RESET ROLE;
 DROP ROLE seongsu_test_op;
 SELECT current_setting('seongsu.seoul_api_key') = 'TOPSECRET-KEY-123' AS superuser_can_read;
 RESET seongsu.seoul_api_key;
+
+-- Stored keys (seongsu.set_secret): only the owner stores them, nobody
+-- else reads them, and a bad call never prints the value.
+SELECT seongsu.set_secret('seoul_key', 'NOT-A-NAME-123');
+SELECT seongsu.set_secret(NULL, 'NOT-A-NAME-123');
+SELECT seongsu.set_secret('seoul_api_key', E'STORED-KEY\n');
+SELECT seongsu.set_secret('seoul_api_key', 'STORED KEY');
+SELECT seongsu.set_secret('seoul_api_key', 'STORED-SEOUL-KEY-1');
+SELECT seongsu.set_secret('data_go_kr_key', 'STORED+DGK/KEY==');
+SELECT seongsu.set_secret('seoul_api_key', 'STORED-SEOUL-KEY-2');
+SELECT name, value IN ('STORED-SEOUL-KEY-2', 'STORED+DGK/KEY==') AS stored FROM seongsu.secrets ORDER BY name;
+-- a source with a stored key queues (no setting is involved)
+SELECT seongsu.enqueue('seoul_daily', '2024-01-01') > 0 AS queued_with_stored_key;
+CREATE ROLE seongsu_test_op2 IN ROLE seongsu_operator;
+CREATE ROLE seongsu_test_reader IN ROLE seongsu_reader;
+SET ROLE seongsu_test_op2;
+SELECT seongsu.set_secret('seoul_api_key', 'OPERATOR-KEY');
+SELECT * FROM seongsu.secrets;
+SELECT seongsu.enqueue('kasi_holidays', '2024-01-01') > 0 AS operator_queues_with_stored_key;
+SET ROLE seongsu_test_reader;
+SELECT * FROM seongsu.secrets;
+SELECT seongsu.set_secret('seoul_api_key', NULL);
+RESET ROLE;
+-- the table is granted to nobody, in no view, and marked for pg_dump
+SELECT count(*) AS grants_on_secrets FROM pg_class c, aclexplode(c.relacl) a
+WHERE c.oid = 'seongsu.secrets'::regclass AND a.grantee <> c.relowner;
+SELECT count(*) AS views_reading_secrets FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = 'seongsu.secrets'::regclass;
+SELECT 'seongsu.secrets'::regclass = ANY (extconfig) AS dumped_with_extension
+FROM pg_extension WHERE extname = 'daily_seongsu';
+SELECT count(*) AS execute_grants_on_set_secret
+FROM pg_proc p, aclexplode(p.proacl) a
+WHERE p.oid = 'seongsu.set_secret(text, text)'::regprocedure AND a.grantee <> p.proowner;
+-- NULL or '' removes a key
+SELECT seongsu.set_secret('seoul_api_key', NULL), seongsu.set_secret('data_go_kr_key', '');
+SELECT count(*) AS stored_keys FROM seongsu.secrets;
+SELECT seongsu.enqueue('seoul_daily', '2024-01-01');
+-- A key in a setting still works, with a WARNING (once per session) naming the safer way.
+SET seongsu.seoul_api_key = 'SETTING-KEY-123';
+SELECT seongsu.enqueue('seoul_daily', '2024-01-01') > 0 AS queued_with_setting;
+SELECT seongsu.enqueue('seoul_daily', '2024-01-02') > 0 AS warned_once;
+RESET seongsu.seoul_api_key;
+
+-- Job options reach URLs only in their documented forms.
+SELECT seongsu.enqueue('kma_asos_hourly', '2024-01-01', NULL, '{"station": "108&numOfRows=1"}');
+SELECT seongsu.enqueue('kma_asos_hourly', '2024-01-01', NULL, '{"station": "108.5"}');
+SELECT seongsu.enqueue('kma_asos_hourly', '2024-01-01', NULL, '{"station": 1234567}');
+SELECT seongsu.enqueue('kma_asos_hourly', '2024-01-01', NULL, '{"station": true}');
+SELECT seongsu.enqueue('kma_asos_hourly', '2024-01-01', NULL, '{"stn": "108"}');
+SELECT seongsu.enqueue('kma_forecast', '2024-01-01', NULL, '{"nx": 0}');
+SELECT seongsu.enqueue('kma_forecast', '2024-01-01', NULL, '{"nx": 61, "ny": "126#"}');
+SELECT seongsu.enqueue('kma_forecast', '2024-01-01', NULL, '{"ny": 301}');
+SELECT seongsu.enqueue('kma_forecast', '2024-01-01', NULL, '{"base_time": "05:00"}');
+SELECT seongsu.enqueue('kma_forecast', '2024-01-01', NULL, '{"base_time": "2400"}');
+SELECT seongsu.enqueue('openmeteo_daily', '2024-01-01', NULL, '{"latitude": 91}');
+SELECT seongsu.enqueue('openmeteo_daily', '2024-01-01', NULL, '{"latitude": "37.5&daily=x"}');
+SELECT seongsu.enqueue('openmeteo_daily', '2024-01-01', NULL, '{"longitude": "1e2"}');
+SELECT seongsu.enqueue('openmeteo_forecast', '2024-01-01', NULL, '{"longitude": -180.5}');
+SELECT seongsu.enqueue('openmeteo_forecast', '2024-01-01', NULL, '{"station": "108"}');
+SELECT seongsu.enqueue('seoul_daily', '2024-01-01', NULL, '{"nx": 61}');
+SELECT seongsu.enqueue('openmeteo_daily', '2024-01-01', NULL, '{"latitude": 37.5445, "longitude": "-127.0565"}') > 0 AS decimal_ok;
+SELECT seongsu.set_secret('data_go_kr_key', 'DGK-KEY');
+SELECT seongsu.enqueue('kma_asos_hourly', '2024-01-01', NULL, '{"station": 108}') > 0 AS digits_ok;
+SELECT seongsu.enqueue('kma_forecast', '2024-01-01', NULL, '{"nx": "61", "ny": 126, "base_time": "0500"}') > 0 AS forecast_ok;
+SELECT seongsu.set_secret('data_go_kr_key', NULL);
+DELETE FROM seongsu.jobs;
+DROP ROLE seongsu_test_op2;
+DROP ROLE seongsu_test_reader;

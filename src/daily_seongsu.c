@@ -64,9 +64,12 @@ _PG_init(void)
 							   NULL, &seongsu_database, "postgres",
 							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
 							   0, NULL, NULL, NULL);
-	DefineString("seongsu.seoul_api_key", "Seoul Open Data Plaza API key (secret).",
+	/* deprecated: keys belong in seongsu.set_secret or the vault (src/ingest/secrets.h) */
+	DefineString("seongsu.seoul_api_key",
+				 "Deprecated: Seoul Open Data Plaza API key; store it with seongsu.set_secret instead.",
 				 &seongsu_seoul_api_key, "", secret);
-	DefineString("seongsu.data_go_kr_key", "data.go.kr service key for KMA and KASI (secret).",
+	DefineString("seongsu.data_go_kr_key",
+				 "Deprecated: data.go.kr service key; store it with seongsu.set_secret instead.",
 				 &seongsu_data_go_kr_key, "", secret);
 	DefineString("seongsu.seoul_api_url", "Base URL of the Seoul Open Data API.",
 				 &seongsu_seoul_api_url, "http://openapi.seoul.go.kr:8088", 0);

@@ -16,7 +16,7 @@ of src/**/*.c, joins adjacent ones, and for each that is a statement reports:
     allowed);
   - a cast or typed literal to an unqualified type (`::int8`, `date '...'`;
     types the grammar itself qualifies, like `interval '1 day'`, are allowed);
-  - a table or view named without its schema;
+  - a table or view named without its schema (any schema: vault.decrypted_secrets);
   - BETWEEN, LIKE, ILIKE, SIMILAR TO and IN (...), whose operators the parser
     looks up by name (write OPERATOR(pg_catalog.>=) ... AND ..., or
     OPERATOR(pg_catalog.=) ANY (...)).
@@ -135,8 +135,8 @@ def problems(sql):
         out.append(f'{m.group(1).strip()} looks operators up by name')
     for m in re.finditer(r'\b(FROM|JOIN|INTO|UPDATE)\s+(?!SKIP\b)([A-Za-z_][\w.]*)(\s*\()?', s, re.I):
         before = s[:m.start()]
-        if m.group(3) or m.group(2).startswith(QUALIFIED) or m.group(2).upper() in SYNTAX:
-            continue
+        if m.group(3) or '.' in m.group(2) or m.group(2).upper() in SYNTAX:
+            continue                                      # any schema qualifies a relation (vault.x)
         if re.search(r'(\bextract\(\s*\w+|\bDISTINCT)\s*$', before, re.I):
             continue
         out.append(f'unqualified relation {m.group(2)}')

@@ -1,5 +1,10 @@
 /*
  * http.c — the libcurl multi wrapper (see http.h).
+ *
+ * Redirects are followed here, not by libcurl: only to the origin (scheme,
+ * host and port) of the request's URL, or from http to https on the same
+ * host, at most HTTP_MAX_REDIRECTS times.  The URLs carry API keys; a
+ * redirect elsewhere fails the request without sending anything there.
  */
 #include "postgres.h"
 
@@ -10,6 +15,7 @@
 #include "http.h"
 
 #define HTTP_MAX_BODY (256 * 1024 * 1024)
+#define HTTP_MAX_REDIRECTS 3
 
 /* A transfer's libcurl side: the easy handle and the malloc'd body buffer. */
 typedef struct HttpPriv
@@ -21,6 +27,9 @@ typedef struct HttpPriv
 	bool		too_big;
 	instr_time	start;
 	char		errbuf[CURL_ERROR_SIZE];
+	int			redirects;		/* redirects followed */
+	char	   *location;		/* malloc'd: the URL being fetched after a redirect */
+	char		refused[160];	/* why a redirect was not followed, or "" */
 } HttpPriv;
 
 /* The multi handle and the transfers it holds. */
@@ -99,6 +108,7 @@ HttpRelease(HttpClient *c, HttpTransfer *t)
 		curl_easy_cleanup(p->easy);
 	}
 	free(p->buf);
+	free(p->location);
 	free(p);
 	t->priv = NULL;
 }
@@ -137,14 +147,12 @@ HttpStart(HttpClient *c, HttpTransfer *t)
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "daily_seongsu/0.1.0");
 	curl_easy_setopt(p->easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_MAXREDIRS, 3L);
+	/* redirects: see HttpFollow */
+	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(p->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
 	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	curl_easy_setopt(p->easy, CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	INSTR_TIME_SET_CURRENT(p->start);
 	if (curl_multi_add_handle(c->multi, p->easy) != CURLM_OK)
@@ -159,6 +167,93 @@ HttpInFlight(HttpClient *c)
 	return c->in_flight;
 }
 
+/* Scheme, host and port (the default one when absent) of url, malloc'd by libcurl; false when unparsable. */
+static bool
+HttpOrigin(const char *url, char **scheme, char **host, char **port)
+{
+	CURLU	   *h = curl_url();
+	bool		ok;
+
+	*scheme = *host = *port = NULL;
+	if (!h)
+		return false;
+	ok = curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(h, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+		curl_url_get(h, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+		curl_url_get(h, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+	curl_url_cleanup(h);
+	return ok;
+}
+
+/*
+ * Whether a redirect from `from` to `to` stays at from's origin: the same
+ * host, and the same scheme and port or an upgrade from http to https.
+ * Otherwise, why not in why.
+ */
+static bool
+HttpSameOrigin(const char *from, const char *to, char *why, size_t whylen)
+{
+	char	   *fs = NULL, *fh = NULL, *fp = NULL, *ts = NULL, *th = NULL, *tp = NULL;
+	bool		ok = false;
+
+	if (!HttpOrigin(from, &fs, &fh, &fp) || !HttpOrigin(to, &ts, &th, &tp))
+		snprintf(why, whylen, "redirect to an unusable URL refused");
+	else if (pg_strcasecmp(fh, th) != 0 ||
+			 !((pg_strcasecmp(fs, ts) == 0 && strcmp(fp, tp) == 0) ||
+			   (pg_strcasecmp(fs, "http") == 0 && pg_strcasecmp(ts, "https") == 0)))
+		snprintf(why, whylen, "redirect to another host refused (%s://%s:%s)", ts, th, tp);
+	else
+		ok = true;
+	curl_free(fs);
+	curl_free(fh);
+	curl_free(fp);
+	curl_free(ts);
+	curl_free(th);
+	curl_free(tp);
+	return ok;
+}
+
+/*
+ * When t's finished response is a redirect that may be followed, start the
+ * request of its Location with the same handle and return true.  A redirect
+ * that may not be followed sets priv->refused (HttpFinish fails t).
+ */
+static bool
+HttpFollow(HttpClient *c, HttpTransfer *t)
+{
+	HttpPriv   *p = t->priv;
+	long		status = 0;
+	char	   *location = NULL;
+	char	   *copy;
+
+	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+		return false;
+	if (curl_easy_getinfo(p->easy, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location)
+		return false;
+	if (!HttpSameOrigin(t->url, location, p->refused, sizeof(p->refused)))
+		return false;
+	if (p->redirects >= HTTP_MAX_REDIRECTS)
+	{
+		snprintf(p->refused, sizeof(p->refused), "more than %d redirects", HTTP_MAX_REDIRECTS);
+		return false;
+	}
+	copy = strdup(location);
+	if (!copy)
+		return false;
+	curl_multi_remove_handle(c->multi, p->easy);
+	free(p->location);
+	p->location = copy;
+	p->redirects++;
+	p->len = 0;
+	p->too_big = false;
+	p->errbuf[0] = '\0';
+	curl_easy_setopt(p->easy, CURLOPT_URL, p->location);
+	if (curl_multi_add_handle(c->multi, p->easy) != CURLM_OK)
+		elog(ERROR, "could not restart a libcurl transfer");
+	return true;
+}
+
 /* Fill t's results from its finished easy handle, then release libcurl's side. */
 static void
 HttpFinish(HttpClient *c, HttpTransfer *t, CURLcode code)
@@ -171,7 +266,13 @@ HttpFinish(HttpClient *c, HttpTransfer *t, CURLcode code)
 	INSTR_TIME_SUBTRACT(now, p->start);
 	t->latency_ms = INSTR_TIME_GET_MILLISEC(now);
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &t->status);
-	if (code != CURLE_OK)
+	if (p->refused[0])
+	{
+		t->failed = true;
+		t->permanent = true;
+		snprintf(t->error, sizeof(t->error), "%s", p->refused);
+	}
+	else if (code != CURLE_OK)
 	{
 		t->failed = true;
 		t->permanent = (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL);
@@ -214,9 +315,15 @@ HttpNextDone(HttpClient *c, int wait_ms)
 		if (msg->msg == CURLMSG_DONE)
 		{
 			HttpTransfer *t = NULL;
+			CURLcode	code = msg->data.result;
 
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-			HttpFinish(c, t, msg->data.result);
+			if (code == CURLE_OK && HttpFollow(c, t))
+			{
+				msg = curl_multi_info_read(c->multi, &queued);
+				continue;
+			}
+			HttpFinish(c, t, code);
 			return t;
 		}
 		msg = curl_multi_info_read(c->multi, &queued);

@@ -3,7 +3,9 @@
  *
  * libcurl allocates with malloc; every handle and buffer is released by
  * HttpClientDestroy, which callers run on every path (PG_FINALLY).  Bodies are
- * copied into palloc'd memory once a transfer completes.
+ * copied into palloc'd memory once a transfer completes.  A redirect is
+ * followed only at the URL's own origin; one to another host fails the
+ * transfer (permanent) before anything is sent there.
  */
 #ifndef SEONGSU_HTTP_H
 #define SEONGSU_HTTP_H

@@ -47,6 +47,7 @@
 #include "../daily_seongsu.h"
 #include "http.h"
 #include "jobs.h"
+#include "secrets.h"
 #include "sources.h"
 #include "upsert.h"
 #include "worker.h"
@@ -305,11 +306,11 @@ LogAttempt(JobRun *job, UnitRun *ur, const char *api_code, int rows_parsed, cons
 	e->url = ur->unit->redacted;
 	e->attempt = ur->attempts;
 	e->status = ur->xfer.status;
-	e->api_code = api_code && *api_code ? pstrdup(api_code) : NULL;
+	e->api_code = api_code && *api_code ? SecretsRedact(api_code) : NULL;
 	e->latency_ms = ur->xfer.latency_ms;
 	e->bytes = (int64) ur->xfer.len;
 	e->rows_parsed = rows_parsed;
-	e->error = error ? pstrdup(error) : NULL;
+	e->error = SecretsRedact(error);
 	e->at = GetCurrentTimestamp();
 	job->log = lappend(job->log, e);
 	return e;
@@ -326,6 +327,7 @@ UnitSettle(JobRun *job, UnitRun *ur)
 	bool		transient = false;
 
 	memset(&err, 0, sizeof(err));
+	SecretsRedactBuf(x->error, sizeof(x->error));
 	if (x->failed)
 	{
 		error = psprintf("request failed: %s", x->error);
@@ -340,6 +342,10 @@ UnitSettle(JobRun *job, UnitRun *ur)
 	{
 		RowSetInit(&ur->rows, SourceRowKind(job->source), SourceRowsLabel(job->source));
 		outcome = SourceParse(ur->unit, x->body, x->len, GetCurrentTimestamp(), &ur->rows, &err);
+		SecretsRedactBuf(err.message, sizeof(err.message));
+		SecretsRedactBuf(err.value, sizeof(err.value));
+		SecretsRedactBuf(err.column, sizeof(err.column));
+		SecretsRedactBuf(err.api_code, sizeof(err.api_code));
 		if (x->status != 200)
 		{
 			/* a 4xx: permanent; keep the API's own reason when it gave one (Open-Meteo) */
@@ -393,9 +399,9 @@ UnitSettle(JobRun *job, UnitRun *ur)
 		return;
 	}
 	ur->state = UNIT_FAILED;
-	ur->error = transient
-		? psprintf("%s: %s (gave up after %d attempts)", ur->unit->redacted, error, ur->attempts)
-		: psprintf("%s: %s", ur->unit->redacted, error);
+	ur->error = SecretsRedact(transient
+							  ? psprintf("%s: %s (gave up after %d attempts)", ur->unit->redacted, error, ur->attempts)
+							  : psprintf("%s: %s", ur->unit->redacted, error));
 	if (!job->failed)
 	{
 		job->failed = true;
@@ -730,7 +736,7 @@ WorkerRecord(JobRun *job, MemoryContext cxt)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(cxt);
-		message = psprintf("could not record results: %s", edata->message);
+		message = SecretsRedact(psprintf("could not record results: %s", edata->message));
 		ereport(LOG, (errmsg("daily_seongsu: job " INT64_FORMAT " %s", job->id, message)));
 	}
 	PG_END_TRY();
@@ -801,7 +807,7 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 			/* an error while reading the job's row leaves that transaction to abort */
 			AbortCurrentTransaction();
 			MemoryContextSwitchTo(cxt);
-			message = pstrdup(edata->message);
+			message = SecretsRedact(edata->message);
 		}
 		PG_END_TRY();
 		if (message)
@@ -909,6 +915,7 @@ enqueue(PG_FUNCTION_ARGS)
 				(errcode(code),
 				 errmsg("%s", problem),
 				 code == ERRCODE_PROGRAM_LIMIT_EXCEEDED ? errhint("Enqueue several jobs, one per year or so.") : 0));
+	SourceCheckOptions(id, options);
 	SourceCheckKeys(id);
 
 	v[0] = CStringGetTextDatum(name);

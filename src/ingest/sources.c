@@ -1,6 +1,7 @@
 /*
  * sources.c — per-source request plans: URLs (one with the key for the wire,
- * one with *** for logs), paging, and the parser each response goes to.
+ * one with *** for logs), the options a job may give and their checks,
+ * paging, and the parser each response goes to.
  */
 #include "postgres.h"
 
@@ -15,6 +16,7 @@
 
 #include "../daily_seongsu.h"
 #include "../kst.h"
+#include "secrets.h"
 #include "sources.h"
 
 /* Name, row kind and source label of every source. */
@@ -73,27 +75,135 @@ SourceRowsLabel(SourceId id)
 	return sources[id].label;
 }
 
-/* ERROR when the source needs an API key that is not set. */
+/* Percent-encode s for a URL (palloc'd). */
+static char *
+Escape(const char *s)
+{
+	char	   *e = curl_easy_escape(NULL, s, 0);
+	char	   *r;
+
+	if (!e)
+		elog(ERROR, "out of memory");
+	r = pstrdup(e);
+	curl_free(e);
+	return r;
+}
+
+/* ERROR: the source needs a key that is nowhere. */
+static void
+MissingKey(SourceId id, SecretId key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("source %s needs the API key %s, which is not set", SourceName(id), SecretName(key)),
+			 errhint("The extension's owner stores it with SELECT seongsu.set_secret('%s', '...') (or as a supabase_vault secret named %s); openmeteo_daily and openmeteo_forecast need no key.",
+					 SecretName(key), SecretName(key))));
+}
+
+/* Look the API keys up (secrets.h); ERROR when the source needs one that is nowhere. */
 void
 SourceCheckKeys(SourceId id)
 {
-	const char *guc = NULL;
-
-	if ((id == SRC_SEOUL_DAILY || id == SRC_SEOUL_HOUR_PROFILE) &&
-		(!seongsu_seoul_api_key || !*seongsu_seoul_api_key))
-		guc = "seongsu.seoul_api_key";
-	else if ((id == SRC_KMA_ASOS_HOURLY || id == SRC_KMA_FORECAST || id == SRC_KASI_HOLIDAYS) &&
-			 (!seongsu_data_go_kr_key || !*seongsu_data_go_kr_key))
-		guc = "seongsu.data_go_kr_key";
-	if (guc)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source %s needs %s, which is not set", SourceName(id), guc),
-				 errhint("A superuser sets it with ALTER SYSTEM SET %s = '...' and SELECT pg_reload_conf(); openmeteo_daily and openmeteo_forecast need no key.",
-						 guc)));
+	SecretsLoad();
+	if ((id == SRC_SEOUL_DAILY || id == SRC_SEOUL_HOUR_PROFILE) && !SecretGet(SECRET_SEOUL_API_KEY))
+		MissingKey(id, SECRET_SEOUL_API_KEY);
+	if ((id == SRC_KMA_ASOS_HOURLY || id == SRC_KMA_FORECAST || id == SRC_KASI_HOLIDAYS) &&
+		!SecretGet(SECRET_DATA_GO_KR_KEY))
+		MissingKey(id, SECRET_DATA_GO_KR_KEY);
 }
 
-/* A text option, or NULL. */
+/* How an option's value must be written. */
+typedef enum OptionForm
+{
+	FORM_DIGITS,				/* 1 to 5 digits, an integer in [min, max] */
+	FORM_HHMM,					/* four digits, hour 00-23 and minute 00-59 */
+	FORM_DECIMAL				/* [-]digits[.digits], a number in [min, max] */
+} OptionForm;
+
+/* The options a job may give (enqueue's options), the sources that take them and their form. */
+static const struct
+{
+	const char *name;
+	int			sources;		/* bits 1 << SourceId */
+	OptionForm	form;
+	double		min;
+	double		max;
+	const char *form_text;		/* the form, for errors */
+}			option_specs[] = {
+	{"station", 1 << SRC_KMA_ASOS_HOURLY, FORM_DIGITS, 1, 99999, "a KMA station number (1 to 5 digits)"},
+	{"nx", 1 << SRC_KMA_FORECAST, FORM_DIGITS, 1, 200, "a KMA grid x, an integer from 1 to 200"},
+	{"ny", 1 << SRC_KMA_FORECAST, FORM_DIGITS, 1, 300, "a KMA grid y, an integer from 1 to 300"},
+	{"base_time", 1 << SRC_KMA_FORECAST, FORM_HHMM, 0, 0, "an issue time HHMM such as \"0500\""},
+	{"latitude", (1 << SRC_OPENMETEO_DAILY) | (1 << SRC_OPENMETEO_FORECAST), FORM_DECIMAL, -90, 90,
+	"a decimal number from -90 to 90"},
+	{"longitude", (1 << SRC_OPENMETEO_DAILY) | (1 << SRC_OPENMETEO_FORECAST), FORM_DECIMAL, -180, 180,
+	"a decimal number from -180 to 180"},
+};
+
+/* The option_specs entry called name, or -1. */
+static int
+OptionSpec(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(option_specs); i++)
+		if (strcmp(option_specs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether s is written in the form of option spec (and within its range). */
+static bool
+OptionWellFormed(int spec, const char *s)
+{
+	const char *p = s;
+	int			n = 0;
+
+	switch (option_specs[spec].form)
+	{
+		case FORM_DIGITS:
+			while (isdigit((unsigned char) p[n]))
+				n++;
+			return n >= 1 && n <= 5 && p[n] == '\0' &&
+				atoi(s) >= option_specs[spec].min && atoi(s) <= option_specs[spec].max;
+		case FORM_HHMM:
+			while (isdigit((unsigned char) p[n]))
+				n++;
+			return n == 4 && p[n] == '\0' && atoi(s) / 100 <= 23 && atoi(s) % 100 <= 59;
+		case FORM_DECIMAL:
+			if (*p == '-')
+				p++;
+			while (isdigit((unsigned char) p[n]))
+				n++;
+			if (n < 1 || n > 3)
+				return false;
+			p += n;
+			if (*p == '.')
+			{
+				for (n = 0, p++; isdigit((unsigned char) p[n]); n++)
+					;
+				if (n < 1 || n > 15)
+					return false;
+				p += n;
+			}
+			return *p == '\0' && strtod(s, NULL) >= option_specs[spec].min &&
+				strtod(s, NULL) <= option_specs[spec].max;
+	}
+	return false;
+}
+
+/* ERROR unless s, the value of option spec given by `what` ("option" or "setting seongsu.x"), is well formed. */
+static void
+CheckOption(int spec, const char *s, const char *what)
+{
+	if (!OptionWellFormed(spec, s))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" must be %s", what, option_specs[spec].name, option_specs[spec].form_text),
+				 errdetail("The value given was \"%s\".", s)));
+}
+
+/* The option name of a job as text (a JSON string or number), or NULL when absent. */
 static char *
 OptText(Jsonb *options, const char *key)
 {
@@ -111,21 +221,68 @@ OptText(Jsonb *options, const char *key)
 		return pnstrdup(v->val.string.val, v->val.string.len);
 	if (v->type == jbvNumeric)
 		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" must be a JSON string or number", key)));
 	return NULL;
 }
 
-/* Percent-encode s for a URL (palloc'd). */
+/*
+ * The value of option name for a URL, percent-encoded: the job's, else the
+ * setting's (setting_name = setting); ERROR when it is not well formed.
+ */
 static char *
-Escape(const char *s)
+OptionForUrl(Jsonb *options, const char *name, const char *setting_name, const char *setting)
 {
-	char	   *e = curl_easy_escape(NULL, s, 0);
-	char	   *r;
+	int			spec = OptionSpec(name);
+	char	   *v = OptText(options, name);
 
-	if (!e)
-		elog(ERROR, "out of memory");
-	r = pstrdup(e);
-	curl_free(e);
-	return r;
+	if (v)
+		CheckOption(spec, v, "option");
+	else
+		CheckOption(spec, setting, psprintf("setting %s for option", setting_name));
+	return Escape(v ? v : setting);
+}
+
+/* ERROR unless every option of a job is one the source takes, well formed. */
+void
+SourceCheckOptions(SourceId id, Jsonb *options)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!options || !JB_ROOT_IS_OBJECT(options))
+		return;
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name;
+		int			spec;
+		char	   *value;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(v.val.string.val, v.val.string.len);
+		spec = OptionSpec(name);
+		if (spec < 0 || !(option_specs[spec].sources & (1 << id)))
+		{
+			StringInfoData takes;
+			int			i;
+
+			initStringInfo(&takes);
+			for (i = 0; i < (int) lengthof(option_specs); i++)
+				if (option_specs[i].sources & (1 << id))
+					appendStringInfo(&takes, "%s%s", takes.len ? ", " : "", option_specs[i].name);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source %s has no option \"%s\"", SourceName(id), name),
+					 takes.len ? errhint("The options of %s are %s.", SourceName(id), takes.data)
+					 : errhint("%s takes no options.", SourceName(id))));
+		}
+		value = OptText(options, name);
+		CheckOption(spec, value, "option");
+	}
 }
 
 /* A base URL without its trailing slashes. */
@@ -176,7 +333,18 @@ SetUrls(FetchUnit *u, const char *with_key, const char *without_key)
 	u->redacted = pstrdup(without_key);
 }
 
-/* Build the URLs of a unit from its source, range and page. */
+/* The key a unit's URL carries, percent-encoded. */
+static char *
+KeyForUrl(const FetchUnit *u, SecretId key)
+{
+	const char *k = SecretGet(key);
+
+	if (!k)
+		MissingKey(u->source, key);
+	return Escape(k);
+}
+
+/* Build the URLs of a unit from its source, range, page and options. */
 static void
 BuildUrls(FetchUnit *u, Jsonb *options)
 {
@@ -193,21 +361,21 @@ BuildUrls(FetchUnit *u, Jsonb *options)
 											u->page + u->page_size - 1, when);
 				char	   *base = Base(seongsu_seoul_api_url);
 
-				k = Escape(seongsu_seoul_api_key);
+				k = KeyForUrl(u, SECRET_SEOUL_API_KEY);
 				SetUrls(u, psprintf("%s/%s/%s", base, k, tail), psprintf("%s/***/%s", base, tail));
 				break;
 			}
 		case SRC_KMA_ASOS_HOURLY:
 			{
-				char	   *stn = OptText(options, "station");
+				char	   *stn = OptionForUrl(options, "station", "seongsu.kma_station", seongsu_kma_station);
 				char	   *q = psprintf("pageNo=%d&numOfRows=%d&dataType=JSON&dataCd=ASOS&dateCd=HR"
 										 "&startDt=%s&startHh=00&endDt=%s&endHh=23&stnIds=%s",
 										 u->page, u->page_size, FmtDate(u->first, "ymd"),
-										 FmtDate(u->last, "ymd"), stn ? stn : seongsu_kma_station);
+										 FmtDate(u->last, "ymd"), stn);
 				char	   *base = psprintf("%s/1360000/AsosHourlyInfoService/getWthrDataList",
 											Base(seongsu_data_go_kr_url));
 
-				k = Escape(seongsu_data_go_kr_key);
+				k = KeyForUrl(u, SECRET_DATA_GO_KR_KEY);
 				SetUrls(u, psprintf("%s?serviceKey=%s&%s", base, k, q),
 						psprintf("%s?serviceKey=***&%s", base, q));
 				break;
@@ -215,14 +383,16 @@ BuildUrls(FetchUnit *u, Jsonb *options)
 		case SRC_KMA_FORECAST:
 			{
 				char	   *bt = OptText(options, "base_time");
-				char	   *nx = OptText(options, "nx");
-				char	   *ny = OptText(options, "ny");
+				char	   *nx = OptionForUrl(options, "nx", "seongsu.kma_nx", psprintf("%d", seongsu_kma_nx));
+				char	   *ny = OptionForUrl(options, "ny", "seongsu.kma_ny", psprintf("%d", seongsu_kma_ny));
 				char	   *q;
 				char	   *base = psprintf("%s/1360000/VilageFcstInfoService_2.0/getVilageFcst",
 											Base(seongsu_data_go_kr_url));
 				int32		day = u->first;
 
-				if (!bt)
+				if (bt)
+					bt = OptionForUrl(options, "base_time", NULL, NULL);
+				else
 				{
 					int			h, mi, slot;
 					int32		today = KstToday(&h, &mi);
@@ -242,10 +412,8 @@ BuildUrls(FetchUnit *u, Jsonb *options)
 					bt = psprintf("%02d00", slot);
 				}
 				q = psprintf("pageNo=%d&numOfRows=%d&dataType=JSON&base_date=%s&base_time=%s&nx=%s&ny=%s",
-							 u->page, u->page_size, FmtDate(day, "ymd"), bt,
-							 nx ? nx : psprintf("%d", seongsu_kma_nx),
-							 ny ? ny : psprintf("%d", seongsu_kma_ny));
-				k = Escape(seongsu_data_go_kr_key);
+							 u->page, u->page_size, FmtDate(day, "ymd"), bt, nx, ny);
+				k = KeyForUrl(u, SECRET_DATA_GO_KR_KEY);
 				SetUrls(u, psprintf("%s?serviceKey=%s&%s", base, k, q),
 						psprintf("%s?serviceKey=***&%s", base, q));
 				break;
@@ -260,7 +428,7 @@ BuildUrls(FetchUnit *u, Jsonb *options)
 				KstPgDateParts(u->first, &y, &m, &d);
 				q = psprintf("solYear=%04d&solMonth=%02d&_type=json&numOfRows=%d&pageNo=%d",
 							 y, m, u->page_size, u->page);
-				k = Escape(seongsu_data_go_kr_key);
+				k = KeyForUrl(u, SECRET_DATA_GO_KR_KEY);
 				SetUrls(u, psprintf("%s?serviceKey=%s&%s", base, k, q),
 						psprintf("%s?serviceKey=***&%s", base, q));
 				break;
@@ -268,8 +436,8 @@ BuildUrls(FetchUnit *u, Jsonb *options)
 		case SRC_OPENMETEO_DAILY:
 		case SRC_OPENMETEO_FORECAST:
 			{
-				char	   *lat = OptText(options, "latitude");
-				char	   *lon = OptText(options, "longitude");
+				char	   *lat = OptionForUrl(options, "latitude", "seongsu.latitude", seongsu_latitude);
+				char	   *lon = OptionForUrl(options, "longitude", "seongsu.longitude", seongsu_longitude);
 				const char *daily = "temperature_2m_mean,temperature_2m_min,temperature_2m_max,"
 					"precipitation_sum,rain_sum,snowfall_sum";
 				char	   *url;
@@ -277,15 +445,13 @@ BuildUrls(FetchUnit *u, Jsonb *options)
 				if (u->source == SRC_OPENMETEO_DAILY)
 					url = psprintf("%s/v1/archive?latitude=%s&longitude=%s&start_date=%s&end_date=%s"
 								   "&daily=%s&timezone=Asia%%2FSeoul",
-								   Base(seongsu_open_meteo_archive_url),
-								   lat ? lat : seongsu_latitude, lon ? lon : seongsu_longitude,
+								   Base(seongsu_open_meteo_archive_url), lat, lon,
 								   FmtDate(u->first, "iso"), FmtDate(u->last, "iso"), daily);
 				else
 					url = psprintf("%s/v1/forecast?latitude=%s&longitude=%s&daily=%s"
 								   "&hourly=temperature_2m,precipitation,rain,snowfall,"
 								   "relative_humidity_2m,wind_speed_10m&timezone=Asia%%2FSeoul&forecast_days=16",
-								   Base(seongsu_open_meteo_url),
-								   lat ? lat : seongsu_latitude, lon ? lon : seongsu_longitude, daily);
+								   Base(seongsu_open_meteo_url), lat, lon, daily);
 				SetUrls(u, url, url);
 				break;
 			}

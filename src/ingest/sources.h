@@ -1,6 +1,8 @@
 /*
- * sources.h — the ingestion sources: how a job's date range becomes requests
- * (URLs, with and without the API key) and how a response is parsed.
+ * sources.h — the ingestion sources: how a job's date range and options
+ * become requests (URLs, with and without the API key) and how a response
+ * is parsed.  Option values are checked against their documented forms and
+ * percent-encoded before they reach a URL.
  */
 #ifndef SEONGSU_SOURCES_H
 #define SEONGSU_SOURCES_H
@@ -42,6 +44,7 @@ extern const char *SourceName(SourceId id);
 extern RowKind SourceRowKind(SourceId id);
 extern const char *SourceRowsLabel(SourceId id);
 extern void SourceCheckKeys(SourceId id);
+extern void SourceCheckOptions(SourceId id, Jsonb *options);
 extern List *SourceUnits(SourceId id, int32 from, int32 to, Jsonb *options);
 extern FetchUnit *SourceNextPage(const FetchUnit *u, long total_count, long page_rows,
 								 Jsonb *options, bool *capped);

@@ -126,14 +126,16 @@ SEONGSU_LINE, SEONGSU_NAME = "2호선", "성수"
 
 FAULT_KINDS = ("latency", "http500", "hang", "truncate", "nodata", "xml_error", "quota",
                "seoul_error", "wrong_types", "float_counts", "string_counts", "missing_fields",
-               "extra_fields", "duplicate_rows", "slow_drip", "endless_pages")
+               "extra_fields", "duplicate_rows", "slow_drip", "endless_pages", "echo", "redirect")
 DELAY_FAULTS = ("latency", "hang")
 TRANSFORM_FAULTS = ("wrong_types", "float_counts", "string_counts", "missing_fields",
                     "extra_fields", "duplicate_rows")
 TRANSPORT_FAULTS = ("truncate", "slow_drip")
 RULE_KEYS = {"match", "fault", "times", "day", "ms", "mode", "code", "status", "chunk",
-             "field", "row", "total", "for_ms"}
+             "field", "row", "total", "for_ms", "pad", "to"}
 ENDLESS_TOTAL = 99999999999          # endless_pages: the row count reported by default
+ECHO_MODES = ("raw", "decoded", "form")
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 DailyWx = namedtuple("DailyWx", "mean tmin tmax precip rain snow")
 HourWx = namedtuple("HourWx", "ta hm ws wd pa rn rain snow depth vs icsr")
@@ -631,15 +633,16 @@ class Payload:
 
     def __init__(self, obj, fmt="json", status=200, family="", rows=None, target=0,
                  numeric=None, required=None, columns=None, raw=None, writeback=None,
-                 indent=None, ctype=None):
+                 indent=None, ctype=None, headers=None):
         """``rows``: the list of row dicts inside ``obj`` (None for error bodies);
         ``numeric``: predicate telling which row fields are counts/values;
         ``columns``: Open-Meteo sections ({'time': [...], var: [...]}) instead of rows;
-        ``raw``: verbatim bytes served when no fault edits the object."""
+        ``raw``: verbatim bytes served when no fault edits the object;
+        ``headers``: extra response headers (a redirect's Location)."""
         self.obj, self.fmt, self.status, self.family = obj, fmt, status, family
         self.rows, self.target, self.numeric, self.required = rows, target, numeric, required
         self.columns, self.raw, self.writeback, self.indent = columns, raw, writeback, indent
-        self.ctype = ctype
+        self.ctype, self.headers = ctype, headers or {}
 
     def render(self):
         """Serialize to (status, content type, body bytes)."""
@@ -1236,6 +1239,16 @@ def validate_rule(rule):
             int(out.get("code", 30))
         except (TypeError, ValueError):
             raise ValueError("xml_error code must be a number")
+    if rule["fault"] == "echo" and out.get("mode", "raw") not in ECHO_MODES:
+        raise ValueError("echo mode must be one of: %s" % ", ".join(ECHO_MODES))
+    if "pad" in rule and (not isinstance(rule["pad"], int) or isinstance(rule["pad"], bool)
+                          or not 0 <= rule["pad"] <= 100000):
+        raise ValueError("pad must be a number of characters from 0 to 100000")
+    if rule["fault"] == "redirect":
+        if int(out.get("status", 302)) not in REDIRECT_STATUSES:
+            raise ValueError("redirect status must be one of: %s" % ", ".join(map(str, REDIRECT_STATUSES)))
+        if "to" in rule and not re.fullmatch(r"https?://[^/?#\s]+", str(rule["to"])):
+            raise ValueError("redirect to must be a base URL such as http://127.0.0.1:8080")
     out["hits"] = 0
     return out
 
@@ -1312,10 +1325,41 @@ class FaultBook:
             return {"rules": [dict(r) for r in self.rules]}
 
 
-def fault_reply(rule, family, route, fmt):
+def echo_reply(rule, family, fmt, target):
+    """The echo fault: an error answer whose message repeats the request target, key
+    included, as a careless upstream does: as received (mode raw), %-decoded (decoded) or
+    %-decoded and then with every '+' read as a space (form), after ``pad`` dots."""
+    mode = rule.get("mode", "raw")
+    text = target if mode == "raw" else unquote(target)
+    if mode == "form":
+        text = text.replace("+", " ")
+    text = "." * int(rule.get("pad", 0)) + text
+    if family == "seoul":
+        return Payload({"RESULT": {"CODE": "ERROR-300", "MESSAGE": "%s 요청: %s" % (SEOUL_MESSAGES["ERROR-300"], text)}},
+                       fmt=fmt, family="seoul")
+    if family == "datagokr":
+        return kma_error("10", "INVALID_REQUEST_PARAMETER_ERROR: " + text, fmt)
+    return om_error("Cannot parse the request " + text)
+
+
+def redirect_reply(rule, target, host):
+    """The redirect fault: ``status`` (302) to the same target on the base URL ``to``
+    (default: this server, as the client named it in Host), key and all."""
+    base = str(rule.get("to") or "http://" + (host or "127.0.0.1"))
+    body = b"<html><body>Moved</body></html>"
+    return Payload(body, fmt="raw", status=int(rule.get("status", 302)), ctype="text/html;charset=UTF-8",
+                   headers={"Location": base + target})
+
+
+def fault_reply(rule, family, route, fmt, target="", host=""):
     """A payload replacing the normal answer for response faults, or None when the fault
-    edits the normal answer instead (transforms, transport faults, Open-Meteo nodata)."""
+    edits the normal answer instead (transforms, transport faults, Open-Meteo nodata).
+    ``target`` is the request's path and query, ``host`` its Host header."""
     kind = rule["fault"]
+    if kind == "echo":
+        return echo_reply(rule, family, fmt, target)
+    if kind == "redirect":
+        return redirect_reply(rule, target, host)
     if kind == "http500":
         return html_error(int(rule.get("status", 500)))
     if kind == "xml_error":
@@ -1618,7 +1662,7 @@ class Handler(BaseHTTPRequestHandler):
         elif family == "datagokr":
             asked = q.get("_type", "") if route == "getRestDeInfo" else q.get("dataType", "")
             fmt = "json" if asked.lower() == "json" else "xml"
-        payload = fault_reply(effect, family, route, fmt) if effect else None
+        payload = fault_reply(effect, family, route, fmt, self.path, self.headers.get("Host")) if effect else None
         if payload is None:
             payload = self._route(family, route, segs, q, split.query, fmt)
             if effect and (effect["fault"] in TRANSFORM_FAULTS or effect["fault"] == "nodata"):
@@ -1712,6 +1756,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("X-Replay-Synthetic", "1")
         if self._info["faults"]:
             self.send_header("X-Replay-Fault", ",".join(self._info["faults"]))
+        for name, value in payload.headers.items():
+            self.send_header(name, value)
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True

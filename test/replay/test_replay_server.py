@@ -697,6 +697,45 @@ class FaultTest(unittest.TestCase):
         health = json.loads(self.srv.request("GET", "/_health")[2])
         self.assertEqual((health["ok"], health["mode"], health["today"]), (True, "synthetic", TODAY))
 
+    def test_echo(self):
+        """echo: an error answer repeating the request target, key included, in each mode."""
+        kasi = "%s?%s&solYear=2024&solMonth=05&_type=json" % (KASI, DGK_Q)
+        self.srv.faults({"match": "CardSubwayStatsNew", "fault": "echo"},
+                        {"match": "solMonth=05", "fault": "echo", "mode": "decoded", "pad": 7, "times": 1},
+                        {"match": "solMonth=05", "fault": "echo", "mode": "form", "times": 1},
+                        {"match": "solMonth=05", "fault": "echo", "times": 1},
+                        {"match": "/v1/archive", "fault": "echo"})
+        seoul_doc = self.srv.json(self.DAY)["RESULT"]
+        self.assertEqual(seoul_doc["CODE"], "ERROR-300")
+        self.assertTrue(seoul_doc["MESSAGE"].endswith(" " + self.DAY), seoul_doc["MESSAGE"])
+        self.assertIn("/%s/json/" % SEOUL_KEY, seoul_doc["MESSAGE"])
+        header = self.srv.json(kasi)["response"]["header"]
+        self.assertEqual(header["resultCode"], "10")
+        self.assertIn(": ......." + KASI + "?serviceKey=" + DGK_KEY + "&solYear", header["resultMsg"])
+        msg = self.srv.json(kasi)["response"]["header"]["resultMsg"]
+        self.assertIn("serviceKey=" + DGK_KEY.replace("+", " ") + "&", msg)
+        self.assertIn(DGK_Q + "&", self.srv.json(kasi)["response"]["header"]["resultMsg"])
+        status, _, body = self.srv.get("/v1/archive?%s&start_date=2024-01-01&end_date=2024-01-02&daily=rain_sum" % OM_Q)
+        self.assertEqual(status, 400)
+        self.assertIn("start_date=2024-01-01", json.loads(body)["reason"])
+        self.assertEqual(self.srv.stats()["faults"], {"echo": 5})
+        for bad in ({"fault": "echo", "mode": "shout"}, {"fault": "echo", "pad": -1}, {"fault": "echo", "pad": "9"}):
+            self.assertEqual(self.srv.request("POST", "/_faults", {"rules": [bad]})[0], 400, bad)
+
+    def test_redirect(self):
+        """redirect: Location on this server (the same target) or on the base URL ``to``."""
+        self.srv.faults({"match": "CardSubwayStatsNew", "fault": "redirect", "times": 1},
+                        {"match": "getRestDeInfo", "fault": "redirect", "to": "http://127.0.0.2:9", "status": 307})
+        status, headers, _ = self.srv.get(self.DAY)
+        self.assertEqual((status, headers["location"]), (302, "http://127.0.0.1:%d%s" % (self.srv.port, self.DAY)))
+        self.assertEqual(self.srv.get(headers["location"].split("%d" % self.srv.port, 1)[1])[0], 200)
+        kasi = "%s?%s&solYear=2024&solMonth=05&_type=json" % (KASI, DGK_Q)
+        status, headers, _ = self.srv.get(kasi)
+        self.assertEqual((status, headers["location"]), (307, "http://127.0.0.2:9" + kasi))
+        for bad in ({"fault": "redirect", "status": 200}, {"fault": "redirect", "to": "ftp://x"},
+                    {"fault": "redirect", "to": "http://h/path"}):
+            self.assertEqual(self.srv.request("POST", "/_faults", {"rules": [bad]})[0], 400, bad)
+
     def test_log_redacts_keys(self):
         """One stderr line per request, keys replaced by ***."""
         self.srv.get(self.DAY)

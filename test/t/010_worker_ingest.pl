@@ -6,7 +6,8 @@
 #      (transient ones retried, permanent ones fail at once, a failed job
 #      writes no row, every attempt logged);
 #  (d) the API keys never show in tables, logs, pg_stat_activity, error
-#      messages or to a non-superuser;
+#      messages or to a non-superuser, also when an upstream echoes the
+#      request (with its key) in an error;
 #  (e) seongsu.run_pending_jobs runs the same jobs in a server without the
 #      worker (no shared_preload_libraries).
 # Needs DS_DATA (the real data folder) and DS_ROOT (the test tree), as set by
@@ -515,6 +516,23 @@ my ($ret, $out, $err) = $node->psql('postgres', "SELECT seongsu.wait_for_job($id
 isnt($ret, 0, '(d) wait_for_job times out on a running job');
 like($err, qr/still running/, '(d) wait_for_job says the job is still running');
 is(q1("SELECT seongsu.wait_for_job($id, '120 seconds')"), 'done', '(d) then done') or diag(job($id)->{error});
+faults();
+
+# Upstreams that echo the request in their error text: the key arrives raw,
+# %-decoded and with '+' read as a space; each job fails and its error is
+# kept with *** where the key was (the checks below look for every spelling).
+faults({ match => 'CardSubwayStatsNew', day => '20240502', fault => 'echo' },
+	{ match => 'solYear=2026&solMonth=01', fault => 'echo', mode => 'decoded' },
+	{ match => 'solYear=2026&solMonth=02', fault => 'echo', mode => 'form' });
+for my $echo ([ 'seoul_daily', '2024-05-02', qr{요청: /\*\*\*/json/CardSubwayStatsNew/1/1000/20240502} ],
+	[ 'kasi_holidays', '2026-01-01', qr{_ERROR: /B090041/\S+serviceKey=\*\*\*&solYear=2026&solMonth=01} ],
+	[ 'kasi_holidays', '2026-02-01', qr{_ERROR: /B090041/\S+serviceKey=\*\*\*&solYear=2026&solMonth=02} ])
+{
+	($id, $st) = run_job($echo->[0], $echo->[1]);
+	is($st, 'failed', "(d) an echo of the request fails $echo->[0] $echo->[1]");
+	like(job($id)->{error}, $echo->[2], '(d) its error keeps the echo, the key as ***');
+}
+is_deeply(fault_hits(), [ 1, 1, 1 ], '(d) each echo was served');
 faults();
 
 # Error messages of every kind, as superuser and as an operator.
