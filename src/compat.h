@@ -1,6 +1,7 @@
 /*
  * compat.h — every PostgreSQL-version difference the extension cares about,
- * in one place.  PostgreSQL 15 is the reference; 14-17 are meant to build.
+ * in one place.  PostgreSQL 15 is the reference; 15 and 17 are tested in CI
+ * (test/check.sh with DS_PG_MAJORS="15 17"); 14-17 are meant to build.
  */
 #ifndef SEONGSU_COMPAT_H
 #define SEONGSU_COMPAT_H

@@ -1,8 +1,41 @@
 #!/usr/bin/env bash
 # test/check.sh — the whole test suite: installs what is missing, builds,
 # installs, starts a throwaway cluster and runs pg_regress and the TAP tests.
-# Usage: bash test/check.sh
+# Usage: bash test/check.sh                       PostgreSQL $DS_PG_MAJOR (15)
+#        DS_PG_MAJORS="15 17" bash test/check.sh  one leg per major, each on this
+#            system when its Debian release is this one's, otherwise in a root
+#            of that release (test/chroot.sh); prints each leg's time and
+#            fails when any leg fails
 source "$(dirname "$0")/lib.sh"
+
+# Run the suite once per major of $DS_PG_MAJORS and report each leg.
+ds_check_legs() {
+  local m failed=0 summary="" rc start secs where
+  for m in $DS_PG_MAJORS; do
+    start=$SECONDS
+    if ds_pg_here "$m"; then
+      where="this system"
+      ds_say "PostgreSQL $m leg: on $where"
+      DS_PG_MAJORS=$m DS_PG_MAJOR=$m bash "$DS_ROOT/test/check.sh" && rc=0 || rc=$?
+    else
+      where="$(ds_pg_suite "$m") root"
+      ds_say "PostgreSQL $m leg: in a $where (test/chroot.sh)"
+      DS_PG_MAJORS=$m DS_PG_MAJOR=$m bash "$DS_ROOT/test/chroot.sh" bash test/check.sh && rc=0 || rc=$?
+    fi
+    secs=$((SECONDS - start))
+    [ "$rc" = 0 ] || failed=1
+    summary="$summary$(printf '\n  PostgreSQL %s (%s): %s in %dm%02ds' "$m" "$where" \
+      "$([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)")" $((secs / 60)) $((secs % 60)))"
+  done
+  ds_say "legs:$summary"
+  return $failed
+}
+
+DS_PG_MAJORS=${DS_PG_MAJORS:-$DS_PG_MAJOR}
+if [ "$DS_PG_MAJORS" != "$DS_PG_MAJOR" ] || ! ds_pg_here "$DS_PG_MAJOR"; then
+  ds_check_legs
+  exit
+fi
 
 PORT=${DS_TEST_PORT:-25432}
 ds_install_deps

@@ -15,10 +15,29 @@ DS_BIN=$DS_PG_LIB/bin
 DS_WORK=${DS_WORK:-/tmp/daily_seongsu}
 DS_PACKAGES="postgresql-$DS_PG_MAJOR postgresql-server-dev-$DS_PG_MAJOR postgresql-$DS_PG_MAJOR-cron
   postgresql-plpython3-$DS_PG_MAJOR libcurl4-openssl-dev libjson-c-dev libipc-run-perl
-  build-essential clang libclang-rt-14-dev python3 python3-numpy python3-sklearn python3-xgboost valgrind"
+  build-essential clang libclang-rt-dev python3 python3-numpy python3-sklearn python3-xgboost valgrind"
 
 # Print a step heading.
 ds_say() { printf '\n== %s\n' "$*"; }
+
+# The Debian release whose own packages hold PostgreSQL $1 (empty when none is known).
+ds_pg_suite() {
+  case "$1" in
+    15) echo bookworm ;;
+    17) echo trixie ;;
+  esac
+}
+
+# The Debian release this system runs.
+ds_host_suite() { (. /etc/os-release && echo "${VERSION_CODENAME:-}"); }
+
+# True when PostgreSQL $1 is tested on this system, false when in a root of
+# its Debian release (test/chroot.sh).
+ds_pg_here() {
+  local suite
+  suite=$(ds_pg_suite "$1")
+  [ -z "$suite" ] || [ "$suite" = "$(ds_host_suite)" ]
+}
 
 # Run a command as the PostgreSQL OS user when we are root (the server refuses root).
 ds_as_pg() {
@@ -54,10 +73,21 @@ ds_private_pg() {
   chmod a+rx "$DS_PG_PREFIX"
 }
 
-# Build and install the extension into the server's directories.
+# Build and install the extension into the server's directories.  The
+# checkout's build output is removed first when it was made for another
+# server or compiler (the PostgreSQL 15 and 17 legs share one checkout).
 ds_build_install() {
   ds_say "building and installing daily_seongsu"
   local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  local stamp="$DS_ROOT/tmp_check/build-of" built_for
+  built_for="$("$DS_BIN/pg_config" --version), gcc $(gcc -dumpfullversion)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$built_for" ]; then
+    make -C "$DS_ROOT" -s clean PG_CONFIG="$DS_BIN/pg_config" >/dev/null
+    make -C "$DS_ROOT/test/fuzz" -s clean >/dev/null
+    make -C "$DS_ROOT/test/unit" -s clean >/dev/null
+    mkdir -p "$(dirname "$stamp")"
+    echo "$built_for" > "$stamp"
+  fi
   make -C "$DS_ROOT" -s -j2 PG_CONFIG="$DS_BIN/pg_config" "$@"
   $sudo make -C "$DS_ROOT" -s install PG_CONFIG="$DS_BIN/pg_config" "$@" >/dev/null
 }

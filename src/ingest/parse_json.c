@@ -133,6 +133,181 @@ ParseApiFail(ParseError *err, const char *code, bool transient,
 	return err->transient ? API_TRANSIENT : API_PERMANENT;
 }
 
+/* How a number read so far stands against RFC 8259's grammar. */
+typedef enum JsonNumberState
+{
+	NUM_START,					/* nothing read */
+	NUM_MINUS,					/* "-" */
+	NUM_ZERO,					/* "0" or "-0": no digit may follow */
+	NUM_INT,					/* integer digits */
+	NUM_POINT,					/* "." read, a digit must follow */
+	NUM_FRACTION,				/* fraction digits */
+	NUM_E,						/* "e" or "E" read */
+	NUM_E_SIGN,					/* exponent sign read, a digit must follow */
+	NUM_EXPONENT,				/* exponent digits */
+	NUM_BAD						/* no number starts this way */
+} JsonNumberState;
+
+/* The state after reading character c of a number in state st. */
+static JsonNumberState
+JsonNumberStep(JsonNumberState st, char c)
+{
+	bool		digit = c >= '0' && c <= '9';
+
+	switch (st)
+	{
+		case NUM_START:
+			return c == '-' ? NUM_MINUS : c == '0' ? NUM_ZERO : digit ? NUM_INT : NUM_BAD;
+		case NUM_MINUS:
+			return c == '0' ? NUM_ZERO : digit ? NUM_INT : NUM_BAD;
+		case NUM_ZERO:
+		case NUM_INT:
+			if (digit)
+				return st == NUM_INT ? NUM_INT : NUM_BAD;
+			return c == '.' ? NUM_POINT : (c == 'e' || c == 'E') ? NUM_E : NUM_BAD;
+		case NUM_POINT:
+		case NUM_FRACTION:
+			if (digit)
+				return NUM_FRACTION;
+			return (st == NUM_FRACTION && (c == 'e' || c == 'E')) ? NUM_E : NUM_BAD;
+		case NUM_E:
+			return (c == '+' || c == '-') ? NUM_E_SIGN : digit ? NUM_EXPONENT : NUM_BAD;
+		case NUM_E_SIGN:
+		case NUM_EXPONENT:
+			return digit ? NUM_EXPONENT : NUM_BAD;
+		case NUM_BAD:
+			break;
+	}
+	return NUM_BAD;
+}
+
+/* True for the characters a number is made of. */
+static bool
+IsNumberChar(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/*
+ * Offset of the first byte at which buf[0..len) stops being JSON as RFC 8259
+ * writes it, with *what saying why, or len.  json-c parses without
+ * JSON_TOKENER_STRICT (in json-c 0.18 that flag refuses every byte above
+ * 0x7F, json-c issues #875 and #892) and so accepts more than JSON: comments,
+ * single quotes, trailing commas, true/false/null/NaN/Infinity in any case,
+ * leading zeros, "1e+", raw control characters in strings and data after the
+ * value.  This scan refuses them all, the same with every json-c version;
+ * the order of tokens (nesting, ':' and ',') is left to json-c.  A token cut
+ * off by the end of the buffer passes while it can still become valid, so
+ * that a body cut short is reported as truncated.
+ */
+static size_t
+JsonSyntaxAt(const char *buf, size_t len, const char **what)
+{
+	static const char *const literals[] = {"true", "false", "null"};
+	size_t		i = 0;
+	long		depth = 0;
+	bool		done = false;
+	char		last = '\0';
+
+	while (i < len)
+	{
+		char		c = buf[i];
+		size_t		start = i;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+		{
+			i++;
+			continue;
+		}
+		if (done)
+		{
+			*what = "trailing data after the JSON response";
+			return i;
+		}
+		if (c == '{' || c == '[' || c == ':' || c == ',')
+		{
+			depth += (c == '{' || c == '[');
+			last = c;
+			i++;
+			continue;
+		}
+		if (c == '}' || c == ']')
+		{
+			if (last == ',')
+			{
+				*what = "malformed JSON response: trailing comma";
+				return i;
+			}
+			depth--;
+		}
+		else if (c == '"')
+		{
+			for (i++; i < len && buf[i] != '"'; i++)
+			{
+				if ((unsigned char) buf[i] < 0x20)
+				{
+					*what = "malformed JSON response: control character in a string";
+					return i;
+				}
+				if (buf[i] == '\\')
+					i++;
+			}
+			if (i >= len)
+				return len;
+		}
+		else if (c == '-' || (c >= '0' && c <= '9'))
+		{
+			JsonNumberState st = NUM_START;
+
+			for (; i < len && IsNumberChar(buf[i]) && st != NUM_BAD; i++)
+				st = JsonNumberStep(st, buf[i]);
+			if (i >= len && st != NUM_BAD)
+				return len;
+			if (st != NUM_ZERO && st != NUM_INT && st != NUM_FRACTION && st != NUM_EXPONENT)
+			{
+				*what = "malformed JSON response: invalid number";
+				return start;
+			}
+			i--;
+		}
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		{
+			size_t		n;
+			size_t		k;
+			bool		valid = false;
+
+			for (n = 0; i + n < len && ((buf[i + n] >= 'a' && buf[i + n] <= 'z') ||
+										(buf[i + n] >= 'A' && buf[i + n] <= 'Z')); n++)
+				;
+			for (k = 0; k < sizeof(literals) / sizeof(literals[0]); k++)
+			{
+				size_t		l = strlen(literals[k]);
+
+				if ((n == l || (i + n == len && n < l)) && memcmp(buf + i, literals[k], n) == 0)
+					valid = true;
+			}
+			if (!valid)
+			{
+				*what = "malformed JSON response: unexpected character";
+				return i;
+			}
+			if (i + n >= len)
+				return len;
+			i += n - 1;
+		}
+		else
+		{
+			*what = "malformed JSON response: unexpected character";
+			return i;
+		}
+		/* buf[i] ends a value */
+		last = 'v';
+		done = depth <= 0;
+		i++;
+	}
+	return len;
+}
+
 /* Parse exactly len bytes of buf as one JSON object, or fail with err set. */
 static struct json_object *
 ParseJsonBody(const char *buf, size_t len, ParseError *err)
@@ -141,6 +316,7 @@ ParseJsonBody(const char *buf, size_t len, ParseError *err)
 	struct json_object *root;
 	enum json_tokener_error jerr;
 	size_t		end;
+	const char *what;
 
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 	{
@@ -157,13 +333,17 @@ ParseJsonBody(const char *buf, size_t len, ParseError *err)
 		ParseApiFail(err, NULL, true, "response is not valid UTF-8 at byte %zu", end);
 		return NULL;
 	}
+	if ((end = JsonSyntaxAt(buf, len, &what)) < len)
+	{
+		ParseApiFail(err, NULL, true, "%s at byte %zu", what, end);
+		return NULL;
+	}
 	tok = json_tokener_new_ex(PARSE_JSON_DEPTH);
 	if (tok == NULL)
 	{
 		ParseApiFail(err, NULL, true, "out of memory parsing the response");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, buf, (int) len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -173,8 +353,6 @@ ParseJsonBody(const char *buf, size_t len, ParseError *err)
 	else if (jerr != json_tokener_success)
 		ParseApiFail(err, NULL, true, "malformed JSON response: %s at byte %zu",
 					 json_tokener_error_desc(jerr), end);
-	else if (end < len)
-		ParseApiFail(err, NULL, true, "trailing data after the JSON response at byte %zu", end);
 	else if (!json_object_is_type(root, json_type_object))
 		ParseApiFail(err, NULL, false, "response is not a JSON object");
 	if (err->failed)

@@ -806,7 +806,7 @@ Inputs(const char *station, const char *line, int32 first, int32 last, LoadedMod
 	StationLookup(station, line, &lookups);
 	in->station_id = lookups.station_id;
 	in->nmodels = lookups.nmodels;
-	if (in->nmodels == 0)
+	if (in->nmodels <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no model is deployed for station \"%s\" on line \"%s\"", station, line),

@@ -1085,6 +1085,105 @@ TestRobustness(void)
 	free(bom);
 }
 
+/*
+ * JSON as RFC 8259 writes it, the same with every json-c version: raw UTF-8
+ * anywhere in strings (json-c 0.18 in strict mode refused it), and none of
+ * the extensions json-c accepts outside strict mode.  Each fragment is the
+ * value of member "x" of a Seoul INFO-200 answer.
+ */
+static void
+TestJsonSyntax(void)
+{
+	static const char prefix[] = "{\"RESULT\":{\"CODE\":\"INFO-200\",\"MESSAGE\":\"해당하는 데이터가 없습니다.\"},\"x\":";
+	static const char *const good[] = {
+		"\"성수 ÀÜ€ß ><((((º>\"",
+		"{\"성수역\":\"º\",\"\":[]}",
+		"[true,false,null,0,-0,12,-3.25,0.5e-3,1E+5,2e9]",
+		"\"\\u00e9\\ud83d\\ude87\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000\"",
+		" \t\r\n[ {} , [ ] ]\r\n",
+	};
+	static const struct
+	{
+		const char *fragment;
+		size_t		at;			/* offset of the fault in fragment */
+		const char *why;
+	}			bad[] = {
+		{"/* comment */ 1", 0, "unexpected character"},
+		{"1 // comment\n", 2, "unexpected character"},
+		{"'single'", 0, "unexpected character"},
+		{"{'key':1}", 1, "unexpected character"},
+		{"[1,2,]", 5, "trailing comma"},
+		{"{\"k\":1 , }", 9, "trailing comma"},
+		{"True", 0, "unexpected character"},
+		{"NULL", 0, "unexpected character"},
+		{"nul", 0, "unexpected character"},
+		{"NaN", 0, "unexpected character"},
+		{"Infinity", 0, "unexpected character"},
+		{"[1,-Infinity]", 3, "invalid number"},
+		{"01", 0, "invalid number"},
+		{"-01", 0, "invalid number"},
+		{"01.5", 0, "invalid number"},
+		{"1.", 0, "invalid number"},
+		{"[7,1e]", 3, "invalid number"},
+		{"123e+", 0, "invalid number"},
+		{"1.5e3.2", 0, "invalid number"},
+		{"-", 0, "invalid number"},
+		{".5", 0, "unexpected character"},
+		{"+1", 0, "unexpected character"},
+		{"0x10", 1, "unexpected character"},
+		{"\"a\tb\"", 2, "control character in a string"},
+		{"\"a\\\"\x01\"", 4, "control character in a string"},
+	};
+	static const char *const truncated[] = {"tr", "fals", "-", "12.", "1e", "1e-", "\"ab\\", "[1,"};
+	size_t		plen = strlen(prefix);
+	RowSet		rs;
+	ParseError	err;
+	size_t		i;
+	char	   *body;
+	char	   *want;
+
+	RowSetInit(&rs, ROWS_RIDERSHIP_DAILY, "seoul_daily");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	{
+		body = Format("%s%s}", prefix, good[i]);
+		CHECK(Run(ParseSeoulDaily, body, &rs, &err) == API_NO_DATA);
+		if (err.failed)
+			fprintf(stderr, "  good JSON %s: %s\n", good[i], err.message);
+		free(body);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		body = Format("%s%s}", prefix, bad[i].fragment);
+		want = Format("malformed JSON response: %s at byte %zu", bad[i].why, plen + bad[i].at);
+		CHECK(Run(ParseSeoulDaily, body, &rs, &err) == API_TRANSIENT && strcmp(err.message, want) == 0);
+		if (strcmp(err.message, want) != 0)
+			fprintf(stderr, "  %s: got \"%s\", want \"%s\"\n", bad[i].fragment, err.message, want);
+		free(body);
+		free(want);
+	}
+	for (i = 0; i < sizeof(truncated) / sizeof(truncated[0]); i++)
+	{
+		body = Format("%s%s", prefix, truncated[i]);
+		CHECK(Run(ParseSeoulDaily, body, &rs, &err) == API_TRANSIENT &&
+			  strcmp(err.message, "truncated response body") == 0);
+		free(body);
+	}
+	body = Format("%s1}", prefix);
+	for (i = 0; i < 4; i++)
+	{
+		static const char *const after[] = {" x", "/* comment */", "\v", "}"};
+		char	   *more = Format("%s%s", body, after[i]);
+
+		want = Format("trailing data after the JSON response at byte %zu", strlen(body) + (i == 0));
+		CHECK(Run(ParseSeoulDaily, more, &rs, &err) == API_TRANSIENT && strcmp(err.message, want) == 0);
+		free(more);
+		free(want);
+	}
+	free(body);
+	CHECK(rs.nrows == 0);
+	RowSetFree(&rs);
+}
+
 /* Run every test; argv[1] is the directory of the real KASI responses. */
 int
 main(int argc, char **argv)
@@ -1113,6 +1212,7 @@ main(int argc, char **argv)
 	TestOpenMeteoHourly();
 	TestOpenMeteoForecast();
 	TestRobustness();
+	TestJsonSyntax();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
