@@ -109,9 +109,22 @@ RESET seongsu.job_retry_delay;
 SET seongsu.seoul_api_key = 'TOPSECRET-KEY-123';
 CREATE ROLE seongsu_test_op IN ROLE seongsu_operator;
 SET ROLE seongsu_test_op;
-SHOW seongsu.seoul_api_key;
+-- (the error's wording differs between PostgreSQL versions: its SQLSTATE is shown)
+DO $$
+DECLARE v text;
+BEGIN
+  EXECUTE 'SHOW seongsu.seoul_api_key' INTO v;
+  RAISE WARNING 'SHOW seongsu.seoul_api_key gave %', v;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'SHOW seongsu.seoul_api_key: %', SQLSTATE;
+END $$;
 SELECT count(*) AS visible_key_settings FROM pg_settings WHERE name LIKE 'seongsu.%key%';
-SELECT current_setting('seongsu.data_go_kr_key');
+DO $$
+BEGIN
+  RAISE WARNING 'current_setting gave %', pg_catalog.current_setting('seongsu.data_go_kr_key');
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'current_setting(''seongsu.data_go_kr_key''): %', SQLSTATE;
+END $$;
 SET seongsu.seoul_api_key = 'x';
 SET seongsu.seoul_api_url = 'http://evil.example/';
 RESET ROLE;
