@@ -10,47 +10,19 @@ EXTENSION = daily_seongsu
 MODULE_big = daily_seongsu
 DATA_built = daily_seongsu--0.1.0.sql
 
-# C sources: one folder per part (see README "Layout").
+# C sources: the shared pieces, then one folder per part (docs/architecture.md).
 OBJS = \
 	src/daily_seongsu.o \
-	src/alloc_pg.o \
+	src/settings.o \
+	src/generation.o \
 	src/safe_spi.o \
-	src/ingest/csv.o \
-	src/ingest/rows.o \
-	src/ingest/import_csv.o \
-	src/ingest/import.o \
-	src/ingest/upsert.o \
-	src/ingest/http.o \
-	src/ingest/secrets.o \
-	src/ingest/sources.o \
-	src/ingest/jobs.o \
-	src/ingest/worker.o \
-	src/ingest/parse_json.o \
-	src/ingest/parse_seoul.o \
-	src/ingest/parse_datagokr.o \
-	src/ingest/parse_openmeteo.o \
-	src/features/calendar.o \
-	src/features/climate.o \
-	src/features/holidays.o \
-	src/features/features.o \
-	src/features/window.o \
-	src/ml/binning.o \
-	src/ml/dataset.o \
-	src/ml/day_memo.o \
-	src/ml/shares.o \
-	src/ml/train.o \
-	src/ml/predict.o \
-	src/ml/forest.o \
-	src/ml/gbdt.o \
-	src/ml/matrix.o \
-	src/ml/metrics.o \
-	src/ml/model.o \
-	src/ml/model_io.o \
-	src/ml/model_image.o \
-	src/ml/model_share.o \
-	src/ml/params.o \
-	src/ml/ridge.o \
-	src/ml/tree.o
+	src/alloc_pg.o \
+	src/names.o \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/ingest/*.c))) \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/ml/*.c))) \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/features/*.c))) \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/serve/*.c))) \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/train/*.c)))
 
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))

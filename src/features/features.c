@@ -35,17 +35,18 @@
 #include "utils/tuplestore.h"
 
 #include "../kst.h"
-#include "../ingest/rows.h"
-#include "../ingest/worker.h"
+#include "../names.h"
+#include "../generation.h"
 #include "../safe_spi.h"
 #include "calendar.h"
-#include "climate.h"
+#include "climatology.h"
 #include "features.h"
 #include "holidays.h"
 
 static SPIPlanPtr weather_range_plan = NULL;	/* of LoadWeather */
 static SPIPlanPtr weather_all_plan = NULL;
 static SPIPlanPtr series_plan[2] = {NULL, NULL};	/* of LoadSeries: daily, hourly */
+static SPIPlanPtr observed_plan = NULL;	/* of ObservedRange */
 
 PG_FUNCTION_INFO_V1(features);
 PG_FUNCTION_INFO_V1(calendar_features);
@@ -114,21 +115,20 @@ Window(const Series *s, int64 from, int count, int stride, const HolidaySet *hs,
 		*mx = n > 0 ? hi : NAN;
 }
 
-/* ERROR when a station or line name given to a function could never be stored (RowNameProblem). */
+/* ERROR when a station or line name given to a function could never be stored (NameProblem). */
 static void
 CheckName(const char *field, const char *name)
 {
-	const char *why = RowNameProblem(name, strlen(name));
-	ParseError	e;
+	const char *why = NameProblem(name, strlen(name));
+	char		shown[96];
 
 	if (!why)
 		return;
-	memset(&e, 0, sizeof(e));
-	RowNameRefuse(&e, 0, 0, field, name, strlen(name), why);
+	NameEscape(name, strlen(name), shown, sizeof(shown));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s", e.message),
-			 errdetail("The %s name is \"%s\".", field, e.value),
+			 errmsg("%s name %s", field, why),
+			 errdetail("The %s name is \"%s\".", field, shown),
 			 errhint("Station and line names are printable text, as the sources spell them (see seongsu.stations).")));
 }
 
@@ -156,6 +156,34 @@ FeatureStationId(const char *station, const char *line)
 				 errhint("Stations come from imported or ingested ridership; see seongsu.stations.")));
 	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	return id;
+}
+
+/* A PostgreSQL date as YYYY-MM-DD (whatever the DateStyle). */
+char *
+IsoDate(int32 d)
+{
+	int			y, m, dd;
+
+	KstPgDateParts(d, &y, &m, &dd);
+	return psprintf("%04d-%02d-%02d", y, m, dd);
+}
+
+/* The first and last observed days of a station; false when it has none (caller has SPI). */
+bool
+ObservedRange(int32 station_id, int32 *first, int32 *last)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		v[1];
+	bool		n1, n2;
+
+	v[0] = Int32GetDatum(station_id);
+	if (SPI_execute_plan(KeptPlan(&observed_plan, "SELECT pg_catalog.min(day), pg_catalog.max(day) "
+								  "FROM seongsu.ridership_daily WHERE station_id OPERATOR(pg_catalog.=) $1",
+								  1, types), v, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.ridership_daily");
+	*first = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1));
+	*last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n2));
+	return !n1 && !n2;
 }
 
 /* Load passengers for steps [first, last] into a Series (daily or hourly table). */
@@ -250,7 +278,7 @@ Coalesce(double a, bool has_a, double b, bool has_b)
  * climatology of the day of year (±7 days, over every stored year).  One
  * query reads every observation (the climatology's sums need them all;
  * only those of the range when the sums are in the shared cache,
- * climate.c) and the range's forecasts; the rest is done here (KST days of
+ * climatology.c) and the range's forecasts; the rest is done here (KST days of
  * the forecasts' targets too: no time zone is loaded).
  */
 static Weather *

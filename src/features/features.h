@@ -54,6 +54,8 @@ typedef struct FeatureCtx
 	int32		wlast;
 } FeatureCtx;
 
+extern char *IsoDate(int32 d);
+extern bool ObservedRange(int32 station_id, int32 *first, int32 *last);
 extern int32 FeatureStationId(const char *station, const char *line);
 extern int64 FeatureHorizonSteps(Interval *iv, int per_day);
 extern int	FeatureGrain(const char *grain);

@@ -44,7 +44,7 @@
 
 #include "../compat.h"
 #include "../safe_spi.h"
-#include "../daily_seongsu.h"
+#include "../settings.h"
 #include "http.h"
 #include "jobs.h"
 #include "secrets.h"

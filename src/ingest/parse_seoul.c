@@ -86,7 +86,7 @@ SeoulRegistered(struct json_object *item, const char *name, const char *old,
 
 /*
  * The line and station name of a row; the station name field is
- * service-specific.  Names that cannot be stored (RowNameProblem) fail the
+ * service-specific.  Names that cannot be stored (NameProblem) fail the
  * response.
  */
 static bool
@@ -99,7 +99,7 @@ SeoulStationOf(struct json_object *item, const char *station_field,
 
 	if (!ParseJsonString(v, field, rowno, &st->line, &st->linelen, err))
 		return false;
-	if ((why = RowNameProblem(st->line, st->linelen)) != NULL)
+	if ((why = NameProblem(st->line, st->linelen)) != NULL)
 	{
 		RowNameRefuse(err, 0, rowno, field, st->line, st->linelen, why);
 		return false;
@@ -107,7 +107,7 @@ SeoulStationOf(struct json_object *item, const char *station_field,
 	v = SeoulPick(item, station_field, "SUB_STA_NM", &field);
 	if (!ParseJsonString(v, field, rowno, &st->name, &st->namelen, err))
 		return false;
-	if ((why = RowNameProblem(st->name, st->namelen)) != NULL)
+	if ((why = NameProblem(st->name, st->namelen)) != NULL)
 	{
 		RowNameRefuse(err, 0, rowno, field, st->name, st->namelen, why);
 		return false;

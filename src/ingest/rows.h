@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../alloc.h"
+#include "../names.h"
 
 /* The tables a RowSet can hold rows for. */
 typedef enum RowKind
@@ -162,7 +163,7 @@ typedef struct RowSet
 	int32_t    *station_hash;	/* open addressing, -1 empty */
 	int32_t		hashsize;
 	long		total_count;	/* API-reported total (paging), -1 if none */
-	ParseError	name_error;		/* the first station or line name refused (see RowNameProblem) */
+	ParseError	name_error;		/* the first station or line name refused (see NameProblem) */
 	const char *name_error_at;	/* where that name was read (into the parsed input, for its line) */
 } RowSet;
 
@@ -174,7 +175,6 @@ extern int32_t RowSetStation(RowSet *rs, const char *line, size_t linelen,
 							 const char *code, size_t codelen);
 extern char *RowStrdup(const char *s, size_t len);
 extern char *RowNormalizeLine(const char *line, size_t len);
-extern const char *RowNameProblem(const char *s, size_t len);
 extern void RowNameRefuse(ParseError *err, long line, long row, const char *field,
 						  const char *s, size_t len, const char *problem);
 extern bool RowSetNamesOk(const RowSet *rs, ParseError *err);

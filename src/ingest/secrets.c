@@ -22,7 +22,7 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
-#include "../daily_seongsu.h"
+#include "../settings.h"
 #include "../safe_spi.h"
 #include "secrets.h"
 

@@ -14,7 +14,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "../daily_seongsu.h"
+#include "../settings.h"
 #include "../kst.h"
 #include "secrets.h"
 #include "sources.h"

@@ -32,10 +32,7 @@
 
 #include "../compat.h"
 #include "../safe_spi.h"
-#include "../daily_seongsu.h"
-#include "../features/climate.h"
-#include "../ml/day_memo.h"
-#include "../ml/model_share.h"
+#include "../settings.h"
 #include "jobs.h"
 #include "worker.h"
 
@@ -45,85 +42,41 @@ PGDLLEXPORT void seongsu_worker_main(Datum arg);
 #define MISSING_WAIT_MS 10000	/* re-check for the extension every 10 s */
 #define PURGE_EVERY_MS 3600000
 
-/* What other backends need to know about the worker, and the data generation. */
+/* What other backends need to know about the worker. */
 typedef struct WorkerShared
 {
 	pid_t		pid;
 	Latch	   *latch;
-	pg_atomic_uint64 generation[NUM_GENERATIONS];	/* see Generation() */
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
 static volatile sig_atomic_t got_sigterm = false;
 static bool wake_pending = false;
-static int	changed = 0;			/* bits 1 << GEN_*: what this transaction wrote */
 static bool callback_registered = false;
-#ifdef SS_HAVE_SHMEM_REQUEST_HOOK
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
-static void WorkerProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-								 ProcessUtilityContext context, ParamListInfo params,
-								 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc);
-
-#ifdef SS_HAVE_SHMEM_REQUEST_HOOK
-/* Ask for the library's shared memory: the worker's state and the day memo. */
-static void
-WorkerShmemRequest(void)
+/* Shared memory the worker's state needs (requested at preload). */
+Size
+WorkerShmemSize(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
-	DayMemoRequest();
-	ModelShareRequest();
-	ClimateRequest();
+	return MAXALIGN(sizeof(WorkerShared));
 }
-#endif
 
-/* Create or attach the shared state and the day memo. */
-static void
-WorkerShmemStartup(void)
+/* Create or attach the worker's shared state (caller holds AddinShmemInitLock). */
+void
+WorkerShmemInit(void)
 {
 	bool		found;
-	int			g;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("daily_seongsu worker", sizeof(WorkerShared), &found);
 	if (!found)
-	{
 		memset(shared, 0, sizeof(WorkerShared));
-		for (g = 0; g < NUM_GENERATIONS; g++)
-			pg_atomic_init_u64(&shared->generation[g], 1);
-	}
-	DayMemoStartup();
-	ModelShareStartup();
-	ClimateStartup();
-	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Register the worker and its shared memory (called from _PG_init at preload). */
+/* Register the worker (called from _PG_init at preload). */
 void
 WorkerRegister(void)
 {
 	BackgroundWorker w;
-
-#ifdef SS_HAVE_SHMEM_REQUEST_HOOK
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = WorkerShmemRequest;
-#else
-	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
-	DayMemoRequest();
-	ModelShareRequest();
-	ClimateRequest();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = WorkerShmemStartup;
-	prev_process_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = WorkerProcessUtility;
 
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -136,22 +89,7 @@ WorkerRegister(void)
 	RegisterBackgroundWorker(&w);
 }
 
-/*
- * Bump the generations of what this transaction changed (caller checked
- * shared), GEN_DATA last: a reader that sees the new GEN_DATA (it reads
- * that first) then sees the others new too.
- */
-static void
-BumpGenerations(void)
-{
-	int			g;
-
-	for (g = NUM_GENERATIONS - 1; g >= 0; g--)
-		if (changed & (1 << g))
-			pg_atomic_fetch_add_u64(&shared->generation[g], 1);
-}
-
-/* At commit: set the worker's latch if a job was enqueued; bump the generations of what changed. */
+/* At commit: set the worker's latch if a job was enqueued. */
 static void
 WorkerXactCallback(XactEvent event, void *arg)
 {
@@ -161,118 +99,23 @@ WorkerXactCallback(XactEvent event, void *arg)
 
 		if (wake_pending && latch)
 			SetLatch(latch);
-		if (shared)
-			BumpGenerations();
 		wake_pending = false;
-		changed = 0;
 	}
-	else if (event == XACT_EVENT_PREPARE)
-	{
-		/* what was cached before stays stale; COMMIT PREPARED bumps again */
-		if (shared)
-			BumpGenerations();
+	else if (event == XACT_EVENT_PREPARE || event == XACT_EVENT_ABORT ||
+			 event == XACT_EVENT_PARALLEL_ABORT)
 		wake_pending = false;
-		changed = 0;
-	}
-	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-	{
-		wake_pending = false;
-		changed = 0;
-	}
-}
-
-/*
- * COMMIT PREPARED may commit another session's writes, whose triggers fired
- * when it was prepared: bump every generation (and wake the worker, in
- * case a job was enqueued) when it commits.
- */
-static void
-WorkerProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-					 ProcessUtilityContext context, ParamListInfo params,
-					 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
-{
-	Node	   *stmt = pstmt->utilityStmt;
-
-	if (IsA(stmt, TransactionStmt) &&
-		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
-	{
-		/* what the prepared transaction wrote is unknown here: assume everything */
-		DataChangedAtCommit((1 << NUM_GENERATIONS) - 1);
-		WorkerWakeAtCommit();
-	}
-	if (prev_process_utility_hook)
-		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-}
-
-/* Register the commit callback once per backend. */
-static void
-RegisterCallbackOnce(void)
-{
-	if (!callback_registered)
-	{
-		RegisterXactCallback(WorkerXactCallback, NULL);
-		callback_registered = true;
-	}
 }
 
 /* Wake the worker when the current transaction commits. */
 void
 WorkerWakeAtCommit(void)
 {
-	RegisterCallbackOnce();
+	if (!callback_registered)
+	{
+		RegisterXactCallback(WorkerXactCallback, NULL);
+		callback_registered = true;
+	}
 	wake_pending = true;
-}
-
-/* Bump the generations of `what` (bits 1 << GEN_*; GEN_DATA always) when the current transaction commits. */
-void
-DataChangedAtCommit(int what)
-{
-	RegisterCallbackOnce();
-	changed |= what | (1 << GEN_DATA);
-}
-
-/* True when the current transaction has written data that predictions read. */
-bool
-DataChangedInXact(void)
-{
-	return changed != 0;
-}
-
-/*
- * A generation: changes whenever a transaction commits that wrote
- * GEN_DATA: ridership, holidays, weather, models, deployments or stations;
- * GEN_MODELS: seongsu.models; GEN_WEATHER: seongsu.weather_daily;
- * GEN_DEPLOY: seongsu.stations, seongsu.models or seongsu.deployments.
- * 0 when the library was not preloaded (no shared memory): callers must
- * not cache then.
- */
-uint64
-Generation(GenerationKind kind)
-{
-	uint64		g;
-
-	if (!shared)
-		return 0;
-	g = pg_atomic_read_u64(&shared->generation[kind]);
-	pg_read_barrier();			/* later reads (other generations) are not older */
-	return g;
-}
-
-/*
- * Whether what is cached under the generations may be used and filled here:
- * not in a transaction that has written anything (its own uncommitted rows
- * may be read; the statement triggers that mark watched writes fire only at
- * the end of the statement), under a transaction-long snapshot, or on a
- * standby (replayed writes fire no triggers there, so the generations would
- * not follow them).  Callers check the reader's privileges themselves.
- */
-bool
-GenerationsUsable(void)
-{
-	return shared != NULL && !DataChangedInXact() && !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
-		!IsolationUsesXactSnapshot() && !RecoveryInProgress();
 }
 
 /* True when a worker is attached to the shared state. */
@@ -425,37 +268,4 @@ seongsu_worker_main(Datum arg)
 	}
 	/* exit code 1: the postmaster restarts the worker unless it is shutting down */
 	proc_exit(1);
-}
-
-PG_FUNCTION_INFO_V1(data_changed_trigger);
-
-/* Statement trigger: predictions' caches are stale once this transaction commits. */
-Datum
-data_changed_trigger(PG_FUNCTION_ARGS)
-{
-	/* the generations besides GEN_DATA that a write to a table changes */
-	static const struct
-	{
-		const char *name;
-		int			what;
-	}			tables[] = {
-		{"models", (1 << GEN_MODELS) | (1 << GEN_DEPLOY)},
-		{"deployments", 1 << GEN_DEPLOY},
-		{"stations", 1 << GEN_DEPLOY},
-		{"weather_daily", 1 << GEN_WEATHER},
-	};
-	const char *table;
-	int			what = 0;
-	size_t		i;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("data_changed_trigger must be called as a trigger")));
-	table = RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation);
-	for (i = 0; i < lengthof(tables); i++)
-		if (strcmp(table, tables[i].name) == 0)
-			what |= tables[i].what;
-	DataChangedAtCommit(what);
-	return PointerGetDatum(NULL);
 }

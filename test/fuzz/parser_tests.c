@@ -454,9 +454,9 @@ TestSeoulBadNames(void)
 	CHECK(!RowSetNamesOk(&rs, &err) && strcmp(err.column, "station") == 0 &&
 		  strcmp(err.value, "성\\u0001수") == 0 && strstr(err.message, "control character") != NULL);
 	RowSetFree(&rs);
-	CHECK(RowNameProblem("성수", strlen("성수")) == NULL && RowNameProblem("2호선", strlen("2호선")) == NULL);
-	CHECK(RowNameProblem("", 0) != NULL && RowNameProblem("\xff", 1) != NULL &&
-		  RowNameProblem("\xed\xa0\x80", 3) != NULL && RowNameProblem("a\xc2\xad" "b", 4) != NULL);
+	CHECK(NameProblem("성수", strlen("성수")) == NULL && NameProblem("2호선", strlen("2호선")) == NULL);
+	CHECK(NameProblem("", 0) != NULL && NameProblem("\xff", 1) != NULL &&
+		  NameProblem("\xed\xa0\x80", 3) != NULL && NameProblem("a\xc2\xad" "b", 4) != NULL);
 }
 
 /* The older field names of CardSubwayStatsNew. */

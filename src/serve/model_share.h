@@ -6,7 +6,7 @@
 
 #include "postgres.h"
 
-#include "model.h"
+#include "../ml/model.h"
 
 /* One entry of the cache, as listed. */
 typedef struct ModelShareEntry

@@ -7,8 +7,8 @@
 
 #include "postgres.h"
 
-#include "../features/features.h"
-#include "matrix.h"
+#include "features.h"
+#include "../ml/matrix.h"
 
 #define DATASET_NCOLS 52
 
@@ -32,7 +32,5 @@ extern Dataset *DatasetBuild(const char *station, const char *line, int32 first,
 							 int64 H);
 
 /* predict.c */
-extern double ModelWindowRmse(int64 model_id, int32 from, int32 to);
-extern void ModelLoadOrError(int64 model_id);
 
 #endif							/* SEONGSU_DATASET_H */

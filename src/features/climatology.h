@@ -1,5 +1,5 @@
 /*
- * climate.h — the weather climatology's sums, and their shared-memory cache.
+ * climatology.h — the weather climatology's sums, and their shared-memory cache.
  */
 #ifndef SEONGSU_CLIMATE_H
 #define SEONGSU_CLIMATE_H

@@ -1,8 +1,8 @@
 /*
- * daily_seongsu.h — settings (GUCs) shared by the parts of the extension.
+ * settings.h — the seongsu.* settings (GUCs), defined in settings.c.
  */
-#ifndef DAILY_SEONGSU_H
-#define DAILY_SEONGSU_H
+#ifndef SEONGSU_SETTINGS_H
+#define SEONGSU_SETTINGS_H
 
 extern char *seongsu_database;
 extern char *seongsu_seoul_api_key;
@@ -26,4 +26,6 @@ extern int	seongsu_log_ttl_days;
 extern int	seongsu_day_memo_size;
 extern int	seongsu_model_cache_size;
 
-#endif							/* DAILY_SEONGSU_H */
+extern void SettingsDefine(void);
+
+#endif							/* SEONGSU_SETTINGS_H */

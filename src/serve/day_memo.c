@@ -23,7 +23,7 @@
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
 
-#include "../daily_seongsu.h"
+#include "../settings.h"
 #include "day_memo.h"
 
 #define MEMO_STATION_LEN 64

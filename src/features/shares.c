@@ -17,9 +17,9 @@
 #include "executor/spi.h"
 #include "utils/date.h"
 
-#include "../features/holidays.h"
+#include "holidays.h"
 #include "../kst.h"
-#include "metrics.h"
+#include "../ml/metrics.h"
 #include "shares.h"
 
 #define LAST_DAYS_PER_TYPE 4

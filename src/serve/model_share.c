@@ -21,8 +21,8 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "../daily_seongsu.h"
-#include "model.h"
+#include "../settings.h"
+#include "../ml/model.h"
 #include "model_share.h"
 
 #define SHARE_SLOTS 64

@@ -1,9 +1,9 @@
 /*
- * climate.c — a shared-memory cache of the weather climatology's sums, so
+ * climatology.c — a shared-memory cache of the weather climatology's sums, so
  * that loading the weather of a range reads only the range's observations
  * (the sums need every observation).  Keyed by database and the oid of
  * seongsu.weather_daily (a new install has a new one), valid for one
- * weather generation (worker.h: any committed write to weather_daily starts
+ * weather generation (generation.h: any committed write to weather_daily starts
  * a new one).  A few entries, one per database (when full, the entry of
  * the oldest generation makes room); it exists only when the library is
  * preloaded.
@@ -14,7 +14,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "climate.h"
+#include "climatology.h"
 
 #define CLIMATE_SLOTS 8
 
