@@ -1,0 +1,175 @@
+/*
+ * import_tests.c — unit tests of the import kinds of seongsu.import_text
+ * (src/ingest/import_csv.c, csv.c), chiefly the inputs the import_* fuzz
+ * harnesses found.  Every parser gets an exact-length heap copy of its input,
+ * so a read past the end shows up under AddressSanitizer.  Ends with
+ * "N passed, M failed" and exits 1 on any failure.
+ */
+#include "../../src/ingest/import.h"
+#include "../../src/kst.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int	npassed;
+static int	nfailed;
+
+#define CHECK(cond) Check((cond), #cond, __LINE__)
+
+/* Count one assertion, reporting it when it fails. */
+static void
+Check(bool ok, const char *what, int line)
+{
+	if (ok)
+		npassed++;
+	else
+	{
+		nfailed++;
+		fprintf(stderr, "import_tests.c:%d: check failed: %s\n", line, what);
+	}
+}
+
+/* One import: its kind, rows and error. */
+typedef struct Import
+{
+	const ImportKind *kind;
+	RowSet		rs;
+	ParseError	err;
+	bool		ok;
+} Import;
+
+/* Parse body (exactly len bytes) as kind into im. */
+static void
+RunLen(Import *im, const char *kind, const char *body, size_t len)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+
+	memcpy(copy, body, len);
+	im->kind = ImportKindLookup(kind);
+	memset(&im->err, 0, sizeof(im->err));
+	RowSetInit(&im->rs, im->kind->rowkind, im->kind->source);
+	im->ok = im->kind->parse(copy, len, &im->rs, &im->err);
+	free(copy);
+}
+
+/* Parse the string body as kind into im. */
+static void
+Run(Import *im, const char *kind, const char *body)
+{
+	RunLen(im, kind, body, strlen(body));
+}
+
+/* Release what an import allocated, the source label included. */
+static void
+Done(Import *im)
+{
+	if (im->rs.source != im->kind->source)
+		SsFree((void *) im->rs.source);
+	RowSetFree(&im->rs);
+}
+
+/* True when the import failed at line with column and a message containing what. */
+static bool
+FailedAt(const Import *im, long line, const char *column, const char *what)
+{
+	if (im->ok || !im->err.failed || im->err.line != line ||
+		strcmp(im->err.column, column) != 0 || strstr(im->err.message, what) == NULL)
+	{
+		fprintf(stderr, "  got ok=%d line=%ld column=\"%s\" value=\"%s\" message=\"%s\"\n",
+				im->ok, im->err.line, im->err.column, im->err.value, im->err.message);
+		return false;
+	}
+	return true;
+}
+
+/* A valid file of each CSV kind: the rows and values it gives. */
+static void
+TestValid(void)
+{
+	Import		im;
+
+	Run(&im, "ridership_daily",
+		"date,line,station,boardings,alightings\n2022-11-29,2,성수,41537,45075\n");
+	CHECK(im.ok && im.rs.nrows == 1 && im.rs.nstations == 1);
+	if (im.ok && im.rs.nrows == 1)
+	{
+		RidershipDailyRow *r = im.rs.rows;
+
+		CHECK(r->day == KstPgDate(2022, 11, 29) && r->boardings == 41537 &&
+			  r->alightings == 45075 && r->registered == INT32_MIN);
+		CHECK(strcmp(im.rs.stations[0].line, "2호선") == 0);
+	}
+	Done(&im);
+
+	Run(&im, "ridership_hourly",
+		"service_date,line,station,hour,boardings,alightings\n2024-01-02,2호선,성수,1,4,5\n");
+	CHECK(im.ok && im.rs.nrows == 1);
+	if (im.ok && im.rs.nrows == 1)
+	{
+		RidershipHourlyRow *r = im.rs.rows;
+
+		/* hour 1 of service day 2024-01-02 is 2024-01-03 01:00 KST */
+		CHECK(r->ts == KstInstant(KstPgDate(2024, 1, 3), 1) &&
+			  r->service_day == KstPgDate(2024, 1, 2) && r->passengers == 9);
+	}
+	Done(&im);
+
+	Run(&im, "kma_asos_hourly",
+		"지점,지점명,일시,기온(°C),강수량(mm),풍속(m/s),습도(%),적설(cm)\n"
+		"131,청주,2021-01-01 01:00,-7.2,,.4,85,\n");
+	CHECK(im.ok && im.rs.nrows == 1 && strcmp(im.rs.source, "kma:131") == 0);
+	if (im.ok && im.rs.nrows == 1)
+	{
+		WeatherHourlyRow *r = im.rs.rows;
+
+		CHECK(r->temp_c == -7.2 && r->precip_mm == 0 && r->wind_ms == 0.4 &&
+			  r->humidity_pct == 85 && isnan(r->snow_cm));
+	}
+	Done(&im);
+
+	Run(&im, "congestion_survey",
+		"survey,day_type,line,station_code,station,direction,slot_start,congestion_pct\n"
+		"2015,평일,2,211,성수(2),내선,5:30,11\n");
+	CHECK(im.ok && im.rs.nrows == 1);
+	if (im.ok && im.rs.nrows == 1)
+	{
+		CongestionRow *r = im.rs.rows;
+
+		CHECK(r->slot_minutes == 5 * 60 + 30 && r->pct == 11 && strcmp(r->line, "2호선") == 0);
+	}
+	Done(&im);
+}
+
+/* Errors name the line they happened on: the header, a record, a quoted record's first line. */
+static void
+TestErrorLines(void)
+{
+	Import		im;
+
+	Run(&im, "ridership_daily", "date,station\n");
+	CHECK(FailedAt(&im, 1, "line (노선명/호선명)", "header has no"));
+	Done(&im);
+
+	Run(&im, "ridership_hourly",
+		"service_date,line,station,hour,passengers\n2024-01-02,2호선,성수,1,1\n"
+		"2024-01-02,\"2\n호선\",성수,2,1\n\n2024-01-02,2호선,성수,24,1\n");
+	CHECK(FailedAt(&im, 6, "hour", "hour must be between 0 and 23"));
+	Done(&im);
+
+	Run(&im, "ridership_daily",
+		"date,line,station,boardings,alightings\r\n2024-01-02,\"2호선,성수,1,1\r\n");
+	CHECK(FailedAt(&im, 2, "", "malformed quoted field"));
+	Done(&im);
+}
+
+/* Run every test. */
+int
+main(void)
+{
+	TestValid();
+	TestErrorLines();
+	printf("%d passed, %d failed\n", npassed, nfailed);
+	return nfailed == 0 ? 0 : 1;
+}
