@@ -873,7 +873,7 @@ ParseOpenMeteoDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return !err->failed;
 }
 
-/* A survey time slot "05:00" or "5:30" as minutes after midnight. */
+/* A survey time slot "05:00" or "5:30" (24:00 is 00:00) as minutes after midnight. */
 static bool
 GetSlot(const CsvReader *r, int col, int32_t *out, ParseError *err)
 {
@@ -881,7 +881,8 @@ GetSlot(const CsvReader *r, int col, int32_t *out, ParseError *err)
 	int			h = 0, m = 0;
 	size_t		i = 0, nd = 0;
 
-	for (; i < f->len && f->s[i] >= '0' && f->s[i] <= '9'; i++, nd++)
+	/* at most three digits are read: a third already fails, and h stays small */
+	for (; i < f->len && nd < 3 && f->s[i] >= '0' && f->s[i] <= '9'; i++, nd++)
 		h = h * 10 + (f->s[i] - '0');
 	if (nd >= 1 && nd <= 2 && i + 3 == f->len && f->s[i] == ':' &&
 		f->s[i + 1] >= '0' && f->s[i + 1] <= '5' && f->s[i + 2] >= '0' && f->s[i + 2] <= '9')

@@ -164,12 +164,42 @@ TestErrorLines(void)
 	Done(&im);
 }
 
+/* Congestion slots: a long run of digits is refused (it overflowed int before). */
+static void
+TestCongestionSlot(void)
+{
+	static const char *const bad[] = {"99999999999:00", "2147483648:00", "123:00", "25:00", "5:60", "05:0", ":30"};
+	const char *header = "survey,day_type,line,station_code,station,direction,slot_start,congestion_pct\n";
+	Import		im;
+	size_t		i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		char		body[256];
+
+		snprintf(body, sizeof(body), "%s2015,평일,2,211,성수(2),내선,%s,11\n", header, bad[i]);
+		Run(&im, "congestion_survey", body);
+		CHECK(FailedAt(&im, 2, "slot_start", "expected HH:MM"));
+		CHECK(strcmp(im.err.value, bad[i]) == 0);
+		Done(&im);
+	}
+	Run(&im, "congestion_survey",
+		"survey,day_type,line,station_code,station,direction,slot_start,congestion_pct\n"
+		"2015,평일,2,211,성수(2),내선,24:00,11\n2015,평일,2,211,성수(2),내선,00:30,11\n");
+	CHECK(im.ok && im.rs.nrows == 2);
+	if (im.ok && im.rs.nrows == 2)
+		CHECK(((CongestionRow *) im.rs.rows)[0].slot_minutes == 0 &&
+			  ((CongestionRow *) im.rs.rows)[1].slot_minutes == 30);
+	Done(&im);
+}
+
 /* Run every test. */
 int
 main(void)
 {
 	TestValid();
 	TestErrorLines();
+	TestCongestionSlot();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
