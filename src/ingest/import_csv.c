@@ -644,23 +644,53 @@ ParseHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return !err->failed;
 }
 
-/* Source label "kma:<station>" from a station column, or "kma". */
-static const char *
-KmaSource(const CsvReader *r, int col)
+#define KMA_LABEL_SIZE 16
+
+/* Source label "kma:<station>" of the record from a station column, or "kma". */
+static void
+KmaSource(const CsvReader *r, int col, char label[KMA_LABEL_SIZE])
 {
-	static char label[32];
 	const CsvField *f;
 	size_t		i;
 
+	strcpy(label, "kma");
 	if (col < 0 || col >= r->nfields || r->fields[col].len == 0 ||
 		r->fields[col].len > 10)
-		return "kma";
+		return;
 	f = &r->fields[col];
 	for (i = 0; i < f->len; i++)
 		if (f->s[i] < '0' || f->s[i] > '9')
-			return "kma";
-	snprintf(label, sizeof(label), "kma:%.*s", (int) f->len, f->s);
-	return label;
+			return;
+	snprintf(label, KMA_LABEL_SIZE, "kma:%.*s", (int) f->len, f->s);
+}
+
+/* Check the record's station is the first record's (first is "" before it). */
+static bool
+KmaSameStation(const CsvReader *r, int col, char first[KMA_LABEL_SIZE], ParseError *err)
+{
+	char		label[KMA_LABEL_SIZE];
+
+	KmaSource(r, col, label);
+	if (first[0] == '\0')
+		memcpy(first, label, KMA_LABEL_SIZE);
+	else if (strcmp(first, label) != 0)
+	{
+		ParseErrorSet(err, r->line, "지점", label, strlen(label),
+					  "one import holds one weather station");
+		return false;
+	}
+	return true;
+}
+
+/* Set the import's source from the station label once every record was read. */
+static bool
+KmaFinish(RowSet *rs, const char *first, ParseError *err)
+{
+	if (err->failed)
+		return false;
+	if (first[0] != '\0')
+		rs->source = RowStrdup(first, strlen(first));	/* owned by the caller */
+	return true;
 }
 
 /* KMA daily: 일시/날짜, 지점, 평균기온, 최저기온, 최고기온, [강수량]. */
@@ -671,7 +701,7 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	static const char *const c_stn[] = {"지점", "지점번호", NULL};
 	CsvReader	r;
 	int			cols[6];
-	const char *source = NULL;
+	char		first[KMA_LABEL_SIZE] = "";
 
 	CsvInit(&r, buf, len);
 	if (!ReadHeader(&r, err))
@@ -693,24 +723,15 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		WeatherDailyRow *row;
 		int32_t		day;
 		double		mean, lo, hi, pr;
-		const char *src;
 
 		if (!RecordComplete(&r, cols[0] + 1, err) ||
 			!GetDate(&r, cols[0], "일시", &day, err) ||
 			!GetOptDecimal(&r, cols[2], "평균기온", NAN, &mean, err) ||
 			!GetOptDecimal(&r, cols[3], "최저기온", NAN, &lo, err) ||
 			!GetOptDecimal(&r, cols[4], "최고기온", NAN, &hi, err) ||
-			!GetOptDecimal(&r, cols[5], "강수량", NAN, &pr, err))
+			!GetOptDecimal(&r, cols[5], "강수량", NAN, &pr, err) ||
+			!KmaSameStation(&r, cols[1], first, err))
 			return false;
-		src = KmaSource(&r, cols[1]);
-		if (!source)
-			source = RowStrdup(src, strlen(src));
-		else if (strcmp(source, src) != 0)
-		{
-			ParseErrorSet(err, r.line, "지점", src, strlen(src),
-						  "one import holds one weather station");
-			return false;
-		}
 		if (!isnan(pr) && pr < 0)
 		{
 			ParseErrorSet(err, r.line, "강수량", r.fields[cols[5]].s,
@@ -726,9 +747,7 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		row->rain_mm = NAN;
 		row->snow_cm = NAN;
 	}
-	if (source)
-		rs->source = source;	/* owned by the caller's memory context */
-	return !err->failed;
+	return KmaFinish(rs, first, err);
 }
 
 /* A KMA timestamp "YYYY-MM-DD HH:MM" (minutes must be 00). */
@@ -763,7 +782,7 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	static const char *const c_stn[] = {"지점", NULL};
 	CsvReader	r;
 	int			cdate, cstn, ctemp, cprec, cwind, chum, csnow;
-	const char *source = NULL;
+	char		first[KMA_LABEL_SIZE] = "";
 
 	CsvInit(&r, buf, len);
 	if (!ReadHeader(&r, err))
@@ -784,7 +803,6 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		WeatherHourlyRow *row;
 		int64_t		ts;
 		double		t, p, w, h, s;
-		const char *src;
 
 		/* blank precipitation means none was observed */
 		if (!RecordComplete(&r, cdate + 1, err) ||
@@ -793,17 +811,9 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			!GetOptDecimal(&r, cprec, "강수량", 0.0, &p, err) ||
 			!GetOptDecimal(&r, cwind, "풍속", NAN, &w, err) ||
 			!GetOptDecimal(&r, chum, "습도", NAN, &h, err) ||
-			!GetOptDecimal(&r, csnow, "적설", NAN, &s, err))
+			!GetOptDecimal(&r, csnow, "적설", NAN, &s, err) ||
+			!KmaSameStation(&r, cstn, first, err))
 			return false;
-		src = KmaSource(&r, cstn);
-		if (!source)
-			source = RowStrdup(src, strlen(src));
-		else if (strcmp(source, src) != 0)
-		{
-			ParseErrorSet(err, r.line, "지점", src, strlen(src),
-						  "one import holds one weather station");
-			return false;
-		}
 		row = RowSetAdd(rs);
 		row->ts = ts;
 		row->temp_c = t;
@@ -813,9 +823,7 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		row->humidity_pct = h;
 		row->wind_ms = w;
 	}
-	if (source)
-		rs->source = source;
-	return !err->failed;
+	return KmaFinish(rs, first, err);
 }
 
 /* Open-Meteo daily CSV (ours: date,temperature_2m_mean_c,…, or the site's download with its preamble). */

@@ -193,6 +193,39 @@ TestCongestionSlot(void)
 	Done(&im);
 }
 
+/*
+ * KMA imports: one station per import, named in the source label; a failed
+ * import leaves the source as it was and allocates nothing (the label was
+ * leaked on every failure before: LeakSanitizer reports it at exit).
+ */
+static void
+TestKmaStation(void)
+{
+	Import		im;
+
+	Run(&im, "kma_daily", "일시,지점,평균기온(℃)\n2011-01-01,108,1\n2011-01-02,109,1\n");
+	CHECK(FailedAt(&im, 3, "지점", "one import holds one weather station"));
+	CHECK(strcmp(im.err.value, "kma:109") == 0 && im.rs.source == im.kind->source);
+	Done(&im);
+
+	Run(&im, "kma_asos_hourly", "지점,일시,기온(°C)\n108,2021-01-01 01:00,1\n108,2021-01-01 02:00,x\n");
+	CHECK(FailedAt(&im, 3, "기온", "not a number"));
+	CHECK(im.rs.source == im.kind->source);
+	Done(&im);
+
+	Run(&im, "kma_daily", "일시,지점,평균기온(℃)\n2011-01-01,108,1\n2011-01-02,108,2\n");
+	CHECK(im.ok && im.rs.nrows == 2 && strcmp(im.rs.source, "kma:108") == 0);
+	Done(&im);
+
+	/* no station column, or one that is not a number: plain "kma" */
+	Run(&im, "kma_daily", "일시,평균기온(℃)\n2011-01-01,1\n");
+	CHECK(im.ok && strcmp(im.rs.source, "kma") == 0);
+	Done(&im);
+	Run(&im, "kma_asos_hourly", "지점,일시,기온(°C)\n12345678901,2021-01-01 01:00,1\n");
+	CHECK(im.ok && strcmp(im.rs.source, "kma") == 0);
+	Done(&im);
+}
+
 /* Run every test. */
 int
 main(void)
@@ -200,6 +233,7 @@ main(void)
 	TestValid();
 	TestErrorLines();
 	TestCongestionSlot();
+	TestKmaStation();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
