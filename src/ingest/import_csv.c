@@ -139,6 +139,18 @@ GetCount(const CsvReader *r, int col, const char *name, int64_t *out, ParseError
 	return true;
 }
 
+/* Passengers (boardings + alightings) are an int4 column too: the sum must fit. */
+static bool
+PassengersFit(int64_t on, int64_t off, long line, const char *name,
+			  const char *value, size_t valuelen, ParseError *err)
+{
+	if (on + off <= INT32_MAX)
+		return true;
+	ParseErrorSet(err, line, name, value, valuelen,
+				  "boardings + alightings exceed %d", INT32_MAX);
+	return false;
+}
+
 /* A date field (YYYYMMDD or YYYY-MM-DD). */
 static bool
 GetDate(const CsvReader *r, int col, const char *name, int32_t *out, ParseError *err)
@@ -241,6 +253,8 @@ ParseDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			!GetText(&r, cols[2], "station", err) ||
 			!GetCount(&r, cols[3], "boardings", &on, err) ||
 			!GetCount(&r, cols[4], "alightings", &off, err) ||
+			!PassengersFit(on, off, r.line, "alightings", r.fields[cols[4]].s,
+						   r.fields[cols[4]].len, err) ||
 			!GetOptDate(&r, cols[5], "registered", &reg, err))
 			return false;
 		row = RowSetAdd(rs);
@@ -550,6 +564,15 @@ ParseSeoulMetroHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		}
 		for (i = 5; i <= 24; i++)
 		{
+			char		name[32], v[32];
+
+			snprintf(name, sizeof(name), "slot %02d", i);
+			snprintf(v, sizeof(v), "%lld", (long long) off->counts[i]);
+			if (!PassengersFit(on->counts[i], off->counts[i], off->line, name, v, strlen(v), err))
+				goto done;
+		}
+		for (i = 5; i <= 24; i++)
+		{
 			RidershipHourlyRow *row = RowSetAdd(rs);
 
 			row->station = on->station;
@@ -625,7 +648,12 @@ ParseHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			(cols[4] >= 0 && !GetCount(&r, cols[4], "passengers", &pass, err)))
 			return false;
 		if (pass < 0)
+		{
+			if (!PassengersFit(on, off, r.line, "alightings", r.fields[cols[6]].s,
+							   r.fields[cols[6]].len, err))
+				return false;
 			pass = on + off;
+		}
 		else if (on >= 0 && off >= 0 && on + off != pass)
 		{
 			ParseErrorSet(err, r.line, "passengers", r.fields[cols[4]].s,

@@ -226,6 +226,68 @@ TestKmaStation(void)
 	Done(&im);
 }
 
+/* Seoul Metro header: the 20 hour slots and the total. */
+#define METRO_HEADER "날짜,호선,역번호,역명,구분,06시 이전,06 ~ 07,07 ~ 08,08 ~ 09,09 ~ 10," \
+	"10 ~ 11,11 ~ 12,12 ~ 13,13 ~ 14,14 ~ 15,15 ~ 16,16 ~ 17,17 ~ 18,18 ~ 19,19 ~ 20,20 ~ 21," \
+	"21 ~ 22,22 ~ 23,23 ~ 24,24시 이후,합 계\n"
+
+/*
+ * Passengers (boardings + alightings) go to int4 columns: each count below
+ * 2^31 is not enough, the sum must be too (it failed in SQL with "integer out
+ * of range" and no line before).
+ */
+static void
+TestPassengersFit(void)
+{
+	Import		im;
+
+	Run(&im, "ridership_daily",
+		"date,line,station,boardings,alightings\n2024-01-01,2호선,성수,1,1\n"
+		"2024-01-02,2호선,성수,2147483647,1\n");
+	CHECK(FailedAt(&im, 3, "alightings", "boardings + alightings exceed 2147483647"));
+	CHECK(strcmp(im.err.value, "1") == 0);
+	Done(&im);
+	Run(&im, "card_subway_month",
+		"사용일자,노선명,역명,승차총승객수,하차총승객수\n20240102,2호선,성수,1073741824,1073741824\n");
+	CHECK(FailedAt(&im, 2, "alightings", "boardings + alightings exceed 2147483647"));
+	Done(&im);
+	Run(&im, "ridership_daily",
+		"date,line,station,boardings,alightings\n2024-01-02,2호선,성수,2147483646,1\n");
+	CHECK(im.ok && im.rs.nrows == 1);
+	Done(&im);
+
+	Run(&im, "ridership_hourly",
+		"service_date,line,station,hour,boardings,alightings\n2024-01-02,2호선,성수,8,2147483647,1\n");
+	CHECK(FailedAt(&im, 2, "alightings", "boardings + alightings exceed 2147483647"));
+	Done(&im);
+	Run(&im, "ridership_hourly",
+		"service_date,line,station,hour,boardings,alightings\n2024-01-02,2호선,성수,8,2147483646,1\n");
+	CHECK(im.ok && im.rs.nrows == 1 && ((RidershipHourlyRow *) im.rs.rows)->passengers == INT32_MAX);
+	Done(&im);
+
+	Run(&im, "seoulmetro_hourly",
+		METRO_HEADER
+		"2023-01-01,2호선,211,성수,승차,2147483647,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2147483647\n"
+		"2023-01-01,2호선,211,성수,하차,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1\n");
+	CHECK(FailedAt(&im, 3, "slot 05", "boardings + alightings exceed 2147483647"));
+	CHECK(strcmp(im.err.value, "1") == 0);
+	Done(&im);
+	Run(&im, "seoulmetro_hourly",
+		METRO_HEADER
+		"2023-01-01,2호선,211,성수,하차,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1\n"
+		"2023-01-01,2호선,211,성수,승차,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2147483646,2147483646\n");
+	CHECK(im.ok && im.rs.nrows == 20);
+	if (im.ok && im.rs.nrows == 20)
+	{
+		RidershipHourlyRow *last = &((RidershipHourlyRow *) im.rs.rows)[19];
+
+		/* 24시 이후 is 00:00 of the next calendar day */
+		CHECK(last->passengers == INT32_MAX && last->boardings == INT32_MAX - 1 &&
+			  last->ts == KstInstant(KstPgDate(2023, 1, 2), 0));
+	}
+	Done(&im);
+}
+
 /* Run every test. */
 int
 main(void)
@@ -234,6 +296,7 @@ main(void)
 	TestErrorLines();
 	TestCongestionSlot();
 	TestKmaStation();
+	TestPassengersFit();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
