@@ -15,6 +15,7 @@
 #include "../kst.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,10 +176,40 @@ GetOptDate(const CsvReader *r, int col, const char *name, int32_t *out, ParseErr
 	return GetDate(r, col, name, out, err);
 }
 
-/* An optional decimal: empty gives NaN (or `empty` when given). */
+/* The values a measurement column accepts (the CHECKs of 10_tables.sql). */
+typedef struct ValueRange
+{
+	double		lo;
+	double		hi;
+} ValueRange;
+
+static const ValueRange RANGE_ANY = {-INFINITY, INFINITY};
+static const ValueRange RANGE_TEMP = {-60, 60};		/* °C */
+static const ValueRange RANGE_AMOUNT = {0, INFINITY};	/* mm, cm, m/s */
+static const ValueRange RANGE_PCT = {0, 100};	/* relative humidity */
+
+/* Report value v outside rg (" in row N" added when row > 0); false. */
+static bool
+OutOfRange(ParseError *err, long line, const char *name, const char *value,
+		   size_t valuelen, const ValueRange *rg, long row)
+{
+	char		where[32] = "";
+
+	if (row > 0)
+		snprintf(where, sizeof(where), " in row %ld", row);
+	if (isinf(rg->hi))
+		ParseErrorSet(err, line, name, value, valuelen,
+					  "expected a number of at least %g%s", rg->lo, where);
+	else
+		ParseErrorSet(err, line, name, value, valuelen,
+					  "expected a number between %g and %g%s", rg->lo, rg->hi, where);
+	return false;
+}
+
+/* An optional decimal within rg: empty gives NaN (or `empty` when given). */
 static bool
 GetOptDecimal(const CsvReader *r, int col, const char *name, double empty,
-			  double *out, ParseError *err)
+			  const ValueRange *rg, double *out, ParseError *err)
 {
 	const CsvField *f;
 
@@ -196,6 +227,8 @@ GetOptDecimal(const CsvReader *r, int col, const char *name, double empty,
 		ParseErrorSet(err, r->line, name, f->s, f->len, "not a number");
 		return false;
 	}
+	if (*out < rg->lo || *out > rg->hi)
+		return OutOfRange(err, r->line, name, f->s, f->len, rg, 0);
 	return true;
 }
 
@@ -754,18 +787,12 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 
 		if (!RecordComplete(&r, cols[0] + 1, err) ||
 			!GetDate(&r, cols[0], "일시", &day, err) ||
-			!GetOptDecimal(&r, cols[2], "평균기온", NAN, &mean, err) ||
-			!GetOptDecimal(&r, cols[3], "최저기온", NAN, &lo, err) ||
-			!GetOptDecimal(&r, cols[4], "최고기온", NAN, &hi, err) ||
-			!GetOptDecimal(&r, cols[5], "강수량", NAN, &pr, err) ||
+			!GetOptDecimal(&r, cols[2], "평균기온", NAN, &RANGE_TEMP, &mean, err) ||
+			!GetOptDecimal(&r, cols[3], "최저기온", NAN, &RANGE_TEMP, &lo, err) ||
+			!GetOptDecimal(&r, cols[4], "최고기온", NAN, &RANGE_TEMP, &hi, err) ||
+			!GetOptDecimal(&r, cols[5], "강수량", NAN, &RANGE_AMOUNT, &pr, err) ||
 			!KmaSameStation(&r, cols[1], first, err))
 			return false;
-		if (!isnan(pr) && pr < 0)
-		{
-			ParseErrorSet(err, r.line, "강수량", r.fields[cols[5]].s,
-						  r.fields[cols[5]].len, "negative precipitation");
-			return false;
-		}
 		row = RowSetAdd(rs);
 		row->day = day;
 		row->temp_mean = mean;
@@ -835,11 +862,11 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		/* blank precipitation means none was observed */
 		if (!RecordComplete(&r, cdate + 1, err) ||
 			!GetKmaInstant(&r, cdate, &ts, err) ||
-			!GetOptDecimal(&r, ctemp, "기온", NAN, &t, err) ||
-			!GetOptDecimal(&r, cprec, "강수량", 0.0, &p, err) ||
-			!GetOptDecimal(&r, cwind, "풍속", NAN, &w, err) ||
-			!GetOptDecimal(&r, chum, "습도", NAN, &h, err) ||
-			!GetOptDecimal(&r, csnow, "적설", NAN, &s, err) ||
+			!GetOptDecimal(&r, ctemp, "기온", NAN, &RANGE_TEMP, &t, err) ||
+			!GetOptDecimal(&r, cprec, "강수량", 0.0, &RANGE_AMOUNT, &p, err) ||
+			!GetOptDecimal(&r, cwind, "풍속", NAN, &RANGE_AMOUNT, &w, err) ||
+			!GetOptDecimal(&r, chum, "습도", NAN, &RANGE_PCT, &h, err) ||
+			!GetOptDecimal(&r, csnow, "적설", NAN, &RANGE_AMOUNT, &s, err) ||
 			!KmaSameStation(&r, cstn, first, err))
 			return false;
 		row = RowSetAdd(rs);
@@ -890,12 +917,12 @@ ParseOpenMeteoDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 
 		if (!RecordComplete(&r, cols[0] + 1, err) ||
 			!GetDate(&r, cols[0], "date", &day, err) ||
-			!GetOptDecimal(&r, cols[1], "temperature_2m_mean", NAN, &v[0], err) ||
-			!GetOptDecimal(&r, cols[2], "temperature_2m_min", NAN, &v[1], err) ||
-			!GetOptDecimal(&r, cols[3], "temperature_2m_max", NAN, &v[2], err) ||
-			!GetOptDecimal(&r, cols[4], "precipitation_sum", NAN, &v[3], err) ||
-			!GetOptDecimal(&r, cols[5], "rain_sum", NAN, &v[4], err) ||
-			!GetOptDecimal(&r, cols[6], "snowfall_sum", NAN, &v[5], err))
+			!GetOptDecimal(&r, cols[1], "temperature_2m_mean", NAN, &RANGE_TEMP, &v[0], err) ||
+			!GetOptDecimal(&r, cols[2], "temperature_2m_min", NAN, &RANGE_TEMP, &v[1], err) ||
+			!GetOptDecimal(&r, cols[3], "temperature_2m_max", NAN, &RANGE_TEMP, &v[2], err) ||
+			!GetOptDecimal(&r, cols[4], "precipitation_sum", NAN, &RANGE_AMOUNT, &v[3], err) ||
+			!GetOptDecimal(&r, cols[5], "rain_sum", NAN, &RANGE_AMOUNT, &v[4], err) ||
+			!GetOptDecimal(&r, cols[6], "snowfall_sum", NAN, &RANGE_AMOUNT, &v[5], err))
 			return false;
 		row = RowSetAdd(rs);
 		row->day = day;
@@ -974,7 +1001,7 @@ ParseCongestionCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			return false;
 		}
 		if (!GetSlot(&r, cols[6], &slot, err) ||
-			!GetOptDecimal(&r, cols[7], "congestion_pct", NAN, &pct, err))
+			!GetOptDecimal(&r, cols[7], "congestion_pct", NAN, &RANGE_ANY, &pct, err))
 			return false;
 		if (isnan(pct) || pct < 0 || pct > 400)
 		{
@@ -1026,12 +1053,46 @@ ParseKasiImport(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return ApiImport(ParseKasiHolidays(buf, len, rs, err), err);
 }
 
+/* The rows of an Open-Meteo JSON response hold values the CSV form would accept. */
+static bool
+OpenMeteoRowsInRange(const RowSet *rs, ParseError *err)
+{
+	static const struct
+	{
+		const char *field;
+		size_t		offset;
+		const ValueRange *rg;
+	}			cols[] = {
+		{"daily.temperature_2m_mean", offsetof(WeatherDailyRow, temp_mean), &RANGE_TEMP},
+		{"daily.temperature_2m_min", offsetof(WeatherDailyRow, temp_min), &RANGE_TEMP},
+		{"daily.temperature_2m_max", offsetof(WeatherDailyRow, temp_max), &RANGE_TEMP},
+		{"daily.precipitation_sum", offsetof(WeatherDailyRow, precip_mm), &RANGE_AMOUNT},
+		{"daily.rain_sum", offsetof(WeatherDailyRow, rain_mm), &RANGE_AMOUNT},
+		{"daily.snowfall_sum", offsetof(WeatherDailyRow, snow_cm), &RANGE_AMOUNT}
+	};
+	size_t		i, c;
+
+	for (i = 0; i < rs->nrows; i++)
+		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		{
+			double		v = *(const double *) ((const char *) rs->rows + i * rs->rowsize + cols[c].offset);
+			char		value[32];
+
+			if (isnan(v) || (v >= cols[c].rg->lo && v <= cols[c].rg->hi))
+				continue;
+			snprintf(value, sizeof(value), "%g", v);
+			return OutOfRange(err, 0, cols[c].field, value, strlen(value), cols[c].rg, (long) i + 1);
+		}
+	return true;
+}
+
 /* Open-Meteo daily: our CSV, the site's CSV download, or an archive API response. */
 static bool
 ParseOpenMeteoImport(char *buf, size_t len, RowSet *rs, ParseError *err)
 {
 	if (LooksLikeJson(buf, len))
-		return ApiImport(ParseOpenMeteoDaily(buf, len, rs, err), err);
+		return ApiImport(ParseOpenMeteoDaily(buf, len, rs, err), err) &&
+			OpenMeteoRowsInRange(rs, err);
 	return ParseOpenMeteoDailyCsv(buf, len, rs, err);
 }
 

@@ -288,6 +288,78 @@ TestPassengersFit(void)
 	Done(&im);
 }
 
+/*
+ * Weather values outside their tables' CHECKs are refused with the line and
+ * column (they failed in SQL on the CHECK constraint, without a line, before):
+ * temperatures -60..60, amounts >= 0, humidity 0..100.
+ */
+static void
+TestWeatherRanges(void)
+{
+	static const struct
+	{
+		const char *kind;
+		const char *body;
+		long		line;
+		const char *column;
+		const char *message;
+	}			bad[] = {
+		{"openmeteo_daily", "date,temperature_2m_mean\n2024-01-01,1\n2024-01-02,99\n",
+		3, "temperature_2m_mean", "expected a number between -60 and 60"},
+		{"openmeteo_daily", "date,temperature_2m_min,precipitation_sum\n2024-01-01,-60.5,1\n",
+		2, "temperature_2m_min", "expected a number between -60 and 60"},
+		{"openmeteo_daily", "date,temperature_2m_mean,precipitation_sum\n2024-01-01,1,-0.1\n",
+		2, "precipitation_sum", "expected a number of at least 0"},
+		{"openmeteo_daily", "date,precipitation_sum,rain_sum,snowfall_sum\n2024-01-01,1,1,-1e-9\n",
+		2, "snowfall_sum", "expected a number of at least 0"},
+		{"kma_daily", "일시,지점,평균기온(℃),강수량(mm)\n2011-01-01,108,1,-3\n",
+		2, "강수량", "expected a number of at least 0"},
+		{"kma_daily", "날짜,지점,평균기온(℃),최저기온(℃),최고기온(℃)\n2011-01-01,108,1,0,61\n",
+		2, "최고기온", "expected a number between -60 and 60"},
+		{"kma_asos_hourly", "지점,일시,기온(°C),습도(%)\n108,2021-01-01 01:00,1,100.5\n",
+		2, "습도", "expected a number between 0 and 100"},
+		{"kma_asos_hourly", "지점,일시,기온(°C),풍속(m/s)\n108,2021-01-01 01:00,1,-.5\n",
+		2, "풍속", "expected a number of at least 0"},
+		{"kma_asos_hourly", "지점,일시,기온(°C),적설(cm)\n108,2021-01-01 01:00,1e2,1\n",
+		2, "기온", "expected a number between -60 and 60"},
+		{"kma_asos_hourly", "지점,일시,기온(°C),강수량(mm)\n108,2021-01-01 01:00,1,-1\n",
+		2, "강수량", "expected a number of at least 0"},
+	};
+	Import		im;
+	size_t		i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		Run(&im, bad[i].kind, bad[i].body);
+		CHECK(FailedAt(&im, bad[i].line, bad[i].column, bad[i].message));
+		Done(&im);
+	}
+
+	/* the limits themselves are accepted */
+	Run(&im, "kma_asos_hourly", "지점,일시,기온(°C),습도(%),풍속(m/s)\n108,2021-01-01 01:00,-60,100,0\n"
+		"108,2021-01-01 02:00,60,0,-0\n");
+	CHECK(im.ok && im.rs.nrows == 2);
+	Done(&im);
+
+	/* the JSON form: the field and the row (1-based, as the JSON parsers count) */
+	Run(&im, "openmeteo_daily",
+		"{\"daily\":{\"time\":[\"2024-01-01\",\"2024-01-02\"],"
+		"\"temperature_2m_mean\":[3.7,99],\"precipitation_sum\":[0,null]}}");
+	CHECK(FailedAt(&im, 0, "daily.temperature_2m_mean", "expected a number between -60 and 60 in row 2"));
+	CHECK(strcmp(im.err.value, "99") == 0);
+	Done(&im);
+	Run(&im, "openmeteo_daily",
+		"{\"daily\":{\"time\":[\"2024-01-01\"],\"temperature_2m_mean\":[3.7],"
+		"\"rain_sum\":[-2.5]}}");
+	CHECK(FailedAt(&im, 0, "daily.rain_sum", "expected a number of at least 0 in row 1"));
+	Done(&im);
+	Run(&im, "openmeteo_daily",
+		"{\"daily\":{\"time\":[\"2024-01-01\"],\"temperature_2m_mean\":[-60],"
+		"\"precipitation_sum\":[null]}}");
+	CHECK(im.ok && im.rs.nrows == 1);
+	Done(&im);
+}
+
 /* Run every test. */
 int
 main(void)
@@ -297,6 +369,7 @@ main(void)
 	TestCongestionSlot();
 	TestKmaStation();
 	TestPassengersFit();
+	TestWeatherRanges();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
