@@ -1022,13 +1022,14 @@ ParseCongestionCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return !err->failed;
 }
 
-/* True when the first non-blank byte is '{' (a JSON API response). */
+/* True when the first non-blank byte after a byte-order mark is '{' (a JSON API response). */
 static bool
 LooksLikeJson(const char *buf, size_t len)
 {
 	size_t		i = 0;
 
-	if (len >= 3 && (unsigned char) buf[0] == 0xEF)
+	if (len >= 3 && (unsigned char) buf[0] == 0xEF &&
+		(unsigned char) buf[1] == 0xBB && (unsigned char) buf[2] == 0xBF)
 		i = 3;
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;

@@ -360,6 +360,28 @@ TestWeatherRanges(void)
 	Done(&im);
 }
 
+/*
+ * openmeteo_daily takes its input for JSON only after a whole byte-order mark:
+ * a CSV starting with another character whose first byte is 0xEF, then '{',
+ * was parsed as JSON (no line in the error) before.
+ */
+static void
+TestOpenMeteoForm(void)
+{
+	Import		im;
+
+	/* U+FF10 (fullwidth zero, EF BC 90) then '{' is a CSV header without a date column */
+	Run(&im, "openmeteo_daily", "\xef\xbc\x90{date,temperature_2m_mean\n2024-01-01,1\n");
+	CHECK(FailedAt(&im, 1, "date", "header has no date column"));
+	Done(&im);
+
+	/* a BOM, blanks, then '{': JSON */
+	Run(&im, "openmeteo_daily",
+		"\xef\xbb\xbf \r\n{\"daily\":{\"time\":[\"2024-01-01\"],\"temperature_2m_mean\":[1.5]}}");
+	CHECK(im.ok && im.rs.nrows == 1);
+	Done(&im);
+}
+
 /* Run every test. */
 int
 main(void)
@@ -370,6 +392,7 @@ main(void)
 	TestKmaStation();
 	TestPassengersFit();
 	TestWeatherRanges();
+	TestOpenMeteoForm();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }
