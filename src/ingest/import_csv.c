@@ -188,7 +188,7 @@ static const ValueRange RANGE_TEMP = {-60, 60};		/* °C */
 static const ValueRange RANGE_AMOUNT = {0, INFINITY};	/* mm, cm, m/s */
 static const ValueRange RANGE_PCT = {0, 100};	/* relative humidity */
 
-/* Report value v outside rg (" in row N" added when row > 0); false. */
+/* Report a value outside rg (" in row N" added when row > 0); returns false. */
 static bool
 OutOfRange(ParseError *err, long line, const char *name, const char *value,
 		   size_t valuelen, const ValueRange *rg, long row)
