@@ -15,6 +15,7 @@
 #include "../kst.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,18 @@ GetCount(const CsvReader *r, int col, const char *name, int64_t *out, ParseError
 	return true;
 }
 
+/* Passengers (boardings + alightings) are an int4 column too: the sum must fit. */
+static bool
+PassengersFit(int64_t on, int64_t off, long line, const char *name,
+			  const char *value, size_t valuelen, ParseError *err)
+{
+	if (on + off <= INT32_MAX)
+		return true;
+	ParseErrorSet(err, line, name, value, valuelen,
+				  "boardings + alightings exceed %d", INT32_MAX);
+	return false;
+}
+
 /* A date field (YYYYMMDD or YYYY-MM-DD). */
 static bool
 GetDate(const CsvReader *r, int col, const char *name, int32_t *out, ParseError *err)
@@ -163,10 +176,40 @@ GetOptDate(const CsvReader *r, int col, const char *name, int32_t *out, ParseErr
 	return GetDate(r, col, name, out, err);
 }
 
-/* An optional decimal: empty gives NaN (or `empty` when given). */
+/* The values a measurement column accepts (the CHECKs of 10_tables.sql). */
+typedef struct ValueRange
+{
+	double		lo;
+	double		hi;
+} ValueRange;
+
+static const ValueRange RANGE_ANY = {-INFINITY, INFINITY};
+static const ValueRange RANGE_TEMP = {-60, 60};		/* °C */
+static const ValueRange RANGE_AMOUNT = {0, INFINITY};	/* mm, cm, m/s */
+static const ValueRange RANGE_PCT = {0, 100};	/* relative humidity */
+
+/* Report a value outside rg (" in row N" added when row > 0); returns false. */
+static bool
+OutOfRange(ParseError *err, long line, const char *name, const char *value,
+		   size_t valuelen, const ValueRange *rg, long row)
+{
+	char		where[32] = "";
+
+	if (row > 0)
+		snprintf(where, sizeof(where), " in row %ld", row);
+	if (isinf(rg->hi))
+		ParseErrorSet(err, line, name, value, valuelen,
+					  "expected a number of at least %g%s", rg->lo, where);
+	else
+		ParseErrorSet(err, line, name, value, valuelen,
+					  "expected a number between %g and %g%s", rg->lo, rg->hi, where);
+	return false;
+}
+
+/* An optional decimal within rg: empty gives NaN (or `empty` when given). */
 static bool
 GetOptDecimal(const CsvReader *r, int col, const char *name, double empty,
-			  double *out, ParseError *err)
+			  const ValueRange *rg, double *out, ParseError *err)
 {
 	const CsvField *f;
 
@@ -184,6 +227,8 @@ GetOptDecimal(const CsvReader *r, int col, const char *name, double empty,
 		ParseErrorSet(err, r->line, name, f->s, f->len, "not a number");
 		return false;
 	}
+	if (*out < rg->lo || *out > rg->hi)
+		return OutOfRange(err, r->line, name, f->s, f->len, rg, 0);
 	return true;
 }
 
@@ -241,6 +286,8 @@ ParseDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			!GetText(&r, cols[2], "station", err) ||
 			!GetCount(&r, cols[3], "boardings", &on, err) ||
 			!GetCount(&r, cols[4], "alightings", &off, err) ||
+			!PassengersFit(on, off, r.line, "alightings", r.fields[cols[4]].s,
+						   r.fields[cols[4]].len, err) ||
 			!GetOptDate(&r, cols[5], "registered", &reg, err))
 			return false;
 		row = RowSetAdd(rs);
@@ -550,6 +597,15 @@ ParseSeoulMetroHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		}
 		for (i = 5; i <= 24; i++)
 		{
+			char		name[32], v[32];
+
+			snprintf(name, sizeof(name), "slot %02d", i);
+			snprintf(v, sizeof(v), "%lld", (long long) off->counts[i]);
+			if (!PassengersFit(on->counts[i], off->counts[i], off->line, name, v, strlen(v), err))
+				goto done;
+		}
+		for (i = 5; i <= 24; i++)
+		{
 			RidershipHourlyRow *row = RowSetAdd(rs);
 
 			row->station = on->station;
@@ -625,7 +681,12 @@ ParseHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			(cols[4] >= 0 && !GetCount(&r, cols[4], "passengers", &pass, err)))
 			return false;
 		if (pass < 0)
+		{
+			if (!PassengersFit(on, off, r.line, "alightings", r.fields[cols[6]].s,
+							   r.fields[cols[6]].len, err))
+				return false;
 			pass = on + off;
+		}
 		else if (on >= 0 && off >= 0 && on + off != pass)
 		{
 			ParseErrorSet(err, r.line, "passengers", r.fields[cols[4]].s,
@@ -644,23 +705,53 @@ ParseHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return !err->failed;
 }
 
-/* Source label "kma:<station>" from a station column, or "kma". */
-static const char *
-KmaSource(const CsvReader *r, int col)
+#define KMA_LABEL_SIZE 16
+
+/* Source label "kma:<station>" of the record from a station column, or "kma". */
+static void
+KmaSource(const CsvReader *r, int col, char label[KMA_LABEL_SIZE])
 {
-	static char label[32];
 	const CsvField *f;
 	size_t		i;
 
+	strcpy(label, "kma");
 	if (col < 0 || col >= r->nfields || r->fields[col].len == 0 ||
 		r->fields[col].len > 10)
-		return "kma";
+		return;
 	f = &r->fields[col];
 	for (i = 0; i < f->len; i++)
 		if (f->s[i] < '0' || f->s[i] > '9')
-			return "kma";
-	snprintf(label, sizeof(label), "kma:%.*s", (int) f->len, f->s);
-	return label;
+			return;
+	snprintf(label, KMA_LABEL_SIZE, "kma:%.*s", (int) f->len, f->s);
+}
+
+/* Check the record's station is the first record's (first is "" before it). */
+static bool
+KmaSameStation(const CsvReader *r, int col, char first[KMA_LABEL_SIZE], ParseError *err)
+{
+	char		label[KMA_LABEL_SIZE];
+
+	KmaSource(r, col, label);
+	if (first[0] == '\0')
+		memcpy(first, label, KMA_LABEL_SIZE);
+	else if (strcmp(first, label) != 0)
+	{
+		ParseErrorSet(err, r->line, "지점", label, strlen(label),
+					  "one import holds one weather station");
+		return false;
+	}
+	return true;
+}
+
+/* Set the import's source from the station label once every record was read. */
+static bool
+KmaFinish(RowSet *rs, const char *first, ParseError *err)
+{
+	if (err->failed)
+		return false;
+	if (first[0] != '\0')
+		rs->source = RowStrdup(first, strlen(first));	/* owned by the caller */
+	return true;
 }
 
 /* KMA daily: 일시/날짜, 지점, 평균기온, 최저기온, 최고기온, [강수량]. */
@@ -671,7 +762,7 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	static const char *const c_stn[] = {"지점", "지점번호", NULL};
 	CsvReader	r;
 	int			cols[6];
-	const char *source = NULL;
+	char		first[KMA_LABEL_SIZE] = "";
 
 	CsvInit(&r, buf, len);
 	if (!ReadHeader(&r, err))
@@ -693,30 +784,15 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		WeatherDailyRow *row;
 		int32_t		day;
 		double		mean, lo, hi, pr;
-		const char *src;
 
 		if (!RecordComplete(&r, cols[0] + 1, err) ||
 			!GetDate(&r, cols[0], "일시", &day, err) ||
-			!GetOptDecimal(&r, cols[2], "평균기온", NAN, &mean, err) ||
-			!GetOptDecimal(&r, cols[3], "최저기온", NAN, &lo, err) ||
-			!GetOptDecimal(&r, cols[4], "최고기온", NAN, &hi, err) ||
-			!GetOptDecimal(&r, cols[5], "강수량", NAN, &pr, err))
+			!GetOptDecimal(&r, cols[2], "평균기온", NAN, &RANGE_TEMP, &mean, err) ||
+			!GetOptDecimal(&r, cols[3], "최저기온", NAN, &RANGE_TEMP, &lo, err) ||
+			!GetOptDecimal(&r, cols[4], "최고기온", NAN, &RANGE_TEMP, &hi, err) ||
+			!GetOptDecimal(&r, cols[5], "강수량", NAN, &RANGE_AMOUNT, &pr, err) ||
+			!KmaSameStation(&r, cols[1], first, err))
 			return false;
-		src = KmaSource(&r, cols[1]);
-		if (!source)
-			source = RowStrdup(src, strlen(src));
-		else if (strcmp(source, src) != 0)
-		{
-			ParseErrorSet(err, r.line, "지점", src, strlen(src),
-						  "one import holds one weather station");
-			return false;
-		}
-		if (!isnan(pr) && pr < 0)
-		{
-			ParseErrorSet(err, r.line, "강수량", r.fields[cols[5]].s,
-						  r.fields[cols[5]].len, "negative precipitation");
-			return false;
-		}
 		row = RowSetAdd(rs);
 		row->day = day;
 		row->temp_mean = mean;
@@ -726,9 +802,7 @@ ParseKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		row->rain_mm = NAN;
 		row->snow_cm = NAN;
 	}
-	if (source)
-		rs->source = source;	/* owned by the caller's memory context */
-	return !err->failed;
+	return KmaFinish(rs, first, err);
 }
 
 /* A KMA timestamp "YYYY-MM-DD HH:MM" (minutes must be 00). */
@@ -763,7 +837,7 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	static const char *const c_stn[] = {"지점", NULL};
 	CsvReader	r;
 	int			cdate, cstn, ctemp, cprec, cwind, chum, csnow;
-	const char *source = NULL;
+	char		first[KMA_LABEL_SIZE] = "";
 
 	CsvInit(&r, buf, len);
 	if (!ReadHeader(&r, err))
@@ -784,26 +858,17 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		WeatherHourlyRow *row;
 		int64_t		ts;
 		double		t, p, w, h, s;
-		const char *src;
 
 		/* blank precipitation means none was observed */
 		if (!RecordComplete(&r, cdate + 1, err) ||
 			!GetKmaInstant(&r, cdate, &ts, err) ||
-			!GetOptDecimal(&r, ctemp, "기온", NAN, &t, err) ||
-			!GetOptDecimal(&r, cprec, "강수량", 0.0, &p, err) ||
-			!GetOptDecimal(&r, cwind, "풍속", NAN, &w, err) ||
-			!GetOptDecimal(&r, chum, "습도", NAN, &h, err) ||
-			!GetOptDecimal(&r, csnow, "적설", NAN, &s, err))
+			!GetOptDecimal(&r, ctemp, "기온", NAN, &RANGE_TEMP, &t, err) ||
+			!GetOptDecimal(&r, cprec, "강수량", 0.0, &RANGE_AMOUNT, &p, err) ||
+			!GetOptDecimal(&r, cwind, "풍속", NAN, &RANGE_AMOUNT, &w, err) ||
+			!GetOptDecimal(&r, chum, "습도", NAN, &RANGE_PCT, &h, err) ||
+			!GetOptDecimal(&r, csnow, "적설", NAN, &RANGE_AMOUNT, &s, err) ||
+			!KmaSameStation(&r, cstn, first, err))
 			return false;
-		src = KmaSource(&r, cstn);
-		if (!source)
-			source = RowStrdup(src, strlen(src));
-		else if (strcmp(source, src) != 0)
-		{
-			ParseErrorSet(err, r.line, "지점", src, strlen(src),
-						  "one import holds one weather station");
-			return false;
-		}
 		row = RowSetAdd(rs);
 		row->ts = ts;
 		row->temp_c = t;
@@ -813,9 +878,7 @@ ParseKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 		row->humidity_pct = h;
 		row->wind_ms = w;
 	}
-	if (source)
-		rs->source = source;
-	return !err->failed;
+	return KmaFinish(rs, first, err);
 }
 
 /* Open-Meteo daily CSV (ours: date,temperature_2m_mean_c,…, or the site's download with its preamble). */
@@ -854,12 +917,12 @@ ParseOpenMeteoDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 
 		if (!RecordComplete(&r, cols[0] + 1, err) ||
 			!GetDate(&r, cols[0], "date", &day, err) ||
-			!GetOptDecimal(&r, cols[1], "temperature_2m_mean", NAN, &v[0], err) ||
-			!GetOptDecimal(&r, cols[2], "temperature_2m_min", NAN, &v[1], err) ||
-			!GetOptDecimal(&r, cols[3], "temperature_2m_max", NAN, &v[2], err) ||
-			!GetOptDecimal(&r, cols[4], "precipitation_sum", NAN, &v[3], err) ||
-			!GetOptDecimal(&r, cols[5], "rain_sum", NAN, &v[4], err) ||
-			!GetOptDecimal(&r, cols[6], "snowfall_sum", NAN, &v[5], err))
+			!GetOptDecimal(&r, cols[1], "temperature_2m_mean", NAN, &RANGE_TEMP, &v[0], err) ||
+			!GetOptDecimal(&r, cols[2], "temperature_2m_min", NAN, &RANGE_TEMP, &v[1], err) ||
+			!GetOptDecimal(&r, cols[3], "temperature_2m_max", NAN, &RANGE_TEMP, &v[2], err) ||
+			!GetOptDecimal(&r, cols[4], "precipitation_sum", NAN, &RANGE_AMOUNT, &v[3], err) ||
+			!GetOptDecimal(&r, cols[5], "rain_sum", NAN, &RANGE_AMOUNT, &v[4], err) ||
+			!GetOptDecimal(&r, cols[6], "snowfall_sum", NAN, &RANGE_AMOUNT, &v[5], err))
 			return false;
 		row = RowSetAdd(rs);
 		row->day = day;
@@ -873,7 +936,7 @@ ParseOpenMeteoDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return !err->failed;
 }
 
-/* A survey time slot "05:00" or "5:30" as minutes after midnight. */
+/* A survey time slot "05:00" or "5:30" (24:00 is 00:00) as minutes after midnight. */
 static bool
 GetSlot(const CsvReader *r, int col, int32_t *out, ParseError *err)
 {
@@ -881,7 +944,8 @@ GetSlot(const CsvReader *r, int col, int32_t *out, ParseError *err)
 	int			h = 0, m = 0;
 	size_t		i = 0, nd = 0;
 
-	for (; i < f->len && f->s[i] >= '0' && f->s[i] <= '9'; i++, nd++)
+	/* at most three digits are read: a third already fails, and h stays small */
+	for (; i < f->len && nd < 3 && f->s[i] >= '0' && f->s[i] <= '9'; i++, nd++)
 		h = h * 10 + (f->s[i] - '0');
 	if (nd >= 1 && nd <= 2 && i + 3 == f->len && f->s[i] == ':' &&
 		f->s[i + 1] >= '0' && f->s[i + 1] <= '5' && f->s[i + 2] >= '0' && f->s[i + 2] <= '9')
@@ -937,7 +1001,7 @@ ParseCongestionCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 			return false;
 		}
 		if (!GetSlot(&r, cols[6], &slot, err) ||
-			!GetOptDecimal(&r, cols[7], "congestion_pct", NAN, &pct, err))
+			!GetOptDecimal(&r, cols[7], "congestion_pct", NAN, &RANGE_ANY, &pct, err))
 			return false;
 		if (isnan(pct) || pct < 0 || pct > 400)
 		{
@@ -958,13 +1022,14 @@ ParseCongestionCsv(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return !err->failed;
 }
 
-/* True when the first non-blank byte is '{' (a JSON API response). */
+/* True when the first non-blank byte after a byte-order mark is '{' (a JSON API response). */
 static bool
 LooksLikeJson(const char *buf, size_t len)
 {
 	size_t		i = 0;
 
-	if (len >= 3 && (unsigned char) buf[0] == 0xEF)
+	if (len >= 3 && (unsigned char) buf[0] == 0xEF &&
+		(unsigned char) buf[1] == 0xBB && (unsigned char) buf[2] == 0xBF)
 		i = 3;
 	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
@@ -989,12 +1054,46 @@ ParseKasiImport(char *buf, size_t len, RowSet *rs, ParseError *err)
 	return ApiImport(ParseKasiHolidays(buf, len, rs, err), err);
 }
 
+/* The rows of an Open-Meteo JSON response hold values the CSV form would accept. */
+static bool
+OpenMeteoRowsInRange(const RowSet *rs, ParseError *err)
+{
+	static const struct
+	{
+		const char *field;
+		size_t		offset;
+		const ValueRange *rg;
+	}			cols[] = {
+		{"daily.temperature_2m_mean", offsetof(WeatherDailyRow, temp_mean), &RANGE_TEMP},
+		{"daily.temperature_2m_min", offsetof(WeatherDailyRow, temp_min), &RANGE_TEMP},
+		{"daily.temperature_2m_max", offsetof(WeatherDailyRow, temp_max), &RANGE_TEMP},
+		{"daily.precipitation_sum", offsetof(WeatherDailyRow, precip_mm), &RANGE_AMOUNT},
+		{"daily.rain_sum", offsetof(WeatherDailyRow, rain_mm), &RANGE_AMOUNT},
+		{"daily.snowfall_sum", offsetof(WeatherDailyRow, snow_cm), &RANGE_AMOUNT}
+	};
+	size_t		i, c;
+
+	for (i = 0; i < rs->nrows; i++)
+		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		{
+			double		v = *(const double *) ((const char *) rs->rows + i * rs->rowsize + cols[c].offset);
+			char		value[32];
+
+			if (isnan(v) || (v >= cols[c].rg->lo && v <= cols[c].rg->hi))
+				continue;
+			snprintf(value, sizeof(value), "%g", v);
+			return OutOfRange(err, 0, cols[c].field, value, strlen(value), cols[c].rg, (long) i + 1);
+		}
+	return true;
+}
+
 /* Open-Meteo daily: our CSV, the site's CSV download, or an archive API response. */
 static bool
 ParseOpenMeteoImport(char *buf, size_t len, RowSet *rs, ParseError *err)
 {
 	if (LooksLikeJson(buf, len))
-		return ApiImport(ParseOpenMeteoDaily(buf, len, rs, err), err);
+		return ApiImport(ParseOpenMeteoDaily(buf, len, rs, err), err) &&
+			OpenMeteoRowsInRange(rs, err);
 	return ParseOpenMeteoDailyCsv(buf, len, rs, err);
 }
 

@@ -11,16 +11,16 @@
 #include <string.h>
 
 /* Stop the fuzzer with a reason (libFuzzer records the input as a crash). */
-static void
+void
 FuzzFail(const char *why)
 {
 	fprintf(stderr, "contract violated: %s\n", why);
 	abort();
 }
 
-/* Length of the well-formed UTF-8 sequence at p (as PostgreSQL checks it), or 0. */
+/* Length of the well-formed UTF-8 sequence at p (as PostgreSQL checks it) within avail bytes, or 0. */
 static size_t
-FuzzUtf8Char(const unsigned char *p)
+FuzzUtf8Char(const unsigned char *p, size_t avail)
 {
 	unsigned char lo = 0x80;
 	unsigned char hi = 0xBF;
@@ -36,6 +36,8 @@ FuzzUtf8Char(const unsigned char *p)
 	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
 		n = 4;
 	else
+		return 0;
+	if (n > avail)
 		return 0;
 	if (p[0] == 0xE0)
 		lo = 0xA0;
@@ -53,21 +55,30 @@ FuzzUtf8Char(const unsigned char *p)
 	return n;
 }
 
-/* True when s holds a NUL within size bytes and is valid UTF-8 before it. */
-static bool
-FuzzUtf8(const char *s, size_t size)
+/* True when the len bytes at s are valid UTF-8 without a NUL: what a text value may hold. */
+bool
+FuzzUtf8Text(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	size_t		i = 0;
 	size_t		n;
 
-	while (i < size && p[i] != '\0')
+	while (i < len)
 	{
-		if ((n = FuzzUtf8Char(p + i)) == 0 || i + n >= size)
+		if (p[i] == '\0' || (n = FuzzUtf8Char(p + i, len - i)) == 0)
 			return false;
 		i += n;
 	}
-	return i < size;
+	return true;
+}
+
+/* True when s holds a NUL within size bytes and is valid UTF-8 before it. */
+static bool
+FuzzUtf8(const char *s, size_t size)
+{
+	const char *nul = memchr(s, '\0', size);
+
+	return nul != NULL && FuzzUtf8Text(s, (size_t) (nul - s));
 }
 
 /* Station indices of the Seoul row kinds point into rs->stations. */

@@ -10,6 +10,8 @@
 #include "../../src/ingest/parsers.h"
 
 extern int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+extern void FuzzFail(const char *why);
+extern bool FuzzUtf8Text(const char *s, size_t len);
 extern void FuzzCheckOutcome(ApiOutcome out, const RowSet *rs, const ParseError *err);
 extern void FuzzCheckText(double v, bool ok);
 
