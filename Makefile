@@ -14,7 +14,7 @@ DATA_built = daily_seongsu--0.1.0.sql
 OBJS = \
 	src/daily_seongsu.o \
 	src/settings.o \
-	src/generation.o \
+	src/invalidation.o \
 	src/safe_spi.o \
 	src/alloc_pg.o \
 	src/names.o \

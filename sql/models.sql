@@ -183,7 +183,9 @@ GRANT USAGE ON SCHEMA seongsu TO seongsu_no_tables;
 GRANT EXECUTE ON FUNCTION seongsu.predict_daily(date, text, text) TO seongsu_no_tables;
 SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS warm;
 SET ROLE seongsu_no_tables;
+\set VERBOSITY terse
 SELECT seongsu.predict_daily('2024-09-03');
+\set VERBOSITY default
 RESET ROLE;
 DROP OWNED BY seongsu_no_tables;
 DROP ROLE seongsu_no_tables;

@@ -1,7 +1,8 @@
 /*
  * daily_seongsu.c — the module's entry point.  _PG_init lists the parts:
  * the settings, and, when the library is preloaded, the shared memory of
- * the worker and the caches, the hooks, and the ingestion worker.
+ * the worker, the shared epochs and the shared caches (day memo, model
+ * images, climatology), and the ingestion worker.
  *
  * Parts, downhill (nothing includes a part above it):
  *   entry      daily_seongsu.c
@@ -9,7 +10,7 @@
  *   serve      src/serve/   prediction entry points, model cache, inputs, evaluate
  *   features   src/features/ calendar, holidays, windows, features, dataset, shares
  *   ml         src/ml/      the pure-C model library       ingest  src/ingest/
- *   shared     settings, generation, safe_spi, alloc, kst, compat
+ *   shared     settings, invalidation, safe_spi, names, alloc, kst, compat
  */
 #include "postgres.h"
 
@@ -21,8 +22,8 @@
 
 #include "compat.h"
 #include "features/climatology.h"
-#include "generation.h"
 #include "ingest/worker.h"
+#include "invalidation.h"
 #include "serve/day_memo.h"
 #include "serve/model_share.h"
 #include "settings.h"
@@ -36,7 +37,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* Ask for the library's shared memory: the worker's state, the generations and the caches. */
+/* Ask for the library's shared memory: the worker's state, the shared epochs and the shared caches. */
 static void
 ShmemRequest(void)
 {
@@ -45,7 +46,7 @@ ShmemRequest(void)
 		prev_shmem_request_hook();
 #endif
 	RequestAddinShmemSpace(WorkerShmemSize());
-	RequestAddinShmemSpace(GenerationShmemSize());
+	RequestAddinShmemSpace(WatchShmemSize());
 	DayMemoRequest();
 	ModelShareRequest();
 	ClimateRequest();
@@ -59,14 +60,14 @@ ShmemStartup(void)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	WorkerShmemInit();
-	GenerationShmemInit();
+	WatchShmemInit();
 	DayMemoStartup();
 	ModelShareStartup();
 	ClimateStartup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Define the settings and, at preload, the shared memory, the hooks and the worker. */
+/* Define the settings and, at preload, the shared memory and the worker. */
 void
 _PG_init(void)
 {
@@ -81,6 +82,5 @@ _PG_init(void)
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = ShmemStartup;
-	GenerationInstallHooks();
 	WorkerRegister();
 }

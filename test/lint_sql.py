@@ -5,7 +5,7 @@ The extension runs its statements under a pinned search_path (src/safe_spi.c),
 and, as a second wall, every statement spells its functions, operators and
 types with their schema: `pg_catalog.unnest(...)`, `a OPERATOR(pg_catalog.=) b`,
 `x::pg_catalog.int8`, `seongsu.jobs`.  This script reads the string literals
-of src/**/*.c, joins adjacent ones, and for each that is a statement reports:
+of src/**/*.[ch], joins adjacent ones, and for each that is a statement reports:
 
   - a function call whose name is not schema-qualified (SQL syntax such as
     EXISTS, COALESCE, EXTRACT, VALUES, ANY, an alias list after AS is allowed);
@@ -174,7 +174,7 @@ def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent)
     found = 0
     checked = 0
-    for path in sorted((root / 'src').rglob('*.c')):
+    for path in sorted(list((root / 'src').rglob('*.c')) + list((root / 'src').rglob('*.h'))):
         text = path.read_text(encoding='utf-8')
         for line, lit in literals(text):
             if not SQL_START.match(lit):

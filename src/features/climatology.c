@@ -1,35 +1,45 @@
 /*
- * climatology.c — a shared-memory cache of the weather climatology's sums, so
- * that loading the weather of a range reads only the range's observations
- * (the sums need every observation).  Keyed by database and the oid of
- * seongsu.weather_daily (a new install has a new one), valid for one
- * weather generation (generation.h: any committed write to weather_daily starts
- * a new one).  A few entries, one per database (when full, the entry of
- * the oldest generation makes room); it exists only when the library is
- * preloaded.
+ * climatology.c — the weather climatology's sums per day of year (1..366)
+ * over every observation of seongsu.weather_daily: temperature, and
+ * precipitation where there is a temperature.  Read from every observation
+ * once, then kept per backend while no write to the table has been seen
+ * (invalidation.c), and in shared memory (a few databases' worth) while the
+ * table's shared epoch has not moved, so a new backend reads only the
+ * observations of the range it needs.
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/date.h"
 
+#include "../invalidation.h"
+#include "../kst.h"
+#include "../safe_spi.h"
 #include "climatology.h"
 
 #define CLIMATE_SLOTS 8
 
+/* One database's sums in shared memory. */
 typedef struct ClimateSlot
 {
 	Oid			database;		/* InvalidOid: unused */
-	Oid			table;
-	uint64		generation;
+	Oid			install;
+	uint64		epoch;			/* the shared epoch of weather_daily they were read at */
 	Climate		sums;
 } ClimateSlot;
 
 static ClimateSlot *slots = NULL;
 static LWLock *climate_lock = NULL;
+static Climate sums;
+static Oid	kept_install = InvalidOid;	/* InvalidOid: nothing kept */
+static uint64 kept_stamp = 0;
+static SPIPlanPtr rows_plan = NULL;
 
-/* Shared memory the cache needs (at preload). */
+/* Shared memory the shared copies need (at preload). */
 void
 ClimateRequest(void)
 {
@@ -37,7 +47,7 @@ ClimateRequest(void)
 	RequestNamedLWLockTranche("daily_seongsu climatology", 1);
 }
 
-/* Create or attach the cache (shmem startup; caller holds AddinShmemInitLock). */
+/* Create or attach the shared copies (shmem startup; caller holds AddinShmemInitLock). */
 void
 ClimateStartup(void)
 {
@@ -49,18 +59,18 @@ ClimateStartup(void)
 	climate_lock = &(GetNamedLWLockTranche("daily_seongsu climatology"))->lock;
 }
 
-/* The sums of this database's table at weather generation gen into out, if cached. */
-bool
-ClimateGet(Oid table, uint64 gen, Climate *out)
+/* The shared copy of this database's install at epoch into out, if there is one. */
+static bool
+SharedGet(uint64 epoch, Climate *out)
 {
 	bool		hit = false;
 	int			i;
 
-	if (!slots || gen == 0)
+	if (!slots || epoch == 0)
 		return false;
 	LWLockAcquire(climate_lock, LW_SHARED);
 	for (i = 0; i < CLIMATE_SLOTS && !hit; i++)
-		if (slots[i].database == MyDatabaseId && slots[i].table == table && slots[i].generation == gen)
+		if (slots[i].database == MyDatabaseId && slots[i].install == WatchInstall() && slots[i].epoch == epoch)
 		{
 			*out = slots[i].sums;
 			hit = true;
@@ -69,17 +79,16 @@ ClimateGet(Oid table, uint64 gen, Climate *out)
 	return hit;
 }
 
-/* Remember the sums of this database's table read at weather generation gen. */
-void
-ClimatePut(Oid table, uint64 gen, const Climate *c)
+/* Share the sums read at epoch: in this database's slot, else a free one, else the oldest. */
+static void
+SharedPut(uint64 epoch, const Climate *c)
 {
 	ClimateSlot *s = NULL;
 	int			i;
 
-	if (!slots || gen == 0)
+	if (!slots || epoch == 0)
 		return;
 	LWLockAcquire(climate_lock, LW_EXCLUSIVE);
-	/* this database's entry, else a free one, else the one of the oldest generation */
 	for (i = 0; i < CLIMATE_SLOTS && !s; i++)
 		if (slots[i].database == MyDatabaseId)
 			s = &slots[i];
@@ -88,14 +97,63 @@ ClimatePut(Oid table, uint64 gen, const Climate *c)
 			s = &slots[i];
 	if (!s)
 		for (s = &slots[0], i = 1; i < CLIMATE_SLOTS; i++)
-			if (slots[i].generation < s->generation)
+			if (slots[i].epoch < s->epoch)
 				s = &slots[i];
-	if (s->database != MyDatabaseId || s->table != table || s->generation <= gen)
-	{
-		s->database = MyDatabaseId;
-		s->table = table;
-		s->generation = gen;
-		s->sums = *c;
-	}
+	s->database = MyDatabaseId;
+	s->install = WatchInstall();
+	s->epoch = epoch;
+	s->sums = *c;
 	LWLockRelease(climate_lock);
+}
+
+/* Read the sums of every observation into c (caller has SPI). */
+static void
+ClimateRead(Climate *c)
+{
+	uint64		i;
+
+	memset(c, 0, sizeof(*c));
+	if (SPI_execute_plan(KeptPlan(&rows_plan, "SELECT day, temp_mean_c, precip_mm FROM seongsu.weather_daily "
+								  "WHERE temp_mean_c IS NOT NULL", 0, NULL),
+						 NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.weather_daily");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		x[3];
+		bool		nn[3];
+		int			y, m, d, doy;
+
+		CHECK_FOR_INTERRUPTS();
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, x, nn);
+		KstPgDateParts(DatumGetDateADT(x[0]), &y, &m, &d);
+		doy = DatumGetDateADT(x[0]) - KstPgDate(y, 1, 1) + 1;
+		c->sum_t[doy] += DatumGetFloat8(x[1]);
+		c->n_t[doy]++;
+		if (!nn[2])
+		{
+			c->sum_p[doy] += DatumGetFloat8(x[2]);
+			c->n_p[doy]++;
+		}
+	}
+}
+
+/* The sums: this backend's, else the shared copy, else read now and kept (caller has SPI). */
+const Climate *
+ClimateSums(void)
+{
+	bool		usable = WatchUsable(1u << WATCH_WEATHER);
+	/* both taken before reading: a write committed meanwhile moves them past */
+	uint64		stamp = WatchEpoch(1u << WATCH_WEATHER) + 1;
+	uint64		epoch = usable ? WatchSharedEpoch(1u << WATCH_WEATHER) : 0;
+
+	if (usable && OidIsValid(kept_install) && kept_install == WatchInstall() && kept_stamp == stamp)
+		return &sums;
+	if (!SharedGet(epoch, &sums))
+	{
+		ClimateRead(&sums);
+		SharedPut(epoch, &sums);
+	}
+	kept_install = usable ? WatchInstall() : InvalidOid;
+	kept_stamp = stamp;
+	return &sums;
 }

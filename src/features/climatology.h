@@ -1,8 +1,8 @@
 /*
- * climatology.h — the weather climatology's sums, and their shared-memory cache.
+ * climatology.h — the weather climatology's sums, kept per backend and shared.
  */
-#ifndef SEONGSU_CLIMATE_H
-#define SEONGSU_CLIMATE_H
+#ifndef SEONGSU_CLIMATOLOGY_H
+#define SEONGSU_CLIMATOLOGY_H
 
 #include "postgres.h"
 
@@ -17,7 +17,6 @@ typedef struct Climate
 
 extern void ClimateRequest(void);
 extern void ClimateStartup(void);
-extern bool ClimateGet(Oid table, uint64 gen, Climate *out);
-extern void ClimatePut(Oid table, uint64 gen, const Climate *c);
+extern const Climate *ClimateSums(void);
 
-#endif							/* SEONGSU_CLIMATE_H */
+#endif							/* SEONGSU_CLIMATOLOGY_H */

@@ -36,15 +36,13 @@
 
 #include "../kst.h"
 #include "../names.h"
-#include "../generation.h"
 #include "../safe_spi.h"
 #include "calendar.h"
 #include "climatology.h"
 #include "features.h"
 #include "holidays.h"
 
-static SPIPlanPtr weather_range_plan = NULL;	/* of LoadWeather */
-static SPIPlanPtr weather_all_plan = NULL;
+static SPIPlanPtr weather_plan = NULL;	/* of LoadWeather */
 static SPIPlanPtr series_plan[2] = {NULL, NULL};	/* of LoadSeries: daily, hourly */
 static SPIPlanPtr observed_plan = NULL;	/* of ObservedRange */
 
@@ -275,11 +273,10 @@ Coalesce(double a, bool has_a, double b, bool has_b)
 /*
  * Weather of every day in [first, last]: observed (per column, the KMA
  * sources' value, else Open-Meteo's), else the latest forecast, else the
- * climatology of the day of year (±7 days, over every stored year).  One
- * query reads every observation (the climatology's sums need them all;
- * only those of the range when the sums are in the shared cache,
- * climatology.c) and the range's forecasts; the rest is done here (KST days of
- * the forecasts' targets too: no time zone is loaded).
+ * climatology of the day of year (±7 days, over every stored year; its
+ * sums come from climatology.c).  One query reads the range's observations
+ * and forecasts; the rest is done here (KST days of the forecasts' targets
+ * too: no time zone is loaded).
  */
 static Weather *
 LoadWeather(int32 first, int32 last, MemoryContext cxt)
@@ -288,18 +285,14 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	Weather    *w = MemoryContextAllocZero(cxt, sizeof(Weather) * n);
 	WeatherMax *kma = palloc(sizeof(WeatherMax) * n), *om = palloc(sizeof(WeatherMax) * n);
 	Weather    *fc = palloc(sizeof(Weather) * n);	/* the forecast of each day */
-	Climate		clim;
+	const Climate *clim = ClimateSums();
 	double		clim_t[367], clim_p[367];
-	double	   *sum_t = clim.sum_t, *sum_p = clim.sum_p;
-	int		   *n_t = clim.n_t, *n_p = clim.n_p;
+	const double *sum_t = clim->sum_t, *sum_p = clim->sum_p;
+	const int  *n_t = clim->n_t, *n_p = clim->n_p;
 	Oid			types[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, DATEOID, DATEOID};
 	Datum		v[4];
 	uint64		i;
 	int			d;
-	Oid			table = get_relname_relid("weather_daily", get_namespace_oid("seongsu", false));
-	uint64		gen = GenerationsUsable() && OidIsValid(table) &&
-		pg_class_aclcheck(table, GetUserId(), ACL_SELECT) == ACLCHECK_OK ? Generation(GEN_WEATHER) : 0;
-	bool		have_sums;
 
 	for (d = 0; d < n; d++)
 	{
@@ -310,17 +303,12 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 		memset(&kma[d], 0, sizeof(WeatherMax));
 		om[d] = kma[d];
 	}
-	have_sums = ClimateGet(table, gen, &clim);
-	if (!have_sums)
-		memset(&clim, 0, sizeof(clim));
 	v[0] = TimestampTzGetDatum(KstInstant(first, 0));
 	v[1] = TimestampTzGetDatum(KstInstant(last + 1, 0));
 	v[2] = DateADTGetDatum(first);
 	v[3] = DateADTGetDatum(last);
-	/* every observation, or (with the sums cached) those of the range */
-	if (SPI_execute_plan(have_sums ?
-						 KeptPlan(&weather_range_plan, WEATHER_OBSERVED "WHERE day OPERATOR(pg_catalog.>=) $3 AND day OPERATOR(pg_catalog.<=) $4 " WEATHER_FORECAST, 4, types) :
-						 KeptPlan(&weather_all_plan, WEATHER_OBSERVED WEATHER_FORECAST, 2, types),
+	if (SPI_execute_plan(KeptPlan(&weather_plan, WEATHER_OBSERVED "WHERE day OPERATOR(pg_catalog.>=) $3 "
+								  "AND day OPERATOR(pg_catalog.<=) $4 " WEATHER_FORECAST, 4, types),
 						 v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)
@@ -352,20 +340,6 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 			fc[k].source = "forecast";
 			continue;
 		}
-		if (!nn[2] && !have_sums)
-		{
-			int			y, m, dd, doy;
-
-			KstPgDateParts(day, &y, &m, &dd);
-			doy = day - KstPgDate(y, 1, 1) + 1;
-			sum_t[doy] += DatumGetFloat8(tv);
-			n_t[doy]++;
-			if (!nn[3])
-			{
-				sum_p[doy] += DatumGetFloat8(pv);
-				n_p[doy]++;
-			}
-		}
 		if (k >= 0 && k < n)
 		{
 			text	   *s = DatumGetTextPP(src);
@@ -383,8 +357,6 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 			}
 		}
 	}
-	if (!have_sums)
-		ClimatePut(table, gen, &clim);
 	/* observations win over forecasts */
 	for (d = 0; d < n; d++)
 	{

@@ -18,24 +18,15 @@ typedef struct DayAnswer
 	double		levels[3];
 } DayAnswer;
 
-/* What a prediction for a station looks up first. */
-#define STATION_MEMO_MODELS 8
-typedef struct StationLookups
-{
-	int32		station_id;
-	int			nmodels;
-	int64		model_ids[STATION_MEMO_MODELS];	/* deployed daily models by horizon */
-} StationLookups;
-
 extern void DayMemoRequest(void);
 extern void DayMemoStartup(void);
-extern bool DayMemoGet(Oid incarnation, const char *station, const char *line, int32 day,
-					   uint64 gen, DayAnswer *out);
-extern void DayMemoPut(Oid incarnation, const char *station, const char *line, int32 day,
-					   uint64 gen, const DayAnswer *answer);
-extern bool StationMemoGet(Oid incarnation, const char *station, const char *line, uint64 gen,
-						   StationLookups *out);
-extern void StationMemoPut(Oid incarnation, const char *station, const char *line, uint64 gen,
-						   const StationLookups *in);
+extern uint64 DayMemoEpoch(void);
+extern bool DayMemoGet(const char *station, const char *line, int32 day, uint64 epoch, DayAnswer *out);
+extern void DayMemoPut(const char *station, const char *line, int32 day, uint64 epoch, const DayAnswer *answer);
+
+struct StationSnap;
+extern uint64 StationMemoEpoch(void);
+extern bool StationMemoGet(const char *station, const char *line, uint64 epoch, struct StationSnap *out);
+extern void StationMemoPut(const char *station, const char *line, uint64 epoch, const struct StationSnap *snap);
 
 #endif							/* SEONGSU_DAY_MEMO_H */

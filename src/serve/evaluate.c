@@ -76,7 +76,7 @@ ScoreObservedDays(int64 model_id, int32 from, int32 to)
 		sc.actual[sc.n++] = actual;
 	}
 	sc.pred = palloc(sizeof(double) * (sc.n + 1));
-	PredictDays(m, ctx, sc.days, sc.n, sc.pred, false);
+	PredictDays(m, ctx, sc.days, sc.n, sc.pred);
 	return sc;
 }
 
@@ -183,9 +183,10 @@ model_explain(PG_FUNCTION_ARGS)
 }
 
 /*
- * model_cache(): the models this database's install has in the shared
- * model cache: bytes, backends predicting from each, times a backend took
- * it from there, and whether it is of the current models generation.
+ * model_cache(): the model images this database has in the shared model
+ * cache: bytes, backends predicting from each, times a backend took it from
+ * there, and whether it is of the model's current blob (a rewritten blob is
+ * another entry).
  */
 Datum
 model_cache(PG_FUNCTION_ARGS)
@@ -193,24 +194,31 @@ model_cache(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ModelShareEntry entries[64];
 	Size		pool_bytes, used_bytes;
-	Oid			install = Incarnation();	/* nothing is in use here */
-	uint64		gen = Generation(GEN_MODELS);
 	int			n = ModelShareList(entries, lengthof(entries), &pool_bytes, &used_bytes), i;
+	Oid			types[1] = {INT8OID};
+	int			spi;
 
 	InitMaterializedSRF(fcinfo, 0);
+	spi = SsSpiConnect();
 	for (i = 0; i < n; i++)
 	{
-		Datum		v[5];
+		Datum		v[5], a[1];
 		bool		nl[5] = {false, false, false, false, false};
 
-		if (entries[i].incarnation != install)
-			continue;
+		CHECK_FOR_INTERRUPTS();
+		a[0] = Int64GetDatum(entries[i].model_id);
+		if (SPI_execute_with_args("SELECT xmin, ctid, pg_catalog.octet_length(blob), pg_catalog.substring(blob, 1, 20) "
+								  "FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1",
+								  1, types, a, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read seongsu.models");
 		v[0] = Int64GetDatum(entries[i].model_id);
 		v[1] = Int64GetDatum((int64) entries[i].bytes);
 		v[2] = Int32GetDatum(entries[i].refs);
 		v[3] = Int64GetDatum((int64) entries[i].hits);
-		v[4] = BoolGetDatum(entries[i].generation == gen);
+		v[4] = BoolGetDatum(SPI_processed == 1 &&
+							ModelVersion(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) == entries[i].version);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
 	}
+	SsSpiFinish(spi);
 	return (Datum) 0;
 }

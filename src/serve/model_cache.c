@@ -1,8 +1,13 @@
 /*
  * model_cache.c — stored models ready to predict: read from seongsu.models
- * (checked against their blob), kept per backend by id, and shared through
- * the shared model cache; which install and generation the caches belong
- * to (SettleCall).
+ * (checked against their blob), kept per backend, and shared between
+ * backends as images (model_share.c).
+ *
+ * Every load reads the model's row (cheap: not the blob); a kept model is
+ * used while everything read from the row, the blob's header (with its
+ * CRC-32) included, is the same, so a rewritten row is read again whatever
+ * the snapshot, and no invalidation is needed here.  Only a blob no backend
+ * has read yet is read and checked whole.
  */
 #include "postgres.h"
 
@@ -28,15 +33,13 @@
 #include "../safe_spi.h"
 #include "serve.h"
 
-Oid			cache_incarnation = InvalidOid;
-
 #define MAX_RESIDUAL 1000		/* a stored relative residual quantile beyond is absurd */
 
-#define MODEL_META_SIZE offsetof(LoadedModel, model)
-
 static LoadedModel *cache[CACHE_SIZE];
-
 static int	cache_next = 0;
+static int64 pinned[MAX_DEPLOYED];	/* models Deployed is loading: not evicted */
+static int	npinned = 0;
+static bool call_cache_ok = false;	/* ServeSettle: the inputs cache may be used in this call */
 
 /*
  * A float8[] column into out (at most max values): how many it has, or -1
@@ -61,9 +64,6 @@ ReadF8Array(HeapTuple t, TupleDesc d, int col, double *out, int max)
 	return count;
 }
 
-static int64 pinned[MAX_DEPLOYED];	/* models Deployed is loading: not evicted */
-static int	npinned = 0;
-
 /* Forget a cached model: its memory, and its reference to the shared cache. */
 static void
 ModelDrop(LoadedModel *m)
@@ -74,63 +74,17 @@ ModelDrop(LoadedModel *m)
 	ModelShareRelease(slot);
 }
 
-static bool call_cache_ok = false;	/* SettleCall: the caches may be used in this call */
-
 /*
- * Settle, at the start of every SQL-callable function that predicts or
- * loads a model, the install the caches belong to (Incarnation: never in
- * the middle of a call, as a changed install forgets every cached model)
- * and whether the caches may be used and filled in this call: where the
- * generations may be (GenerationsUsable), for a user who may read the
- * models and the ridership the cached answers come from.
+ * Settle, at the start of every SQL-callable function that predicts,
+ * whether the per-backend inputs may be used and filled in this call
+ * (WatchUsable: not under a transaction-long snapshot, for a user who may
+ * read the models and the ridership the cached answers come from).
  */
-void
-SettleCall(void)
+bool
+ServeSettle(void)
 {
-	Oid			models = Incarnation();
-	Oid			daily;
-
-	call_cache_ok = false;
-	if (!GenerationsUsable() || !OidIsValid(models))
-		return;
-	/* what is cached was read by someone: serve it only to who may read it */
-	daily = get_relname_relid("ridership_daily", get_rel_namespace(models));
-	call_cache_ok = pg_class_aclcheck(models, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
-		OidIsValid(daily) && pg_class_aclcheck(daily, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
-}
-
-/* A generation the caches are valid for in this call, or 0 when they must not be used (see SettleCall). */
-uint64
-CallGeneration(GenerationKind kind)
-{
-	return call_cache_ok ? Generation(kind) : 0;
-}
-
-/*
- * The install of the extension the caches belong to: the oid of its models
- * table (two syscache lookups).  When it is not the one the caches were
- * filled from (the extension was dropped and created again, and model ids
- * start over), every cached model and input is forgotten first.
- */
-Oid
-Incarnation(void)
-{
-	Oid			schema = get_namespace_oid("seongsu", true);
-	Oid			models = OidIsValid(schema) ? get_relname_relid("models", schema) : InvalidOid;
-	int			i;
-
-	if (models != cache_incarnation)
-	{
-		for (i = 0; i < CACHE_SIZE; i++)
-			if (cache[i])
-			{
-				ModelDrop(cache[i]);
-				cache[i] = NULL;
-			}
-		InputsForget();
-		cache_incarnation = models;
-	}
-	return models;
+	call_cache_ok = WatchUsable((1u << WATCH_MODELS) | (1u << WATCH_RIDERSHIP));
+	return call_cache_ok;
 }
 
 /* Whether Deployed is loading the model with this id. */
@@ -171,18 +125,18 @@ ReadQuantile(HeapTuple t, TupleDesc d, int col, double *q)
  * [-1, MAX_RESIDUAL].
  */
 static const char *
-ModelRowProblem(HeapTuple t, TupleDesc d, LoadedModel *m, char **algorithm)
+ModelRowProblem(HeapTuple t, TupleDesc d, int c0, LoadedModel *m, char **algorithm)
 {
 	bool		isnull;
-	Datum		hv = SPI_getbinval(t, d, 2, &isnull);
+	Datum		hv = SPI_getbinval(t, d, c0 + 3, &isnull);
 	Interval   *iv = isnull ? NULL : DatumGetIntervalP(hv);
-	char	   *grain = SPI_getvalue(t, d, 3);
-	char	   *mode = SPI_getvalue(t, d, 5);
+	char	   *grain = SPI_getvalue(t, d, c0 + 4);
+	char	   *mode = SPI_getvalue(t, d, c0 + 6);
 	int			n, k, h;
 	MlAlgorithm fitted;
 
-	*algorithm = SPI_getvalue(t, d, 4);
-	m->station_id = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+	*algorithm = SPI_getvalue(t, d, c0 + 5);
+	m->station_id = DatumGetInt32(SPI_getbinval(t, d, c0 + 2, &isnull));
 	if (isnull || !grain || !*algorithm || !mode || !iv)
 		return "a required column is NULL";
 	if (strcmp(grain, "daily") != 0)
@@ -197,6 +151,7 @@ ModelRowProblem(HeapTuple t, TupleDesc d, LoadedModel *m, char **algorithm)
 	m->naive = strcmp(*algorithm, "seasonal_naive") == 0;
 	if (!m->naive && !MlAlgorithmFromName(*algorithm, &fitted))
 		return psprintf("its algorithm \"%s\" is unknown", *algorithm);
+	m->algorithm = m->naive ? -1 : (int) fitted;
 	if (m->naive ? strcmp(mode, "lag") != 0 : (strcmp(mode, "raw") != 0 && strcmp(mode, "ratio") != 0))
 		return psprintf("its target mode \"%s\" is not one of %s", mode,
 						m->naive ? "seasonal_naive's (lag)" : "a fitted model's (raw, ratio)");
@@ -204,7 +159,7 @@ ModelRowProblem(HeapTuple t, TupleDesc d, LoadedModel *m, char **algorithm)
 	m->naive_col = DatasetNaiveColumn(m->H);
 	if (m->naive && m->naive_col < 0)
 		return psprintf("its horizon of " INT64_FORMAT " days is longer than seasonal_naive's 28", m->H);
-	n = ReadF8Array(t, d, 7, m->shares, SHARES_N);
+	n = ReadF8Array(t, d, c0 + 8, m->shares, SHARES_N);
 	m->has_shares = n >= 0;
 	if (n >= 0 && n != SHARES_N)
 		return psprintf("it has %d hour shares, not %d (5 day types x 24 hours)", n, SHARES_N);
@@ -223,12 +178,12 @@ ModelRowProblem(HeapTuple t, TupleDesc d, LoadedModel *m, char **algorithm)
 		if (fabs(sum - 1) > 1e-6)
 			return psprintf("its hour shares of day type %d sum to %.9g, not 1", k, sum);
 	}
-	n = ReadF8Array(t, d, 8, m->levels, 3);
+	n = ReadF8Array(t, d, c0 + 9, m->levels, 3);
 	m->has_levels = n >= 0;
 	if (n >= 0 && (n != 3 || !(m->levels[0] > 0 && m->levels[0] < m->levels[1] &&
 							   m->levels[1] < m->levels[2] && isfinite(m->levels[2]))))
 		return "its crowd levels are not three increasing positive numbers";
-	if (!ReadQuantile(t, d, 9, &m->q05) || !ReadQuantile(t, d, 10, &m->q95))
+	if (!ReadQuantile(t, d, c0 + 10, &m->q05) || !ReadQuantile(t, d, c0 + 11, &m->q95))
 		return "its residual quantiles (metrics.relative_residual_quantiles q05, q95) are not finite numbers";
 	if ((!isnan(m->q05) && !(m->q05 >= -1 && m->q05 <= MAX_RESIDUAL)) ||
 		(!isnan(m->q95) && !(m->q95 >= -1 && m->q95 <= MAX_RESIDUAL)) || m->q05 > m->q95)
@@ -248,185 +203,257 @@ ModelCorrupt(int64 id, const char *problem)
 }
 
 /*
- * The model with this id read from the table (with a snapshot taken now,
- * after the caller read the models generation), in a new context, or ERROR
- * (caller has SPI): data_corrupted when the row's metadata breaks a rule of
- * ModelRowProblem, or the blob is unreadable, has other feature columns or
- * another algorithm than the row says.
+ * The version of a model row, from the columns col.. of a tuple: the row's
+ * xmin and ctid (a rewrite is a new tuple), the blob's length and its
+ * header (which holds its format, algorithm, payload length and CRC-32).
+ * An FNV-1a hash: the key of a model in the caches, which never need
+ * invalidation (a changed row is another version).
  */
-static LoadedModel *
-ModelRead(int64 id)
+uint64
+ModelVersion(HeapTuple t, TupleDesc d, int col)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		v[1];
-	HeapTuple	t;
-	TupleDesc	d;
+	uint64		h = UINT64CONST(14695981039346656037);
 	bool		isnull;
-	LoadedModel meta, *m;
-	MemoryContext cxt, old;
-	char	   *alg;
-	const char *problem;
-	Datum		b;
+	Datum		x;
+	int			k;
 
-	v[0] = Int64GetDatum(id);
-	if (SPI_execute_with_args("SELECT station_id, horizon, grain, algorithm, target_mode, blob, hour_shares, levels, "
-							  "(metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
-							  "OPERATOR(pg_catalog.->>) 'q05', "
-							  "(metrics OPERATOR(pg_catalog.->) 'relative_residual_quantiles') "
-							  "OPERATOR(pg_catalog.->>) 'q95' "
-							  "FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read seongsu.models");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("model " INT64_FORMAT " does not exist", id)));
-	t = SPI_tuptable->vals[0];
-	d = SPI_tuptable->tupdesc;
-	memset(&meta, 0, sizeof(meta));
-	if ((problem = ModelRowProblem(t, d, &meta, &alg)) != NULL)
-		ModelCorrupt(id, problem);
-	b = SPI_getbinval(t, d, 6, &isnull);
-	if (meta.naive != isnull)
-		ModelCorrupt(id, meta.naive ? "it is seasonal_naive but has a stored model" : "it has no stored model");
-	cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	m = palloc0(sizeof(LoadedModel));
-	*m = meta;
-	m->cxt = cxt;
-	m->share_slot = -1;
-	m->id = id;
-	if (!m->naive)
+	/* xmin, ctid, octet_length(blob), substring(blob, 1, 20): the end of MODEL_COLUMNS */
+	for (k = 0; k < 4; k++)
 	{
-		bytea	   *blob = DatumGetByteaPP(b);
-		char		err[256];
+		const uint8 *p;
+		Size		n, i;
+		TransactionId xid;
+		int64		len;
 
+		x = SPI_getbinval(t, d, col + k, &isnull);
+		if (isnull)
+			continue;
+		if (k == 0)
+		{
+			xid = DatumGetTransactionId(x);
+			p = (const uint8 *) &xid;
+			n = sizeof(xid);
+		}
+		else if (k == 1)
+		{
+			p = (const uint8 *) DatumGetPointer(x);
+			n = sizeof(ItemPointerData);
+		}
+		else if (k == 2)
+		{
+			len = DatumGetInt32(x);
+			p = (const uint8 *) &len;
+			n = sizeof(len);
+		}
+		else
+		{
+			bytea	   *b = DatumGetByteaPP(x);
+
+			p = (const uint8 *) VARDATA_ANY(b);
+			n = VARSIZE_ANY_EXHDR(b);
+		}
+		for (i = 0; i < n; i++)
+			h = (h ^ p[i]) * UINT64CONST(1099511628211);
+	}
+	return h;
+}
+
+/*
+ * A model's row (the MODEL_COLUMNS of a tuple, from column c0 + 1 on) into
+ * *meta (zeroed first: it is compared bytewise), and its blob (a toast
+ * pointer, not read) into *blob; ERROR when its metadata breaks a rule of
+ * ModelRowProblem.
+ */
+static void
+ModelFromColumns(HeapTuple t, TupleDesc d, int c0, LoadedModel *meta, Datum *blob, char **algorithm)
+{
+	const char *problem;
+	bool		isnull;
+	bool		blob_null;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->id = DatumGetInt64(SPI_getbinval(t, d, c0 + 1, &isnull));
+	if ((problem = ModelRowProblem(t, d, c0, meta, algorithm)) != NULL)
+		ModelCorrupt(meta->id, problem);
+	*blob = SPI_getbinval(t, d, c0 + 7, &blob_null);
+	if (meta->naive != blob_null)
+		ModelCorrupt(meta->id, meta->naive ? "it is seasonal_naive but has a stored model" : "it has no stored model");
+	meta->version = ModelVersion(t, d, c0 + 12);
+}
+
+/*
+ * The model of m (its metadata set) into m->model: a view of its image in
+ * the shared cache, else, when there is a blob, read and checked (and put
+ * there); false when neither.  data_corrupted when the blob is unreadable,
+ * has other feature columns or another algorithm than the row says.
+ * Allocates in m->cxt (the current context).
+ */
+static bool
+ModelBuild(LoadedModel *m, Datum blob, bool have_blob)
+{
+	const void *image;
+	int			slot = ModelShareAcquire(m->id, m->version, &image);
+	const char *problem = NULL;
+	char		err[256];
+
+	if (slot >= 0 && (m->model = MlModelImageView(image)) != NULL)
+		m->share_slot = slot;
+	else
+	{
+		ModelShareRelease(slot);
+		if (!have_blob)
+			return false;
 		err[0] = '\0';
-		problem = NULL;
-		if (!MlModelDeserialize((const uint8 *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob),
-								&m->model, err, sizeof(err)))
+		if (!MlModelDeserialize((const uint8 *) VARDATA_ANY(DatumGetByteaPP(blob)),
+								VARSIZE_ANY_EXHDR(DatumGetByteaPP(blob)), &m->model, err, sizeof(err)))
 			problem = err[0] ? pstrdup(err) : "its stored model cannot be read";
 		else if (MlModelNumFeatures(m->model) != DATASET_NCOLS)
 			problem = "it does not have the feature columns of this version";
-		else if (strcmp(MlAlgorithmName(MlModelAlgorithm(m->model)), alg) != 0)
-			problem = psprintf("its algorithm is %s but its stored model is %s", alg,
-							   MlAlgorithmName(MlModelAlgorithm(m->model)));
-		if (problem)
-		{
-			MemoryContextSwitchTo(old);
-			problem = pstrdup(problem);
-			MemoryContextDelete(cxt);
-			ModelCorrupt(id, problem);
-		}
+		else
+			ModelSharePut(m->id, m->version, m->model);
 	}
-	MemoryContextSwitchTo(old);
-	return m;
+	if (!problem && (int) MlModelAlgorithm(m->model) != m->algorithm)
+		problem = psprintf("its algorithm is %s but its stored model is %s",
+						   MlAlgorithmName((MlAlgorithm) m->algorithm), MlAlgorithmName(MlModelAlgorithm(m->model)));
+	if (problem)
+		ModelCorrupt(m->id, problem);
+	return true;
 }
 
-/*
- * The model with this id, from the shared model cache at models generation
- * gen (in a new context, predicting from the shared copy), or NULL.
- */
+/* The backend cache's model of exactly this metadata (row version included), or NULL. */
 static LoadedModel *
-ModelFromShare(int64 id, uint64 gen)
+ModelFind(const LoadedModel *meta)
 {
-	const void *meta, *image;
-	int			slot = ModelShareAcquire(cache_incarnation, id, gen, MODEL_META_SIZE, &meta, &image);
-	MemoryContext cxt, old;
-	LoadedModel *volatile m = NULL;
-
-	if (slot < 0)
-		return NULL;
-	cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		m = palloc0(sizeof(LoadedModel));
-		memcpy(m, meta, MODEL_META_SIZE);
-		m->model = image ? MlModelImageView(image) : NULL;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(cxt);
-		ModelShareRelease(slot);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(old);
-	if (image && !m->model)
-	{
-		/* not an image: do not use it */
-		MemoryContextDelete(cxt);
-		ModelShareRelease(slot);
-		return NULL;
-	}
-	m->cxt = cxt;
-	m->share_slot = slot;
-	m->models_gen = gen;
-	return m;
-}
-
-/*
- * The model with this id: from the backend cache (when read at the current
- * models generation, or when that is unknown), the shared cache or the
- * table (caller has SPI, and called SettleCall).
- */
-LoadedModel *
-ModelLoad(int64 id)
-{
-	uint64		gen = CallGeneration(GEN_MODELS);
-	LoadedModel *m;
 	int			i;
 
 	for (i = 0; i < CACHE_SIZE; i++)
-		if (cache[i] && cache[i]->id == id)
+		if (cache[i] && memcmp(cache[i], meta, MODEL_META_SIZE) == 0)
+			return cache[i];
+	return NULL;
+}
+
+/* Keep a new model in the backend cache: in place of an older version of it, else of the next unpinned one. */
+static void
+ModelKeep(LoadedModel *m)
+{
+	int			i;
+
+	for (i = 0; i < CACHE_SIZE; i++)
+		if (cache[i] && cache[i]->id == m->id && !IsPinned(m->id))
 		{
-			if (gen == 0 || cache[i]->models_gen == gen)
-				return cache[i];
-			/* a model row was written since: read it again */
 			ModelDrop(cache[i]);
-			cache[i] = NULL;
+			cache[i] = m;
+			return;
 		}
-	m = ModelFromShare(id, gen);
-	if (!m)
-	{
-		m = ModelRead(id);
-		m->models_gen = gen;
-		ModelSharePut(cache_incarnation, id, gen, m, MODEL_META_SIZE, m->model);
-	}
 	while (cache[cache_next] && IsPinned(cache[cache_next]->id))
 		cache_next = (cache_next + 1) % CACHE_SIZE;
 	if (cache[cache_next])
 		ModelDrop(cache[cache_next]);
 	cache[cache_next] = m;
 	cache_next = (cache_next + 1) % CACHE_SIZE;
+}
+
+/*
+ * A model of this metadata, built (ModelBuild) in a context of its own and
+ * kept; NULL when it has no blob here and its image is not shared.
+ */
+static LoadedModel *
+ModelMake(const LoadedModel *meta, Datum blob, bool have_blob)
+{
+	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "seongsu model", ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	LoadedModel *volatile m = palloc0(sizeof(LoadedModel));
+	volatile bool built = true;
+
+	memcpy(m, meta, MODEL_META_SIZE);
+	m->cxt = cxt;
+	m->share_slot = -1;
+	PG_TRY();
+	{
+		if (!meta->naive)
+			built = ModelBuild(m, blob, have_blob);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		ModelDrop(m);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	if (!built)
+	{
+		ModelDrop(m);
+		return NULL;
+	}
+	ModelKeep(m);
 	return m;
 }
 
-/* The models with these ids, into out (caller has SPI). */
-void
-Deployed(const int64 *ids, int n, LoadedModel **out)
+/*
+ * The model of a row (the MODEL_COLUMNS of a tuple, from column c0 + 1 on),
+ * as the row is now: from the backend cache when the row is unchanged, else
+ * built and kept in place of the older one.
+ */
+LoadedModel *
+ModelFromRow(HeapTuple t, TupleDesc d, int c0)
 {
-	int			i;
+	LoadedModel meta, *m;
+	Datum		blob;
+	char	   *algorithm;
 
-	/* loading one must not evict another of them from the cache */
+	ModelFromColumns(t, d, c0, &meta, &blob, &algorithm);
+	if ((m = ModelFind(&meta)) != NULL)
+		return m;
+	return ModelMake(&meta, blob, !meta.naive);
+}
+
+/*
+ * The model of metadata read from its row earlier (the shared station memo):
+ * from the backend cache, else from its shared image; NULL when neither has
+ * it (the caller reads the row).
+ */
+LoadedModel *
+ModelFromMeta(const LoadedModel *meta)
+{
+	LoadedModel *m = ModelFind(meta);
+
+	return m ? m : ModelMake(meta, (Datum) 0, false);
+}
+
+/* The model with this id (caller has SPI): its row read now (ModelFromRow). */
+LoadedModel *
+ModelLoad(int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		v[1];
+
+	v[0] = Int64GetDatum(id);
+	if (SPI_execute_with_args("SELECT " MODEL_COLUMNS " FROM seongsu.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
+							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.models");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("model " INT64_FORMAT " does not exist", id)));
+	return ModelFromRow(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 0);
+}
+
+/* Keep the models with these ids from being evicted while they are loaded (n = 0: none). */
+void
+ModelsPin(const int64 *ids, int n)
+{
 	memcpy(pinned, ids, sizeof(int64) * n);
 	npinned = n;
-	for (i = 0; i < n; i++)
-		out[i] = ModelLoad(ids[i]);
-	npinned = 0;
 }
 
 /* The model with this id, loaded outside any SPI connection of the caller. */
 LoadedModel *
 ModelLoadStandalone(int64 id)
 {
-	int			spi;
-	LoadedModel *m;
+	int			spi = SsSpiConnect();
+	LoadedModel *m = ModelLoad(id);
 
-	SettleCall();
-	spi = SsSpiConnect();
-	m = ModelLoad(id);
 	SsSpiFinish(spi);
 	return m;
 }
@@ -438,7 +465,7 @@ ModelLoadOrError(int64 model_id)
 	(void) ModelLoadStandalone(model_id);
 }
 
-/* The model with this id when the backend cache holds it, else NULL. */
+/* The model with this id the backend cache holds (the latest read), else NULL. */
 LoadedModel *
 ModelCached(int64 id)
 {

@@ -5,14 +5,15 @@
  * checking or building the model again, and every backend predicts from the
  * same copy instead of its own.
  *
- * An entry is keyed by database, install (see Incarnation in predict.c) and
- * model id, and valid for one models generation (worker.h: any committed
- * write to seongsu.models starts a new one, so a changed blob is read
- * again).  A backend holds a reference on each entry its own model cache
- * points into, released when its cache drops the model and at exit; only
- * entries nobody references are evicted (least recently used first) or
- * freed when stale.  When the pool has no room, a model is simply not
- * shared.  It exists only when the library is preloaded.
+ * An entry is keyed by database, model id and the blob's version (its
+ * CRC-32 and length, from the blob's header): an image is a function of the
+ * blob's bytes alone, so an entry never goes stale — a rewritten blob is
+ * another version, read and checked again — and no invalidation is needed.
+ * A backend holds a reference on each entry its own model cache points
+ * into, released when its cache drops the model and at exit; only entries
+ * nobody references are evicted (least recently used first).  When the
+ * pool has no room, a model is simply not shared.  It exists only when the
+ * library is preloaded.
  */
 #include "postgres.h"
 
@@ -31,13 +32,10 @@
 typedef struct ShareSlot
 {
 	Oid			database;
-	Oid			incarnation;
 	int64		model_id;
-	uint64		generation;
-	Size		offset;			/* entry in the pool */
+	uint64		version;		/* of the blob: CRC-32 and length */
+	Size		offset;			/* image in the pool */
 	Size		size;			/* 0: slot unused */
-	Size		metalen;
-	bool		has_model;
 	bool		ready;			/* written (until then only its place is taken) */
 	int32		refs;			/* references held by backends */
 	uint64		used;			/* clock of the last use */
@@ -111,28 +109,25 @@ ReleaseAll(int code, Datum arg)
 	LWLockRelease(share_lock);
 }
 
-/* Whether slot s holds the entry of (this database, incarnation, id) at generation gen (written or not). */
+/* Whether slot s holds the entry of (this database, id, version) (written or not). */
 static bool
-SlotIs(const ShareSlot *s, Oid incarnation, int64 id, uint64 gen)
+SlotIs(const ShareSlot *s, int64 id, uint64 version)
 {
-	return s->size > 0 && s->database == MyDatabaseId && s->incarnation == incarnation &&
-		s->model_id == id && s->generation == gen;
+	return s->size > 0 && s->database == MyDatabaseId && s->model_id == id && s->version == version;
 }
 
 /*
- * Take a reference on the entry of model id of install `incarnation` at
- * models generation gen: *meta points to its metadata (metalen bytes, as
- * put) and *image to its model's image (NULL when put without one), both
- * unchanged until the caller gives the reference back with
+ * Take a reference on the image of model id's blob of this version: *image
+ * points to it, unchanged until the caller gives the reference back with
  * ModelShareRelease(slot).  Returns the slot, or -1 when it is not cached.
  */
 int
-ModelShareAcquire(Oid incarnation, int64 id, uint64 gen, Size metalen, const void **meta, const void **image)
+ModelShareAcquire(int64 id, uint64 version, const void **image)
 {
 	ShareSlot  *s = NULL;
 	int			i;
 
-	if (!share || gen == 0)
+	if (!share)
 		return -1;
 	if (!exit_registered)
 	{
@@ -141,8 +136,7 @@ ModelShareAcquire(Oid incarnation, int64 id, uint64 gen, Size metalen, const voi
 	}
 	LWLockAcquire(share_lock, LW_EXCLUSIVE);
 	for (i = 0; i < SHARE_SLOTS; i++)
-		if (SlotIs(&share->slots[i], incarnation, id, gen) && share->slots[i].ready &&
-			share->slots[i].metalen == metalen)
+		if (SlotIs(&share->slots[i], id, version) && share->slots[i].ready)
 		{
 			s = &share->slots[i];
 			s->refs++;
@@ -155,8 +149,7 @@ ModelShareAcquire(Oid incarnation, int64 id, uint64 gen, Size metalen, const voi
 	if (!s)
 		return -1;
 	/* referenced: nobody frees or moves it now */
-	*meta = pool + s->offset;
-	*image = s->has_model ? pool + s->offset + MAXALIGN(metalen) : NULL;
+	*image = pool + s->offset;
 	return i;
 }
 
@@ -216,12 +209,9 @@ FindGap(Size need, bool pinned_only)
 	}
 }
 
-/*
- * Evict one unreferenced entry: a stale one (not of generation gen) first,
- * else the least recently used.  False when every entry is referenced.
- */
+/* Evict the least recently used unreferenced entry; false when every entry is referenced. */
 static bool
-EvictOne(uint64 gen)
+EvictOne(void)
 {
 	ShareSlot  *victim = NULL;
 	int			i;
@@ -232,11 +222,6 @@ EvictOne(uint64 gen)
 
 		if (s->size == 0 || Pinned(s))
 			continue;
-		if (s->generation != gen)
-		{
-			victim = s;
-			break;
-		}
 		if (!victim || s->used < victim->used)
 			victim = s;
 	}
@@ -247,34 +232,27 @@ EvictOne(uint64 gen)
 }
 
 /*
- * Cache model id of install `incarnation` at models generation gen: meta
- * (metalen bytes the caller reads back with ModelShareAcquire) and, unless
- * NULL, the model's image.  Does nothing when it is there already or would
- * not fit even with every unpinned entry evicted.  The place is taken under
- * the lock, the image written outside it.
+ * Cache the image of model id's blob of this version.  Does nothing when it
+ * is there already or would not fit even with every unpinned entry
+ * evicted.  The place is taken under the lock, the image written outside it.
  */
 void
-ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size metalen, const MlModel *model)
+ModelSharePut(int64 id, uint64 version, const MlModel *model)
 {
-	Size		need = MAXALIGN(metalen) + (model ? MlModelImageSize(model) : 0);
+	Size		need = MAXALIGN(MlModelImageSize(model));
 	ssize_t		at = -1;
 	ShareSlot  *s = NULL;
 	int			i;
 
-	if (!share || gen == 0 || need > share->pool_size)
+	if (!share || need > share->pool_size)
 		return;
 	LWLockAcquire(share_lock, LW_EXCLUSIVE);
 	for (i = 0; i < SHARE_SLOTS; i++)
-	{
-		if (SlotIs(&share->slots[i], incarnation, id, gen))
+		if (SlotIs(&share->slots[i], id, version))
 		{
 			LWLockRelease(share_lock);
 			return;
 		}
-		/* stale and unused: free */
-		if (share->slots[i].size > 0 && !Pinned(&share->slots[i]) && share->slots[i].generation != gen)
-			share->slots[i].size = 0;
-	}
 	if (FindGap(need, true) < 0)
 	{
 		LWLockRelease(share_lock);
@@ -287,29 +265,24 @@ ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size meta
 				s = &share->slots[i];
 		if (s && (at = FindGap(need, false)) >= 0)
 			break;
-		if (!EvictOne(gen))
+		if (!EvictOne())
 		{
 			LWLockRelease(share_lock);
 			return;
 		}
 	}
 	s->database = MyDatabaseId;
-	s->incarnation = incarnation;
 	s->model_id = id;
-	s->generation = gen;
+	s->version = version;
 	s->offset = (Size) at;
 	s->size = need;
-	s->metalen = metalen;
-	s->has_model = model != NULL;
 	s->ready = false;
 	s->refs = 0;
 	s->used = ++share->clock;
 	s->hits = 0;
 	LWLockRelease(share_lock);
 	/* the place is this backend's until ready: write without the lock (nothing here can fail) */
-	memcpy(pool + at, meta, metalen);
-	if (model)
-		MlModelImageWrite(model, pool + at + MAXALIGN(metalen));
+	MlModelImageWrite(model, pool + at);
 	LWLockAcquire(share_lock, LW_EXCLUSIVE);
 	s->ready = true;
 	LWLockRelease(share_lock);
@@ -341,9 +314,8 @@ ModelShareList(ModelShareEntry *out, int max, Size *pool_bytes, Size *used_bytes
 			continue;
 		if (s->database != MyDatabaseId || n >= max)
 			continue;
-		out[n].incarnation = s->incarnation;
 		out[n].model_id = s->model_id;
-		out[n].generation = s->generation;
+		out[n].version = s->version;
 		out[n].bytes = s->size;
 		out[n].refs = s->refs;
 		out[n].hits = s->hits;

@@ -11,9 +11,8 @@
 /* One entry of the cache, as listed. */
 typedef struct ModelShareEntry
 {
-	Oid			incarnation;
 	int64		model_id;
-	uint64		generation;
+	uint64		version;
 	Size		bytes;
 	int32		refs;
 	uint64		hits;
@@ -21,11 +20,9 @@ typedef struct ModelShareEntry
 
 extern void ModelShareRequest(void);
 extern void ModelShareStartup(void);
-extern int	ModelShareAcquire(Oid incarnation, int64 id, uint64 gen, Size metalen, const void **meta,
-							  const void **image);
+extern int	ModelShareAcquire(int64 id, uint64 version, const void **image);
 extern void ModelShareRelease(int slot);
-extern void ModelSharePut(Oid incarnation, int64 id, uint64 gen, const void *meta, Size metalen,
-						  const MlModel *model);
+extern void ModelSharePut(int64 id, uint64 version, const MlModel *model);
 extern int	ModelShareList(ModelShareEntry *out, int max, Size *pool_bytes, Size *used_bytes);
 
 #endif							/* SEONGSU_MODEL_SHARE_H */

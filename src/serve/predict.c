@@ -31,105 +31,30 @@
 
 #include "../kst.h"
 #include "../safe_spi.h"
+#include "day_memo.h"
 #include "serve.h"
 
 PG_FUNCTION_INFO_V1(predict_daily);
-
 PG_FUNCTION_INFO_V1(predict_crowd);
-
 PG_FUNCTION_INFO_V1(crowd_level);
-
 PG_FUNCTION_INFO_V1(forecast);
 
 #define MAX_FORECAST_HOURS (24 * PREDICT_REACH_DAYS)
 
-/*
- * Model outputs (before the ratio target's level) of days, with the feature
- * row each came from and the model that made it, kept across reloads of the
- * inputs: a prediction is a function of the model and the row alone, so a
- * day whose row is the same after a data change gets its output back
- * without walking the trees.  Covers the days of the inputs cache.
- */
-typedef struct RowMemo
+/* Daily predictions of a station for [first, last] from its deployed models. */
+typedef struct DailyForecast
 {
-	int32		first;			/* days [first, first + n) */
-	int			n;
-	float	   *rows;			/* n x DATASET_NCOLS */
-	double	   *raw;
-	int64	   *model_id;		/* 0: no entry */
-	uint64	   *models_gen;
-	Oid			install;
-	MemoryContext cxt;
-} RowMemo;
+	int32		first;
+	int32		last;
+	double	   *value;
+	bool	   *recursive;
+	LoadedModel **model;
+	FeatureCtx *ctx;
+} DailyForecast;
 
-static RowMemo rowmemo;
-
-/* Make the row memo cover days [first, last], keeping the entries of days it covered. */
+/* Predictions of n days (steps) with model m, the trees walked over all rows at once. */
 void
-RowMemoCover(int32 first, int32 last)
-{
-	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "seongsu row memo", ALLOCSET_DEFAULT_SIZES);
-	int			n = last - first + 1, d;
-	RowMemo		r;
-
-	r.first = first;
-	r.n = n;
-	r.cxt = cxt;
-	r.install = cache_incarnation;
-	r.rows = MemoryContextAllocHuge(cxt, sizeof(float) * DATASET_NCOLS * n);
-	r.raw = MemoryContextAlloc(cxt, sizeof(double) * n);
-	r.model_id = MemoryContextAllocZero(cxt, sizeof(int64) * n);
-	r.models_gen = MemoryContextAllocZero(cxt, sizeof(uint64) * n);
-	for (d = Max(first, rowmemo.first); rowmemo.cxt && rowmemo.install == r.install &&
-		 d < Min(last + 1, rowmemo.first + rowmemo.n); d++)
-	{
-		int			i = d - first, j = d - rowmemo.first;
-
-		memcpy(r.rows + (size_t) i * DATASET_NCOLS, rowmemo.rows + (size_t) j * DATASET_NCOLS,
-			   sizeof(float) * DATASET_NCOLS);
-		r.raw[i] = rowmemo.raw[j];
-		r.model_id[i] = rowmemo.model_id[j];
-		r.models_gen[i] = rowmemo.models_gen[j];
-	}
-	if (rowmemo.cxt)
-		MemoryContextDelete(rowmemo.cxt);
-	rowmemo = r;
-}
-
-/* The index of day in the row memo when it holds model m's output for this row, else -1. */
-static int
-RowMemoFind(const LoadedModel *m, int32 day, const float *row)
-{
-	int			i = day - rowmemo.first;
-
-	if (!rowmemo.cxt || rowmemo.install != cache_incarnation || i < 0 || i >= rowmemo.n ||
-		m->models_gen == 0 || rowmemo.model_id[i] != m->id || rowmemo.models_gen[i] != m->models_gen ||
-		memcmp(rowmemo.rows + (size_t) i * DATASET_NCOLS, row, sizeof(float) * DATASET_NCOLS) != 0)
-		return -1;
-	return i;
-}
-
-/* Remember model m's output for day's row (days outside the memo are not kept). */
-static void
-RowMemoPut(const LoadedModel *m, int32 day, const float *row, double raw)
-{
-	int			i = day - rowmemo.first;
-
-	if (!rowmemo.cxt || rowmemo.install != cache_incarnation || i < 0 || i >= rowmemo.n || m->models_gen == 0)
-		return;
-	memcpy(rowmemo.rows + (size_t) i * DATASET_NCOLS, row, sizeof(float) * DATASET_NCOLS);
-	rowmemo.raw[i] = raw;
-	rowmemo.model_id[i] = m->id;
-	rowmemo.models_gen[i] = m->models_gen;
-}
-
-/*
- * Predictions of n days (steps) with model m, the trees walked over all
- * rows at once; with use_memo, days whose row the row memo holds for m are
- * not walked again, and the others are remembered.
- */
-void
-PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int n, double *out, bool use_memo)
+PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int n, double *out)
 {
 	Datum		v[FEATURE_NCOLS];
 	bool		nl[FEATURE_NCOLS];
@@ -149,49 +74,22 @@ PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int 
 	}
 	if (!m->naive)
 	{
-		int		   *walk = palloc(sizeof(int) * n);	/* the days whose rows are walked, in order */
-		double	   *raw = palloc(sizeof(double) * n);
-		int			nwalk = 0, t;
-
-		/* move the rows to walk to the front */
-		for (k = 0; k < n; k++)
-		{
-			int			i = use_memo ? RowMemoFind(m, days[k], rows + (size_t) k * DATASET_NCOLS) : -1;
-
-			if (i >= 0)
-				out[k] = rowmemo.raw[i];
-			else
-			{
-				if (nwalk != k)
-					memcpy(rows + (size_t) nwalk * DATASET_NCOLS, rows + (size_t) k * DATASET_NCOLS,
-						   sizeof(float) * DATASET_NCOLS);
-				walk[nwalk++] = k;
-			}
-		}
-		MlModelPredictRows(m->model, rows, nwalk, raw);
-		for (t = 0; t < nwalk; t++)
-		{
-			out[walk[t]] = raw[t];
-			if (use_memo)
-				RowMemoPut(m, days[walk[t]], rows + (size_t) t * DATASET_NCOLS, raw[t]);
-		}
+		MlModelPredictRows(m->model, rows, n, out);
 		if (m->ratio)
 			for (k = 0; k < n; k++)
 				out[k] = isnan(level[k]) ? NAN : out[k] * level[k];
-		pfree(walk);
-		pfree(raw);
 		pfree(rows);
 	}
 	pfree(level);
 }
 
-/* Prediction of one day (step) with model m (use_memo: see PredictDays). */
+/* Prediction of one day (step) with model m. */
 static double
-PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int32 step, bool use_memo)
+PredictRow(const LoadedModel *m, const FeatureCtx *ctx, int32 step)
 {
 	double		p;
 
-	PredictDays(m, ctx, &step, 1, &p, use_memo);
+	PredictDays(m, ctx, &step, 1, &p);
 	return p;
 }
 
@@ -200,7 +98,7 @@ static DailyForecast *
 ForecastDays(const char *station, const char *line, int32 first, int32 last)
 {
 	DailyForecast *f = palloc0(sizeof(DailyForecast));
-	LoadedModel *models[CACHE_SIZE];
+	LoadedModel *models[MAX_DEPLOYED];
 	StationInputs *in = Inputs(station, line, first, last, models);
 	int32		observed = in->observed, start, d;
 	LoadedModel **chosen;
@@ -244,7 +142,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 				break;
 			}
 		chosen[d - start] = m;
-		if (d <= observed + m->H && in->generation != 0 && in->memo_model[d - in->first] == m)
+		if (d <= observed + m->H && in->stamp != 0 && in->memo_model[d - in->first] == m)
 			pred[d - start] = in->memo[d - in->first];	/* same inputs: same answer as before */
 	}
 	/* days whose inputs are all observed, model by model, in one batch each */
@@ -259,11 +157,11 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 				todo[n++] = d;
 		if (n == 0)
 			continue;
-		PredictDays(models[i], f->ctx, todo, n, out = palloc(sizeof(double) * n), in->generation != 0);
+		PredictDays(models[i], f->ctx, todo, n, out = palloc(sizeof(double) * n));
 		for (k = 0; k < n; k++)
 		{
 			pred[todo[k] - start] = out[k];
-			if (in->generation != 0)
+			if (in->stamp != 0)
 			{
 				in->memo[todo[k] - in->first] = out[k];
 				in->memo_model[todo[k] - in->first] = models[i];
@@ -281,7 +179,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		if (d - m->H > observed)
-			p = PredictRow(m, f->ctx, d, in->generation != 0);
+			p = PredictRow(m, f->ctx, d);
 		if (d > observed)
 		{
 			int64		k = d - f->ctx->ser.base;
@@ -319,21 +217,17 @@ ServiceHour(TimestampTz ts, int32 *day, int *hour)
 
 /*
  * The answer for one service day of (station, line): from the shared day
- * memo when a backend has computed it at this data generation, else
- * computed (and memoized).  Used under the same conditions as the
- * per-backend inputs cache (see Inputs).
+ * memo when a backend has computed it in the current epoch, else computed
+ * (and memoized).
  */
 static void
 DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 {
-	uint64		gen;
 	DailyForecast *f;
 	const LoadedModel *m;
+	uint64		epoch = ServeSettle() ? DayMemoEpoch() : 0;
 
-	SettleCall();
-	gen = CallGeneration(GEN_DATA);
-
-	if (DayMemoGet(cache_incarnation, station, line, day, gen, a))
+	if (DayMemoGet(station, line, day, epoch, a))
 		return;
 	f = ForecastDays(station, line, day, day);
 	m = f->model[0];
@@ -345,7 +239,7 @@ DayAnswerFor(const char *station, const char *line, int32 day, DayAnswer *a)
 		memcpy(a->shares, m->shares + CalendarDayTypeOf(f->ctx->hs, day) * 24, sizeof(a->shares));
 	a->has_levels = m->has_levels;
 	memcpy(a->levels, m->levels, sizeof(a->levels));
-	DayMemoPut(cache_incarnation, station, line, day, gen, a);
+	DayMemoPut(station, line, day, epoch, a);
 }
 
 /* The share of an hour of a service day for a model, or ERROR without shares. */
@@ -469,7 +363,6 @@ forecast(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	ServiceHour(h0 * USECS_PER_HOUR, &d0, &hr);
 	ServiceHour(h1 * USECS_PER_HOUR, &d1, &hr);
-	SettleCall();
 	f = ForecastDays(station, line, d0, d1);
 	for (h = h0; h <= h1; h++)
 	{

@@ -29,16 +29,15 @@
 #      (predict_crowd vs xgb_predict);
 #   3. the first prediction in a new backend (psql -c '\timing on' in a fresh
 #      connection), median and min of $FIRST_RUNS connections, and the second
-#      call in the same backend: for a day other backends have answered (the
-#      shared day memo serves it); right after a data change (a write to
-#      seongsu.holidays: the day memo and every backend's inputs are stale,
-#      the backend reads the series, holidays, weather and deployments; the
-#      model's copy in the shared model cache and the weather climatology's
-#      sums do not depend on holidays and are used); and right after a
-#      server restart (shared memory empty: the backend also reads the model
-#      from its table and the climatology from every observation); the
-#      floor's first query in a fresh connection for reference (what any
-#      first statement of a backend costs), also right after a restart.
+#      call in the same backend: for a day another backend has answered;
+#      right after a data change (a write to seongsu.holidays: the backend
+#      reads the series, holidays, weather and deployments; the model's image
+#      comes from the shared model cache); and right after a server restart
+#      (shared memory empty: the backend also reads the model from its
+#      table); the floor's first query in a fresh connection for reference
+#      (what any first statement of a backend costs), also after a restart;
+#   4. pgbench -C (a new connection per transaction: many short sessions)
+#      for ours and the floor, where every call is a first call.
 # Targets (issue): predict_crowd >= 75% of the floor's tps; batch forecast
 # >= 10x the PL/Python batch rate; first prediction in a new backend <= 5 ms.
 #
@@ -139,10 +138,15 @@ printf '%s\n' '\set h random(0, 8000)' '\set d :h / 24' \
 chmod a+r "$out"/*.pgb
 declare -A TPS LAT
 : > "$out/pgbench.tsv"
+# floor_new / ours_new: a new connection for every transaction (pgbench -C):
+# the workload of many short sessions (a pooler that hands out fresh
+# backends, or clients without a pool), where every call is a first call.
 for c in 1 2; do
-  for s in floor ours ours_fixed plpython; do
+  for s in floor ours ours_fixed plpython floor_new ours_new; do
     log="$out/pgbench_${s}_c$c.log"
-    if ! "$PGBENCH" -n -M prepared -T "$DURATION" -c "$c" -j "$c" -f "$out/$s.pgb" > "$log" 2>&1; then
+    conn=(); file=$s
+    case $s in *_new) conn=(-C); file=${s%_new} ;; esac
+    if ! "$PGBENCH" -n -M prepared "${conn[@]}" -T "$DURATION" -c "$c" -j "$c" -f "$out/$file.pgb" > "$log" 2>&1; then
       echo "predict_speed.sh: pgbench ($s, $c clients) failed:" >&2; tail -20 "$log" >&2; exit 1
     fi
     TPS[$s,$c]=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log")
@@ -206,7 +210,7 @@ floor_at() { echo "SELECT passengers FROM seongsu.ridership_daily WHERE station_
 ours=", '$STATION', '$LINE'"
 # FIRST_RUNS fresh connections, each after running "$1" (a shell command, or :), two calls of
 # function $2 (args $3) at a different hour each time; with $1 = prime the day is answered first
-# by another connection (for the day memo).
+# by another connection.
 first() {
   local i
   for i in $(seq "$FIRST_RUNS"); do
@@ -225,8 +229,7 @@ first_floor() {
 touch_data() { "${PSQL[@]}" -c "$touch_sql"; }
 first prime seongsu.predict_crowd "$ours" > "$out/first_ours.txt"
 # The same right after a data change (a no-op write to seongsu.holidays, from
-# another connection, commits first): the backend loads the feature context
-# itself; the model comes from the shared model cache.
+# another connection, commits first); the model comes from the shared model cache.
 first touch_data seongsu.predict_crowd "$ours" > "$out/first_cold.txt"
 # The same right after a server restart: nothing in shared memory.
 first restart seongsu.predict_crowd "$ours" > "$out/first_restart.txt"
@@ -284,6 +287,14 @@ for k, name in (('floor', 'floor: indexed SELECT from ridership_daily'),
     print(f"| {name:<52} | {tps[k+'1']:12.1f} | {lat[k+'1']:7.3f} | {tps[k+'1']/tps['floor1']:7.1%} "
           f"| {tps[k+'2']:13.1f} | {lat[k+'2']:7.3f} | {tps[k+'2']/tps['floor2']:7.1%} |")
 print()
+print(f'pgbench -C (a new connection per transaction: many short sessions), -T {dur}:')
+print(f"| {'path':<52} | {'1 client tps':>12} | {'ms':>7} | {'/ floor':>7} | {'2 clients tps':>13} | {'ms':>7} | {'/ floor':>7} |")
+print(f"|{'-'*54}|{'-'*14}|{'-'*9}|{'-'*9}|{'-'*15}|{'-'*9}|{'-'*9}|")
+for k, name in (('floor_new', 'floor: indexed SELECT, new connection each'),
+                ('ours_new', 'seongsu.predict_crowd(ts), new connection each')):
+    print(f"| {name:<52} | {tps[k+'1']:12.1f} | {lat[k+'1']:7.3f} | {tps[k+'1']/tps['floor_new1']:7.1%} "
+          f"| {tps[k+'2']:13.1f} | {lat[k+'2']:7.3f} | {tps[k+'2']/tps['floor_new2']:7.1%} |")
+print()
 print(f'Batch, every hour of a year ({n} hours), warm backend:')
 print(f"| {'path':<52} | {'ms':>9} | {'predictions/s':>13} |")
 print(f"|{'-'*54}|{'-'*11}|{'-'*15}|")
@@ -298,7 +309,7 @@ print()
 print('First prediction in a new backend (median of fresh connections; min; second call in the same backend):')
 print(f"| {'path':<52} | {'first ms':>9} | {'min ms':>9} | {'second ms':>9} |")
 print(f"|{'-'*54}|{'-'*11}|{'-'*11}|{'-'*11}|")
-print(f"| {'seongsu.predict_crowd (day answered by another backend)':<52} | {f_o:9.2f} | {fmin_o:9.2f} | {s_o:9.2f} |")
+print(f"| {'seongsu.predict_crowd (a day another backend answered)':<52} | {f_o:9.2f} | {fmin_o:9.2f} | {s_o:9.2f} |")
 print(f"| {'seongsu.predict_crowd right after a data change':<52} | {f_c:9.2f} | {fmin_c:9.2f} | {s_c:9.2f} |")
 print(f"| {'seongsu.predict_crowd right after a server restart':<52} | {f_r:9.2f} | {fmin_r:9.2f} | {s_r:9.2f} |")
 print(f"| {'PL/Python xgb_predict':<52} | {f_p:9.2f} | {fmin_p:9.2f} | {s_p:9.2f} |")

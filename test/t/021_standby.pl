@@ -1,8 +1,9 @@
-# Predictions on a streaming standby (a read replica, as Supabase offers):
-# replayed writes fire no triggers there, so the data generation does not
-# move; the standby must not serve cached answers after the primary deploys
-# another model or changes the data.
-#  - a standby session's predict_daily equals evaluate() of the deployed model;
+# Predictions on a streaming standby (a read replica, as Supabase offers),
+# with the caches on: the primary's writes reach the standby's backends as
+# replayed relcache invalidations, so the standby does not serve cached
+# answers after the primary deploys another model or changes the data.
+#  - a standby session's predict_daily equals evaluate() of the deployed model,
+#    and a new standby session takes the model from the shared model cache;
 #  - after the primary deploys another model (replayed), the same standby
 #    session, and a new one, predict with the new model;
 #  - after the primary changes the observation the prediction reads, the
@@ -61,6 +62,13 @@ my $S = $standby->background_psql('postgres');
 my $v_ridge = $S->query_safe($p_daily);
 ok(close_to($v_ridge, evaluated($ridge)), "standby: predict_daily = evaluate(ridge $ridge) ($v_ridge)");
 is($S->query_safe($p_daily), $v_ridge, 'standby: the same again');
+# The caches work on the standby: a new standby session takes the model's
+# image from the shared model cache the first one filled.
+my $hits = "SELECT hits FROM seongsu.model_cache() WHERE model_id = $ridge AND current";
+my $h0 = $standby->safe_psql('postgres', $hits);
+like($h0, qr/^\d+$/, "standby: model $ridge is in the standby's shared model cache");
+ok(close_to($standby->safe_psql('postgres', $p_daily), $v_ridge), 'a new standby session predicts the same');
+is($standby->safe_psql('postgres', $hits), $h0 + 1, 'it took the model from the shared cache');
 
 $primary->safe_psql('postgres', "SELECT seongsu.deploy($gbdt)");
 caught_up();
