@@ -46,6 +46,7 @@ static Oid	table_oid[NUM_WATCHED];	/* of the current install */
 static uint64 epoch[NUM_WATCHED];	/* invalidations received, per table */
 static bool callback_registered = false;
 static pg_atomic_uint64 *shared_epoch = NULL;	/* NUM_WATCHED, in shared memory when preloaded */
+static TransactionId wrote_xid = InvalidTransactionId;	/* the last transaction that wrote a watched table here */
 
 /* Shared memory the shared epoch needs (requested at preload). */
 Size
@@ -143,8 +144,10 @@ WatchInstall(void)
 /*
  * The shared epochs of the tables in mask (after WatchUsable): move whenever
  * a backend learns of a write to one of them.  0 where shared caches may
- * not be used: without shared memory, and on a standby (replayed writes
- * reach only the backends connected at the time, so nobody may move them).
+ * not be used: without shared memory; on a standby (replayed writes reach
+ * only the backends connected at the time, so nobody may move them); and in
+ * a transaction that has written a watched table (what it computes may
+ * come from rows nobody else sees yet).
  */
 uint64
 WatchSharedEpoch(unsigned mask)
@@ -152,7 +155,8 @@ WatchSharedEpoch(unsigned mask)
 	uint64		sum = 0;
 	int			w;
 
-	if (!shared_epoch || RecoveryInProgress())
+	if (!shared_epoch || RecoveryInProgress() ||
+		(TransactionIdIsValid(wrote_xid) && wrote_xid == GetTopTransactionIdIfAny()))
 		return 0;
 	for (w = 0; w < NUM_WATCHED; w++)
 		if (mask & (1u << w))
@@ -186,6 +190,7 @@ data_changed_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("data_changed_trigger must be called as a trigger")));
 	relid = RelationGetRelid(((TriggerData *) fcinfo->context)->tg_relation);
+	wrote_xid = GetTopTransactionId();
 	ResolveInstall();
 	WatchCallback((Datum) 0, relid);
 	CacheInvalidateRelcacheByRelid(relid);

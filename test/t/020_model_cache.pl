@@ -155,6 +155,11 @@ $B->query_safe('BEGIN');
 $B->query_safe("UPDATE seongsu.ridership_daily SET boardings = boardings + 20000 "
 	  . "WHERE station_id = (SELECT id FROM seongsu.stations WHERE name = '성수' AND line = '2호선') AND day = '$prev'");
 ok(close_to($A->query_safe($p_daily), $v0), 'A does not see B\'s uncommitted change');
+# B predicts inside its writing transaction (from its own uncommitted row):
+# nothing it computes may reach another session through a shared memo.
+ok(close_to($B->query_safe("SELECT seongsu.predict_daily('$DAY', '성수', '2호선')"), $e3),
+	'B sees its own uncommitted change');
+ok(close_to($node->safe_psql('postgres', $p_daily), $v0), 'a new session still predicts from committed data');
 $B->query_safe('ROLLBACK');
 ok(close_to($A->query_safe($p_daily), $v0), 'A after B\'s ROLLBACK: the original value');
 # A change committed with two-phase commit: seen once COMMIT PREPARED ran.
@@ -259,16 +264,16 @@ ok(close_to($node->safe_psql('postgres', $p_daily), $v0), 'prediction fine after
 # A model read by one backend is kept in shared memory: a new backend
 # predicts from it with the same value, holds a reference while it lives
 # and drops it at exit.
-my $in_cache = "SELECT hits FROM seongsu.model_cache() WHERE model_id = $deployed AND current";
 my $C = $node->background_psql('postgres');
 $node->safe_psql('postgres', 'UPDATE seongsu.holidays SET name = name WHERE false');
-my $hits = $node->safe_psql('postgres', $in_cache);
-like($hits, qr/^\d+$/, "model $deployed is in the shared model cache ($hits hits)");
+my ($hits, $holders) = split /\|/, $node->safe_psql('postgres',
+	"SELECT hits, backends FROM seongsu.model_cache() WHERE model_id = $deployed AND current");
+like($hits, qr/^\d+$/, "model $deployed is in the shared model cache ($hits hits, $holders sessions hold it)");
 ok(close_to($C->query_safe($p_daily), $v0), 'a new session predicts the same value from the shared model');
-is($node->safe_psql('postgres', "SELECT hits - $hits, backends FROM seongsu.model_cache() WHERE model_id = $deployed"),
+is($node->safe_psql('postgres', "SELECT hits - $hits, backends - $holders FROM seongsu.model_cache() WHERE model_id = $deployed"),
 	'1|1', 'it took the model from the shared cache and holds one reference');
 $C->quit;
-ok($node->poll_query_until('postgres', "SELECT backends FROM seongsu.model_cache() WHERE model_id = $deployed", '0'),
+ok($node->poll_query_until('postgres', "SELECT backends FROM seongsu.model_cache() WHERE model_id = $deployed", $holders),
 	'the reference is dropped when that session exits');
 
 # ------------------------------------------------------------ corrupt blob
