@@ -170,3 +170,21 @@ SELECT seongsu.import_text('congestion_survey', E'survey,day_type,line,station_c
 SELECT count(*) AS stored FROM seongsu.stations WHERE name LIKE '성%수%' AND name <> '성수';
 SELECT count(*) FROM seongsu.features(E'시험\x01역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '1 day');
 SELECT count(*) FROM seongsu.features('시험역', E'테스트선\n', '2024-03-01', '2024-03-02', 'daily', '1 day');
+
+-- The feature columns are listed once, in C (feature_columns()): the output
+-- columns of features() and calendar_features() are exactly that list, in
+-- order, with its types, and the model columns are its in_model ones.
+WITH c AS (SELECT * FROM seongsu.feature_columns()),
+     f AS (SELECT a.name, pg_catalog.format_type(a.type, NULL) AS type, a.ord - 6 AS ordinal
+           FROM pg_proc p, unnest(p.proargnames, p.proallargtypes) WITH ORDINALITY AS a(name, type, ord)
+           WHERE p.oid = 'seongsu.features(text, text, timestamptz, timestamptz, text, interval)'::regprocedure
+             AND a.ord > 6),
+     k AS (SELECT a.name, pg_catalog.format_type(a.type, NULL) AS type, a.ord - 1 AS ord
+           FROM pg_proc p, unnest(p.proargnames, p.proallargtypes) WITH ORDINALITY AS a(name, type, ord)
+           WHERE p.oid = 'seongsu.calendar_features(timestamptz)'::regprocedure AND a.ord > 1)
+SELECT (SELECT count(*) FROM c) AS columns,
+       (SELECT count(*) FROM c WHERE in_model) AS model_columns,
+       (SELECT count(*) FROM c FULL JOIN f USING (ordinal) WHERE c.name IS DISTINCT FROM f.name OR c.type IS DISTINCT FROM f.type) AS features_differ,
+       (SELECT count(*) FROM (SELECT name, type, row_number() OVER (ORDER BY ordinal) AS ord FROM c WHERE in_calendar) cc
+          FULL JOIN k USING (ord) WHERE cc.name IS DISTINCT FROM k.name OR cc.type IS DISTINCT FROM k.type) AS calendar_differ;
+SELECT name FROM seongsu.feature_columns() WHERE description IS NULL OR description = '';

@@ -1,9 +1,8 @@
 /*
  * dataset.c — feature rows to a column-major float matrix (NaN = missing).
  *
- * The model columns are every numeric or boolean feature except the row's
- * identity (ts, day, hour), the target and its ratio, text columns and the
- * missing mask; booleans become 0/1.
+ * The model columns are the F_MODEL columns of feature_list.h, in its
+ * order; booleans become 0/1.
  */
 #include "postgres.h"
 
@@ -26,59 +25,47 @@
 
 #define DATASET_BATCH 1024
 
-/* Feature-row column of each model column. */
-static const int model_cols[DATASET_NCOLS] = {
-	4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 27,
-	28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
-	38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
-	51, 52, 53, 55, 58, 59, 60, 61
-};
+/* Feature-row column of each model column: the F_MODEL columns, in order. */
+static const int *
+ModelCols(void)
+{
+	static int	cols[DATASET_NCOLS];
+	static bool ready = false;
+	int			k, c = 0;
 
-/* Whether a feature-row column is boolean, else integer or double. */
-static const char col_kind[FEATURE_NCOLS] = {
-	't', 'd', 'i', 'f', 'i', 'b', 'b', 't', 'b', 'b', 'b', 'b', 'i', 'i', 'b', 'b', 'b', 'b',
-	'i', 'i', 'i', 'i', 'i', 'f', 'f', 'f', 'f', 'i',
-	'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'b', 'b',
-	'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 'f', 't',
-	'f', 'i', 'f', 'f', 'f', 'f', 'f', 'f'
-};
-
-/* Names of the feature-row columns (as seongsu.features returns them). */
-static const char *const col_name[FEATURE_NCOLS] = {
-	"ts", "kst_date", "hour", "target", "iso_dow", "is_weekend", "is_holiday", "holiday_name",
-	"is_substitute", "is_temporary", "is_day_off", "is_bridge", "block_len", "block_pos",
-	"in_seollal", "in_chuseok", "day_before_off", "day_after_off", "days_to_off", "days_since_off",
-	"days_to_holiday", "days_since_holiday", "month", "doy_sin", "doy_cos", "hour_sin", "hour_cos",
-	"day_type", "lag_1d", "lag_2d", "lag_3d", "lag_7d", "lag_14d", "lag_21d", "lag_28d", "lag_364d",
-	"lag_1d_off", "lag_7d_off", "roll7_mean", "roll7_std", "roll7_min", "roll7_max", "roll28_mean",
-	"roll28_std", "roll28_min", "roll28_max", "sdw4_mean", "sdw8_mean", "sdw4_workday_mean",
-	"last_year_sdw", "level28", "temp_mean_c", "precip_mm", "snow_cm", "weather_source",
-	"covid_level", "missing_mask", "target_ratio", "lag_7d_ratio", "sdw4_ratio",
-	"sdw4_workday_ratio", "last_year_ratio", "lag_1d_ratio"
-};
+	if (!ready)
+	{
+		for (k = 0; k < FEATURE_NCOLS; k++)
+			if (FeatureInfos[k].flags & F_MODEL)
+				cols[c++] = k;
+		ready = true;
+	}
+	return cols;
+}
 
 /* Name of model column col. */
 const char *
 DatasetColumnName(int col)
 {
-	return col_name[model_cols[col]];
+	return FeatureInfos[ModelCols()[col]].name;
 }
 
 /* The model columns of one feature row, as floats (NaN when NULL). */
 void
 DatasetRow(const Datum *v, const bool *n, float *out)
 {
+	const int  *cols = ModelCols();
 	int			c;
 
 	for (c = 0; c < DATASET_NCOLS; c++)
 	{
-		int			k = model_cols[c];
+		int			k = cols[c];
 
 		if (n[k])
 			out[c] = NAN;
-		else if (col_kind[k] == 'b')
+		else if (FeatureInfos[k].kind == FK_BOOL)
 			out[c] = DatumGetBool(v[k]) ? 1.0f : 0.0f;
-		else if (col_kind[k] == 'i')
+		else if (FeatureInfos[k].kind == FK_INT)
 			out[c] = (float) DatumGetInt32(v[k]);
 		else
 			out[c] = (float) DatumGetFloat8(v[k]);
@@ -90,13 +77,13 @@ int
 DatasetNaiveColumn(int64 horizon_days)
 {
 	if (horizon_days <= 7)
-		return FEATURE_COL_LAG_7D;
+		return FCOL_lag_7d;
 	if (horizon_days <= 14)
-		return FEATURE_COL_LAG_14D;
+		return FCOL_lag_14d;
 	if (horizon_days <= 21)
-		return FEATURE_COL_LAG_21D;
+		return FCOL_lag_21d;
 	if (horizon_days <= 28)
-		return FEATURE_COL_LAG_28D;
+		return FCOL_lag_28d;
 	return -1;
 }
 
@@ -111,7 +98,7 @@ DatasetNaive(const Datum *v, const bool *n, int naive_col)
 
 	if (naive_col < 0)
 		return NAN;
-	for (c = naive_col; c <= FEATURE_COL_LAG_28D; c++)
+	for (c = naive_col; c <= FCOL_lag_28d; c++)
 		if (!n[c])
 			return DatumGetFloat8(v[c]);
 	return NAN;
@@ -179,16 +166,16 @@ DatasetBuild(const char *station, const char *line, int32 first, int32 last, int
 
 			CHECK_FOR_INTERRUPTS();
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
-			level = n[FEATURE_COL_LEVEL] ? NAN : DatumGetFloat8(v[FEATURE_COL_LEVEL]);
-			if (n[FEATURE_COL_TARGET] || !(level > 0) || d->n >= cap)
+			level = n[FCOL_level28] ? NAN : DatumGetFloat8(v[FCOL_level28]);
+			if (n[FCOL_target] || !(level > 0) || d->n >= cap)
 				continue;
 			DatasetRow(v, n, row);
 			for (c = 0; c < DATASET_NCOLS; c++)
 				cols[c][d->n] = row[c];
-			d->target[d->n] = DatumGetFloat8(v[FEATURE_COL_TARGET]);
+			d->target[d->n] = DatumGetFloat8(v[FCOL_target]);
 			d->level[d->n] = level;
 			d->naive[d->n] = DatasetNaive(v, n, naive_col);
-			d->day[d->n] = DatumGetDateADT(v[FEATURE_COL_DAY]);
+			d->day[d->n] = DatumGetDateADT(v[FCOL_kst_date]);
 			d->n++;
 		}
 		SPI_freetuptable(SPI_tuptable);

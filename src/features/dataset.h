@@ -10,7 +10,13 @@
 #include "features.h"
 #include "../ml/matrix.h"
 
-#define DATASET_NCOLS 52
+/* The model columns: the F_MODEL columns of feature_list.h, in its order. */
+enum
+{
+#define X(name, kind, flags, description) + (((flags) & F_MODEL) ? 1 : 0)
+	DATASET_NCOLS = 0 FEATURE_LIST(X)
+#undef X
+};
 
 /* Training rows of one station: features, target and what converts predictions back. */
 typedef struct Dataset
@@ -30,7 +36,5 @@ extern int	DatasetNaiveColumn(int64 horizon_days);
 extern double DatasetNaive(const Datum *v, const bool *n, int naive_col);
 extern Dataset *DatasetBuild(const char *station, const char *line, int32 first, int32 last,
 							 int64 H);
-
-/* predict.c */
 
 #endif							/* SEONGSU_DATASET_H */

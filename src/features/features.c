@@ -43,11 +43,19 @@
 #include "holidays.h"
 
 static SPIPlanPtr weather_plan = NULL;	/* of LoadWeather */
+
+/* The columns of feature_list.h. */
+const FeatureInfo FeatureInfos[FEATURE_NCOLS] = {
+#define X(name, kind, flags, description) {#name, kind, flags, description},
+	FEATURE_LIST(X)
+#undef X
+};
 static SPIPlanPtr series_plan[2] = {NULL, NULL};	/* of LoadSeries: daily, hourly */
 static SPIPlanPtr observed_plan = NULL;	/* of ObservedRange */
 
 PG_FUNCTION_INFO_V1(features);
 PG_FUNCTION_INFO_V1(calendar_features);
+PG_FUNCTION_INFO_V1(feature_columns);
 
 #define NLAGS 8
 static const int lag_days[NLAGS] = {1, 2, 3, 7, 14, 21, 28, 364};
@@ -448,31 +456,31 @@ PutF8(Datum *v, bool *n, int i, double x)
 static void
 PutCalendar(Datum *v, bool *n, const CalendarDay *c, int hour)
 {
-	v[4] = Int32GetDatum(c->iso_dow);
-	v[5] = BoolGetDatum(c->is_weekend);
-	v[6] = BoolGetDatum(c->is_holiday);
-	n[7] = c->holiday_name == NULL;
-	v[7] = c->holiday_name ? CStringGetTextDatum(c->holiday_name) : (Datum) 0;
-	v[8] = BoolGetDatum((c->flags & CAL_SUBSTITUTE) != 0);
-	v[9] = BoolGetDatum((c->flags & CAL_TEMPORARY) != 0);
-	v[10] = BoolGetDatum(c->is_day_off);
-	v[11] = BoolGetDatum(c->is_bridge);
-	v[12] = Int32GetDatum(c->block_len);
-	v[13] = Int32GetDatum(c->block_pos);
-	v[14] = BoolGetDatum(c->in_seollal_block);
-	v[15] = BoolGetDatum(c->in_chuseok_block);
-	v[16] = BoolGetDatum(c->day_before_off);
-	v[17] = BoolGetDatum(c->day_after_off);
-	v[18] = Int32GetDatum(c->days_to_off);
-	v[19] = Int32GetDatum(c->days_since_off);
-	v[20] = Int32GetDatum(c->days_to_holiday);
-	v[21] = Int32GetDatum(c->days_since_holiday);
-	v[22] = Int32GetDatum(c->month);
-	v[23] = Float8GetDatum(c->doy_sin);
-	v[24] = Float8GetDatum(c->doy_cos);
-	v[25] = Float8GetDatum(sin(2.0 * M_PI * hour / 24.0));
-	v[26] = Float8GetDatum(cos(2.0 * M_PI * hour / 24.0));
-	v[27] = Int32GetDatum(CalendarDayType(c));
+	v[FCOL_iso_dow] = Int32GetDatum(c->iso_dow);
+	v[FCOL_is_weekend] = BoolGetDatum(c->is_weekend);
+	v[FCOL_is_holiday] = BoolGetDatum(c->is_holiday);
+	n[FCOL_holiday_name] = c->holiday_name == NULL;
+	v[FCOL_holiday_name] = c->holiday_name ? CStringGetTextDatum(c->holiday_name) : (Datum) 0;
+	v[FCOL_is_substitute] = BoolGetDatum((c->flags & CAL_SUBSTITUTE) != 0);
+	v[FCOL_is_temporary] = BoolGetDatum((c->flags & CAL_TEMPORARY) != 0);
+	v[FCOL_is_day_off] = BoolGetDatum(c->is_day_off);
+	v[FCOL_is_bridge] = BoolGetDatum(c->is_bridge);
+	v[FCOL_block_len] = Int32GetDatum(c->block_len);
+	v[FCOL_block_pos] = Int32GetDatum(c->block_pos);
+	v[FCOL_in_seollal] = BoolGetDatum(c->in_seollal_block);
+	v[FCOL_in_chuseok] = BoolGetDatum(c->in_chuseok_block);
+	v[FCOL_day_before_off] = BoolGetDatum(c->day_before_off);
+	v[FCOL_day_after_off] = BoolGetDatum(c->day_after_off);
+	v[FCOL_days_to_off] = Int32GetDatum(c->days_to_off);
+	v[FCOL_days_since_off] = Int32GetDatum(c->days_since_off);
+	v[FCOL_days_to_holiday] = Int32GetDatum(c->days_to_holiday);
+	v[FCOL_days_since_holiday] = Int32GetDatum(c->days_since_holiday);
+	v[FCOL_month] = Int32GetDatum(c->month);
+	v[FCOL_doy_sin] = Float8GetDatum(c->doy_sin);
+	v[FCOL_doy_cos] = Float8GetDatum(c->doy_cos);
+	v[FCOL_hour_sin] = Float8GetDatum(sin(2.0 * M_PI * hour / 24.0));
+	v[FCOL_hour_cos] = Float8GetDatum(cos(2.0 * M_PI * hour / 24.0));
+	v[FCOL_day_type] = Int32GetDatum(CalendarDayType(c));
 }
 
 /*
@@ -537,15 +545,15 @@ FeatureRow(const FeatureCtx *ctx, int64 step, int64 H, Datum *v, bool *n)
 
 	memset(n, 0, sizeof(bool) * FEATURE_NCOLS);
 	CalendarCompute(hs, service_day, &cal);
-	v[0] = TimestampTzGetDatum(ts);
-	v[1] = DateADTGetDatum(service_day);
-	v[2] = Int32GetDatum(hour);
-	PutF8(v, n, 3, At(ser, s));
+	v[FCOL_ts] = TimestampTzGetDatum(ts);
+	v[FCOL_kst_date] = DateADTGetDatum(service_day);
+	v[FCOL_hour] = Int32GetDatum(hour);
+	PutF8(v, n, FCOL_target, At(ser, s));
 	PutCalendar(v, n, &cal, hour);
-	/* lags 28..35 */
+	/* the lags (consecutive columns from lag_1d) */
 	for (k = 0; k < NLAGS; k++)
 	{
-		col = 28 + k;
+		col = FCOL_lag_1d + k;
 		if ((int64) lag_days[k] * P < H)
 		{
 			n[col] = true;
@@ -557,74 +565,75 @@ FeatureRow(const FeatureCtx *ctx, int64 step, int64 H, Datum *v, bool *n)
 			mask |= 1 << k;
 		PutF8(v, n, col, x);
 	}
-	/* was the lag-1 / lag-7 day a day off? (36, 37) */
-	v[36] = BoolGetDatum(CalendarIsOff(hs, service_day - 1));
-	v[37] = BoolGetDatum(CalendarIsOff(hs, service_day - 7));
-	/* rolling 7 and 28 days ending at the cutoff (38..45) */
+	/* was the lag-1 / lag-7 day a day off? */
+	v[FCOL_lag_1d_off] = BoolGetDatum(CalendarIsOff(hs, service_day - 1));
+	v[FCOL_lag_7d_off] = BoolGetDatum(CalendarIsOff(hs, service_day - 7));
+	/* rolling 7 and 28 days ending at the cutoff */
 	Window(ser, j0, 7, P, hs, false, &mean, &sd, &mn, &mx);
 	if (isnan(mean))
 		mask |= 1 << 8;
-	PutF8(v, n, 38, mean);
-	PutF8(v, n, 39, sd);
-	PutF8(v, n, 40, mn);
-	PutF8(v, n, 41, mx);
+	PutF8(v, n, FCOL_roll7_mean, mean);
+	PutF8(v, n, FCOL_roll7_std, sd);
+	PutF8(v, n, FCOL_roll7_min, mn);
+	PutF8(v, n, FCOL_roll7_max, mx);
 	Window(ser, j0, 28, P, hs, false, &mean, &sd, &mn, &mx);
 	if (isnan(mean))
 		mask |= 1 << 9;
-	PutF8(v, n, 42, mean);
-	PutF8(v, n, 43, sd);
-	PutF8(v, n, 44, mn);
-	PutF8(v, n, 45, mx);
-	/* same weekday: last 4 and 8 weeks, and 4 weeks of working days only (46..48) */
+	PutF8(v, n, FCOL_roll28_mean, mean);
+	PutF8(v, n, FCOL_roll28_std, sd);
+	PutF8(v, n, FCOL_roll28_min, mn);
+	PutF8(v, n, FCOL_roll28_max, mx);
+	/* same weekday: last 4 and 8 weeks, and 4 weeks of working days only */
 	Window(ser, s - kmin7 * 7 * P, 4, 7 * P, hs, false, &mean, NULL, NULL, NULL);
 	if (isnan(mean))
 		mask |= 1 << 10;
-	PutF8(v, n, 46, mean);
+	PutF8(v, n, FCOL_sdw4_mean, mean);
 	Window(ser, s - kmin7 * 7 * P, 8, 7 * P, hs, false, &mean, NULL, NULL, NULL);
 	if (isnan(mean))
 		mask |= 1 << 11;
-	PutF8(v, n, 47, mean);
+	PutF8(v, n, FCOL_sdw8_mean, mean);
 	Window(ser, s - kmin7 * 7 * P, 4, 7 * P, hs, true, &mean, NULL, NULL, NULL);
-	PutF8(v, n, 48, mean);
-	/* last year's same weekday (49) */
+	PutF8(v, n, FCOL_sdw4_workday_mean, mean);
+	/* last year's same weekday */
 	if ((int64) 364 * P >= H)
 	{
 		x = At(ser, s - (int64) 364 * P);
 		if (isnan(x))
 			mask |= 1 << 12;
-		PutF8(v, n, 49, x);
+		PutF8(v, n, FCOL_last_year_sdw, x);
 	}
 	else
-		n[49] = true;
-	/* 28-day working-day level at the cutoff (50) */
+		n[FCOL_last_year_sdw] = true;
+	/* 28-day working-day level at the cutoff */
 	Window(ser, j0, 28, P, hs, true, &mean, NULL, NULL, NULL);
-	PutF8(v, n, 50, mean);
-	/* weather of the target day (51..54) */
+	PutF8(v, n, FCOL_level28, mean);
+	/* weather of the target day */
 	w = (service_day >= ctx->wfirst && service_day <= ctx->wlast) ? &ctx->wx[service_day - ctx->wfirst] : NULL;
 	if (w && w->source)
 	{
-		PutF8(v, n, 51, w->temp);
-		PutF8(v, n, 52, w->precip);
-		PutF8(v, n, 53, w->snow);
-		v[54] = CStringGetTextDatum(w->source);
+		PutF8(v, n, FCOL_temp_mean_c, w->temp);
+		PutF8(v, n, FCOL_precip_mm, w->precip);
+		PutF8(v, n, FCOL_snow_cm, w->snow);
+		v[FCOL_weather_source] = CStringGetTextDatum(w->source);
 		if (strcmp(w->source, "observed") != 0)
 			mask |= 1 << 13;
 	}
 	else
 	{
-		n[51] = n[52] = n[53] = n[54] = true;
+		n[FCOL_temp_mean_c] = n[FCOL_precip_mm] = n[FCOL_snow_cm] = n[FCOL_weather_source] = true;
 		mask |= 1 << 13;
 	}
-	/* COVID level and the mask (55, 56) */
-	v[55] = Float8GetDatum(service_day >= COVID_FROM && service_day <= COVID_TO ? 1.0 : 0.0);
-	v[56] = Int32GetDatum(mask);
-	/* ratios to the level: target and the main lags (57..62) */
+	/* COVID level and the mask */
+	v[FCOL_covid_level] = Float8GetDatum(service_day >= COVID_FROM && service_day <= COVID_TO ? 1.0 : 0.0);
+	v[FCOL_missing_mask] = Int32GetDatum(mask);
+	/* ratios to the level: target and the main lags (consecutive columns from target_ratio) */
 	{
-		double		level = n[50] ? NAN : DatumGetFloat8(v[50]);
-		static const int ratio_of[6] = {3, 31, 46, 48, 49, 28};
+		double		level = n[FCOL_level28] ? NAN : DatumGetFloat8(v[FCOL_level28]);
+		static const int ratio_of[6] = {FCOL_target, FCOL_lag_7d, FCOL_sdw4_mean, FCOL_sdw4_workday_mean,
+		FCOL_last_year_sdw, FCOL_lag_1d};
 
 		for (k = 0; k < 6; k++)
-			PutF8(v, n, 57 + k, (level > 0 && !n[ratio_of[k]])
+			PutF8(v, n, FCOL_target_ratio + k, (level > 0 && !n[ratio_of[k]])
 				  ? DatumGetFloat8(v[ratio_of[k]]) / level : NAN);
 	}
 }
@@ -721,7 +730,7 @@ features(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* calendar_features(ts): the calendar columns of the KST day and hour of ts. */
+/* calendar_features(ts): the calendar columns (F_CALENDAR) of the KST day and hour of ts. */
 Datum
 calendar_features(PG_FUNCTION_ARGS)
 {
@@ -730,9 +739,9 @@ calendar_features(PG_FUNCTION_ARGS)
 	HolidaySet *hs;
 	CalendarDay c;
 	int32		day;
-	int			hour;
-	Datum		v[28];
-	bool		n[28];
+	int			hour, col, k = 0;
+	Datum		v[FEATURE_NCOLS], out[FEATURE_NCOLS];
+	bool		n[FEATURE_NCOLS], outn[FEATURE_NCOLS];
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ereport(ERROR,
@@ -745,13 +754,58 @@ calendar_features(PG_FUNCTION_ARGS)
 	hs = HolidaySetLoad(day - 40, day + 40);
 	CalendarCompute(hs, day, &c);
 	memset(n, 0, sizeof(n));
-	v[0] = DateADTGetDatum(day);
-	v[1] = Int32GetDatum(hour);
-	v[2] = v[3] = (Datum) 0;
-	n[2] = n[3] = true;
+	v[FCOL_kst_date] = DateADTGetDatum(day);
+	v[FCOL_hour] = Int32GetDatum(hour);
 	PutCalendar(v, n, &c, hour);
-	/* columns 2 and 3 of features() are not calendar columns: shift */
-	memmove(&v[2], &v[4], sizeof(Datum) * 24);
-	memmove(&n[2], &n[4], sizeof(bool) * 24);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+	for (col = 0; col < FEATURE_NCOLS; col++)
+		if (FeatureInfos[col].flags & F_CALENDAR)
+		{
+			out[k] = v[col];
+			outn[k++] = n[col];
+		}
+	if (desc->natts != k)
+		elog(ERROR, "calendar_features returns %d columns, the feature list has %d", desc->natts, k);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outn)));
+}
+
+/* The SQL type of a feature column kind. */
+const char *
+FeatureSqlType(FeatureKind kind)
+{
+	static const char *const types[] = {
+		[FK_TS] = "timestamp with time zone", [FK_DATE] = "date", [FK_INT] = "integer",
+		[FK_F8] = "double precision", [FK_BOOL] = "boolean", [FK_TEXT] = "text"
+	};
+
+	return types[kind];
+}
+
+/*
+ * feature_columns(): every column of seongsu.features (feature_list.h):
+ * ordinal, name, SQL type, whether models learn from it, whether
+ * calendar_features returns it, and what it is.  The install script builds
+ * the two functions' output lists from it.
+ */
+Datum
+feature_columns(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			col;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (col = 0; col < FEATURE_NCOLS; col++)
+	{
+		const FeatureInfo *f = &FeatureInfos[col];
+		Datum		v[6];
+		bool		n[6] = {false, false, false, false, false, false};
+
+		v[0] = Int32GetDatum(col + 1);
+		v[1] = CStringGetTextDatum(f->name);
+		v[2] = CStringGetTextDatum(FeatureSqlType(f->kind));
+		v[3] = BoolGetDatum((f->flags & F_MODEL) != 0);
+		v[4] = BoolGetDatum((f->flags & F_CALENDAR) != 0);
+		v[5] = CStringGetTextDatum(f->description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
 }

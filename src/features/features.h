@@ -1,6 +1,7 @@
 /*
  * features.h — the feature rows of seongsu.features, for the SQL function
- * and for training and prediction (one code path: no train/serve skew).
+ * and for training and prediction (one code path: no train/serve skew);
+ * the columns themselves are listed once, in feature_list.h.
  */
 #ifndef SEONGSU_FEATURES_H
 #define SEONGSU_FEATURES_H
@@ -10,18 +11,43 @@
 #include "datatype/timestamp.h"
 
 #include "calendar.h"
+#include "feature_list.h"
 
-#define FEATURE_NCOLS 63
-#define FEATURE_COL_TS 0
-#define FEATURE_COL_DAY 1
-#define FEATURE_COL_TARGET 3
-#define FEATURE_COL_LAG_7D 31
-#define FEATURE_COL_LAG_14D 32
-#define FEATURE_COL_LAG_21D 33
-#define FEATURE_COL_LAG_28D 34
-#define FEATURE_COL_LEVEL 50
-#define FEATURE_COL_DAY_TYPE 27
 #define FEATURE_MAX_HORIZON_DAYS 400	/* the longest horizon (FeatureHorizonSteps) */
+
+/* What a feature column holds: its SQL type, and how a model reads it. */
+typedef enum FeatureKind
+{
+	FK_TS,						/* timestamptz */
+	FK_DATE,					/* date */
+	FK_INT,						/* integer */
+	FK_F8,						/* double precision */
+	FK_BOOL,					/* boolean (0/1 for a model) */
+	FK_TEXT						/* text (never a model column) */
+} FeatureKind;
+
+#define F_MODEL 1				/* models learn from it */
+#define F_CALENDAR 2			/* a column of calendar_features too */
+
+/* The columns of a feature row: FCOL_<name>, in feature_list.h's order. */
+typedef enum FeatureCol
+{
+#define X(name, kind, flags, description) FCOL_##name,
+	FEATURE_LIST(X)
+#undef X
+	FEATURE_NCOLS
+} FeatureCol;
+
+/* One column of the list. */
+typedef struct FeatureInfo
+{
+	const char *name;
+	FeatureKind kind;
+	int			flags;
+	const char *description;
+} FeatureInfo;
+
+extern const FeatureInfo FeatureInfos[FEATURE_NCOLS];
 
 /* Observations of one station as a dense series from `base` in steps. */
 typedef struct Series
@@ -65,5 +91,6 @@ extern FeatureCtx *FeatureCtxLoad(int32 station_id, int64 first, int64 last, int
 								  int64 max_h, MemoryContext cxt);
 extern int64 FeatureStepInstant(const FeatureCtx *ctx, int64 step);
 extern void FeatureRow(const FeatureCtx *ctx, int64 step, int64 H, Datum *v, bool *n);
+extern const char *FeatureSqlType(FeatureKind kind);
 
 #endif							/* SEONGSU_FEATURES_H */

@@ -151,8 +151,7 @@ model_explain(PG_FUNCTION_ARGS)
 	if (m->naive)
 	{
 		appendStringInfo(&s, "{\"algorithm\": \"seasonal_naive\", \"uses\": \"%s\"}",
-						 m->naive_col == FEATURE_COL_LAG_7D ? "lag_7d" : m->naive_col == FEATURE_COL_LAG_14D ? "lag_14d"
-						 : m->naive_col == FEATURE_COL_LAG_21D ? "lag_21d" : "lag_28d");
+						 FeatureInfos[m->naive_col].name);
 		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
 	}
 	MlModelImportances(m->model, imp);

@@ -70,7 +70,7 @@ PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int 
 			out[k] = DatasetNaive(v, nl, m->naive_col);
 		else
 			DatasetRow(v, nl, rows + (size_t) k * DATASET_NCOLS);
-		level[k] = nl[FEATURE_COL_LEVEL] ? NAN : DatumGetFloat8(v[FEATURE_COL_LEVEL]);
+		level[k] = nl[FCOL_level28] ? NAN : DatumGetFloat8(v[FCOL_level28]);
 	}
 	if (!m->naive)
 	{

@@ -7,44 +7,35 @@ CREATE FUNCTION is_holiday(day date) RETURNS boolean
   AS $$ SELECT EXISTS (SELECT 1 FROM @extschema@.holidays h WHERE h.day = $1 AND h.is_holiday) $$;
 COMMENT ON FUNCTION is_holiday(date) IS 'True when the day is a public holiday (weekends are not holidays; see calendar_features for days off).';
 
-CREATE FUNCTION calendar_features(ts timestamptz,
-  OUT kst_date date, OUT hour integer, OUT iso_dow integer, OUT is_weekend boolean,
-  OUT is_holiday boolean, OUT holiday_name text, OUT is_substitute boolean, OUT is_temporary boolean,
-  OUT is_day_off boolean, OUT is_bridge boolean, OUT block_len integer, OUT block_pos integer,
-  OUT in_seollal boolean, OUT in_chuseok boolean, OUT day_before_off boolean, OUT day_after_off boolean,
-  OUT days_to_off integer, OUT days_since_off integer, OUT days_to_holiday integer,
-  OUT days_since_holiday integer, OUT month integer, OUT doy_sin double precision,
-  OUT doy_cos double precision, OUT hour_sin double precision, OUT hour_cos double precision,
-  OUT day_type integer)
-  RETURNS record AS 'MODULE_PATHNAME', 'calendar_features' LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION calendar_features(timestamptz) IS
-  'Calendar of the KST day and hour of ts: weekday, holidays (substitute, temporary), blocks of days off, bridge days, distances to days off and holidays (capped at 30), season encodings, day type (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday).';
+-- The columns of features() and calendar_features() are listed once, in C
+-- (src/features/feature_list.h); the two functions are created from that list.
+CREATE FUNCTION feature_columns()
+  RETURNS TABLE (ordinal integer, name text, type text, in_model boolean, in_calendar boolean, description text)
+  AS 'MODULE_PATHNAME', 'feature_columns' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION feature_columns() IS
+  'Every column of seongsu.features, in order: its SQL type, whether models learn from it, whether seongsu.calendar_features returns it, and what it is.';
 
-CREATE FUNCTION features(station text, line text, from_ts timestamptz, to_ts timestamptz,
-  grain text DEFAULT 'daily', horizon interval DEFAULT '1 day')
-  RETURNS TABLE (
-    ts timestamptz, kst_date date, hour integer, target double precision,
-    iso_dow integer, is_weekend boolean, is_holiday boolean, holiday_name text,
-    is_substitute boolean, is_temporary boolean, is_day_off boolean, is_bridge boolean,
-    block_len integer, block_pos integer, in_seollal boolean, in_chuseok boolean,
-    day_before_off boolean, day_after_off boolean, days_to_off integer, days_since_off integer,
-    days_to_holiday integer, days_since_holiday integer, month integer,
-    doy_sin double precision, doy_cos double precision, hour_sin double precision,
-    hour_cos double precision, day_type integer,
-    lag_1d double precision, lag_2d double precision, lag_3d double precision, lag_7d double precision,
-    lag_14d double precision, lag_21d double precision, lag_28d double precision, lag_364d double precision,
-    lag_1d_off boolean, lag_7d_off boolean,
-    roll7_mean double precision, roll7_std double precision, roll7_min double precision, roll7_max double precision,
-    roll28_mean double precision, roll28_std double precision, roll28_min double precision, roll28_max double precision,
-    sdw4_mean double precision, sdw8_mean double precision, sdw4_workday_mean double precision,
-    last_year_sdw double precision, level28 double precision,
-    temp_mean_c double precision, precip_mm double precision, snow_cm double precision, weather_source text,
-    covid_level double precision, missing_mask integer,
-    target_ratio double precision, lag_7d_ratio double precision, sdw4_ratio double precision,
-    sdw4_workday_ratio double precision, last_year_ratio double precision, lag_1d_ratio double precision)
-  AS 'MODULE_PATHNAME', 'features' LANGUAGE C STABLE STRICT;
+DO $$
+DECLARE
+  cols text;
+  cal text;
+BEGIN
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', c.name, c.type), ', ' ORDER BY c.ordinal),
+         pg_catalog.string_agg(pg_catalog.format('OUT %I %s', c.name, c.type), ', ' ORDER BY c.ordinal)
+           FILTER (WHERE c.in_calendar)
+    INTO cols, cal
+    FROM @extschema@.feature_columns() c;
+  EXECUTE pg_catalog.format('CREATE FUNCTION @extschema@.calendar_features(ts timestamptz, %s) RETURNS record '
+                            'AS %L, %L LANGUAGE C STABLE STRICT', cal, 'MODULE_PATHNAME', 'calendar_features');
+  EXECUTE pg_catalog.format('CREATE FUNCTION @extschema@.features(station text, line text, from_ts timestamptz, '
+                            'to_ts timestamptz, grain text DEFAULT %L, horizon interval DEFAULT %L) RETURNS TABLE (%s) '
+                            'AS %L, %L LANGUAGE C STABLE STRICT', 'daily', '1 day', cols, 'MODULE_PATHNAME', 'features');
+END
+$$;
+COMMENT ON FUNCTION calendar_features(timestamptz) IS
+  'Calendar of the KST day and hour of ts: weekday, holidays (substitute, temporary), blocks of days off, bridge days, distances to days off and holidays (capped at 30), season encodings, day type (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday); the columns are described by seongsu.feature_columns().';
 COMMENT ON FUNCTION features(text, text, timestamptz, timestamptz, text, interval) IS
-  'Every feature row of a station in [from_ts, to_ts] (one per KST day or hour; at most 20,000,000 rows and 833,333 days), using only observations at or before ts - horizon; see README "Features".';
+  'Every feature row of a station in [from_ts, to_ts] (one per KST day or hour), using only observations at or before ts - horizon; seongsu.feature_columns() describes each column.';
 
 CREATE FUNCTION time_lag(value double precision, ts timestamptz, lag interval) RETURNS double precision
   AS 'MODULE_PATHNAME', 'time_lag' LANGUAGE C WINDOW IMMUTABLE;
@@ -127,10 +118,8 @@ BEGIN
       USING ERRCODE = 'no_data_found';
   END IF;
   INSERT INTO @extschema@.feature_sets (name, grain, horizon, columns)
-  SELECT set_name, grain, horizon, array_agg(a.k ORDER BY a.ord)
-    FROM pg_proc p, unnest(p.proargnames) WITH ORDINALITY AS a(k, ord)
-   WHERE p.oid = '@extschema@.features(text, text, timestamptz, timestamptz, text, interval)'::regprocedure
-     AND a.ord > 6
+  SELECT set_name, grain, horizon, array_agg(c.name ORDER BY c.ordinal)
+    FROM @extschema@.feature_columns() c
   ON CONFLICT (name) DO NOTHING;
   SELECT f.id INTO fs FROM @extschema@.feature_sets f WHERE f.name = set_name;
   INSERT INTO @extschema@.feature_rows AS r (feature_set, station_id, ts, row)
@@ -147,7 +136,7 @@ COMMENT ON FUNCTION build_features(text, text, timestamptz, timestamptz, text, i
 
 GRANT SELECT ON feature_sets, feature_rows TO seongsu_reader;
 GRANT INSERT, UPDATE, DELETE ON feature_sets, feature_rows TO seongsu_operator;
-GRANT EXECUTE ON FUNCTION is_holiday(date), calendar_features(timestamptz),
+GRANT EXECUTE ON FUNCTION is_holiday(date), calendar_features(timestamptz), feature_columns(),
   features(text, text, timestamptz, timestamptz, text, interval),
   time_lag(double precision, timestamptz, interval),
   time_avg(double precision, timestamptz, interval, interval) TO seongsu_reader;
