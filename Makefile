@@ -5,10 +5,19 @@
 #   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
 #   make fuzz                     every parser's libFuzzer harness for a fixed budget
+#   make installcheck-files       every script and the library are installed (docs/releasing.md)
+# Warnings are errors only in CI and developer builds: make DS_WERROR=1
+# (test/lib.sh passes it); a user's build of a release never stops on a
+# warning a newer compiler invents.
 
 EXTENSION = daily_seongsu
 MODULE_big = daily_seongsu
-DATA_built = daily_seongsu--0.1.0.sql
+# The version being built is the control file's default_version; its
+# install script is made from src/sql.  releases/ holds the frozen install
+# scripts of released versions and every upgrade script (docs/releasing.md).
+EXTVERSION = $(shell sed -n "s/^default_version = '\([^']*\)'.*/\1/p" daily_seongsu.control)
+DATA_built = daily_seongsu--$(EXTVERSION).sql
+DATA = $(sort $(wildcard releases/daily_seongsu--*.sql))
 
 # C sources: the shared pieces, then one folder per part (docs/architecture.md).
 OBJS = \
@@ -31,9 +40,9 @@ REGRESS = import_real import_variants import_errors timezone ingest features mod
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -std=gnu11 -I$(srcdir)/src -Wall -Wextra -Werror \
+PG_CPPFLAGS = -std=gnu11 -I$(srcdir)/src -Wall -Wextra $(if $(DS_WERROR),-Werror) \
 	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
-	-Wno-cast-function-type
+	-Wno-cast-function-type -DSEONGSU_VERSION='"$(EXTVERSION)"'
 SHLIB_LINK = -lcurl -ljson-c -lm
 EXTRA_CLEAN = $(DATA_built)
 
@@ -45,8 +54,9 @@ $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
 .PHONY: $(DATA_built)
 
-# Every object is rebuilt when any header changes (PGXS tracks no headers).
-$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
+# Every object is rebuilt when any header changes (PGXS tracks no headers),
+# and when the version (SEONGSU_VERSION) does.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h) daily_seongsu.control
 
 # Memory checks: the pure-C parts under ASan/UBSan, the server under valgrind.
 sanitize-check:
