@@ -21,7 +21,7 @@ BEGIN
    WHERE pg_catalog.jsonb_typeof(j.options) OPERATOR(pg_catalog.<>) 'object'
       OR NOT pg_catalog.isfinite(j.from_date) OR NOT pg_catalog.isfinite(j.to_date)
       OR (pg_catalog.isfinite(j.from_date) AND pg_catalog.isfinite(j.to_date)
-          AND j.to_date OPERATOR(pg_catalog.-) j.from_date OPERATOR(pg_catalog.>=) 7305);
+          AND (j.to_date OPERATOR(pg_catalog.-) j.from_date) OPERATOR(pg_catalog.>=) 7305);
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION 'cannot update daily_seongsu to 0.2.0: % rows of seongsu.jobs break the checks 0.2.0 adds',
                     pg_catalog.cardinality(bad)
@@ -216,7 +216,7 @@ BEGIN
                     'AND j.jobname OPERATOR(pg_catalog.=) ANY (%L::pg_catalog.text[]) '
                     'AND j.username OPERATOR(pg_catalog.=) CURRENT_USER '
                     'AND coalesce(d.end_time, d.start_time) OPERATOR(pg_catalog.<) '
-                    'pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => %s)',
+                    '(pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => %s))',
                     names, run_details_days);
   RETURN NEXT;
 END

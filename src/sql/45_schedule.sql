@@ -119,7 +119,7 @@ BEGIN
                     'AND j.jobname OPERATOR(pg_catalog.=) ANY (%L::pg_catalog.text[]) '
                     'AND j.username OPERATOR(pg_catalog.=) CURRENT_USER '
                     'AND coalesce(d.end_time, d.start_time) OPERATOR(pg_catalog.<) '
-                    'pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => %s)',
+                    '(pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => %s))',
                     names, run_details_days);
   RETURN NEXT;
 END
