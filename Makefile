@@ -58,6 +58,24 @@ $(DATA_built): $(SQL_PARTS)
 # and when the version (SEONGSU_VERSION) does.
 $(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h) daily_seongsu.control
 
+# Every file `make install` puts in place is there and is this checkout's
+# (the control file, the scripts of DATA and DATA_built, the library), and
+# no other daily_seongsu script is installed: a stale upgrade script would
+# let ALTER EXTENSION take a path this checkout does not ship.
+installcheck-files:
+	@status=0; dir='$(DESTDIR)$(datadir)/$(datamoduledir)'; \
+	for f in $(EXTENSION).control $(DATA) $(DATA_built); do \
+	  cmp -s "$$f" "$$dir/$$(basename "$$f")" || { echo "not installed, or not this checkout's: $$dir/$$(basename "$$f")"; status=1; }; \
+	done; \
+	for f in "$$dir"/$(EXTENSION)--*.sql; do \
+	  [ -e "$$f" ] || continue; \
+	  case " $(notdir $(DATA) $(DATA_built)) " in *" $$(basename "$$f") "*) ;; \
+	    *) echo "installed but not in this checkout: $$f (remove it)"; status=1 ;; esac; \
+	done; \
+	lib='$(DESTDIR)$(pkglibdir)/$(MODULE_big)$(DLSUFFIX)'; \
+	cmp -s '$(MODULE_big)$(DLSUFFIX)' "$$lib" || { echo "not installed, or not this build's: $$lib"; status=1; }; \
+	exit $$status
+
 # Memory checks: the pure-C parts under ASan/UBSan, the server under valgrind.
 sanitize-check:
 	$(MAKE) -C test/fuzz check
@@ -69,4 +87,4 @@ valgrind-check:
 fuzz:
 	$(MAKE) -C test/fuzz run
 
-.PHONY: sanitize-check valgrind-check fuzz
+.PHONY: installcheck-files sanitize-check valgrind-check fuzz
