@@ -15,7 +15,7 @@ MODULE_big = daily_seongsu
 # The version being built is the control file's default_version; its
 # install script is made from src/sql.  releases/ holds the frozen install
 # scripts of released versions and every upgrade script (docs/releasing.md).
-EXTVERSION = $(shell sed -n "s/^default_version = '\([^']*\)'.*/\1/p" daily_seongsu.control)
+EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'.*/\1/p" daily_seongsu.control)
 DATA_built = daily_seongsu--$(EXTVERSION).sql
 DATA = $(sort $(wildcard releases/daily_seongsu--*.sql))
 
