@@ -7,9 +7,34 @@ SET client_min_messages = warning;
 \set SHOW_CONTEXT never
 SELECT count(*) AS jobs_before FROM seongsu.jobs \gset
 
+-- The error of a call as rows: SQLSTATE, message, DETAIL and HINT, with the
+-- running server's major version written <major> in the HINT, which names
+-- the pg_cron package of the running major (15 on one CI leg, 17 on the
+-- other); a package of another major would show as it is.
+CREATE FUNCTION pg_temp.error_of(call text) RETURNS TABLE (field text, value text)
+  LANGUAGE plpgsql AS $$
+DECLARE
+  st text;
+  msg text;
+  det text;
+  hin text;
+  major text := (current_setting('server_version_num')::integer / 10000)::text;
+BEGIN
+  EXECUTE call;
+  RETURN QUERY VALUES ('error', 'none');
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+                          hin = PG_EXCEPTION_HINT;
+  RETURN QUERY VALUES ('sqlstate', st), ('message', msg), ('detail', det),
+    ('hint', replace(replace(replace(hin, 'PostgreSQL ' || major || ' (', 'PostgreSQL <major> ('),
+                             'postgresql-' || major || '-cron', 'postgresql-<major>-cron'),
+                     'pg_cron_' || major || ' ', 'pg_cron_<major> '));
+END
+$$;
+
 -- a clear error, with DETAIL and HINT, from both functions
-SELECT seongsu.schedule_ingestion();
-SELECT seongsu.unschedule_ingestion();
+SELECT * FROM pg_temp.error_of('SELECT seongsu.schedule_ingestion()');
+SELECT * FROM pg_temp.error_of('SELECT seongsu.unschedule_ingestion()');
 
 -- the error code is feature_not_supported (0A000)
 DO $$
@@ -31,6 +56,13 @@ SELECT job_name, command FROM seongsu.ingestion_schedule(3, 2, 6) WHERE job_name
 SELECT seongsu.schedule_ingestion(0);
 SELECT seongsu.schedule_ingestion(10, NULL);
 SELECT * FROM seongsu.ingestion_schedule(holiday_months => 61);
+SELECT seongsu.schedule_ingestion(run_details_days => 0);
+SELECT * FROM seongsu.ingestion_schedule(run_details_days => NULL);
+
+-- the last job deletes pg_cron's history of these seven jobs, the scheduling
+-- user's only, older than run_details_days (default 14)
+SELECT command FROM seongsu.ingestion_schedule() WHERE job_name = 'seongsu_purge_run_details';
+SELECT command FROM seongsu.ingestion_schedule(run_details_days => 3) WHERE job_name = 'seongsu_purge_run_details';
 
 -- executable by seongsu_operator (and the owner), not by PUBLIC
 SELECT p.proname,
