@@ -1,15 +1,34 @@
 -- seongsu.schedule_ingestion needs pg_cron in the current database.  The
--- regression database (contrib_regression) has no pg_cron extension; the test
--- cluster preloads pg_cron for cron.database_name = 'postgres' (TAP test
+-- regression database (contrib_regression) has no pg_cron extension; the
+-- server may preload pg_cron for another database (test/check.sh's cluster:
+-- cron.database_name = 'postgres') or not at all (TAP test
 -- test/t/012_schedule.pl covers the jobs themselves).
 SET client_min_messages = warning;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SELECT count(*) AS jobs_before FROM seongsu.jobs \gset
 
--- a clear error, with DETAIL and HINT, from both functions
-SELECT seongsu.schedule_ingestion();
-SELECT seongsu.unschedule_ingestion();
+-- a clear error from both functions, with a HINT, and a DETAIL that says
+-- why for this server: pg_cron not loaded, or loaded for another database
+CREATE FUNCTION pg_temp.cron_error(q text) RETURNS TABLE (error text, detail_fits_server boolean, hint text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  d text;
+  cron_db text := (SELECT setting FROM pg_settings WHERE name = 'cron.database_name');
+BEGIN
+  EXECUTE q;
+EXCEPTION WHEN feature_not_supported THEN
+  GET STACKED DIAGNOSTICS error = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+  detail_fits_server := d = CASE
+    WHEN cron_db IS NULL THEN
+      format('The pg_cron extension is not installed in database %s, and the pg_cron library is not loaded.', current_database())
+    ELSE format('The pg_cron extension is not installed in database %s; pg_cron runs jobs only in database %s (cron.database_name).  '
+                'From there, cron.schedule_in_database can run the commands of seongsu.ingestion_schedule() in this database.',
+                current_database(), cron_db) END;
+  RETURN NEXT;
+END $$;
+SELECT * FROM pg_temp.cron_error('SELECT seongsu.schedule_ingestion()');
+SELECT * FROM pg_temp.cron_error('SELECT seongsu.unschedule_ingestion()');
 
 -- the error code is feature_not_supported (0A000)
 DO $$
