@@ -6,10 +6,19 @@
 #   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
 #   make fuzz                     every parser's libFuzzer harness for a fixed budget
+#   make installcheck-files       every script and the library are installed (docs/releasing.md)
+# Warnings are errors only in CI and developer builds: make DS_WERROR=1
+# (test/lib.sh passes it); a user's build of a release never stops on a
+# warning a newer compiler invents.
 
 EXTENSION = daily_seongsu
 MODULE_big = daily_seongsu
-DATA_built = daily_seongsu--0.1.0.sql
+# The version being built is the control file's default_version; its
+# install script is made from src/sql.  releases/ holds the frozen install
+# scripts of released versions and every upgrade script (docs/releasing.md).
+EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'.*/\1/p" daily_seongsu.control)
+DATA_built = daily_seongsu--$(EXTVERSION).sql
+DATA = $(sort $(wildcard releases/daily_seongsu--*.sql))
 
 # C sources: the shared pieces, then one folder per part (docs/architecture.md).
 OBJS = \
@@ -32,14 +41,14 @@ SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 # created, on fixtures of its own (test/fixtures); installcheck-real runs the
 # tests that read the real data folder (make installcheck-real DATA=dir, a
 # folder the server can read; test/check.sh runs it when ../shared/data exists).
-REGRESS = import_variants import_errors timezone ingest fixtures features models schedule quality security
+REGRESS = import_variants import_errors timezone ingest fixtures features models schedule quality security release
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 REGRESS_REAL = import_real features_real models_real quality_real
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -std=gnu11 -I$(srcdir)/src -Wall -Wextra -Werror \
+PG_CPPFLAGS = -std=gnu11 -I$(srcdir)/src -Wall -Wextra $(if $(DS_WERROR),-Werror) \
 	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
-	-Wno-cast-function-type
+	-Wno-cast-function-type -DSEONGSU_VERSION='"$(EXTVERSION)"'
 SHLIB_LINK = -lcurl -ljson-c -lm
 EXTRA_CLEAN = $(DATA_built)
 
@@ -51,8 +60,27 @@ $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
 .PHONY: $(DATA_built)
 
-# Every object is rebuilt when any header changes (PGXS tracks no headers).
-$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
+# Every object is rebuilt when any header changes (PGXS tracks no headers),
+# and when the version (SEONGSU_VERSION) does.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h) daily_seongsu.control
+
+# Every file `make install` puts in place is there and is this checkout's
+# (the control file, the scripts of DATA and DATA_built, the library), and
+# no other daily_seongsu script is installed: a stale upgrade script would
+# let ALTER EXTENSION take a path this checkout does not ship.
+installcheck-files:
+	@status=0; dir='$(DESTDIR)$(datadir)/$(datamoduledir)'; \
+	for f in $(EXTENSION).control $(DATA) $(DATA_built); do \
+	  cmp -s "$$f" "$$dir/$$(basename "$$f")" || { echo "not installed, or not this checkout's: $$dir/$$(basename "$$f")"; status=1; }; \
+	done; \
+	for f in "$$dir"/$(EXTENSION)--*.sql; do \
+	  [ -e "$$f" ] || continue; \
+	  case " $(notdir $(DATA) $(DATA_built)) " in *" $$(basename "$$f") "*) ;; \
+	    *) echo "installed but not in this checkout: $$f (remove it)"; status=1 ;; esac; \
+	done; \
+	lib='$(DESTDIR)$(pkglibdir)/$(MODULE_big)$(DLSUFFIX)'; \
+	cmp -s '$(MODULE_big)$(DLSUFFIX)' "$$lib" || { echo "not installed, or not this build's: $$lib"; status=1; }; \
+	exit $$status
 
 # Memory checks: the pure-C parts under ASan/UBSan, the server under valgrind.
 sanitize-check:
@@ -72,4 +100,4 @@ installcheck-real:
 	export PGOPTIONS="$$PGOPTIONS -c regress.data_dir=$(abspath $(DATA))"; $(pg_regress_installcheck) --inputdir=. \
 		--load-extension=$(EXTENSION) --dbname=contrib_regression_real --outputdir=tmp_check/real $(REGRESS_REAL)
 
-.PHONY: sanitize-check valgrind-check fuzz installcheck-real
+.PHONY: installcheck-files sanitize-check valgrind-check fuzz installcheck-real

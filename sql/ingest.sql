@@ -218,3 +218,52 @@ SELECT seongsu.set_secret('data_go_kr_key', NULL);
 DELETE FROM seongsu.jobs;
 DROP ROLE seongsu_test_op2;
 DROP ROLE seongsu_test_reader;
+
+-- The sources and the import kinds are listed once, in C
+-- (ingestion_sources(), import_kinds()); the SQL objects built from the
+-- lists and the hints that name them agree with them.
+SELECT count(*) > 0 AS has_sources, bool_and(description <> '') AS described,
+       bool_and(api_key IS NULL OR api_key IN ('seoul_api_key', 'data_go_kr_key')) AS keys_known
+FROM seongsu.ingestion_sources();
+SELECT count(*) > 0 AS has_kinds, bool_and(description <> '' AND layout <> '') AS described
+FROM seongsu.import_kinds();
+-- the jobs table accepts exactly the sources, the status view has one row
+-- for each (in order, each measured), and the schedule's enqueue jobs name
+-- no other (its last job purges pg_cron's history and enqueues nothing)
+SELECT array_agg(t.m[1] ORDER BY t.o) = (SELECT array_agg(name ORDER BY ordinal) FROM seongsu.ingestion_sources())
+         AS check_agrees
+FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([^'']*)''', 'g') WITH ORDINALITY AS t(m, o)
+WHERE c.conrelid = 'seongsu.jobs'::regclass AND c.conname = 'jobs_source_known';
+SELECT array_agg(source) = (SELECT array_agg(name ORDER BY ordinal) FROM seongsu.ingestion_sources()) AS status_agrees,
+       count(*) FILTER (WHERE expected_delay IS NULL) AS unmeasured
+FROM seongsu.source_status;
+SELECT (regexp_match(command, 'enqueue\(''([^'']*)'''))[1] AS unknown_scheduled_source
+FROM seongsu.ingestion_schedule() WHERE job_name <> 'seongsu_purge_run_details'
+EXCEPT SELECT name FROM seongsu.ingestion_sources();
+-- the errors for an unknown source or kind list them all; every kind is one import_text knows
+CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+  state text;
+  hint text;
+BEGIN
+  EXECUTE statement;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, hint = PG_EXCEPTION_HINT;
+  RETURN ARRAY[state, hint];
+END
+$$;
+SELECT (pg_temp.error_of($$SELECT seongsu.enqueue('seoul_weekly', '2024-01-01')$$))[2]
+       = 'Sources are ' || regexp_replace(string_agg(name, ', ' ORDER BY ordinal), ', ([^,]*)$', ' and \1') || '.'
+         AS source_hint_agrees
+FROM seongsu.ingestion_sources();
+SELECT (pg_temp.error_of($$SELECT seongsu.enqueue('seoul_daily', '2024-01-01')$$))[2]
+       LIKE '%; ' || regexp_replace(string_agg(name, ', ' ORDER BY ordinal), ', ([^,]*)$', ' and \1') || ' need no key.'
+         AS keyless_hint_agrees
+FROM seongsu.ingestion_sources() WHERE api_key IS NULL;
+SELECT (pg_temp.error_of($$SELECT seongsu.import_text('weekly', '')$$))[2]
+       = 'Valid kinds are: ' || string_agg(name, ', ' ORDER BY ordinal) || '.' AS kind_hint_agrees
+FROM seongsu.import_kinds();
+SELECT name AS kind_unknown_to_import_text
+FROM seongsu.import_kinds()
+WHERE (pg_temp.error_of(format('SELECT seongsu.import_text(%L, %L)', name, '')))[1] NOT IN ('22P04', '22P02');

@@ -229,3 +229,84 @@ SELECT seongsu.assert_quality(as_of => '2025-06-03') AS reader_gate, seongsu.spa
 RESET ROLE;
 DROP ROLE seongsu_test_quality_reader;
 DROP ROLE seongsu_test_quality_nobody;
+
+-- 8. One function per check: seongsu.quality_checks() lists them in the
+-- order of the report, each a function (quality_target) RETURNS SETOF
+-- quality_result, and every function of that shape is in the list.
+SELECT x.k, x.f AS check_function,
+       p.pronargs = 1 AND p.proargtypes[0] = 'seongsu.quality_target'::regtype
+         AND p.prorettype = 'seongsu.quality_result'::regtype AND p.proretset AS shape
+  FROM unnest(seongsu.quality_checks()) WITH ORDINALITY x(f, k) JOIN pg_proc p ON p.oid = x.f
+ ORDER BY x.k;
+SELECT p.oid::regprocedure AS unlisted_check
+  FROM pg_proc p
+ WHERE p.pronamespace = 'seongsu'::regnamespace AND p.prorettype = 'seongsu.quality_result'::regtype AND p.proretset
+   AND p.oid <> ALL (seongsu.quality_checks()::oid[]);
+-- Each called on its own with make_quality_target(check_quality's
+-- arguments): its rows, in the list's order, are check_quality's rows.
+CREATE FUNCTION pg_temp.each_check(station text, line text, from_date date, to_date date, as_of date)
+  RETURNS TABLE (check_function regproc, r seongsu.quality_result)
+  LANGUAGE plpgsql AS $$
+DECLARE
+  t seongsu.quality_target := seongsu.make_quality_target(station, line, from_date, to_date, as_of);
+  f regproc;
+BEGIN
+  FOREACH f IN ARRAY seongsu.quality_checks() LOOP
+    RETURN QUERY EXECUTE format('SELECT $2, q FROM %s($1) q', f) USING t, f;
+  END LOOP;
+END $$;
+CREATE TEMP VIEW quality_targets AS
+  SELECT * FROM (VALUES ('성수', '2호선', NULL::date, NULL::date, date '2025-06-03'),
+                        ('성수', '2', '2024-03-02', '2024-03-31', '2025-06-03'),
+                        ('성수', '2호선', '2010-01-01', '2010-12-31', '2025-06-03'),
+                        ('성수', '2호선', '2023-01-01', NULL, '2025-05-29'),
+                        ('성수', '02', NULL, '2021-12-31', '2030-01-01')) v(station, line, from_date, to_date, as_of);
+CREATE TEMP VIEW one_by_one AS
+  SELECT v.*, (SELECT count(*) FROM seongsu.check_quality(v.station, v.line, v.from_date, v.to_date, v.as_of)) AS report_rows,
+         (SELECT string_agg(ROW(q.check_name, q.severity, q.status, q.observed, q.expected, q.detail)::seongsu.quality_result::text,
+                            E'\n' ORDER BY q.n)
+            FROM seongsu.check_quality(v.station, v.line, v.from_date, v.to_date, v.as_of) WITH ORDINALITY
+                 q(check_name, severity, status, observed, expected, detail, n))
+         IS NOT DISTINCT FROM
+         (SELECT string_agg(e.r::text, E'\n' ORDER BY e.n)
+            FROM pg_temp.each_check(v.station, v.line, v.from_date, v.to_date, v.as_of) WITH ORDINALITY e(f, r, n)) AS same_rows
+    FROM quality_targets v;
+SELECT * FROM one_by_one;
+SELECT e.check_function, string_agg((e.r).check_name, ', ' ORDER BY e.n) AS check_names
+  FROM pg_temp.each_check('성수', '2호선', NULL, NULL, '2025-06-03') WITH ORDINALITY e(check_function, r, n)
+ GROUP BY e.check_function ORDER BY min(e.n);
+-- and with the injected problems of 3 (and a year without holidays)
+BEGIN;
+UPDATE seongsu.ridership_daily SET boardings = 0 WHERE day = '2024-03-05';
+UPDATE seongsu.ridership_daily SET alightings = 2000000 WHERE day = '2024-03-06';
+UPDATE seongsu.ridership_daily SET boardings = boardings / 2, alightings = alightings / 2 WHERE day = '2024-04-10';
+DELETE FROM seongsu.ridership_daily WHERE day BETWEEN '2021-06-01' AND '2021-06-30';
+DELETE FROM seongsu.ridership_hourly WHERE ts IN ('2024-02-01 05:00+09', '2024-02-01 06:00+09');
+DELETE FROM seongsu.weather_daily WHERE source = 'kma:108' AND day < '2021-01-01';
+UPDATE seongsu.ridership_daily SET boardings = round(boardings * 0.6), alightings = round(alightings * 0.6)
+ WHERE day BETWEEN '2022-03-01' AND '2022-04-30';
+DELETE FROM seongsu.holidays WHERE day BETWEEN '2021-01-01' AND '2021-12-31';
+SELECT station, line, from_date, to_date, as_of, same_rows FROM one_by_one;
+ROLLBACK;
+-- One check by hand, and make_quality_target's target and errors.
+SELECT * FROM seongsu.quality_holiday_horizon(seongsu.make_quality_target(as_of => '2025-10-03'));
+SELECT * FROM seongsu.make_quality_target('성수', '2', '2024-03-02', NULL, '2025-06-03');
+SELECT (seongsu.make_quality_target()).today = (now() AT TIME ZONE 'Asia/Seoul')::date AS today_in_seoul;
+SELECT seongsu.make_quality_target('없는역');
+SELECT seongsu.make_quality_target(from_date => '2024-02-01', to_date => '2024-01-01');
+-- Readers may run a check on its own; PUBLIC may not, nor use the types.
+CREATE ROLE seongsu_test_quality_reader IN ROLE seongsu_reader;
+CREATE ROLE seongsu_test_quality_nobody;
+SELECT has_function_privilege('seongsu_test_quality_nobody', 'seongsu.quality_outliers(seongsu.quality_target)', 'EXECUTE') AS public_may_check_one,
+       has_function_privilege('seongsu_test_quality_nobody', 'seongsu.make_quality_target(text, text, date, date, date)', 'EXECUTE') AS public_may_target,
+       has_type_privilege('seongsu_test_quality_nobody', 'seongsu.quality_target', 'USAGE') AS public_may_use_target,
+       has_type_privilege('seongsu_test_quality_nobody', 'seongsu.quality_result', 'USAGE') AS public_may_use_result;
+SELECT string_agg(format('%s %s %s', check_name, status, observed), '; ' ORDER BY check_name) AS outliers_in_report
+  FROM report WHERE check_name IN ('outliers', 'holiday_outliers') \gset
+SET ROLE seongsu_test_quality_reader;
+SELECT count(*) AS rows,
+       string_agg(format('%s %s %s', check_name, status, observed), '; ' ORDER BY check_name) = :'outliers_in_report' AS as_in_the_report
+  FROM seongsu.quality_outliers(seongsu.make_quality_target(as_of => '2025-06-03'));
+RESET ROLE;
+DROP ROLE seongsu_test_quality_reader;
+DROP ROLE seongsu_test_quality_nobody;

@@ -8,27 +8,42 @@ SET client_min_messages = warning;
 \set SHOW_CONTEXT never
 SELECT count(*) AS jobs_before FROM seongsu.jobs \gset
 
--- a clear error from both functions, with a HINT, and a DETAIL that says
--- why for this server: pg_cron not loaded, or loaded for another database
-CREATE FUNCTION pg_temp.cron_error(q text) RETURNS TABLE (error text, detail_fits_server boolean, hint text)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- The error of a call as rows: SQLSTATE, message, DETAIL and HINT, with the
+-- running server's major version written <major> in the HINT, which names
+-- the pg_cron package of the running major (15 on one CI leg, 17 on the
+-- other); a package of another major would show as it is.  The DETAIL's
+-- reason depends on the server (the pg_cron library not loaded, or loaded
+-- for another database): the one pg_settings says is written <why, on this
+-- server>; any other shows as it is.
+CREATE FUNCTION pg_temp.error_of(call text) RETURNS TABLE (field text, value text)
+  LANGUAGE plpgsql AS $$
 DECLARE
-  d text;
+  st text;
+  msg text;
+  det text;
+  hin text;
+  major text := (current_setting('server_version_num')::integer / 10000)::text;
   cron_db text := (SELECT setting FROM pg_settings WHERE name = 'cron.database_name');
+  why text := CASE WHEN cron_db IS NULL THEN ', and the pg_cron library is not loaded.'
+                   ELSE format('; pg_cron runs jobs only in database %s (cron.database_name).  From there, '
+                               'cron.schedule_in_database can run the commands of seongsu.ingestion_schedule() in this database.',
+                               cron_db) END;
 BEGIN
-  EXECUTE q;
-EXCEPTION WHEN feature_not_supported THEN
-  GET STACKED DIAGNOSTICS error = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-  detail_fits_server := d = CASE
-    WHEN cron_db IS NULL THEN
-      format('The pg_cron extension is not installed in database %s, and the pg_cron library is not loaded.', current_database())
-    ELSE format('The pg_cron extension is not installed in database %s; pg_cron runs jobs only in database %s (cron.database_name).  '
-                'From there, cron.schedule_in_database can run the commands of seongsu.ingestion_schedule() in this database.',
-                current_database(), cron_db) END;
-  RETURN NEXT;
-END $$;
-SELECT * FROM pg_temp.cron_error('SELECT seongsu.schedule_ingestion()');
-SELECT * FROM pg_temp.cron_error('SELECT seongsu.unschedule_ingestion()');
+  EXECUTE call;
+  RETURN QUERY VALUES ('error', 'none');
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+                          hin = PG_EXCEPTION_HINT;
+  RETURN QUERY VALUES ('sqlstate', st), ('message', msg), ('detail', replace(det, why, ' <why, on this server>')),
+    ('hint', replace(replace(replace(hin, 'PostgreSQL ' || major || ' (', 'PostgreSQL <major> ('),
+                             'postgresql-' || major || '-cron', 'postgresql-<major>-cron'),
+                     'pg_cron_' || major || ' ', 'pg_cron_<major> '));
+END
+$$;
+
+-- a clear error, with DETAIL and HINT, from both functions
+SELECT * FROM pg_temp.error_of('SELECT seongsu.schedule_ingestion()');
+SELECT * FROM pg_temp.error_of('SELECT seongsu.unschedule_ingestion()');
 
 -- the error code is feature_not_supported (0A000)
 DO $$
@@ -50,6 +65,13 @@ SELECT job_name, command FROM seongsu.ingestion_schedule(3, 2, 6) WHERE job_name
 SELECT seongsu.schedule_ingestion(0);
 SELECT seongsu.schedule_ingestion(10, NULL);
 SELECT * FROM seongsu.ingestion_schedule(holiday_months => 61);
+SELECT seongsu.schedule_ingestion(run_details_days => 0);
+SELECT * FROM seongsu.ingestion_schedule(run_details_days => NULL);
+
+-- the last job deletes pg_cron's history of these seven jobs, the scheduling
+-- user's only, older than run_details_days (default 14)
+SELECT command FROM seongsu.ingestion_schedule() WHERE job_name = 'seongsu_purge_run_details';
+SELECT command FROM seongsu.ingestion_schedule(run_details_days => 3) WHERE job_name = 'seongsu_purge_run_details';
 
 -- executable by seongsu_operator (and the owner), not by PUBLIC
 SELECT p.proname,

@@ -51,8 +51,6 @@ esac
 
 say "starting a throwaway cluster on 127.0.0.1:$PORT ($DS_WORK/cluster-$PORT)"
 ds_start_cluster "$PORT" <<CONF
-seongsu.seoul_api_key = '$SEOUL_KEY'
-seongsu.data_go_kr_key = '$DGK_KEY'
 seongsu.seoul_api_url = '$SEOUL_URL'
 seongsu.data_go_kr_url = '$DGK_URL'
 seongsu.open_meteo_url = '$OM_URL'
@@ -63,6 +61,11 @@ q() { psql -X -v ON_ERROR_STOP=1 "$@"; }
 # Printed query output; in synthetic mode every line carries the label.
 show() { q "$@" | sed "s/^/$LABEL/"; }
 q -q -c "CREATE EXTENSION daily_seongsu"
+# Keys live in seongsu.secrets, readable by the owner only (never in settings); kept out of the server log.
+q -q -v seoul="$SEOUL_KEY" -v dgk="$DGK_KEY" >/dev/null <<'SQL'
+SET log_statement = 'none';
+SELECT seongsu.set_secret('seoul_api_key', :'seoul'), seongsu.set_secret('data_go_kr_key', :'dgk');
+SQL
 
 if [ "$MODE" = replay ]; then
   say "importing the published files of $DS_DATA"

@@ -73,9 +73,12 @@ ds_private_pg() {
   chmod a+rx "$DS_PG_PREFIX"
 }
 
-# Build and install the extension into the server's directories.  The
-# checkout's build output is removed first when it was made for another
-# server or compiler (the PostgreSQL 15 and 17 legs share one checkout).
+# Build and install the extension into the server's directories, as a
+# developer build: warnings are errors (DS_WERROR=1; a user's plain `make`
+# only warns), and every file the Makefile installs must be there after the
+# install (make installcheck-files).  The checkout's build output is removed
+# first when it was made for another server or compiler (the PostgreSQL 15
+# and 17 legs share one checkout).
 ds_build_install() {
   ds_say "building and installing daily_seongsu"
   local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
@@ -88,8 +91,9 @@ ds_build_install() {
     mkdir -p "$(dirname "$stamp")"
     echo "$built_for" > "$stamp"
   fi
-  make -C "$DS_ROOT" -s -j2 PG_CONFIG="$DS_BIN/pg_config" "$@"
-  $sudo make -C "$DS_ROOT" -s install PG_CONFIG="$DS_BIN/pg_config" "$@" >/dev/null
+  make -C "$DS_ROOT" -s -j2 PG_CONFIG="$DS_BIN/pg_config" DS_WERROR=1 "$@"
+  $sudo make -C "$DS_ROOT" -s install PG_CONFIG="$DS_BIN/pg_config" DS_WERROR=1 "$@" >/dev/null
+  make -C "$DS_ROOT" -s installcheck-files PG_CONFIG="$DS_BIN/pg_config"
 }
 
 # Make the data folder readable by the server: copy it under $DS_WORK.

@@ -145,7 +145,7 @@ HttpStart(HttpClient *c, HttpTransfer *t)
 	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "daily_seongsu/0.1.0");
+	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "daily_seongsu/" SEONGSU_VERSION);
 	curl_easy_setopt(p->easy, CURLOPT_ACCEPT_ENCODING, "");
 	/* redirects: see HttpFollow */
 	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 0L);

@@ -10,6 +10,8 @@
 #include "catalog/pg_authid.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
@@ -23,6 +25,20 @@
 
 PG_FUNCTION_INFO_V1(import_text);
 PG_FUNCTION_INFO_V1(import_file);
+PG_FUNCTION_INFO_V1(import_kinds);
+
+/* Every kind's name, comma-separated (palloc'd), for hints. */
+static char *
+ImportKindNames(void)
+{
+	StringInfoData names;
+	const ImportKind *k;
+
+	initStringInfo(&names);
+	for (k = ImportKinds; k->name; k++)
+		appendStringInfo(&names, "%s%s", k == ImportKinds ? "" : ", ", k->name);
+	return names.data;
+}
 
 /* The import kind named by the first argument, or an ERROR listing the kinds. */
 static const ImportKind *
@@ -37,6 +53,31 @@ LookupKindOrError(text *kind)
 				 errmsg("unknown import kind \"%s\"", name),
 				 errhint("Valid kinds are: %s.", ImportKindNames())));
 	return k;
+}
+
+/*
+ * import_kinds(): every import kind (import_kinds.c), in order: its name,
+ * what it imports and into which table, and the layout it expects.
+ */
+Datum
+import_kinds(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const ImportKind *k;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (k = ImportKinds; k->name; k++)
+	{
+		Datum		v[4];
+		bool		n[4] = {false, false, false, false};
+
+		v[0] = Int32GetDatum((int32) (k - ImportKinds) + 1);
+		v[1] = CStringGetTextDatum(k->name);
+		v[2] = CStringGetTextDatum(k->description);
+		v[3] = CStringGetTextDatum(k->hint);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
 }
 
 /* Raise the parse error as an ERROR with line, column and value. */

@@ -1,5 +1,6 @@
 /*
- * import.h — the import kinds of seongsu.import_text / import_file.
+ * import.h — the import kinds of seongsu.import_text / import_file
+ * (import_kinds.c) and their parsers (import_csv.c, import_weather.c).
  */
 #ifndef SEONGSU_IMPORT_H
 #define SEONGSU_IMPORT_H
@@ -17,10 +18,24 @@ typedef struct ImportKind
 	RowKind		rowkind;
 	const char *source;			/* default source label */
 	ImportParseFn parse;
+	const char *description;	/* what it imports, for seongsu.import_kinds() */
 	const char *hint;			/* the expected layout, for error hints */
 } ImportKind;
 
+extern const ImportKind ImportKinds[];
 extern const ImportKind *ImportKindLookup(const char *name);
-extern const char *ImportKindNames(void);
+
+/* The parsers: ridership and congestion CSV files (import_csv.c) ... */
+extern bool ImportDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportCardSubwayTimeCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportSeoulMetroHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportHourlyCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportCongestionCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+
+/* ... and weather and holiday files (import_weather.c). */
+extern bool ImportKmaDailyCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportKmaAsosCsv(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportOpenMeteoDaily(char *buf, size_t len, RowSet *rs, ParseError *err);
+extern bool ImportKasiJson(char *buf, size_t len, RowSet *rs, ParseError *err);
 
 #endif							/* SEONGSU_IMPORT_H */

@@ -905,7 +905,7 @@ enqueue(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown ingestion source \"%s\"", name),
-				 errhint("Sources are seoul_daily, seoul_hour_profile, kma_asos_hourly, kma_forecast, kasi_holidays, openmeteo_daily and openmeteo_forecast.")));
+				 errhint("Sources are %s.", SourceNames(false))));
 	from = PG_GETARG_DATEADT(1);
 	to = PG_ARGISNULL(2) ? from : PG_GETARG_DATEADT(2);
 	options = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);

@@ -12,12 +12,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -44,6 +46,13 @@ static const char *const secret_names[NUM_SECRETS] = {"seoul_api_key", "data_go_
 static char *found[NUM_SECRETS][NUM_PLACES];
 static MemoryContext secrets_cxt = NULL;
 static bool warned[NUM_SECRETS];
+
+/*
+ * Whether the last SecretsLoad found seongsu.secrets: an installation of
+ * 0.1.0 not yet updated (ALTER EXTENSION daily_seongsu UPDATE) has none,
+ * and its keys are the settings, as they were in 0.1.0.
+ */
+static bool table_installed = true;
 
 /* The name of a key (also its name in seongsu.set_secret and in the vault). */
 const char *
@@ -186,12 +195,16 @@ ReadAsOwner(void)
 				 errmsg("extension daily_seongsu is not installed in this database")));
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	v[0] = ObjectIdGetDatum(owner);
+	table_installed = OidIsValid(get_relname_relid("secrets", get_namespace_oid("seongsu", false)));
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		Select("SELECT s.name, s.value FROM seongsu.secrets s", 0, NULL, NULL);
-		RememberRows(PLACE_TABLE);
+		if (table_installed)
+		{
+			Select("SELECT s.name, s.value FROM seongsu.secrets s", 0, NULL, NULL);
+			RememberRows(PLACE_TABLE);
+		}
 		Select("SELECT c.oid FROM pg_catalog.pg_class c "
 			   "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
 			   "JOIN pg_catalog.pg_roles cr ON cr.oid OPERATOR(pg_catalog.=) c.relowner "
@@ -221,6 +234,16 @@ WarnSetting(int id)
 	if (warned[id])
 		return;
 	warned[id] = true;
+	if (!table_installed)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING_DEPRECATED_FEATURE),
+				 errmsg("the API key %s is set as the setting seongsu.%s", name, name),
+				 errdetail("The extension's installed version keeps keys only in settings.  Where the library is not loaded, any role can SHOW a key set in the server's configuration."),
+				 errhint("Update the extension with ALTER EXTENSION daily_seongsu UPDATE, then, as the extension's owner, store the key with SELECT seongsu.set_secret('%s', '...') and remove the setting with ALTER SYSTEM RESET seongsu.%s and SELECT pg_reload_conf().",
+						 name, name)));
+		return;
+	}
 	ereport(WARNING,
 			(errcode(ERRCODE_WARNING_DEPRECATED_FEATURE),
 			 errmsg("the API key %s is set as the setting seongsu.%s", name, name),

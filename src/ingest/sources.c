@@ -8,6 +8,8 @@
 #include <curl/curl.h>
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
@@ -19,23 +21,89 @@
 #include "secrets.h"
 #include "sources.h"
 
-/* Name, row kind and source label of every source. */
+/* A source that needs no API key. */
+#define KEYLESS (-1)
+
+/* Every ingestion source: name, row kind, source label, API key, and what it fetches. */
 static const struct
 {
 	const char *name;
 	RowKind		kind;
-	const char *label;
+	const char *label;			/* NULL: computed (SourceRowsLabel) */
+	int			key;			/* SecretId, or KEYLESS */
+	const char *description;
 }			sources[] = {
-	[SRC_SEOUL_DAILY] = {"seoul_daily", ROWS_RIDERSHIP_DAILY, "seoul_daily"},
-	[SRC_SEOUL_HOUR_PROFILE] = {"seoul_hour_profile", ROWS_HOUR_PROFILE, "seoul_hour_profile"},
-	[SRC_KMA_ASOS_HOURLY] = {"kma_asos_hourly", ROWS_WEATHER_HOURLY, NULL},
-	[SRC_KMA_FORECAST] = {"kma_forecast", ROWS_WEATHER_FORECAST, "kma-vilage"},
-	[SRC_KASI_HOLIDAYS] = {"kasi_holidays", ROWS_HOLIDAYS, "kasi"},
-	[SRC_OPENMETEO_DAILY] = {"openmeteo_daily", ROWS_WEATHER_DAILY, "open-meteo"},
-	[SRC_OPENMETEO_FORECAST] = {"openmeteo_forecast", ROWS_WEATHER_FORECAST, "open-meteo"},
+	[SRC_SEOUL_DAILY] = {"seoul_daily", ROWS_RIDERSHIP_DAILY, "seoul_daily", SECRET_SEOUL_API_KEY,
+	"Seoul Open Data CardSubwayStatsNew: boardings and alightings of every station per day, into ridership_daily."},
+	[SRC_SEOUL_HOUR_PROFILE] = {"seoul_hour_profile", ROWS_HOUR_PROFILE, "seoul_hour_profile", SECRET_SEOUL_API_KEY,
+	"Seoul Open Data CardSubwayTime: boardings and alightings per station, month and hour, into hour_profile."},
+	[SRC_KMA_ASOS_HOURLY] = {"kma_asos_hourly", ROWS_WEATHER_HOURLY, NULL, SECRET_DATA_GO_KR_KEY,
+	"KMA ASOS hourly observations of station seongsu.kma_station (option station), into weather_hourly."},
+	[SRC_KMA_FORECAST] = {"kma_forecast", ROWS_WEATHER_FORECAST, "kma-vilage", SECRET_DATA_GO_KR_KEY,
+	"KMA short-term forecast (VilageFcst) for grid nx, ny (options nx, ny, base_time), into weather_forecast."},
+	[SRC_KASI_HOLIDAYS] = {"kasi_holidays", ROWS_HOLIDAYS, "kasi", SECRET_DATA_GO_KR_KEY,
+	"KASI getRestDeInfo: the public holidays of each month, into holidays."},
+	[SRC_OPENMETEO_DAILY] = {"openmeteo_daily", ROWS_WEATHER_DAILY, "open-meteo", KEYLESS,
+	"Open-Meteo archive: daily weather at Seongsu (options latitude, longitude), into weather_daily."},
+	[SRC_OPENMETEO_FORECAST] = {"openmeteo_forecast", ROWS_WEATHER_FORECAST, "open-meteo", KEYLESS,
+	"Open-Meteo forecast: hourly and daily weather ahead at Seongsu (options latitude, longitude), into weather_forecast."},
 };
 
 #define NSOURCES ((int) lengthof(sources))
+
+PG_FUNCTION_INFO_V1(ingestion_sources);
+
+/*
+ * The names of the sources (only the keyless ones when keyless_only), as
+ * "a, b and c" (palloc'd), for hints.
+ */
+char *
+SourceNames(bool keyless_only)
+{
+	StringInfoData names;
+	int			i, n = 0, total = 0;
+
+	for (i = 0; i < NSOURCES; i++)
+		total += !keyless_only || sources[i].key == KEYLESS;
+	initStringInfo(&names);
+	for (i = 0; i < NSOURCES; i++)
+		if (!keyless_only || sources[i].key == KEYLESS)
+		{
+			n++;
+			appendStringInfo(&names, "%s%s", n == 1 ? "" : n == total ? " and " : ", ",
+							 sources[i].name);
+		}
+	return names.data;
+}
+
+/*
+ * ingestion_sources(): every source enqueue accepts, in order: its name,
+ * the API key it needs (NULL: none) and what it fetches.  The install
+ * script builds the jobs table's check and the source_status view from it.
+ */
+Datum
+ingestion_sources(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < NSOURCES; i++)
+	{
+		Datum		v[4];
+		bool		n[4] = {false, false, false, false};
+
+		v[0] = Int32GetDatum(i + 1);
+		v[1] = CStringGetTextDatum(sources[i].name);
+		if (sources[i].key == KEYLESS)
+			n[2] = true;
+		else
+			v[2] = CStringGetTextDatum(SecretName((SecretId) sources[i].key));
+		v[3] = CStringGetTextDatum(sources[i].description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
 
 /* The source called name. */
 bool
@@ -96,8 +164,8 @@ MissingKey(SourceId id, SecretId key)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("source %s needs the API key %s, which is not set", SourceName(id), SecretName(key)),
-			 errhint("The extension's owner stores it with SELECT seongsu.set_secret('%s', '...') (or as a supabase_vault secret named %s); openmeteo_daily and openmeteo_forecast need no key.",
-					 SecretName(key), SecretName(key))));
+			 errhint("The extension's owner stores it with SELECT seongsu.set_secret('%s', '...') (or as a supabase_vault secret named %s); %s need no key.",
+					 SecretName(key), SecretName(key), SourceNames(true))));
 }
 
 /* Look the API keys up (secrets.h); ERROR when the source needs one that is nowhere. */
@@ -105,11 +173,8 @@ void
 SourceCheckKeys(SourceId id)
 {
 	SecretsLoad();
-	if ((id == SRC_SEOUL_DAILY || id == SRC_SEOUL_HOUR_PROFILE) && !SecretGet(SECRET_SEOUL_API_KEY))
-		MissingKey(id, SECRET_SEOUL_API_KEY);
-	if ((id == SRC_KMA_ASOS_HOURLY || id == SRC_KMA_FORECAST || id == SRC_KASI_HOLIDAYS) &&
-		!SecretGet(SECRET_DATA_GO_KR_KEY))
-		MissingKey(id, SECRET_DATA_GO_KR_KEY);
+	if (sources[id].key != KEYLESS && !SecretGet((SecretId) sources[id].key))
+		MissingKey(id, (SecretId) sources[id].key);
 }
 
 /* How an option's value must be written. */

@@ -40,6 +40,7 @@ typedef struct FetchUnit
 } FetchUnit;
 
 extern bool SourceLookup(const char *name, SourceId *id);
+extern char *SourceNames(bool keyless_only);
 extern const char *SourceName(SourceId id);
 extern RowKind SourceRowKind(SourceId id);
 extern const char *SourceRowsLabel(SourceId id);

@@ -1,10 +1,17 @@
 -- Ingestion: the job queue, the per-request log, and the functions around
 -- them (src/ingest/jobs.c, worker.c).
 
+-- The sources are listed once, in C (src/ingest/sources.c): the jobs table's
+-- check and the source_status view are built from ingestion_sources().
+CREATE FUNCTION ingestion_sources()
+  RETURNS TABLE (ordinal integer, name text, api_key text, description text)
+  AS 'MODULE_PATHNAME', 'ingestion_sources' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ingestion_sources() IS
+  'Every source seongsu.enqueue accepts, in order: its name, the API key it needs (NULL: none; see seongsu.set_secret) and what it fetches.';
+
 CREATE TABLE jobs (
   id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  source          text NOT NULL CONSTRAINT jobs_source_known CHECK (source IN ('seoul_daily', 'seoul_hour_profile',
-                    'kma_asos_hourly', 'kma_forecast', 'kasi_holidays', 'openmeteo_daily', 'openmeteo_forecast')),
+  source          text NOT NULL,
   from_date       date NOT NULL,
   to_date         date NOT NULL,
   options         jsonb NOT NULL DEFAULT '{}' CONSTRAINT jobs_options_object CHECK (jsonb_typeof(options) = 'object'),
@@ -24,6 +31,13 @@ CREATE TABLE jobs (
                                          OR to_date - from_date < 7305)
 );
 CREATE INDEX jobs_runnable ON jobs (next_attempt_at, id) WHERE state IN ('pending', 'running');
+DO $$
+BEGIN
+  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s))',
+                            (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s.name), ', ' ORDER BY s.ordinal)
+                             FROM @extschema@.ingestion_sources() s));
+END
+$$;
 COMMENT ON TABLE jobs IS 'Ingestion jobs: one source over a date range.  The worker (or seongsu.run_pending_jobs) runs them; a run writes all its rows or none.  Written only through seongsu.enqueue, seongsu.cancel_job and the runners.';
 COMMENT ON CONSTRAINT jobs_source_known ON jobs IS 'The source is one seongsu.enqueue knows.';
 COMMENT ON CONSTRAINT jobs_options_object ON jobs IS 'Options are a JSON object.';
@@ -31,7 +45,7 @@ COMMENT ON CONSTRAINT jobs_dates_finite ON jobs IS 'A job covers finite dates (n
 COMMENT ON CONSTRAINT jobs_dates_ordered ON jobs IS 'to_date is not before from_date.';
 COMMENT ON CONSTRAINT jobs_span_within_cap ON jobs IS 'A job covers at most 7305 days (20 years); enqueue several for more.  The runner checks this again when it claims a job.';
 COMMENT ON COLUMN jobs.id IS 'Job id, returned by seongsu.enqueue.';
-COMMENT ON COLUMN jobs.source IS 'seoul_daily, seoul_hour_profile, kma_asos_hourly, kma_forecast, kasi_holidays, openmeteo_daily or openmeteo_forecast.';
+COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources().';
 COMMENT ON COLUMN jobs.from_date IS 'First KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.to_date IS 'Last KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base_time": "0500"} (kma_forecast: issue time on from_date).';
@@ -101,7 +115,9 @@ CREATE FUNCTION wait_for_job(job_id bigint, timeout interval DEFAULT '60 seconds
 COMMENT ON FUNCTION wait_for_job(bigint, interval) IS
   'Wait until the job is done or failed and return that state; raises an error on timeout.';
 
--- Per source: the latest observed date, the publication delay, staleness.
+-- Per source of ingestion_sources(): the latest observed date, the
+-- publication delay, staleness.  How each source's progress is measured
+-- (which rows show it, how late they are published) is said here.
 CREATE VIEW source_status AS
   WITH latest(source, latest_day, expected_delay) AS (
     SELECT 'seoul_daily', (SELECT max(day) FROM ridership_daily), interval '4 days'
@@ -112,14 +128,15 @@ CREATE VIEW source_status AS
     UNION ALL SELECT 'openmeteo_daily', (SELECT max(day) FROM weather_daily WHERE source = 'open-meteo'), interval '7 days'
     UNION ALL SELECT 'openmeteo_forecast', (SELECT max((issued_at AT TIME ZONE 'Asia/Seoul')::date) FROM weather_forecast WHERE source = 'open-meteo'), interval '1 day'
   )
-  SELECT l.source, l.latest_day, l.expected_delay,
+  SELECT s.name AS source, l.latest_day, l.expected_delay,
          (now() AT TIME ZONE 'Asia/Seoul')::date - l.latest_day AS days_behind,
          l.latest_day IS NULL
            OR l.latest_day < ((now() AT TIME ZONE 'Asia/Seoul') - l.expected_delay)::date AS stale,
-         (SELECT max(j.finished_at) FROM jobs j WHERE j.source = l.source AND j.state = 'done') AS last_success,
-         (SELECT j.last_error FROM jobs j WHERE j.source = l.source AND j.state = 'failed'
+         (SELECT max(j.finished_at) FROM jobs j WHERE j.source = s.name AND j.state = 'done') AS last_success,
+         (SELECT j.last_error FROM jobs j WHERE j.source = s.name AND j.state = 'failed'
            ORDER BY j.finished_at DESC NULLS LAST LIMIT 1) AS last_error
-  FROM latest l;
+  FROM ingestion_sources() s LEFT JOIN latest l ON l.source = s.name
+  ORDER BY s.ordinal;
 COMMENT ON VIEW source_status IS
   'Per source: the latest KST day it has delivered, the publication delay to expect, and whether it is stale (kasi_holidays is stale when fewer than 365 days of future holidays are known).';
 
@@ -127,6 +144,7 @@ COMMENT ON VIEW source_status IS
 -- functions below write them as the extension's owner, so that every job
 -- passes enqueue's checks and every log row comes from a runner.
 GRANT SELECT ON jobs, ingest_log, source_status TO seongsu_reader;
+GRANT EXECUTE ON FUNCTION ingestion_sources() TO seongsu_reader;
 REVOKE ALL ON FUNCTION enqueue(text, date, date, jsonb), run_pending_jobs(integer),
   cancel_job(bigint), wait_for_job(bigint, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION enqueue(text, date, date, jsonb), run_pending_jobs(integer),

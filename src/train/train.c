@@ -182,55 +182,99 @@ LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
 	return ok;
 }
 
-/*
- * train(station, line, algorithm, grain, horizon, hyperparams, search,
- *       train_from, train_to, project, force)
- */
-Datum
-train(PG_FUNCTION_ARGS)
+/* What a train() call asks for, checked. */
+typedef struct TrainRequest
 {
-	int			spi;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *station, *line, *alg, *grain, *project;
-	Interval   *horizon;
-	Jsonb	   *hp, *search;
+	char	   *station;
+	char	   *line;
+	char	   *project;
+	Interval   *horizon;		/* whole days */
+	int64		H;				/* the horizon in days */
+	int			algs[4];		/* ALG_NAIVE or MlAlgorithm */
+	int			nalgs;
+	Jsonb	   *hp;
+	Jsonb	   *search;
+	bool		has_from, has_to;
+	int32		from_arg, to_arg;
 	bool		force;
-	int32		station_id, obs_first, obs_last, from, to;
-	int64		H, deployed_id;
-	int			algs[4], nalgs = 0, a, folds;
+} TrainRequest;
+
+/* What training reads once for every algorithm. */
+typedef struct TrainData
+{
+	int32		station_id;
 	Dataset    *d;
-	TrainOptions opts;
-	double		deployed_rmse;
 	double		shares[SHARES_N];
 	double		levels[3];
 	bool		have_shares;
 	bool		have_levels;
-	int64		ids[4];
-	Candidate  *chosen[4];
-	int			best = -1;
-	instr_time	start, now;
+} TrainData;
 
-	for (a = 0; a < 7; a++)
-		if (a != 5 && a != 6 && a != 7 && PG_ARGISNULL(a))
+/* One algorithm's stored winner. */
+typedef struct TrainedModel
+{
+	int64		id;
+	int			algorithm;
+	Candidate  *win;
+} TrainedModel;
+
+/* The algorithms of an algorithm name into r (auto: every one); ERROR when unknown. */
+static void
+TrainAlgorithms(const char *alg, TrainRequest *r)
+{
+	MlAlgorithm m;
+
+	r->nalgs = 0;
+	if (strcmp(alg, "auto") == 0)
+	{
+		r->algs[r->nalgs++] = ALG_NAIVE;
+		r->algs[r->nalgs++] = ML_RIDGE;
+		r->algs[r->nalgs++] = ML_RANDOM_FOREST;
+		r->algs[r->nalgs++] = ML_GBDT;
+	}
+	else if (strcmp(alg, "seasonal_naive") == 0)
+		r->algs[r->nalgs++] = ALG_NAIVE;
+	else if (MlAlgorithmFromName(alg, &m))
+		r->algs[r->nalgs++] = (int) m;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown algorithm \"%s\"", alg),
+				 errhint("Use seasonal_naive, ridge, random_forest, gbdt or auto.")));
+}
+
+/* Step 1: the arguments of train(), checked before any data is read. */
+static void
+TrainRequestFrom(FunctionCallInfo fcinfo, TrainRequest *r)
+{
+	char	   *grain;
+	Interval   *horizon;
+	int			a;
+
+	for (a = 0; a < 5; a++)
+		if (PG_ARGISNULL(a))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("station, line, algorithm, grain and horizon must not be null")));
-	INSTR_TIME_SET_CURRENT(start);
-	station = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	line = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	alg = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	memset(r, 0, sizeof(*r));
+	r->station = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	r->line = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	grain = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	horizon = PG_GETARG_INTERVAL_P(4);
-	hp = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
-	search = PG_ARGISNULL(6) ? NULL : PG_GETARG_JSONB_P(6);
-	force = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
+	r->hp = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	r->search = PG_ARGISNULL(6) ? NULL : PG_GETARG_JSONB_P(6);
+	r->has_from = !PG_ARGISNULL(7);
+	r->from_arg = r->has_from ? PG_GETARG_DATEADT(7) : 0;
+	r->has_to = !PG_ARGISNULL(8);
+	r->to_arg = r->has_to ? PG_GETARG_DATEADT(8) : 0;
+	r->force = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
 
 	if (strcmp(grain, "daily") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("grain \"%s\" cannot be trained directly", grain),
 				 errhint("Train the daily grain: hourly forecasts come from the daily model times the hour-of-day shares stored with it (two-stage).")));
-	H = FeatureHorizonSteps(horizon, 1);
+	r->H = FeatureHorizonSteps(horizon, 1);
 	if (horizon->time % USECS_PER_DAY != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -239,206 +283,248 @@ train(PG_FUNCTION_ARGS)
 						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(horizon)))),
 				 errhint("A daily row is predicted from whole days of observations: use e.g. '1 day' or '7 days'.")));
 	/* stored as days: '48 hours' is the 2-day project */
-	horizon = palloc0(sizeof(Interval));
-	horizon->day = (int32) H;
-	if (strcmp(alg, "auto") == 0)
-	{
-		algs[nalgs++] = ALG_NAIVE;
-		algs[nalgs++] = ML_RIDGE;
-		algs[nalgs++] = ML_RANDOM_FOREST;
-		algs[nalgs++] = ML_GBDT;
-	}
-	else if (strcmp(alg, "seasonal_naive") == 0)
-		algs[nalgs++] = ALG_NAIVE;
-	else
-	{
-		MlAlgorithm m;
-
-		if (!MlAlgorithmFromName(alg, &m))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown algorithm \"%s\"", alg),
-					 errhint("Use seasonal_naive, ridge, random_forest, gbdt or auto.")));
-		algs[nalgs++] = (int) m;
-	}
-	if (H > 28 && (nalgs > 1 || algs[0] == ALG_NAIVE))
+	r->horizon = palloc0(sizeof(Interval));
+	r->horizon->day = (int32) r->H;
+	TrainAlgorithms(text_to_cstring(PG_GETARG_TEXT_PP(2)), r);
+	if (r->H > 28 && (r->nalgs > 1 || r->algs[0] == ALG_NAIVE))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("seasonal_naive needs a horizon of at most 28 days")));
+	if (r->has_from && r->has_to && r->to_arg < r->from_arg)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("train_to is before train_from")));
 	/* hyperparams and search are checked before any data is read */
 	{
 		MlParams	scratch;
+		TrainOptions opts;
+		int			folds;
 
 		memset(&opts, 0, sizeof(opts));
 		opts.folds = 3;
 		MlParamsInit(&scratch, ML_GBDT);
-		ApplyParams(&scratch, &opts, hp);
+		ApplyParams(&scratch, &opts, r->hp);
 		folds = opts.folds;
-		(void) Candidates(ML_GBDT, &scratch, true, search, &folds);
+		(void) Candidates(ML_GBDT, &scratch, true, r->search, &folds);
 	}
-
-	project = PG_ARGISNULL(9)
-		? psprintf("%s %s daily %lld days", station, line, (long long) H)
+	r->project = PG_ARGISNULL(9)
+		? psprintf("%s %s daily %lld days", r->station, r->line, (long long) r->H)
 		: text_to_cstring(PG_GETARG_TEXT_PP(9));
-	spi = SsSpiConnect();
-	station_id = FeatureStationId(station, line);
-	if (!ObservedRange(station_id, &obs_first, &obs_last))
+}
+
+/* Step 2: the station's training range through the quality gate, its rows, hour shares and crowd levels. */
+static void
+TrainDataLoad(const TrainRequest *r, TrainData *t)
+{
+	int32		obs_first, obs_last, from, to;
+	int			spi = SsSpiConnect();
+
+	memset(t, 0, sizeof(*t));
+	t->station_id = FeatureStationId(r->station, r->line);
+	if (!ObservedRange(t->station_id, &obs_first, &obs_last))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the station has no daily ridership to train on"),
 				 errhint("Import or ingest ridership first (seongsu.import_file, seongsu.enqueue).")));
-	from = PG_ARGISNULL(7) ? obs_first : Max(PG_GETARG_DATEADT(7), obs_first);
-	to = PG_ARGISNULL(8) ? obs_last : Min(PG_GETARG_DATEADT(8), obs_last);
-	if (!PG_ARGISNULL(7) && !PG_ARGISNULL(8) && PG_GETARG_DATEADT(8) < PG_GETARG_DATEADT(7))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("train_to is before train_from")));
+	from = r->has_from ? Max(r->from_arg, obs_first) : obs_first;
+	to = r->has_to ? Min(r->to_arg, obs_last) : obs_last;
 	if (to < from)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no observations in the training range"),
 				 errhint("The station has data from %s to %s.", IsoDate(obs_first), IsoDate(obs_last))));
-	QualityGate(station, line, from, to, force);
-	have_shares = SharesCompute(station_id, to, shares);
+	QualityGate(r->station, r->line, from, to, r->force);
+	t->have_shares = SharesCompute(t->station_id, to, t->shares);
 	SsSpiFinish(spi);
 
-	d = DatasetBuild(station, line, from, to, H);
-	if (d->n < 60)
+	t->d = DatasetBuild(r->station, r->line, from, to, r->H);
+	if (t->d->n < 60)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("too little data to train: %d usable days", d->n),
+				 errmsg("too little data to train: %d usable days", t->d->n),
 				 errhint("A model needs at least 60 observed days with a 28-day level before them.")));
-	have_levels = SharesLevels(d, have_shares ? shares : NULL, levels);
+	t->have_levels = SharesLevels(t->d, t->have_shares ? t->shares : NULL, t->levels);
+}
 
-	InitMaterializedSRF(fcinfo, 0);
-	for (a = 0; a < nalgs; a++)
+/* The winner refit on every training row, serialized; NULL for seasonal_naive. */
+static bytea *
+TrainRefit(const Dataset *d, int algorithm, Candidate *win)
+{
+	MlParams	fp = win->params;
+	double	   *y;
+	char		err[256];
+	MlModel    *m;
+	uint8	   *bytes;
+	size_t		len;
+	bytea	   *blob;
+	int			i;
+
+	if (algorithm == ALG_NAIVE)
+		return NULL;
+	if (algorithm == ML_GBDT)
+		fp.n_estimators = Max(win->bt.best_trees, 50);
+	y = palloc(sizeof(double) * d->n);
+	for (i = 0; i < d->n; i++)
+		y[i] = win->ratio ? d->target[i] / d->level[i] : d->target[i];
+	m = MlModelFit((MlAlgorithm) algorithm, d->X, y, 0, &fp, err, sizeof(err));
+	if (!m)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("training failed: %s", err)));
+	bytes = MlModelSerialize(m, &len);
+	blob = palloc(VARHDRSZ + len);
+	SET_VARSIZE(blob, VARHDRSZ + len);
+	memcpy(VARDATA(blob), bytes, len);
+	win->params = fp;
+	MlModelFree(m);
+	return blob;
+}
+
+/* Step 3: one algorithm: its candidates backtested, the winner refit and stored. */
+static TrainedModel
+TrainAlgorithm(const TrainRequest *r, TrainData *t, int algorithm, instr_time start)
+{
+	MlParams	base;
+	TrainOptions opts;
+	List	   *cands = NIL;
+	char	   *report = NULL;
+	bytea	   *blob;
+	int			folds, spi;
+	instr_time	now;
+	TrainedModel out;
+
+	memset(&opts, 0, sizeof(opts));
+	strcpy(opts.target, "auto");
+	opts.folds = 3;
+	MlParamsInit(&base, algorithm == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) algorithm);
+	ApplyParams(&base, &opts, r->hp);
+	if (opts.has_levels)
 	{
-		MlParams	base;
-		List	   *cands;
-		Candidate  *win;
-		char	   *report = NULL;
-		char	   *params_json;
-		bytea	   *blob = NULL;
-		double		seconds;
+		memcpy(t->levels, opts.levels, sizeof(t->levels));
+		t->have_levels = true;
+	}
+	folds = opts.folds;
+	if (algorithm == ALG_NAIVE || strcmp(opts.target, "raw") != 0)
+		cands = list_concat(cands, Candidates(algorithm, &base, algorithm != ALG_NAIVE, r->search, &folds));
+	if (algorithm != ALG_NAIVE && strcmp(opts.target, "ratio") != 0)
+		cands = list_concat(cands, Candidates(algorithm, &base, false, r->search, &folds));
+	out.algorithm = algorithm;
+	out.win = BestOf(t->d, cands, folds, &report);
+	blob = TrainRefit(t->d, algorithm, out.win);
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	spi = SsSpiConnect();
+	out.id = StoreModel(r->project, t->station_id, out.win, MetricsJson(out.win, report),
+						ParamsJson(algorithm, &out.win->params, &opts, out.win->ratio, r->H), r->horizon,
+						psprintf("daily %lld days v1", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
+						t->have_shares ? t->shares : NULL, t->have_levels ? t->levels : NULL, blob);
+	SsSpiFinish(spi);
+	return out;
+}
 
-		memset(&opts, 0, sizeof(opts));
-		strcpy(opts.target, "auto");
-		opts.folds = 3;
-		MlParamsInit(&base, algs[a] == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) algs[a]);
-		ApplyParams(&base, &opts, hp);
-		if (opts.has_levels)
-		{
-			memcpy(levels, opts.levels, sizeof(levels));
-			have_levels = true;
-		}
-		folds = opts.folds;
-		cands = NIL;
-		if (algs[a] == ALG_NAIVE || strcmp(opts.target, "raw") != 0)
-			cands = list_concat(cands, Candidates(algs[a], &base, algs[a] != ALG_NAIVE, search, &folds));
-		if (algs[a] != ALG_NAIVE && strcmp(opts.target, "ratio") != 0)
-			cands = list_concat(cands, Candidates(algs[a], &base, false, search, &folds));
-		win = BestOf(d, cands, folds, &report);
+/*
+ * Step 4: deploy the best (lowest mean backtest RMSE) if it beats the live
+ * model on the same window — the best's last backtest fold, scored for the
+ * live model too; returns whether it was deployed.
+ */
+static bool
+TrainDeploy(const TrainRequest *r, const TrainedModel *best)
+{
+	const Candidate *w = best->win;
+	int			lf = w->bt.folds - 1;
+	double		new_rmse = w->bt.fold[lf].rmse, live_rmse;
+	int64		live;
+	bool		deploy;
+	char	   *reason;
+	int			spi = SsSpiConnect();
 
-		/* refit the winner on every training row */
-		if (algs[a] != ALG_NAIVE)
-		{
-			MlParams	fp = win->params;
-			double	   *y = palloc(sizeof(double) * d->n);
-			char		err[256];
-			MlModel    *m;
-			uint8	   *bytes;
-			size_t		len;
-			int			i;
+	live = DeployedModel(r->project);
+	SsSpiFinish(spi);
+	if (live == 0)
+	{
+		deploy = true;
+		reason = psprintf("first model of the project (backtest RMSE %.1f)", w->bt.mean.rmse);
+	}
+	else if (!LiveModelRmse(live, w->bt.fold_from[lf], w->bt.fold_to[lf], &live_rmse, &reason))
+		deploy = true;
+	else
+	{
+		deploy = isnan(live_rmse) || new_rmse < live_rmse;
+		reason = psprintf("RMSE %.1f vs live model " INT64_FORMAT "'s %.1f on %s..%s",
+						  new_rmse, live, live_rmse, IsoDate(w->bt.fold_from[lf]), IsoDate(w->bt.fold_to[lf]));
+	}
+	if (deploy)
+	{
+		Oid			types[3] = {TEXTOID, INT8OID, TEXTOID};
+		Datum		v[3];
 
-			if (algs[a] == ML_GBDT)
-				fp.n_estimators = Max(win->bt.best_trees, 50);
-			for (i = 0; i < d->n; i++)
-				y[i] = win->ratio ? d->target[i] / d->level[i] : d->target[i];
-			m = MlModelFit((MlAlgorithm) algs[a], d->X, y, 0, &fp, err, sizeof(err));
-			if (!m)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("training failed: %s", err)));
-			bytes = MlModelSerialize(m, &len);
-			blob = palloc(VARHDRSZ + len);
-			SET_VARSIZE(blob, VARHDRSZ + len);
-			memcpy(VARDATA(blob), bytes, len);
-			win->params = fp;
-			MlModelFree(m);
-		}
-		params_json = ParamsJson(algs[a], &win->params, &opts, win->ratio, H);
-		INSTR_TIME_SET_CURRENT(now);
-		INSTR_TIME_SUBTRACT(now, start);
-		seconds = INSTR_TIME_GET_DOUBLE(now);
+		v[0] = CStringGetTextDatum(r->project);
+		v[1] = Int64GetDatum(best->id);
+		v[2] = CStringGetTextDatum(reason);
 		spi = SsSpiConnect();
-		ids[a] = StoreModel(project, station_id, win, MetricsJson(win, report), params_json, horizon,
-							psprintf("daily %lld days v1", (long long) H), d, seconds,
-							have_shares ? shares : NULL, have_levels ? levels : NULL, blob);
+		if (SPI_execute_with_args("INSERT INTO seongsu.deployments (project, model_id, action, reason) "
+								  "VALUES ($1, $2, 'deploy', $3)", 3, types, v, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not deploy");
 		SsSpiFinish(spi);
-		chosen[a] = win;
-		if (best < 0 || win->bt.mean.rmse < chosen[best]->bt.mean.rmse)
+	}
+	return deploy;
+}
+
+/* Step 5: a result row per trained model: id, algorithm, metrics as stored, deployed. */
+static void
+TrainReturn(ReturnSetInfo *rsinfo, const TrainedModel *models, int n, int deployed)
+{
+	Oid			types[1] = {INT8OID};
+	int			spi = SsSpiConnect();
+	int			a;
+
+	for (a = 0; a < n; a++)
+	{
+		Datum		out[4], v[1];
+		bool		outnull[4] = {false, false, false, false};
+		bool		isnull;
+
+		v[0] = Int64GetDatum(models[a].id);
+		if (SPI_execute_with_args("SELECT metrics FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1",
+								  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the model back");
+		out[0] = Int64GetDatum(models[a].id);
+		out[1] = CStringGetTextDatum(models[a].algorithm == ALG_NAIVE ? "seasonal_naive"
+									 : MlAlgorithmName((MlAlgorithm) models[a].algorithm));
+		out[2] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
+		out[3] = BoolGetDatum(a == deployed);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
+	}
+	SsSpiFinish(spi);
+}
+
+/*
+ * train(station, line, algorithm, grain, horizon, hyperparams, search,
+ *       train_from, train_to, project, force): the request checked, the
+ * data read once, each algorithm's best candidate stored, the best of them
+ * deployed when it beats the live model.
+ */
+Datum
+train(PG_FUNCTION_ARGS)
+{
+	TrainRequest r;
+	TrainData	t;
+	TrainedModel models[4];
+	instr_time	start;
+	int			a, best = 0;
+
+	INSTR_TIME_SET_CURRENT(start);
+	TrainRequestFrom(fcinfo, &r);
+	TrainDataLoad(&r, &t);
+	InitMaterializedSRF(fcinfo, 0);
+	for (a = 0; a < r.nalgs; a++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		models[a] = TrainAlgorithm(&r, &t, r.algs[a], start);
+		if (models[a].win->bt.mean.rmse < models[best].win->bt.mean.rmse)
 			best = a;
 	}
-
-	/*
-	 * Deploy the best if it beats the live model on the same window: the
-	 * best's last backtest fold, scored for the live model too.
-	 */
-	spi = SsSpiConnect();
-	deployed_id = DeployedModel(project);
-	SsSpiFinish(spi);
-	{
-		const Candidate *w = chosen[best];
-		int			lf = w->bt.folds - 1;
-		double		new_rmse = w->bt.fold[lf].rmse;
-		bool		deploy;
-		char	   *reason;
-
-		if (deployed_id == 0)
-		{
-			deploy = true;
-			reason = psprintf("first model of the project (backtest RMSE %.1f)", w->bt.mean.rmse);
-		}
-		else if (!LiveModelRmse(deployed_id, w->bt.fold_from[lf], w->bt.fold_to[lf], &deployed_rmse, &reason))
-			deploy = true;
-		else
-		{
-			deploy = isnan(deployed_rmse) || new_rmse < deployed_rmse;
-			reason = psprintf("RMSE %.1f vs live model " INT64_FORMAT "'s %.1f on %s..%s",
-							  new_rmse, deployed_id, deployed_rmse,
-							  IsoDate(w->bt.fold_from[lf]), IsoDate(w->bt.fold_to[lf]));
-		}
-		spi = SsSpiConnect();
-		if (deploy)
-		{
-			Oid			types[3] = {TEXTOID, INT8OID, TEXTOID};
-			Datum		v[3];
-
-			v[0] = CStringGetTextDatum(project);
-			v[1] = Int64GetDatum(ids[best]);
-			v[2] = CStringGetTextDatum(reason);
-			if (SPI_execute_with_args("INSERT INTO seongsu.deployments (project, model_id, action, reason) "
-									  "VALUES ($1, $2, 'deploy', $3)", 3, types, v, NULL, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "could not deploy");
-		}
-		for (a = 0; a < nalgs; a++)
-		{
-			Datum		out[4];
-			bool		outnull[4] = {false, false, false, false};
-			Oid			types[1] = {INT8OID};
-			Datum		v[1];
-			bool		isnull;
-
-			v[0] = Int64GetDatum(ids[a]);
-			if (SPI_execute_with_args("SELECT metrics FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
-				elog(ERROR, "could not read the model back");
-			out[0] = Int64GetDatum(ids[a]);
-			out[1] = CStringGetTextDatum(algs[a] == ALG_NAIVE ? "seasonal_naive" : MlAlgorithmName((MlAlgorithm) algs[a]));
-			out[2] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
-			out[3] = BoolGetDatum(deploy && a == best);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
-		}
-	}
-	SsSpiFinish(spi);
+	TrainReturn((ReturnSetInfo *) fcinfo->resultinfo, models, r.nalgs,
+				TrainDeploy(&r, &models[best]) ? best : -1);
 	return (Datum) 0;
 }

@@ -1,8 +1,8 @@
 /*
  * fuzz_import.c — libFuzzer harness for one import kind of
- * seongsu.import_text (src/ingest/import_csv.c, csv.c), the kind chosen at
- * build time: -DFUZZ_IMPORT_KIND='"card_subway_month"' builds
- * fuzz_import_card_subway_month.
+ * seongsu.import_text (src/ingest/import_kinds.c and the parsers it lists),
+ * the kind chosen at build time: -DFUZZ_IMPORT_KIND='"card_subway_month"'
+ * builds fuzz_import_card_subway_month.
  *
  * Beyond "no crash, no undefined behaviour, no leak" it checks the import
  * contract: a failure sets err with a message and, for CSV input, the line

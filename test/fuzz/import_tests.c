@@ -1,7 +1,7 @@
 /*
  * import_tests.c — unit tests of the import kinds of seongsu.import_text
- * (src/ingest/import_csv.c, csv.c), chiefly the inputs the import_* fuzz
- * harnesses found.  Every parser gets an exact-length heap copy of its input,
+ * (src/ingest/import_kinds.c and the parsers it lists), chiefly the inputs
+ * the import_* fuzz harnesses found.  Every parser gets an exact-length heap copy of its input,
  * so a read past the end shows up under AddressSanitizer.  Ends with
  * "N passed, M failed" and exits 1 on any failure.
  */
@@ -382,6 +382,101 @@ TestOpenMeteoForm(void)
 	Done(&im);
 }
 
+/*
+ * Header resolution (csv_columns.c): name variants, the first name found
+ * wins, prefixes and the cells they skip, alternatives, and the first
+ * missing column named.
+ */
+static void
+TestHeaderColumns(void)
+{
+	Import		im;
+
+	Run(&im, "card_subway_month",
+		"USE_DT,LINE_NUM,SUB_STA_NM,RIDE_PASGR_NUM,ALIGHT_PASGR_NUM\n20240102,2호선,성수,1,2\n");
+	CHECK(im.ok && im.rs.nrows == 1);
+	Done(&im);
+
+	/* 노선명 comes before line among the line column's names */
+	Run(&im, "ridership_daily",
+		"date,line,노선명,station,boardings,alightings\n2024-01-02,9호선,2호선,성수,1,2\n");
+	CHECK(im.ok && im.rs.nstations == 1 && strcmp(im.rs.stations[0].line, "2호선") == 0);
+	Done(&im);
+
+	Run(&im, "ridership_daily", "date,line,station,boardings\n");
+	CHECK(FailedAt(&im, 1, "alightings (하차총승객수)", "header has no alightings (하차총승객수) column"));
+	Done(&im);
+
+	/* passengers, or else boardings and alightings */
+	Run(&im, "ridership_hourly", "service_date,line,station,hour,boardings\n");
+	CHECK(FailedAt(&im, 1, "passengers or boardings and alightings",
+				   "header has no passengers or boardings and alightings column"));
+	Done(&im);
+
+	/* required columns are named before the alternatives */
+	Run(&im, "ridership_hourly", "service_date,line,station,passengers\n");
+	CHECK(FailedAt(&im, 1, "hour", "header has no hour column"));
+	Done(&im);
+
+	/* a KMA daily file needs one temperature; 최저기온 시각 is not one */
+	Run(&im, "kma_daily", "일시,지점,최저기온 시각(hhmi),강수량(mm)\n");
+	CHECK(FailedAt(&im, 1, "평균기온 or 최저기온 or 최고기온",
+				   "header has no 평균기온 or 최저기온 or 최고기온 column"));
+	Done(&im);
+
+	/* 최고기온 alone will do, and 일강수량 when there is no 강수량 */
+	Run(&im, "kma_daily", "일시,최고기온 시각(hhmi),최고기온(°C),일강수량(mm)\n2024-01-01,1500,3.5,1.5\n");
+	CHECK(im.ok && im.rs.nrows == 1);
+	if (im.ok && im.rs.nrows == 1)
+	{
+		WeatherDailyRow *r = im.rs.rows;
+
+		CHECK(r->temp_max == 3.5 && r->precip_mm == 1.5 && isnan(r->temp_mean) && isnan(r->temp_min));
+	}
+	Done(&im);
+
+	Run(&im, "openmeteo_daily", "time,rain_sum (mm)\n");
+	CHECK(FailedAt(&im, 1, "temperature_2m_mean or precipitation_sum",
+				   "header has no temperature_2m_mean or precipitation_sum column"));
+	Done(&im);
+
+	Run(&im, "kma_asos_hourly", "지점,일시,강수량(mm)\n");
+	CHECK(FailedAt(&im, 1, "기온(°C)", "header has no 기온(°C) column"));
+	Done(&im);
+
+	Run(&im, "congestion_survey", "survey,day_type,line,station_code,station,slot_start,congestion_pct\n");
+	CHECK(FailedAt(&im, 1, "direction", "header has no direction column"));
+	Done(&im);
+}
+
+/*
+ * A record must hold every column the parser reads from it: a CardSubwayTime
+ * record that ends before its 사용월 column (placed after the hour columns)
+ * fails, where the month of the record before was read again.
+ */
+static void
+TestShortRecord(void)
+{
+	Import		im;
+	char		body[4096];
+	size_t		n = 0;
+	int			h, rec;
+
+	for (h = 0; h < 24; h++)
+		n += snprintf(body + n, sizeof(body) - n, "%02d시-%02d시 승차인원,%02d시-%02d시 하차인원,",
+					  (h + 4) % 24, (h + 5) % 24, (h + 4) % 24, (h + 5) % 24);
+	n += snprintf(body + n, sizeof(body) - n, "호선명,지하철역,사용월\n");
+	for (rec = 0; rec < 2; rec++)
+	{
+		for (h = 0; h < 48; h++)
+			n += snprintf(body + n, sizeof(body) - n, "1,");
+		n += snprintf(body + n, sizeof(body) - n, rec == 0 ? "2호선,성수,202401\n" : "2호선,뚝섬\n");
+	}
+	Run(&im, "card_subway_time", body);
+	CHECK(FailedAt(&im, 3, "", "expected at least 51 fields, found 50"));
+	Done(&im);
+}
+
 /* Run every test. */
 int
 main(void)
@@ -393,6 +488,8 @@ main(void)
 	TestPassengersFit();
 	TestWeatherRanges();
 	TestOpenMeteoForm();
+	TestHeaderColumns();
+	TestShortRecord();
 	printf("%d passed, %d failed\n", npassed, nfailed);
 	return nfailed == 0 ? 0 : 1;
 }

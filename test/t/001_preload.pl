@@ -16,7 +16,8 @@ is($node->safe_psql('postgres', 'SHOW shared_preload_libraries'), 'daily_seongsu
 $node->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
 is($node->safe_psql('postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'daily_seongsu'"),
-	'0.1.0', 'extension created');
+	$node->safe_psql('postgres', "SELECT default_version FROM pg_available_extensions WHERE name = 'daily_seongsu'"),
+	'extension created, at the default version');
 is($node->safe_psql('postgres',
 		q{SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n2024-01-02,2호선,성수,100,120\n')}),
 	'1', 'import works in a preloaded server');

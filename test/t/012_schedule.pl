@@ -1,7 +1,9 @@
 # seongsu.schedule_ingestion / unschedule_ingestion with pg_cron preloaded:
 # the expected cron.job rows, idempotence, updates, privileges, removal, the
-# KST date ranges the commands enqueue (whatever the session TimeZone), and
-# one command run by pg_cron itself.
+# KST date ranges the commands enqueue (whatever the session TimeZone), the
+# purge of cron.job_run_details (the scheduling user's runs of these jobs
+# older than run_details_days, no others), and two commands run by pg_cron
+# itself.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -29,8 +31,9 @@ EOC
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron; CREATE EXTENSION daily_seongsu');
 
-my @NAMES = sort qw(seongsu_seoul_daily seongsu_kma_forecast seongsu_openmeteo_forecast
+my @INGEST = sort qw(seongsu_seoul_daily seongsu_kma_forecast seongsu_openmeteo_forecast
   seongsu_kma_asos_hourly seongsu_openmeteo_daily seongsu_kasi_holidays);
+my @NAMES = sort(@INGEST, 'seongsu_purge_run_details');
 sub q1 { return $node->safe_psql('postgres', $_[0]); }
 
 my $JOBS = "SELECT string_agg(format('%s|%s|%s|%s|%s', jobname, schedule, command, database, active), E'\\n' ORDER BY jobname) "
@@ -38,8 +41,8 @@ my $JOBS = "SELECT string_agg(format('%s|%s|%s|%s|%s', jobname, schedule, comman
 
 # ---------------------------------------------------------------- create
 my $ids = q1('SELECT string_agg(id::text, \',\' ORDER BY id) FROM seongsu.schedule_ingestion() id');
-like($ids, qr/^\d+(,\d+){5}$/, 'schedule_ingestion returns 6 pg_cron job ids');
-is(q1("SELECT string_agg(jobname, ' ' ORDER BY jobname) FROM cron.job"), join(' ', @NAMES), 'the 6 jobs, by name');
+like($ids, qr/^\d+(,\d+){6}$/, 'schedule_ingestion returns 7 pg_cron job ids');
+is(q1("SELECT string_agg(jobname, ' ' ORDER BY jobname) FROM cron.job"), join(' ', @NAMES), 'the 7 jobs, by name');
 is(q1("SELECT string_agg(jobid::text, ',' ORDER BY jobid) FROM cron.job"), $ids, 'the returned ids are theirs');
 is(q1($JOBS),
 	q1("SELECT string_agg(format('%s|%s|%s|postgres|t', job_name, schedule, command), E'\\n' ORDER BY job_name) "
@@ -50,6 +53,8 @@ is(q1("SELECT schedule FROM cron.job WHERE jobname = 'seongsu_seoul_daily'"), '0
 is(q1("SELECT string_agg(DISTINCT schedule, ',') FROM cron.job WHERE jobname LIKE '%forecast'"), '15 2-23/3 * * *',
 	'forecasts: every 3 hours, 15 minutes after each KMA issue (02, 05, ... KST)');
 is(q1("SELECT schedule FROM cron.job WHERE jobname = 'seongsu_kasi_holidays'"), '0 20 1 * *', 'holidays: monthly');
+is(q1("SELECT schedule FROM cron.job WHERE jobname = 'seongsu_purge_run_details'"), '30 18 * * *',
+	'the purge of cron.job_run_details: daily at 18:30 UTC = 03:30 KST');
 like(q1("SELECT command FROM cron.job WHERE jobname = 'seongsu_seoul_daily'"),
 	qr/^SELECT seongsu\.enqueue\('seoul_daily', .*Asia\/Seoul.* - 10, .*Asia\/Seoul.* - 1\)$/,
 	'seoul_daily: the last 10 KST days');
@@ -58,12 +63,15 @@ like(q1("SELECT command FROM cron.job WHERE jobname = 'seongsu_seoul_daily'"),
 my $before = q1($JOBS);
 is(q1('SELECT string_agg(id::text, \',\' ORDER BY id) FROM seongsu.schedule_ingestion() id'), $ids,
 	'a second call returns the same ids');
-is(q1("SELECT count(*) FROM cron.job"), '6', 'and adds no job');
+is(q1("SELECT count(*) FROM cron.job"), '7', 'and adds no job');
 is(q1($JOBS), $before, 'and changes nothing');
 q1('SELECT count(*) FROM seongsu.schedule_ingestion(seoul_daily_days => 5)');
-is(q1("SELECT count(*) FROM cron.job"), '6', 'other arguments: still 6 jobs');
+is(q1("SELECT count(*) FROM cron.job"), '7', 'other arguments: still 7 jobs');
 like(q1("SELECT command FROM cron.job WHERE jobname = 'seongsu_seoul_daily'"), qr/::date - 5,/,
 	'other arguments: the command is updated in place');
+q1('SELECT count(*) FROM seongsu.schedule_ingestion(run_details_days => 3)');
+like(q1("SELECT command FROM cron.job WHERE jobname = 'seongsu_purge_run_details'"), qr/make_interval\(days => 3\)\)$/,
+	'run_details_days: the purge command is updated in place');
 q1('SELECT count(*) FROM seongsu.schedule_ingestion()');
 is(q1($JOBS), $before, 'back to the defaults');
 
@@ -79,7 +87,7 @@ my $k0 = kst_today();
 my %cmd = map { split /\|/, $_, 2 } split /\n/,
   q1("SELECT jobname || '|' || command FROM cron.job WHERE jobname LIKE 'seongsu\\_%'");
 my %job;
-for my $name (@NAMES)
+for my $name (@INGEST)
 {
 	# a session far from KST: Pacific/Kiritimati is UTC+14, America/Los_Angeles UTC-8/-7
 	my $tz = $name =~ /seoul|kasi/ ? 'America/Los_Angeles' : 'Pacific/Kiritimati';
@@ -124,15 +132,62 @@ like($err, qr/permission denied for schema cron/, 'an operator without USAGE on 
 like($err, qr/HINT:.*GRANT USAGE ON SCHEMA cron TO op/, '... with a hint');
 q1('GRANT USAGE ON SCHEMA cron TO op');
 ($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM seongsu.schedule_ingestion()', extra_params => [ '-U', 'op' ]);
-is($out, '6', 'an operator with USAGE on cron schedules the 6 jobs') or diag($err);
-is(q1("SELECT count(*) FROM cron.job WHERE username = 'op'"), '6', 'as its own jobs');
-($ret, $out, $err) = $node->psql('postgres', 'SELECT seongsu.unschedule_ingestion()', extra_params => [ '-U', 'op' ]);
-is($out, '6', 'the operator removes its own 6 jobs');
-is(q1($JOBS), $before, "the superuser's jobs are untouched");
+is($out, '7', 'an operator with USAGE on cron schedules the 7 jobs') or diag($err);
+is(q1("SELECT count(*) FROM cron.job WHERE username = 'op'"), '7', 'as its own jobs');
 
-# ---------------------------------------------------------------- pg_cron runs a command
+# ---------------------------------------------------------------- the purge of cron.job_run_details
+# Runs of the superuser's and the operator's jobs and of another job, ended
+# or started long ago or lately; the purge keeps 14 days by default.
+my $other = q1(q{SELECT cron.schedule('someone_elses_job', '0 0 1 1 *', 'SELECT 1')});
+sub add_run
+{
+	my ($job, $user, $start, $end) = @_;
+	return q1(qq{INSERT INTO cron.job_run_details (jobid, job_pid, database, username, command, status,
+		return_message, start_time, end_time)
+		SELECT jobid, 0, 'postgres', username, command, 'succeeded', 'made by the test', $start, $end
+		FROM cron.job WHERE jobname = '$job' AND username = '$user' RETURNING runid});
+}
+my $su = q1('SELECT current_user');
+my %run = (
+	old        => add_run('seongsu_seoul_daily', $su, "now() - interval '20 days 1 minute'", "now() - interval '20 days'"),
+	recent     => add_run('seongsu_seoul_daily', $su, "now() - interval '13 days 1 minute'", "now() - interval '13 days'"),
+	unended    => add_run('seongsu_kma_forecast', $su, "now() - interval '20 days'", 'NULL'),
+	unstarted  => add_run('seongsu_kma_forecast', $su, 'NULL', 'NULL'),
+	other_job  => add_run('someone_elses_job', $su, "now() - interval '20 days 1 minute'", "now() - interval '20 days'"),
+	op_old     => add_run('seongsu_seoul_daily', 'op', "now() - interval '20 days 1 minute'", "now() - interval '20 days'"));
+my %runname = reverse %run;
+sub runs_left
+{
+	my $in = join(',', values %run);
+	return join(' ', sort map { $runname{$_} } split /\n/, q1("SELECT runid FROM cron.job_run_details WHERE runid IN ($in)"));
+}
+is(runs_left(), 'old op_old other_job recent unended unstarted', 'the test runs are recorded');
+
+# pg_cron runs the superuser's purge (and, below, one of its fetches) within a minute
+q1('SELECT count(*) FROM seongsu.schedule_ingestion()');
 my $t0 = q1('SELECT now()');
-q1("SELECT cron.alter_job(jobid, schedule => '* * * * *') FROM cron.job WHERE jobname = 'seongsu_openmeteo_forecast'");
+q1("SELECT cron.alter_job(jobid, schedule => '* * * * *') FROM cron.job "
+	  . "WHERE jobname IN ('seongsu_purge_run_details', 'seongsu_openmeteo_forecast') AND username = current_user");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
+		  . "WHERE j.jobname = 'seongsu_purge_run_details' AND j.username = current_user AND d.status = 'succeeded'"),
+	'pg_cron ran the purge successfully (within a minute)')
+  or diag(q1("SELECT string_agg(status || ' ' || coalesce(return_message, ''), E'\\n') FROM cron.job_run_details"));
+is(runs_left(), 'op_old other_job recent unstarted',
+	"the superuser's purge removed its own jobs' runs that ended (or, unended, started) 14 days ago, no other");
+($ret, $out, $err) = $node->psql('postgres',
+	q{SELECT command FROM cron.job WHERE jobname = 'seongsu_purge_run_details'}, extra_params => [ '-U', 'op' ]);
+($ret, undef, $err) = $node->psql('postgres', $out, extra_params => [ '-U', 'op' ]);
+is($ret, 0, "the operator's purge command runs as the operator") or diag($err);
+is(runs_left(), 'other_job recent unstarted', "... and removes the operator's old run");
+q1("SELECT cron.unschedule('someone_elses_job')");
+
+($ret, $out, $err) = $node->psql('postgres', 'SELECT seongsu.unschedule_ingestion()', extra_params => [ '-U', 'op' ]);
+is($out, '7', 'the operator removes its own 7 jobs');
+is(q1("SELECT string_agg(jobname, ' ' ORDER BY jobname) FROM cron.job"), join(' ', @NAMES),
+	"the superuser's jobs are untouched");
+
+# ---------------------------------------------------------------- pg_cron runs a fetch (scheduled above)
 ok($node->poll_query_until('postgres',
 		"SELECT count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
 		  . "WHERE j.jobname = 'seongsu_openmeteo_forecast' AND d.status = 'succeeded'"),
@@ -142,7 +197,7 @@ cmp_ok(q1("SELECT count(*) FROM seongsu.jobs WHERE source = 'openmeteo_forecast'
 	'and it queued a job');
 
 # ---------------------------------------------------------------- remove
-is(q1('SELECT seongsu.unschedule_ingestion()'), '6', 'unschedule_ingestion removes the 6 jobs');
+is(q1('SELECT seongsu.unschedule_ingestion()'), '7', 'unschedule_ingestion removes the 7 jobs');
 is(q1("SELECT count(*) FROM cron.job"), '0', 'none left');
 is(q1('SELECT seongsu.unschedule_ingestion()'), '0', 'a second call removes nothing');
 
@@ -153,6 +208,9 @@ $node->safe_psql('other', 'CREATE EXTENSION daily_seongsu');
 like($err, qr/ERROR:  scheduled ingestion needs pg_cron/, 'in a database without pg_cron: an error');
 like($err, qr/DETAIL:.*pg_cron runs jobs only in database postgres/, '... whose DETAIL names cron.database_name');
 like($err, qr/HINT:.*shared_preload_libraries/, '... and a HINT');
+my $major = int(q1('SHOW server_version_num') / 10000);
+like($err, qr/HINT:  Install pg_cron for PostgreSQL $major \(the postgresql-$major-cron package/,
+	"... naming the package for the running major ($major)");
 
 $node->stop;
 done_testing();
