@@ -6,6 +6,17 @@
 -- stops the update with a message naming the rows.
 \echo Use "ALTER EXTENSION daily_seongsu UPDATE TO '0.2.0'" to load this file. \quit
 
+-- 20_import: the import kinds are listed once, in C; import_kinds() shows them.
+CREATE FUNCTION import_kinds()
+  RETURNS TABLE (ordinal integer, name text, description text, layout text)
+  AS 'MODULE_PATHNAME', 'import_kinds' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION import_kinds() IS
+  'Every kind import_text and import_file accept, in order: its name, what it imports into which table, and the layout it expects.';
+COMMENT ON FUNCTION import_text(text, text) IS
+  'Parse a whole published file of the given kind (one of seongsu.import_kinds()) and upsert it; returns rows inserted or changed.  All-or-nothing.';
+REVOKE ALL ON FUNCTION import_kinds() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION import_kinds() TO seongsu_reader;
+
 -- 40_ingest: jobs and ingest_log are written only through enqueue,
 -- cancel_job and the runners; the jobs table checks what enqueue checks.
 
@@ -62,6 +73,45 @@ REVOKE INSERT, UPDATE, DELETE ON jobs FROM seongsu_operator;
 REVOKE INSERT, DELETE ON ingest_log FROM seongsu_operator;
 REVOKE ALL ON FUNCTION cancel_job(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cancel_job(bigint) TO seongsu_operator;
+
+-- 40_ingest: the sources are listed once, in C; the jobs table's check and
+-- source_status are built from ingestion_sources() (as in a fresh install).
+CREATE FUNCTION ingestion_sources()
+  RETURNS TABLE (ordinal integer, name text, api_key text, description text)
+  AS 'MODULE_PATHNAME', 'ingestion_sources' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ingestion_sources() IS
+  'Every source seongsu.enqueue accepts, in order: its name, the API key it needs (NULL: none; see seongsu.set_secret) and what it fetches.';
+ALTER TABLE jobs DROP CONSTRAINT jobs_source_known;
+DO $$
+BEGIN
+  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s))',
+                            (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s.name), ', ' ORDER BY s.ordinal)
+                             FROM @extschema@.ingestion_sources() s));
+END
+$$;
+COMMENT ON CONSTRAINT jobs_source_known ON jobs IS 'The source is one seongsu.enqueue knows.';
+COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources().';
+REVOKE ALL ON FUNCTION ingestion_sources() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ingestion_sources() TO seongsu_reader;
+CREATE OR REPLACE VIEW source_status AS
+  WITH latest(source, latest_day, expected_delay) AS (
+    SELECT 'seoul_daily', (SELECT max(day) FROM ridership_daily), interval '4 days'
+    UNION ALL SELECT 'seoul_hour_profile', (SELECT (max(month) + interval '1 month - 1 day')::date FROM hour_profile), interval '45 days'
+    UNION ALL SELECT 'kma_asos_hourly', (SELECT max((ts AT TIME ZONE 'Asia/Seoul')::date) FROM weather_hourly WHERE source LIKE 'kma%'), interval '2 days'
+    UNION ALL SELECT 'kma_forecast', (SELECT max((issued_at AT TIME ZONE 'Asia/Seoul')::date) FROM weather_forecast WHERE source = 'kma-vilage'), interval '1 day'
+    UNION ALL SELECT 'kasi_holidays', (SELECT max(day) FROM holidays), interval '-365 days'
+    UNION ALL SELECT 'openmeteo_daily', (SELECT max(day) FROM weather_daily WHERE source = 'open-meteo'), interval '7 days'
+    UNION ALL SELECT 'openmeteo_forecast', (SELECT max((issued_at AT TIME ZONE 'Asia/Seoul')::date) FROM weather_forecast WHERE source = 'open-meteo'), interval '1 day'
+  )
+  SELECT s.name AS source, l.latest_day, l.expected_delay,
+         (now() AT TIME ZONE 'Asia/Seoul')::date - l.latest_day AS days_behind,
+         l.latest_day IS NULL
+           OR l.latest_day < ((now() AT TIME ZONE 'Asia/Seoul') - l.expected_delay)::date AS stale,
+         (SELECT max(j.finished_at) FROM jobs j WHERE j.source = s.name AND j.state = 'done') AS last_success,
+         (SELECT j.last_error FROM jobs j WHERE j.source = s.name AND j.state = 'failed'
+           ORDER BY j.finished_at DESC NULLS LAST LIMIT 1) AS last_error
+  FROM ingestion_sources() s LEFT JOIN latest l ON l.source = s.name
+  ORDER BY s.ordinal;
 
 -- 42_secrets: new in 0.2.0 (as in src/sql/42_secrets.sql).
 CREATE TABLE secrets (
@@ -335,6 +385,663 @@ BEGIN
   END IF;
 END
 $$;
+
+-- 50_quality: one function per check, listed by quality_checks();
+-- check_quality runs them (its signature and result are unchanged).
+DROP FUNCTION quality_status(text, boolean);
+CREATE TYPE quality_target AS (station_id integer, station text, line text, from_date date, to_date date, today date);
+COMMENT ON TYPE quality_target IS
+  'What a data-quality check looks at: stations.id, station and line as given, the days [from_date, to_date] (open ends are -infinity and infinity) and "today"; made by seongsu.make_quality_target().';
+
+-- One row of the data-quality report.
+CREATE TYPE quality_result AS (check_name text, severity text, status text, observed numeric, expected text, detail text);
+COMMENT ON TYPE quality_result IS 'One row of seongsu.check_quality: a check''s name, severity, status, observed value, expectation and detail.';
+
+-- The target of check_quality's arguments, to run one check on its own.
+CREATE FUNCTION make_quality_target(station text DEFAULT '성수', line text DEFAULT '2호선',
+                                    from_date date DEFAULT NULL, to_date date DEFAULT NULL, as_of date DEFAULT NULL)
+  RETURNS quality_target
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT ROW(@extschema@.quality_scope(station, line, from_date, to_date), station, line,
+               coalesce(from_date, '-infinity'), coalesce(to_date, 'infinity'),
+               coalesce(as_of, (now() AT TIME ZONE 'Asia/Seoul')::date))::@extschema@.quality_target
+  $$;
+COMMENT ON FUNCTION make_quality_target(text, text, date, date, date) IS
+  'The target of a data-quality check with check_quality''s arguments (same defaults and errors): seongsu.quality_outliers(seongsu.make_quality_target(as_of => ''2025-06-03'')) runs one check.';
+
+-- A row of the report: pass when ok, otherwise fail for an error-severity
+-- check and warn for the others.
+CREATE FUNCTION quality_row(check_name text, severity text, ok boolean, observed numeric, expected text, detail text)
+  RETURNS quality_result
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT ROW(check_name, severity, CASE WHEN ok THEN 'pass' WHEN severity = 'error' THEN 'fail' ELSE 'warn' END,
+               observed, expected, detail)::@extschema@.quality_result
+  $$;
+COMMENT ON FUNCTION quality_row(text, text, boolean, numeric, text, text) IS
+  'Internal: a row of the data-quality report whose status is pass when ok, otherwise fail for error-severity checks and warn for the others.';
+
+-- The holidays as an array: "day = ANY (off_days)" is a hash probe
+-- whatever the planner knows about the tables.
+CREATE FUNCTION quality_off_days() RETURNS date[]
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT ARRAY(SELECT DISTINCT hd.day FROM @extschema@.holidays hd WHERE hd.is_holiday) $$;
+COMMENT ON FUNCTION quality_off_days() IS 'Internal: the days of seongsu.holidays that are holidays, as an array.';
+
+-- daily_rows: is there anything to check at all?
+CREATE FUNCTION quality_daily_rows(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  first_day date;
+  last_day date;
+  n_days bigint;
+  sources text;
+BEGIN
+  SELECT min(d.day), max(d.day), count(*) INTO first_day, last_day, n_days
+    FROM @extschema@.ridership_daily d WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date;
+  SELECT string_agg(format('%s from %s', to_char(s.k, 'FM9,999,999,990'), s.source), ', ' ORDER BY s.source) INTO sources
+    FROM (SELECT d.source, count(*) AS k FROM @extschema@.ridership_daily d
+           WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date GROUP BY d.source) s;
+  RETURN NEXT @extschema@.quality_row('daily_rows', 'error', n_days > 0, n_days, 'at least 1 day',
+    CASE WHEN n_days = 0 THEN format('No daily ridership for %s %s in the range.', t.station, t.line)
+         ELSE format('%s from %s to %s (%s).', @extschema@.count_text(n_days, 'day'), first_day, last_day, sources) END);
+END
+$$;
+COMMENT ON FUNCTION quality_daily_rows(quality_target) IS
+  'Data-quality check daily_rows (error): the station has daily ridership in the range; detail: days, first and last, rows per source.';
+
+-- missing_days: gaps between the first and last observed day.
+CREATE FUNCTION quality_missing_days(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  first_day date;
+  last_day date;
+  n_days bigint;
+  n bigint;
+  m bigint;
+  runs text;
+BEGIN
+  SELECT min(d.day), max(d.day), count(*) INTO first_day, last_day, n_days
+    FROM @extschema@.ridership_daily d WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date;
+  SELECT coalesce(sum(g.days), 0), count(*),
+         string_agg(@extschema@.day_range_text(g.gap_from, g.gap_to), ', ' ORDER BY g.gap_from) FILTER (WHERE g.k <= 5)
+    INTO n, m, runs
+    FROM (SELECT x.*, row_number() OVER (ORDER BY x.gap_from) AS k
+            FROM @extschema@.missing_days(t.station, t.line, t.from_date, t.to_date) x) g;
+  RETURN NEXT @extschema@.quality_row('missing_days', 'warning', n = 0, n, '0 days',
+    CASE WHEN n_days = 0 THEN 'No observed days.'
+         WHEN n = 0 THEN format('No gaps over %s..%s.', first_day, last_day)
+         ELSE format('%s in %s over %s..%s: %s%s.', @extschema@.count_text(n, 'day'), @extschema@.count_text(m, 'run'),
+                     first_day, last_day, runs,
+                     CASE WHEN m > 5 THEN format(' and %s', @extschema@.count_text(m - 5, 'more run')) ELSE '' END) END);
+END
+$$;
+COMMENT ON FUNCTION quality_missing_days(quality_target) IS
+  'Data-quality check missing_days (warning): no day is missing between the first and the last observed day; detail: the first 5 runs (seongsu.missing_days lists them all).';
+
+-- missing_hours: service hours 05-23 absent on service days that have hourly rows.
+CREATE FUNCTION quality_missing_hours(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  m bigint;
+  n bigint;
+  absent_hours bigint;
+  examples text;
+BEGIN
+  WITH per_day AS (
+    SELECT h.service_day,
+           array_agg(extract(hour FROM h.ts AT TIME ZONE 'Asia/Seoul')::integer) AS hours
+      FROM @extschema@.ridership_hourly h
+     WHERE h.station_id = t.station_id AND h.service_day BETWEEN t.from_date AND t.to_date
+     GROUP BY h.service_day
+  ), short AS (
+    SELECT p.service_day,
+           ARRAY(SELECT lpad(s::text, 2, '0') FROM generate_series(5, 23) s
+                  WHERE s <> ALL (p.hours) ORDER BY s) AS absent,
+           row_number() OVER (ORDER BY p.service_day) AS k
+      FROM per_day p
+     WHERE NOT (ARRAY(SELECT generate_series(5, 23)) <@ p.hours)
+  )
+  SELECT (SELECT count(*) FROM per_day), count(*), coalesce(sum(cardinality(s.absent)), 0),
+         string_agg(format('%s (%s)', s.service_day, array_to_string(s.absent, ', ')), '; ' ORDER BY s.service_day)
+           FILTER (WHERE s.k <= 5)
+    INTO m, n, absent_hours, examples
+    FROM short s;
+  RETURN NEXT @extschema@.quality_row('missing_hours', 'warning', n = 0, absent_hours, '0 hours missing in 05-23',
+    CASE WHEN m = 0 THEN 'No hourly ridership in the range.'
+         WHEN n = 0 THEN format('%s with hourly rows, all with hours 05-23.', @extschema@.count_text(m, 'service day'))
+         ELSE format('%s of %s with hourly rows miss hours: %s%s.', to_char(n, 'FM9,999,999,990'),
+                     @extschema@.count_text(m, 'service day'), examples, CASE WHEN n > 5 THEN '; …' ELSE '' END) END);
+END
+$$;
+COMMENT ON FUNCTION quality_missing_hours(quality_target) IS
+  'Data-quality check missing_hours (warning): every service day with hourly rows has the hours 05-23; observed: hours missing.';
+
+-- impossible_values: counts no station can have, zero traffic on a working
+-- weekday, observations dated after today.  (Negative counts and
+-- passengers <> boardings + alightings are refused by the tables' CHECKs.)
+CREATE FUNCTION quality_impossible_values(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  nf CONSTANT text := 'FM9,999,999,990';
+  off_days date[] := @extschema@.quality_off_days();
+  n bigint;
+  kinds text;
+BEGIN
+  WITH bad AS (
+    SELECT 'Days above 1,000,000 passengers' AS kind, d.day, format('%s %s', d.day, to_char(d.passengers, nf)) AS example
+      FROM @extschema@.ridership_daily d
+     WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date AND d.passengers > 1000000
+    UNION ALL
+    SELECT 'Working weekdays with 0 boardings or alightings', d.day,
+           format('%s %s/%s', d.day, to_char(d.boardings, nf), to_char(d.alightings, nf))
+      FROM @extschema@.ridership_daily d
+     WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date
+       AND extract(isodow FROM d.day) < 6 AND (d.boardings = 0 OR d.alightings = 0)
+       AND d.day <> ALL (off_days)
+    UNION ALL
+    SELECT format('Days dated after %s', t.today), d.day, d.day::text
+      FROM @extschema@.ridership_daily d
+     WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date AND d.day > t.today
+    UNION ALL
+    SELECT 'Hours above 100,000 passengers', h.service_day,
+           format('%s %s', to_char(h.ts AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:00'), to_char(h.passengers, nf))
+      FROM @extschema@.ridership_hourly h
+     WHERE h.station_id = t.station_id AND h.service_day BETWEEN t.from_date AND t.to_date AND h.passengers > 100000
+    UNION ALL
+    SELECT format('Hours of service days after %s', t.today), h.service_day,
+           to_char(h.ts AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:00')
+      FROM @extschema@.ridership_hourly h
+     WHERE h.station_id = t.station_id AND h.service_day BETWEEN t.from_date AND t.to_date AND h.service_day > t.today
+  ), per_kind AS (
+    SELECT b.kind, count(*) AS k,
+           string_agg(b.example, ', ' ORDER BY b.day, b.example) FILTER (WHERE b.rn <= 3) AS examples
+      FROM (SELECT bad.*, row_number() OVER (PARTITION BY bad.kind ORDER BY bad.day, bad.example) AS rn FROM bad) b
+     GROUP BY b.kind
+  )
+  SELECT coalesce(sum(p.k), 0),
+         string_agg(format('%s: %s (%s%s)', p.kind, to_char(p.k, nf), p.examples,
+                           CASE WHEN p.k > 3 THEN ', …' ELSE '' END), '; ' ORDER BY p.kind)
+    INTO n, kinds FROM per_kind p;
+  RETURN NEXT @extschema@.quality_row('impossible_values', 'error', n = 0, n, '0 rows',
+    CASE WHEN n = 0 THEN format('No day above 1,000,000 passengers, no hour above 100,000, no working weekday with 0 boardings or alightings, nothing dated after %s.', t.today)
+         ELSE kinds || '.' END);
+END
+$$;
+COMMENT ON FUNCTION quality_impossible_values(quality_target) IS
+  'Data-quality check impossible_values (error): no day above 1,000,000 passengers, no hour above 100,000, no working weekday with 0 boardings or alightings, nothing dated after today.';
+
+-- source_agreement: CARD daily totals vs Seoul Metro all-ticket hourly sums.
+CREATE FUNCTION quality_source_agreement(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  nf CONSTANT text := 'FM9,999,999,990';
+  m bigint;
+  median numeric;
+  n bigint;
+  worst text;
+BEGIN
+  WITH sm AS (
+    SELECT h.service_day AS day, sum(h.passengers) AS p
+      FROM @extschema@.ridership_hourly h
+     WHERE h.station_id = t.station_id AND h.source = 'seoulmetro_hourly' AND h.service_day BETWEEN t.from_date AND t.to_date
+     GROUP BY h.service_day
+  ), cmp AS (
+    SELECT sm.day, d.passengers AS card, sm.p, d.passengers::numeric / nullif(sm.p, 0) AS ratio
+      FROM sm JOIN @extschema@.ridership_daily d ON d.station_id = t.station_id AND d.day = sm.day
+  ), bad AS (
+    SELECT cmp.*, row_number() OVER (ORDER BY abs(coalesce(cmp.ratio, 2) - 1) DESC, cmp.day) AS k
+      FROM cmp WHERE cmp.ratio IS NULL OR abs(cmp.ratio - 1) > 0.03
+  )
+  SELECT (SELECT count(*) FROM cmp),
+         (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY cmp.ratio) FROM cmp)::numeric,
+         count(*),
+         string_agg(format('%s CARD %s vs Seoul Metro %s (%s%%)', b.day, to_char(b.card, nf), to_char(b.p, nf),
+                           coalesce(to_char(100 * (b.ratio - 1), 'FMSG9990.0'), 'n/a')), ', ' ORDER BY b.k) FILTER (WHERE b.k <= 3)
+    INTO m, median, n, worst FROM bad b;
+  RETURN NEXT @extschema@.quality_row('source_agreement', 'error', n = 0, n, '0 days with |CARD / Seoul Metro - 1| > 3%',
+    CASE WHEN m = 0 THEN 'No day has both CARD daily and Seoul Metro hourly totals.'
+         WHEN n = 0 THEN format('%s compared, CARD / Seoul Metro median %s.', @extschema@.count_text(m, 'day'), round(median, 4))
+         ELSE format('%s of %s disagree (median ratio %s): %s%s.', to_char(n, nf), @extschema@.count_text(m, 'day'),
+                     round(median, 4), worst, CASE WHEN n > 3 THEN ', …' ELSE '' END) END);
+END
+$$;
+COMMENT ON FUNCTION quality_source_agreement(quality_target) IS
+  'Data-quality check source_agreement (error): CARD daily passengers within 3% of the sum of Seoul Metro''s hourly counts on the days that have both.';
+
+-- hourly_vs_daily: per direction, the hourly sums of a day against its daily row.
+CREATE FUNCTION quality_hourly_vs_daily(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  nf CONSTANT text := 'FM9,999,999,990';
+  m bigint;
+  n bigint;
+  worst text;
+BEGIN
+  WITH hs AS (
+    SELECT h.service_day AS day, sum(h.boardings) AS b, sum(h.alightings) AS a, sum(h.passengers) AS p,
+           count(*) = count(h.boardings) AND count(*) = count(h.alightings) AS split
+      FROM @extschema@.ridership_hourly h
+     WHERE h.station_id = t.station_id AND h.service_day BETWEEN t.from_date AND t.to_date
+     GROUP BY h.service_day
+  ), cmp AS (
+    SELECT hs.day, x.what, x.daily, x.hourly, x.daily::numeric / nullif(x.hourly, 0) - 1 AS dev
+      FROM hs JOIN @extschema@.ridership_daily d ON d.station_id = t.station_id AND d.day = hs.day
+      CROSS JOIN LATERAL (VALUES ('boardings', d.boardings::bigint, hs.b, hs.split),
+                                 ('alightings', d.alightings::bigint, hs.a, hs.split),
+                                 ('passengers', d.passengers::bigint, hs.p, NOT hs.split)) x(what, daily, hourly, used)
+     WHERE x.used
+  ), bad AS (
+    SELECT cmp.*, row_number() OVER (ORDER BY abs(coalesce(cmp.dev, 1)) DESC, cmp.day, cmp.what) AS k
+      FROM cmp WHERE cmp.dev IS NULL OR abs(cmp.dev) > 0.05
+  )
+  SELECT (SELECT count(DISTINCT cmp.day) FROM cmp), count(DISTINCT b.day),
+         string_agg(format('%s %s %s daily vs %s hourly (%s%%)', b.day, b.what, to_char(b.daily, nf), to_char(b.hourly, nf),
+                           coalesce(to_char(100 * b.dev, 'FMSG9990.0'), 'n/a')), ', ' ORDER BY b.k) FILTER (WHERE b.k <= 3)
+    INTO m, n, worst FROM bad b;
+  RETURN NEXT @extschema@.quality_row('hourly_vs_daily', 'warning', n = 0, n, '0 days with a direction off by more than 5%',
+    CASE WHEN m = 0 THEN 'No day has both hourly and daily ridership.'
+         WHEN n = 0 THEN format('%s with both agree within 5%% in boardings and alightings (passengers where the hours are not split).', @extschema@.count_text(m, 'day'))
+         ELSE format('%s of %s with both differ by more than 5%%: %s%s.', to_char(n, nf), @extschema@.count_text(m, 'day'), worst,
+                     CASE WHEN n > 3 THEN ', …' ELSE '' END) END);
+END
+$$;
+COMMENT ON FUNCTION quality_hourly_vs_daily(quality_target) IS
+  'Data-quality check hourly_vs_daily (warning): the hourly sums of a day within 5% of its daily row, per direction (passengers where the hours are not split).';
+
+-- outliers and holiday_outliers: each day against the median of the same
+-- weekday in the 4 weeks before and after it (holidays left out, at least
+-- 4 such days), as a relative deviation; a day is an outlier when that
+-- deviation is more than 5 * 1.4826 * MAD from the median deviation of its
+-- weekday x month over the range.  A local median rather than one per
+-- weekday x month over the whole range: ridership doubled 2015-2025 and
+-- Seongsu's weekends tripled, so whole-range medians flag growth, not errors.
+-- One function for both rows: they split the same flagged days.
+CREATE FUNCTION quality_outliers(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  nf CONSTANT text := 'FM9,999,999,990';
+  pf CONSTANT text := 'FMSG9990.0';
+  off_days date[] := @extschema@.quality_off_days();
+  n bigint;
+  worst text;
+  m bigint;
+  holiday_worst text;
+BEGIN
+  WITH obs AS (
+    SELECT d.day, d.passengers::double precision AS x, extract(isodow FROM d.day)::integer AS dow,
+           extract(month FROM d.day)::integer AS mon,
+           d.day = ANY (off_days) AS holiday
+      FROM @extschema@.ridership_daily d
+     WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date
+  ), local AS (
+    SELECT o.*, array_agg(o.x) FILTER (WHERE NOT o.holiday)
+                  OVER (PARTITION BY o.dow ORDER BY o.day
+                        RANGE BETWEEN interval '28 days' PRECEDING AND interval '28 days' FOLLOWING
+                        EXCLUDE CURRENT ROW) AS around
+      FROM obs o
+  ), dev AS (
+    SELECT l.day, l.x, l.dow, l.mon, l.holiday, e.m AS e, l.x / e.m - 1 AS r
+      FROM local l CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS m FROM unnest(l.around) v) e
+     WHERE cardinality(l.around) >= 4 AND e.m > 0
+  ), band AS MATERIALIZED (
+    SELECT g.dow, g.mon, g.m,
+           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v - g.m)) FROM unnest(g.rs) v) * 1.4826 AS s
+      FROM (SELECT v.dow, v.mon, array_agg(v.r) AS rs, percentile_cont(0.5) WITHIN GROUP (ORDER BY v.r) AS m
+              FROM dev v WHERE NOT v.holiday GROUP BY v.dow, v.mon HAVING count(*) >= 5) g
+  ), flagged AS (
+    SELECT v.day, v.x, v.e, v.r, v.holiday, (v.r - b.m) / b.s AS z,
+           row_number() OVER (PARTITION BY v.holiday ORDER BY abs(v.r - b.m) / b.s DESC, v.day) AS k
+      FROM dev v JOIN band b ON b.dow = v.dow AND b.mon = v.mon
+     WHERE b.s > 0 AND abs(v.r - b.m) > 5 * b.s
+  )
+  SELECT count(*) FILTER (WHERE NOT f.holiday),
+         string_agg(format('%s %s vs %s (%s%%, %s MAD)', f.day, to_char(f.x, nf), to_char(f.e, nf),
+                           to_char(100 * f.r, pf), to_char(f.z, pf)), ', ' ORDER BY f.k) FILTER (WHERE NOT f.holiday AND f.k <= 5),
+         count(*) FILTER (WHERE f.holiday),
+         string_agg(format('%s %s vs %s (%s%%)', f.day, to_char(f.x, nf), to_char(f.e, nf), to_char(100 * f.r, pf)),
+                    ', ' ORDER BY f.k) FILTER (WHERE f.holiday AND f.k <= 3)
+    INTO n, worst, m, holiday_worst FROM flagged f;
+  RETURN NEXT @extschema@.quality_row('outliers', 'warning', n = 0, n, '0 non-holiday days beyond 5 MAD of the same weekday ±4 weeks',
+    CASE WHEN n = 0 THEN 'No non-holiday day is an outlier.'
+         ELSE format('%s; worst: %s%s.', @extschema@.count_text(n, 'day'), worst, CASE WHEN n > 5 THEN ', …' ELSE '' END) END);
+  RETURN NEXT @extschema@.quality_row('holiday_outliers', 'info', true, m, 'holidays are expected to be outliers',
+    CASE WHEN m = 0 THEN 'No holiday is an outlier.'
+         ELSE format('%s (not counted in outliers); most extreme: %s%s.', @extschema@.count_text(m, 'holiday'), holiday_worst,
+                     CASE WHEN m > 3 THEN ', …' ELSE '' END) END);
+END
+$$;
+COMMENT ON FUNCTION quality_outliers(quality_target) IS
+  'Data-quality checks outliers (warning) and holiday_outliers (info): days more than 5 * 1.4826 * MAD from the median of the same weekday ±4 weeks, by their weekday x month band; holidays are counted apart.';
+
+-- level_shift: the median of the working days (Monday-Friday, not
+-- holidays) of the last 28 days against that of the 28 days before, both
+-- with at least 12 working days observed.  15%: on the real data normal
+-- years stay within ±10% and COVID-19 moved it by 16-18%.  Flagged days in
+-- the same direction less than 28 days apart form one episode.
+CREATE FUNCTION quality_level_shift(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  nf CONSTANT text := 'FM9,999,999,990';
+  pf CONSTANT text := 'FMSG9990.0';
+  off_days date[] := @extschema@.quality_off_days();
+  n bigint;
+  shift_day date;
+  episode_list text;
+BEGIN
+  WITH wd AS (
+    SELECT d.day, d.passengers::double precision AS x
+      FROM @extschema@.ridership_daily d
+     WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date AND extract(isodow FROM d.day) < 6
+       AND d.day <> ALL (off_days)
+  ), frames AS (
+    SELECT wd.day,
+           array_agg(wd.x) OVER (ORDER BY wd.day RANGE BETWEEN interval '27 days' PRECEDING AND CURRENT ROW) AS cur,
+           array_agg(wd.x) OVER (ORDER BY wd.day RANGE BETWEEN interval '55 days' PRECEDING AND interval '28 days' PRECEDING) AS prev
+      FROM wd
+  ), win AS MATERIALIZED (
+    SELECT f.day,
+           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(f.cur) v) AS cur,
+           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(f.prev) v) AS prev
+      FROM frames f
+     WHERE cardinality(f.cur) >= 12 AND cardinality(f.prev) >= 12
+  ), shifted AS (
+    SELECT w.day, w.cur, w.prev, w.cur / nullif(w.prev, 0) - 1 AS chg
+      FROM win w
+  ), starts AS (
+    SELECT s.*, CASE WHEN s.day - lag(s.day) OVER (ORDER BY s.day) < 28
+                      AND sign(s.chg) = sign(lag(s.chg) OVER (ORDER BY s.day)) THEN 0 ELSE 1 END AS new_episode
+      FROM shifted s WHERE abs(s.chg) > 0.15
+  ), episodes AS (
+    SELECT e.*, sum(e.new_episode) OVER (ORDER BY e.day) AS ep FROM starts e
+  ), summary AS (
+    SELECT ep.ep, min(ep.day) AS first_day,
+           (array_agg(format('%s %s: working-day median %s vs %s in the 28 days before (%s%%)', ep.day,
+                             CASE WHEN ep.chg < 0 THEN 'drop' ELSE 'jump' END, to_char(ep.cur, nf), to_char(ep.prev, nf),
+                             to_char(100 * ep.chg, pf)) ORDER BY ep.day))[1] AS first_text,
+           CASE WHEN min(ep.chg) < 0 THEN min(ep.chg) ELSE max(ep.chg) END AS extreme
+      FROM episodes ep GROUP BY ep.ep
+  )
+  SELECT count(*), min(s.first_day),
+         string_agg(format('%s, at most %s%%', s.first_text, to_char(100 * s.extreme, pf)), '; ' ORDER BY s.first_day)
+           FILTER (WHERE s.ep <= 3)
+    INTO n, shift_day, episode_list FROM summary s;
+  RETURN NEXT @extschema@.quality_row('level_shift', 'warning', n = 0, n, '0 episodes of the 28-day working-day median moving more than 15%',
+    CASE WHEN n = 0 THEN 'No 28-day working-day median differs by more than 15% from the 28 days before it.'
+         ELSE format('%s, the first from %s: %s%s.', @extschema@.count_text(n, 'episode'), shift_day, episode_list,
+                     CASE WHEN n > 3 THEN '; …' ELSE '' END) END);
+END
+$$;
+COMMENT ON FUNCTION quality_level_shift(quality_target) IS
+  'Data-quality check level_shift (warning): episodes of the 28-day working-day median moving more than 15% from the 28 days before it.';
+
+-- weather_coverage: ridership days with a weather_daily row from any
+-- source (warning below 95%), then per source (info).  Grouped by day
+-- rather than joined: weather_daily has no index on day alone.
+CREATE FUNCTION quality_weather_coverage(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  first_day date;
+  last_day date;
+  n_days bigint;
+  n bigint;
+  m bigint;
+  share numeric;
+  gaps text;
+  r record;
+BEGIN
+  SELECT min(d.day), max(d.day), count(*) INTO first_day, last_day, n_days
+    FROM @extschema@.ridership_daily d WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date;
+  WITH obs AS (
+    SELECT u.day, bool_or(NOT u.ride) AS covered
+      FROM (SELECT d.day, true AS ride FROM @extschema@.ridership_daily d
+             WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date
+            UNION ALL
+            SELECT w.day, false FROM @extschema@.weather_daily w WHERE w.day BETWEEN first_day AND last_day) u
+     GROUP BY u.day
+    HAVING bool_or(u.ride)
+  ), runs AS (
+    SELECT min(u.day) AS a, max(u.day) AS b,
+           row_number() OVER (ORDER BY min(u.day)) AS k, count(*) OVER () AS runs
+      FROM (SELECT o.day, o.day - (row_number() OVER (ORDER BY o.day))::integer AS grp FROM obs o WHERE NOT o.covered) u
+     GROUP BY u.grp
+  )
+  SELECT (SELECT count(*) FROM obs WHERE obs.covered), max(runs.runs),
+         string_agg(@extschema@.day_range_text(runs.a, runs.b), ', ' ORDER BY runs.a) FILTER (WHERE runs.k <= 3)
+    INTO n, m, gaps FROM runs;
+  share := round(100.0 * n / nullif(n_days, 0), 1);
+  RETURN NEXT @extschema@.quality_row('weather_coverage', 'warning', coalesce(share >= 95, true), share, '>= 95% of ridership days',
+    CASE WHEN n_days = 0 THEN 'No ridership days in the range.'
+         WHEN n = n_days THEN format('All %s have daily weather.', @extschema@.count_text(n_days, 'ridership day'))
+         ELSE format('%s of %s have daily weather; without: %s%s.', to_char(n, 'FM9,999,999,990'),
+                     @extschema@.count_text(n_days, 'ridership day'), gaps,
+                     CASE WHEN m > 3 THEN format(' and %s', @extschema@.count_text(m - 3, 'more run')) ELSE '' END) END);
+  FOR r IN
+    SELECT w.source, count(*) AS k, min(w.day) AS a, max(w.day) AS b
+      FROM @extschema@.weather_daily w
+     WHERE w.day IN (SELECT d.day FROM @extschema@.ridership_daily d
+                      WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date)
+     GROUP BY w.source ORDER BY w.source
+  LOOP
+    RETURN NEXT @extschema@.quality_row('weather_coverage:' || r.source, 'info', true, round(100.0 * r.k / n_days, 1),
+      'share of ridership days, %',
+      format('%s of %s, between %s and %s.', to_char(r.k, 'FM9,999,999,990'), @extschema@.count_text(n_days, 'ridership day'), r.a, r.b));
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION quality_weather_coverage(quality_target) IS
+  'Data-quality checks weather_coverage (warning): at least 95% of the ridership days have daily weather; weather_coverage:<source> (info): each source''s share.';
+
+-- holiday_years: every year with ridership needs its holidays.
+CREATE FUNCTION quality_holiday_years(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  n bigint;
+  years text;
+BEGIN
+  SELECT count(*), string_agg(ys.y::text, ', ' ORDER BY ys.y) INTO n, years
+    FROM (SELECT DISTINCT extract(year FROM d.day)::integer AS y
+            FROM @extschema@.ridership_daily d WHERE d.station_id = t.station_id AND d.day BETWEEN t.from_date AND t.to_date) ys
+   WHERE NOT EXISTS (SELECT 1 FROM @extschema@.holidays h
+                      WHERE h.is_holiday AND h.day BETWEEN make_date(ys.y, 1, 1) AND make_date(ys.y, 12, 31));
+  RETURN NEXT @extschema@.quality_row('holiday_years', 'warning', n = 0, n, '0 years with ridership and no holidays',
+    CASE WHEN n = 0 THEN 'Every year with ridership has holidays loaded.'
+         ELSE format('No holidays loaded for %s; import the KASI responses of those years.', years) END);
+END
+$$;
+COMMENT ON FUNCTION quality_holiday_years(quality_target) IS
+  'Data-quality check holiday_years (warning): every year with ridership in the range has holidays loaded.';
+
+-- holiday_horizon: the calendar must reach 90 days past today.
+CREATE FUNCTION quality_holiday_horizon(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  latest record;
+  known_through date;
+  n bigint;
+BEGIN
+  SELECT h.day, h.name INTO latest FROM @extschema@.holidays h WHERE h.is_holiday ORDER BY h.day DESC, h.name LIMIT 1;
+  SELECT count(*) INTO n FROM @extschema@.holidays h WHERE h.is_holiday AND h.day > t.today AND h.day <= t.today + 90;
+  known_through := make_date(extract(year FROM latest.day)::integer, 12, 31);   -- NULL when no holiday is loaded
+  RETURN NEXT @extschema@.quality_row('holiday_horizon', 'warning', n > 0 AND known_through >= t.today + 90, known_through - t.today,
+    '>= 90 days of known holiday calendar and a holiday within 90 days',
+    CASE WHEN latest.day IS NULL THEN 'No holidays are loaded.'
+         ELSE format('Holidays known through %s (latest %s %s); %s from %s to %s.', extract(year FROM latest.day), latest.day,
+                     latest.name, @extschema@.count_text(n, 'holiday'), t.today + 1, t.today + 90) END);
+END
+$$;
+COMMENT ON FUNCTION quality_holiday_horizon(quality_target) IS
+  'Data-quality check holiday_horizon (warning): the holiday calendar reaches 90 days past today and has a holiday in them; observed: days of calendar left.';
+
+-- staleness:<source>: seongsu.source_status measured against today
+-- (kasi_holidays is holiday_horizon's business).
+CREATE FUNCTION quality_staleness(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT s.source, s.latest_day, extract(day FROM s.expected_delay)::integer AS delay
+      FROM @extschema@.source_status s WHERE s.source <> 'kasi_holidays' ORDER BY s.source
+  LOOP
+    RETURN NEXT @extschema@.quality_row('staleness:' || r.source, CASE WHEN r.latest_day IS NULL THEN 'info' ELSE 'warning' END,
+      r.latest_day >= t.today - r.delay, t.today - r.latest_day,
+      format('<= %s behind', @extschema@.count_text(r.delay, 'day')),
+      CASE WHEN r.latest_day IS NULL THEN 'No rows from this source yet.'
+           WHEN r.latest_day > t.today THEN format('Latest day %s is after %s.', r.latest_day, t.today)
+           ELSE format('Latest day %s, %s before %s.', r.latest_day, @extschema@.count_text(t.today - r.latest_day, 'day'), t.today) END);
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION quality_staleness(quality_target) IS
+  'Data-quality checks staleness:<source> (warning; info while a source has no rows): the latest day of each source of seongsu.source_status but kasi_holidays is at most its expected delay before today.';
+
+-- congestion_survey: the latest survey of the station and its day types.
+CREATE FUNCTION quality_congestion_survey(t quality_target) RETURNS SETOF quality_result
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan
+  SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  n bigint;
+  first_survey text;
+  last_survey text;
+  m bigint;
+  slots bigint;
+  day_types text;
+BEGIN
+  WITH sv AS (
+    SELECT c.survey, c.day_type, count(*) AS k
+      FROM @extschema@.congestion_survey c JOIN @extschema@.stations s ON s.id = t.station_id
+     WHERE c.line = s.line AND (c.station_code = s.metro_code OR c.station = s.name)
+     GROUP BY c.survey, c.day_type
+  )
+  SELECT (SELECT count(DISTINCT sv.survey) FROM sv), (SELECT min(sv.survey) FROM sv), l.survey,
+         count(sv.day_type), coalesce(sum(sv.k), 0),
+         string_agg(sv.day_type, ', ' ORDER BY array_position(ARRAY['평일', '토요일', '일요일'], sv.day_type))
+    INTO n, first_survey, last_survey, m, slots, day_types
+    FROM (SELECT max(sv.survey) AS survey FROM sv) l LEFT JOIN sv ON sv.survey = l.survey
+   GROUP BY l.survey;
+  RETURN NEXT @extschema@.quality_row('congestion_survey', 'info', m = 3, n, 'a latest survey with 평일, 토요일 and 일요일',
+    CASE WHEN n = 0 THEN format('No congestion survey of %s %s.', t.station, t.line)
+         ELSE format('Latest survey %s with %s (%s); %s from %s to %s.', last_survey, day_types,
+                     @extschema@.count_text(slots, 'slot'), @extschema@.count_text(n, 'survey'), first_survey, last_survey) END);
+END
+$$;
+COMMENT ON FUNCTION quality_congestion_survey(quality_target) IS
+  'Data-quality check congestion_survey (info): the station''s latest congestion survey has 평일, 토요일 and 일요일.';
+
+-- The checks of check_quality, in the order of its report.
+CREATE FUNCTION quality_checks() RETURNS regproc[]
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$
+    SELECT ARRAY['@extschema@.quality_daily_rows', '@extschema@.quality_missing_days', '@extschema@.quality_missing_hours',
+                 '@extschema@.quality_impossible_values', '@extschema@.quality_source_agreement',
+                 '@extschema@.quality_hourly_vs_daily', '@extschema@.quality_outliers', '@extschema@.quality_level_shift',
+                 '@extschema@.quality_weather_coverage', '@extschema@.quality_holiday_years',
+                 '@extschema@.quality_holiday_horizon', '@extschema@.quality_staleness',
+                 '@extschema@.quality_congestion_survey']::regproc[]
+  $$;
+COMMENT ON FUNCTION quality_checks() IS
+  'The data-quality checks that seongsu.check_quality runs, in order: functions (seongsu.quality_target) RETURNS SETOF seongsu.quality_result.';
+
+-- The data-quality report: one row per check (see README "Data quality").
+
+CREATE OR REPLACE FUNCTION check_quality(station text DEFAULT '성수', line text DEFAULT '2호선',
+                              from_date date DEFAULT NULL, to_date date DEFAULT NULL,
+                              as_of date DEFAULT NULL)
+  RETURNS TABLE (check_name text, severity text, status text, observed numeric, expected text, detail text)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  sid integer := @extschema@.quality_scope(station, line, from_date, to_date);
+  target @extschema@.quality_target := ROW(sid, station, line, coalesce(from_date, '-infinity'), coalesce(to_date, 'infinity'),
+                                           coalesce(as_of, (now() AT TIME ZONE 'Asia/Seoul')::date));
+  check_function regproc;
+BEGIN
+  -- regproc's text is the function's schema-qualified name (the schema is
+  -- not on this function's search_path)
+  FOREACH check_function IN ARRAY @extschema@.quality_checks() LOOP
+    RETURN QUERY EXECUTE format('SELECT * FROM %s($1)', check_function) USING target;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION check_quality(text, text, date, date, date) IS
+  'Data-quality report of a station over [from_date, to_date] (default: everything), one row per check; as_of fixes "today" (default: the KST date).  See README "Data quality".';
+
+-- The quality gate for training and scheduled jobs: raise when an
+-- error-severity check fails (SQLSTATE SSQ01), or only warn with force.
+REVOKE ALL ON FUNCTION make_quality_target(text, text, date, date, date), quality_row(text, text, boolean, numeric, text, text),
+  quality_off_days(), quality_daily_rows(quality_target), quality_missing_days(quality_target),
+  quality_missing_hours(quality_target), quality_impossible_values(quality_target),
+  quality_source_agreement(quality_target), quality_hourly_vs_daily(quality_target), quality_outliers(quality_target),
+  quality_level_shift(quality_target), quality_weather_coverage(quality_target), quality_holiday_years(quality_target),
+  quality_holiday_horizon(quality_target), quality_staleness(quality_target), quality_congestion_survey(quality_target),
+  quality_checks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION make_quality_target(text, text, date, date, date), quality_row(text, text, boolean, numeric, text, text),
+  quality_off_days(), quality_daily_rows(quality_target), quality_missing_days(quality_target),
+  quality_missing_hours(quality_target), quality_impossible_values(quality_target),
+  quality_source_agreement(quality_target), quality_hourly_vs_daily(quality_target), quality_outliers(quality_target),
+  quality_level_shift(quality_target), quality_weather_coverage(quality_target), quality_holiday_years(quality_target),
+  quality_holiday_horizon(quality_target), quality_staleness(quality_target), quality_congestion_survey(quality_target),
+  quality_checks() TO seongsu_reader;
+REVOKE ALL ON TYPE quality_target, quality_result FROM PUBLIC;
+GRANT USAGE ON TYPE quality_target, quality_result TO seongsu_reader;
 
 -- 60_features: the feature columns are listed once, in C; calendar_features
 -- and features keep their columns (the list equals 0.1.0's declarations).
