@@ -1,6 +1,7 @@
 # daily_seongsu — PGXS build.
 #   make && make install          build and install into the pg_config found on PATH
-#   make installcheck             pg_regress suite against a running server
+#   make installcheck             pg_regress suite against a running server (fixtures of its own)
+#   make installcheck-real DATA=d the pg_regress tests on the real data folder d
 #   bash test/check.sh            everything: pg_regress + TAP (test/t), on a throwaway cluster
 #   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
@@ -36,8 +37,13 @@ OBJS = \
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
-REGRESS = import_real import_variants import_errors timezone ingest features models schedule quality security release
+# pg_regress: the core schedule runs on any server where the extension can be
+# created, on fixtures of its own (test/fixtures); installcheck-real runs the
+# tests that read the real data folder (make installcheck-real DATA=dir, a
+# folder the server can read; test/check.sh runs it when ../shared/data exists).
+REGRESS = import_variants import_errors timezone ingest fixtures features models schedule quality security release
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+REGRESS_REAL = import_real features_real models_real quality_real
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -std=gnu11 -I$(srcdir)/src -Wall -Wextra $(if $(DS_WERROR),-Werror) \
@@ -87,4 +93,11 @@ valgrind-check:
 fuzz:
 	$(MAKE) -C test/fuzz run
 
-.PHONY: installcheck-files sanitize-check valgrind-check fuzz
+# The real-data schedule, in a database of its own, results in tmp_check/real.
+installcheck-real:
+	@test -n "$(DATA)" || { echo "installcheck-real: set DATA to the real data folder (readable by the server)" >&2; exit 2; }
+	$(MKDIR_P) tmp_check/real
+	export PGOPTIONS="$$PGOPTIONS -c regress.data_dir=$(abspath $(DATA))"; $(pg_regress_installcheck) --inputdir=. \
+		--load-extension=$(EXTENSION) --dbname=contrib_regression_real --outputdir=tmp_check/real $(REGRESS_REAL)
+
+.PHONY: installcheck-files sanitize-check valgrind-check fuzz installcheck-real

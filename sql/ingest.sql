@@ -17,6 +17,25 @@ SELECT seongsu.enqueue('kasi_holidays', '2024-01-01');
 -- with no rows; a failure on transient errors only is retried at the job
 -- level after seongsu.job_retry_delay (here 1 hour), up to
 -- seongsu.job_max_attempts runs, then the job fails.
+-- A job left pending: its error, DETAIL (why) and whether its HINT (who
+-- would run it) fits this server: without the worker (no
+-- shared_preload_libraries) it says there is none; with it, that the worker
+-- serves seongsu.database only, not this database.
+CREATE FUNCTION pg_temp.still_pending(job bigint, t interval)
+  RETURNS TABLE (error text, detail text, hint_fits_server boolean)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  h text;
+BEGIN
+  PERFORM seongsu.wait_for_job(job, t);
+EXCEPTION WHEN query_canceled THEN  -- (wait_for_job gives up with 57014)
+  GET STACKED DIAGNOSTICS error = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  hint_fits_server := h = CASE WHEN EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'daily_seongsu ingest')
+    THEN format('The worker runs the jobs of database "%s" only; run this database''s jobs with SELECT seongsu.run_pending_jobs().',
+                current_setting('seongsu.database'))
+    ELSE 'No ingestion worker is running (shared_preload_libraries lacks daily_seongsu); run the job with SELECT seongsu.run_pending_jobs().' END;
+  RETURN NEXT;
+END $$;
 SET seongsu.open_meteo_archive_url = 'http://127.0.0.1:9/';
 SET seongsu.max_attempts = 3;
 SET seongsu.retry_base_ms = 1;
@@ -31,7 +50,7 @@ SELECT state, attempts, requests, rows_written, finished_at IS NULL AS unfinishe
        regexp_replace(last_error, 'request failed: .*\(gave', 'request failed: ... (gave') AS last_error
 FROM seongsu.jobs WHERE id = :job;
 SELECT seongsu.run_pending_jobs() AS not_due_yet;
-SELECT seongsu.wait_for_job(:job, '0.1 seconds');
+SELECT * FROM pg_temp.still_pending(:job, '0.1 seconds');
 UPDATE seongsu.jobs SET next_attempt_at = now() WHERE id = :job;  -- (the owner skips the wait)
 SELECT seongsu.run_pending_jobs() AS ran;
 SELECT seongsu.wait_for_job(:job, '1 second');
@@ -47,7 +66,7 @@ SET seongsu.job_max_attempts = 1;
 -- wait_for_job: unknown job, and a pending job this database's worker does not serve
 SELECT seongsu.wait_for_job(-1);
 SELECT seongsu.enqueue('openmeteo_forecast', '2024-01-01') AS job2 \gset
-SELECT seongsu.wait_for_job(:job2, '0.2 seconds');
+SELECT * FROM pg_temp.still_pending(:job2, '0.2 seconds');
 SELECT seongsu.run_pending_jobs(-1);
 DELETE FROM seongsu.jobs;
 
@@ -209,7 +228,8 @@ FROM seongsu.ingestion_sources();
 SELECT count(*) > 0 AS has_kinds, bool_and(description <> '' AND layout <> '') AS described
 FROM seongsu.import_kinds();
 -- the jobs table accepts exactly the sources, the status view has one row
--- for each (in order, each measured), and the schedule names no other
+-- for each (in order, each measured), and the schedule's enqueue jobs name
+-- no other (its last job purges pg_cron's history and enqueues nothing)
 SELECT array_agg(t.m[1] ORDER BY t.o) = (SELECT array_agg(name ORDER BY ordinal) FROM seongsu.ingestion_sources())
          AS check_agrees
 FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([^'']*)''', 'g') WITH ORDINALITY AS t(m, o)

@@ -1,13 +1,16 @@
 -- Models: training with backtests, storage, deployment and rollback,
 -- prediction (daily, hourly two-stage, levels, forecast), determinism, no
--- leakage through train -> predict, corrupt blobs, and argument errors.
+-- leakage through train -> predict, corrupt blobs, and argument errors, on
+-- the core fixtures (test/fixtures/seongsu.sql: 성수 2호선 2020-01-01 ..
+-- 2025-05-31, Seoul Metro hours 2024-02 .. 2024-04); models_real checks
+-- accuracy on the real data.
 SET client_min_messages = warning;
-SELECT current_setting('regress.data_dir') AS d \gset
 TRUNCATE seongsu.ridership_daily, seongsu.ridership_hourly;
-SELECT seongsu.import_file('card_subway_month', :'d' || '/seongsu/card_subway_month_2015-01_2021-07.csv') +
-       seongsu.import_file('card_subway_month', :'d' || '/seongsu/card_subway_month_2022-2024_selected_months.csv') +
-       seongsu.import_file('ridership_daily', :'d' || '/seongsu/daily_2022-11_2025-05.csv') +
-       seongsu.import_file('seoulmetro_hourly', :'d' || '/seongsu/seoulmetro_hourly_2023-01_2023-04.csv') > 0 AS loaded;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/test/fixtures/seongsu.sql
+SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS fixture_days FROM fixture_daily \gset
+-- The shared model cache exists where the library is preloaded.
+SELECT 'daily_seongsu' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ',')) AS preloaded \gset
 
 -- Argument errors.
 SELECT * FROM seongsu.train(algorithm => 'xgboost');
@@ -15,7 +18,7 @@ SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '0 days');
 SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '-1 day');
 SELECT * FROM seongsu.train(algorithm => 'ridge', grain => 'hourly');
 SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => '2030-01-01', force => true);
-SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => '2025-05-01', force => true);
+SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => :'last_day'::date - 30, force => true);
 SELECT * FROM seongsu.train(algorithm => 'ridge', train_from => '2024-01-01', train_to => '2023-01-01');
 SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"alpha": -1}', force => true);
 SELECT * FROM seongsu.train(algorithm => 'ridge', hyperparams => '{"depth_of_field": 3}', force => true);
@@ -26,10 +29,17 @@ SELECT seongsu.predict_daily('2025-01-01');
 -- One day ahead: every algorithm, backtests with 3 expanding folds.
 CREATE TEMP TABLE h1 AS
 SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_to => '2024-05-31', force => true);
-SELECT algorithm, jsonb_array_length(metrics->'folds') AS folds, (metrics->'mean'->>'n')::int AS n,
-       metrics->>'target_mode' AS target_mode,
-       (metrics->'mean'->>'rmse')::float8 < (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = 'seasonal_naive') AS beats_naive
-FROM h1 ORDER BY model_id;
+SELECT h1.algorithm, jsonb_array_length(h1.metrics->'folds') AS folds, (h1.metrics->'mean'->>'n')::int AS n,
+       h1.metrics->>'target_mode' = m.target_mode AS target_mode_stored,
+       (h1.metrics->'mean'->>'rmse')::float8 < (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = 'seasonal_naive') AS beats_naive
+FROM h1 JOIN seongsu.models m ON m.id = h1.model_id ORDER BY h1.model_id;
+-- Each fold's n is the observed days of its test window, and the mean of
+-- each metric is the mean over the folds.
+SELECT h1.algorithm,
+       bool_and((f->'metrics'->>'n')::int = (SELECT count(*) FROM fixture_daily
+                                              WHERE day BETWEEN (f->>'test_from')::date AND (f->>'test_to')::date)) AS n_is_days,
+       abs(avg((f->'metrics'->>'rmse')::float8) / (h1.metrics->'mean'->>'rmse')::float8 - 1) < 1e-5 AS rmse_is_mean
+FROM h1, jsonb_array_elements(h1.metrics->'folds') f GROUP BY h1.algorithm, h1.model_id, h1.metrics ORDER BY h1.model_id;
 -- The deployed one is the best by mean backtest RMSE.
 SELECT (SELECT algorithm FROM h1 WHERE deployed) =
        (SELECT algorithm FROM h1 ORDER BY (metrics->'mean'->>'rmse')::float8 LIMIT 1) AS best_deployed;
@@ -37,14 +47,48 @@ SELECT (SELECT algorithm FROM h1 WHERE deployed) =
 SELECT bool_and((f->>'test_from')::date > coalesce(prev, '1900-01-01')) AS ordered
 FROM (SELECT f, lag((f->>'test_to')::date) OVER (ORDER BY ord) AS prev
       FROM h1, jsonb_array_elements(metrics->'folds') WITH ORDINALITY AS x(f, ord) WHERE algorithm = 'gbdt') s;
-SELECT m.train_from, m.train_to, m.train_rows > 2500 AS rows_ok, m.matrix_bytes > 0 AS bytes_ok,
+-- The training rows are the days features() gives a target and a 28-day level.
+CREATE TEMP TABLE usable AS
+  SELECT kst_date, target, day_type FROM seongsu.features('성수', '2호선', :'first_day', '2024-05-31', 'daily', '1 day')
+   WHERE target IS NOT NULL AND level28 > 0;
+SELECT m.train_from = (SELECT min(kst_date) FROM usable) AS from_first_usable_day, m.train_to,
+       m.train_rows = (SELECT count(*) FROM usable) AS rows_are_usable_days, m.matrix_bytes > 0 AS bytes_ok,
        array_length(m.hour_shares, 1) AS shares, m.levels[1] < m.levels[2] AND m.levels[2] < m.levels[3] AS levels_increase
 FROM seongsu.models m JOIN h1 ON h1.model_id = m.id WHERE h1.algorithm = 'gbdt';
+-- Hour shares, recomputed: per day type (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat,
+-- 4 Sun/holiday), the mean share of each hour over the type's last 4
+-- service days with at least 18 hours, up to train_to.
+CREATE TEMP TABLE shares_check AS
+  WITH days AS (
+    SELECT h.service_day AS day, sum(h.passengers)::float8 AS total,
+           (seongsu.calendar_features((h.service_day + time '12:00') AT TIME ZONE 'Asia/Seoul')).day_type AS t
+      FROM seongsu.ridership_hourly h JOIN seongsu.stations s ON s.id = h.station_id
+     WHERE s.name = '성수' AND h.service_day <= '2024-05-31' GROUP BY h.service_day HAVING count(h.passengers) >= 18
+  ), last4 AS (
+    SELECT * FROM (SELECT d.*, row_number() OVER (PARTITION BY d.t ORDER BY d.day DESC) AS k FROM days d) x WHERE k <= 4
+  )
+  SELECT l.t, hr.h, avg(coalesce((SELECT sum(h.passengers) FROM seongsu.ridership_hourly h JOIN seongsu.stations s ON s.id = h.station_id
+                                   WHERE s.name = '성수' AND h.service_day = l.day
+                                     AND extract(hour FROM h.ts AT TIME ZONE 'Asia/Seoul') = hr.h), 0) / l.total) AS share
+    FROM last4 l, generate_series(0, 23) hr(h) GROUP BY l.t, hr.h;
+SELECT count(*) AS shares_compared, max(abs(m.hour_shares[c.t * 24 + c.h + 1] - c.share)) < 1e-12 AS shares_recomputed
+  FROM shares_check c, seongsu.models m JOIN h1 ON h1.model_id = m.id WHERE h1.algorithm = 'gbdt';
+-- Crowd levels: the 50th, 80th and 95th percentiles of the hourly
+-- passengers (hours 05-24) implied by the last 365 training days.
+SELECT max(abs(m.levels[q.k] / q.v - 1)) < 1e-9 AS levels_recomputed
+  FROM seongsu.models m JOIN h1 ON h1.model_id = m.id AND h1.algorithm = 'gbdt',
+       (SELECT k, percentile_cont((ARRAY[0.5, 0.8, 0.95])[k]) WITHIN GROUP (ORDER BY u.target * c.share) AS v
+          FROM (SELECT * FROM usable ORDER BY kst_date DESC LIMIT 365) u
+          JOIN shares_check c ON c.t = u.day_type AND (c.h >= 5 OR c.h = 0), generate_series(1, 3) k GROUP BY k) q;
 
--- Test year (no refit): the best model beats same-day-last-week by far.
-SELECT h1.algorithm, count(*) AS days,
-       round(sqrt(avg((actual - predicted) ^ 2))::numeric, -2) < 12000 AS rmse_under_12k
-FROM h1, seongsu.evaluate(h1.model_id, '2024-06-01', '2025-05-31') GROUP BY 1, h1.model_id ORDER BY h1.model_id;
+-- Test year (no refit): every observed day, and every model beats
+-- same-day-last-week there too.
+CREATE TEMP TABLE test_year AS
+  SELECT h1.algorithm, h1.model_id, count(*) AS days, sqrt(avg((actual - predicted) ^ 2)) AS rmse
+    FROM h1, seongsu.evaluate(h1.model_id, '2024-06-01', '2025-05-31') GROUP BY 1, 2;
+SELECT algorithm, days = (SELECT count(*) FROM fixture_daily WHERE day BETWEEN '2024-06-01' AND '2025-05-31') AS every_day,
+       CASE WHEN algorithm <> 'seasonal_naive' THEN rmse < (SELECT rmse FROM test_year WHERE algorithm = 'seasonal_naive') END AS beats_naive
+FROM test_year ORDER BY model_id;
 
 -- Determinism: the same training twice gives the same model bytes.
 CREATE TEMP TABLE rf1 AS SELECT model_id FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_to => '2024-05-31', hyperparams => '{"n_trees": 20}', force => true);
@@ -74,10 +118,18 @@ SELECT round(seongsu.predict_crowd('2024-09-03 08:30+09')::numeric) =
 -- 01:00 KST belongs to the previous service day.
 SELECT round(seongsu.predict_crowd('2024-09-04 01:00+09')::numeric) =
        round((seongsu.predict_daily('2024-09-03') * (SELECT hour_shares[1 * 24 + 1 + 1] FROM seongsu.models WHERE id = (SELECT model_id FROM seongsu.deployed_models)))::numeric) AS late_night;
-SELECT seongsu.crowd_level('2024-09-03 08:30+09') AS rush_hour, seongsu.crowd_level('2024-09-03 04:30+09') AS before_first_train;
--- The model these predictions read is in the shared model cache, of the current models generation.
-SELECT model_id = (SELECT model_id FROM seongsu.deployed_models) AS deployed_model, bytes > 0 AS has_bytes, current
-FROM seongsu.model_cache() WHERE model_id = (SELECT model_id FROM seongsu.deployed_models);
+-- The level is where predict_crowd falls among the model's thresholds.
+SELECT bool_and(seongsu.crowd_level(t) = CASE WHEN p < l[1] THEN '여유' WHEN p < l[2] THEN '보통' WHEN p < l[3] THEN '혼잡' ELSE '매우혼잡' END)
+         AS levels_from_thresholds,
+       count(DISTINCT seongsu.crowd_level(t)) AS levels_seen
+  FROM generate_series(timestamptz '2024-09-03 04:30+09', '2024-09-04 03:30+09', '1 hour') t,
+       LATERAL (SELECT seongsu.predict_crowd(t) AS p,
+                       (SELECT levels FROM seongsu.models WHERE id = (SELECT model_id FROM seongsu.deployed_models)) AS l) x;
+SELECT seongsu.crowd_level('2024-09-03 04:30+09') AS before_first_train;
+-- The model these predictions read is in the shared model cache, of its
+-- current blob, where the library is preloaded (without, there is none).
+SELECT count(*) = CASE WHEN :'preloaded'::boolean THEN 1 ELSE 0 END AS in_shared_cache_when_preloaded
+FROM seongsu.model_cache() WHERE model_id = (SELECT model_id FROM seongsu.deployed_models) AND bytes > 0 AND current;
 -- Beyond the last observation (2025-05-31) the 1-day model fills recursively.
 SELECT count(*) AS hours, bool_and(recursive) AS all_recursive, bool_and(lower <= passengers AND passengers <= upper) AS in_interval
 FROM seongsu.forecast('성수', '2호선', '2025-06-03 00:00+09', '2025-06-09 23:00+09');
@@ -111,11 +163,21 @@ SELECT seongsu.rollback('no such project');
 -- A 7-day model joins: past days keep using the 1-day model (its inputs exist),
 -- days more than 1 and up to 7 days after the last observation use the 7-day one.
 SELECT algorithm, deployed FROM seongsu.train(algorithm => 'ridge', horizon => '7 days', train_to => '2024-05-31', force => true);
-SELECT project, algorithm, horizon FROM seongsu.deployed_models ORDER BY horizon;
+SELECT project, algorithm = CASE WHEN horizon = '1 day' THEN (SELECT algorithm FROM h1 WHERE deployed) ELSE 'ridge' END AS algorithm_ok, horizon
+FROM seongsu.deployed_models ORDER BY horizon;
 SELECT bool_or(recursive) AS recursive_5_days_ahead FROM seongsu.forecast('성수', '2호선', '2025-06-05 08:00+09', '2025-06-05 09:00+09');
 SELECT bool_and(recursive) AS recursive_10_days_ahead FROM seongsu.forecast('성수', '2호선', '2025-06-10 08:00+09', '2025-06-10 09:00+09');
 
 -- Corrupt or truncated blobs are errors (data_corrupted), never crashes.
+-- (An error as "SQLSTATE: message", the live model's id written <live>.)
+CREATE FUNCTION pg_temp.error_of(q text, live bigint DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || CASE WHEN live IS NULL THEN SQLERRM ELSE replace(SQLERRM, format('model %s ', live), 'model <live> ') END;
+END $$;
 CREATE TEMP TABLE corrupt_ids AS SELECT 0::bigint AS id WHERE false;
 DO $$
 DECLARE
@@ -144,7 +206,12 @@ BEGIN
   END LOOP;
   RAISE WARNING 'corruptions rejected: % of 150', caught;
 END $$;
-SELECT seongsu.model_explain((SELECT max(id) FROM seongsu.models WHERE project = 'corrupt'));
+-- The last one (truncated) is named, with its length and the header's.
+SELECT max(id) AS last_corrupt, length(blob) AS corrupt_bytes FROM seongsu.models
+ WHERE id = (SELECT max(id) FROM seongsu.models WHERE project = 'corrupt') GROUP BY blob \gset
+SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :last_corrupt))
+       = format('XX001: model %s is corrupt: model length is %s bytes, its header says %s', :last_corrupt, :corrupt_bytes,
+                (SELECT length(blob) FROM seongsu.models WHERE algorithm = 'gbdt' ORDER BY id LIMIT 1)) AS named_with_lengths;
 DELETE FROM seongsu.models WHERE project = 'corrupt';
 
 -- A live model that cannot be read (corrupt, or of an older format) does not
@@ -219,20 +286,20 @@ SELECT count(*) FROM seongsu.evaluate(-1, '2025-01-01', '2025-01-02');
 SELECT seongsu.model_explain(-1);
 
 -- Bounds: a prediction reaches at most 400 days beyond the station's
--- observations (2015-01-01 .. 2025-05-31); anything further is refused
--- (22008) before anything is loaded for it.
+-- observations (2020-01-01 .. 2025-05-31: from 2018-11-27 to 2026-07-05);
+-- anything further is refused (22008) before anything is loaded for it.
 \set VERBOSITY default
 SELECT seongsu.predict_daily('5874897-12-31');
 SELECT seongsu.predict_crowd('80000-01-01');
 SELECT seongsu.crowd_level('2030-01-01 08:00+09');
-SELECT seongsu.predict_daily('2026-07-05') > 0 AS last_day_in_reach;
-SELECT seongsu.predict_daily('2026-07-06');
+SELECT seongsu.predict_daily(:'last_day'::date + 400) > 0 AS last_day_in_reach;
+SELECT seongsu.predict_daily(:'last_day'::date + 401);
 SELECT count(*) AS hours FROM seongsu.forecast('성수', '2호선', '2026-06-30 04:00+09', '2026-07-06 03:00+09');
 SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2026-06-30 04:00+09', '2026-07-06 04:00+09');
-SELECT 1 AS first_day_in_reach FROM (SELECT seongsu.predict_daily('2013-11-27')) p;
-SELECT seongsu.predict_daily('2013-11-26');
+SELECT 1 AS first_day_in_reach FROM (SELECT seongsu.predict_daily(:'first_day'::date - 400)) p;
+SELECT seongsu.predict_daily(:'first_day'::date - 401);
 SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models ORDER BY horizon, model_id LIMIT 1), '2025-01-01', '2026-12-31');
-SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models ORDER BY horizon, model_id LIMIT 1), '2013-01-01', '2015-01-31');
+SELECT count(*) FROM seongsu.evaluate((SELECT model_id FROM seongsu.deployed_models ORDER BY horizon, model_id LIMIT 1), '2018-01-01', '2020-01-31');
 SELECT seongsu.predict_daily('2024-09-03', '성수', E'2호선\n');
 SELECT * FROM seongsu.train(station => E'성\x01수', algorithm => 'ridge');
 \set VERBOSITY terse
@@ -247,36 +314,41 @@ CREATE TEMP VIEW live_check AS
          AND m.horizon = l.horizon AND m.levels = l.levels AND m.metrics = l.metrics AND m.grain = l.grain AS restored
   FROM seongsu.models m JOIN live_row l ON l.id = m.id;
 UPDATE seongsu.models SET hour_shares[3] = 'NaN' WHERE id = :live;
-SELECT seongsu.predict_daily('2024-09-03');
+SELECT pg_temp.error_of($$SELECT seongsu.predict_daily('2024-09-03')$$, :live);
 UPDATE seongsu.models SET hour_shares = (SELECT hour_shares[1:29] || 1e308::float8 || hour_shares[31:120] FROM live_row) WHERE id = :live;
-SELECT count(*) FROM seongsu.evaluate(:live, '2024-09-03', '2024-09-03');
+SELECT pg_temp.error_of(format($$SELECT count(*) FROM seongsu.evaluate(%s, '2024-09-03', '2024-09-03')$$, :live), :live);
 UPDATE seongsu.models SET hour_shares = (SELECT array_agg(x * 2) FROM unnest((SELECT hour_shares FROM live_row)) x) WHERE id = :live;
-SELECT seongsu.model_explain(:live);
+SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :live), :live);
 UPDATE seongsu.models SET hour_shares = (SELECT hour_shares[1:96] FROM live_row) WHERE id = :live;
-SELECT seongsu.predict_crowd('2024-09-03 08:00+09');
+SELECT pg_temp.error_of($$SELECT seongsu.predict_crowd('2024-09-03 08:00+09')$$, :live);
 UPDATE seongsu.models SET hour_shares = (SELECT hour_shares FROM live_row), target_mode = 'lag' WHERE id = :live;
-SELECT seongsu.predict_daily('2024-09-03');
+SELECT pg_temp.error_of($$SELECT seongsu.predict_daily('2024-09-03')$$, :live);
 UPDATE seongsu.models SET target_mode = (SELECT target_mode FROM live_row),
   algorithm = CASE algorithm WHEN 'gbdt' THEN 'ridge' ELSE 'gbdt' END WHERE id = :live;
-SELECT seongsu.model_explain(:live);
+SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :live), :live)
+       = format('XX001: model <live> is corrupt: its algorithm is %s but its stored model is %s',
+                CASE algorithm WHEN 'gbdt' THEN 'ridge' ELSE 'gbdt' END, algorithm) AS names_both_algorithms
+  FROM live_row;
 UPDATE seongsu.models SET algorithm = 'seasonal_naive', target_mode = 'lag' WHERE id = :live;
-SELECT seongsu.model_explain(:live);
+SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :live), :live);
 UPDATE seongsu.models SET algorithm = (SELECT algorithm FROM live_row), target_mode = (SELECT target_mode FROM live_row),
   horizon = '1000 days' WHERE id = :live;
-SELECT count(*) FROM seongsu.evaluate(:live, '2024-09-03', '2024-09-03');
+SELECT pg_temp.error_of(format($$SELECT count(*) FROM seongsu.evaluate(%s, '2024-09-03', '2024-09-03')$$, :live), :live);
 UPDATE seongsu.models SET horizon = '1 hour' WHERE id = :live;
-SELECT seongsu.predict_daily('2024-09-03');
+SELECT pg_temp.error_of($$SELECT seongsu.predict_daily('2024-09-03')$$, :live);
 UPDATE seongsu.models SET horizon = (SELECT horizon FROM live_row), levels = '{3000, 2000, 1000}' WHERE id = :live;
-SELECT seongsu.crowd_level('2024-09-03 08:00+09');
+SELECT pg_temp.error_of($$SELECT seongsu.crowd_level('2024-09-03 08:00+09')$$, :live);
 UPDATE seongsu.models SET levels = (SELECT levels FROM live_row),
-  metrics = jsonb_set(metrics, '{relative_residual_quantiles,q05}', '5') WHERE id = :live;
-SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2024-09-03 00:00+09', '2024-09-03 23:00+09');
-UPDATE seongsu.models SET metrics = jsonb_set((SELECT metrics FROM live_row), '{relative_residual_quantiles,q95}', '1e308') WHERE id = :live;
-SELECT count(*) FROM seongsu.evaluate(:live, '2024-09-03', '2024-09-03');
+  metrics = jsonb_set(jsonb_set(metrics, '{relative_residual_quantiles,q05}', '5'), '{relative_residual_quantiles,q95}', '0.25')
+ WHERE id = :live;
+SELECT pg_temp.error_of($$SELECT count(*) FROM seongsu.forecast('성수', '2호선', '2024-09-03 00:00+09', '2024-09-03 23:00+09')$$, :live);
+UPDATE seongsu.models SET metrics = jsonb_set(jsonb_set((SELECT metrics FROM live_row), '{relative_residual_quantiles,q05}', '-0.125'),
+                                             '{relative_residual_quantiles,q95}', '1e308') WHERE id = :live;
+SELECT pg_temp.error_of(format($$SELECT count(*) FROM seongsu.evaluate(%s, '2024-09-03', '2024-09-03')$$, :live), :live);
 UPDATE seongsu.models SET metrics = jsonb_set(metrics, '{relative_residual_quantiles,q95}', '"wide"') WHERE id = :live;
-SELECT seongsu.model_explain(:live);
+SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :live), :live);
 UPDATE seongsu.models SET metrics = (SELECT metrics FROM live_row), grain = 'hourly' WHERE id = :live;
-SELECT seongsu.model_explain(:live);
+SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :live), :live);
 UPDATE seongsu.models SET grain = 'daily' WHERE id = :live;
 SELECT restored FROM live_check;
 SELECT seongsu.predict_daily('2024-09-03') = :committed_value AS good_model_loads,
@@ -325,18 +397,19 @@ SELECT * FROM seongsu.train(algorithm => 'ridge', horizon => '1 day 1 hour');
 SELECT model_id AS two_days FROM seongsu.train(algorithm => 'ridge', horizon => '48 hours', train_to => '2024-05-31', force => true) \gset
 SELECT project, horizon FROM seongsu.models WHERE id = :two_days;
 
--- A long call is cancelled promptly: evaluating a 10,000-tree forest over
--- every observed day walks the trees for about a second (one feature per
--- split keeps its training short); with a 100 ms statement_timeout it stops
--- at the next check (every 64 trees), not at the end.
-SELECT model_id AS big FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_from => '2025-01-01',
+-- A long call is cancelled promptly: evaluating a 10,000-tree forest
+-- grown on a year over every observed day (1,956) walks the trees for
+-- most of a second (one feature per split keeps its training short); with
+-- a 100 ms statement_timeout it stops at the next check (every 64 trees),
+-- not at the end.
+SELECT model_id AS big FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_from => '2024-06-01',
   project => 'big', hyperparams => '{"n_trees": 10000, "max_features": 0.02, "target": "raw", "folds": 2}', force => true) \gset
 SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) AS days FROM seongsu.evaluate(:big, '2015-01-01', '2025-05-31');
+SELECT count(*) = :fixture_days AS every_day FROM seongsu.evaluate(:big, :'first_day', :'last_day');
 SELECT clock_timestamp() - :'t0'::timestamptz AS full_call \gset
 SET statement_timeout = '100ms';
 SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) AS days FROM seongsu.evaluate(:big, '2015-01-01', '2025-05-31');
+SELECT count(*) AS days FROM seongsu.evaluate(:big, :'first_day', :'last_day');
 RESET statement_timeout;
 SELECT clock_timestamp() - :'t0'::timestamptz < :'full_call'::interval / 3 AS cancelled_promptly;
 

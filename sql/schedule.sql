@@ -1,6 +1,7 @@
 -- seongsu.schedule_ingestion needs pg_cron in the current database.  The
--- regression database (contrib_regression) has no pg_cron extension; the test
--- cluster preloads pg_cron for cron.database_name = 'postgres' (TAP test
+-- regression database (contrib_regression) has no pg_cron extension; the
+-- server may preload pg_cron for another database (test/check.sh's cluster:
+-- cron.database_name = 'postgres') or not at all (TAP test
 -- test/t/012_schedule.pl covers the jobs themselves).
 SET client_min_messages = warning;
 \set VERBOSITY default
@@ -10,7 +11,10 @@ SELECT count(*) AS jobs_before FROM seongsu.jobs \gset
 -- The error of a call as rows: SQLSTATE, message, DETAIL and HINT, with the
 -- running server's major version written <major> in the HINT, which names
 -- the pg_cron package of the running major (15 on one CI leg, 17 on the
--- other); a package of another major would show as it is.
+-- other); a package of another major would show as it is.  The DETAIL's
+-- reason depends on the server (the pg_cron library not loaded, or loaded
+-- for another database): the one pg_settings says is written <why, on this
+-- server>; any other shows as it is.
 CREATE FUNCTION pg_temp.error_of(call text) RETURNS TABLE (field text, value text)
   LANGUAGE plpgsql AS $$
 DECLARE
@@ -19,13 +23,18 @@ DECLARE
   det text;
   hin text;
   major text := (current_setting('server_version_num')::integer / 10000)::text;
+  cron_db text := (SELECT setting FROM pg_settings WHERE name = 'cron.database_name');
+  why text := CASE WHEN cron_db IS NULL THEN ', and the pg_cron library is not loaded.'
+                   ELSE format('; pg_cron runs jobs only in database %s (cron.database_name).  From there, '
+                               'cron.schedule_in_database can run the commands of seongsu.ingestion_schedule() in this database.',
+                               cron_db) END;
 BEGIN
   EXECUTE call;
   RETURN QUERY VALUES ('error', 'none');
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
                           hin = PG_EXCEPTION_HINT;
-  RETURN QUERY VALUES ('sqlstate', st), ('message', msg), ('detail', det),
+  RETURN QUERY VALUES ('sqlstate', st), ('message', msg), ('detail', replace(det, why, ' <why, on this server>')),
     ('hint', replace(replace(replace(hin, 'PostgreSQL ' || major || ' (', 'PostgreSQL <major> ('),
                              'postgresql-' || major || '-cron', 'postgresql-<major>-cron'),
                      'pg_cron_' || major || ' ', 'pg_cron_<major> '));

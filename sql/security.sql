@@ -22,7 +22,9 @@ WHERE p.pronamespace = 'seongsu'::regnamespace
   AND (l.lanname IN ('sql', 'plpgsql') OR p.prosecdef)
   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
 
--- Synthetic data for station 보안역, made before any trap is on the path.
+-- Synthetic data for station 보안역, made before any trap is on the path;
+-- its Open-Meteo weather of 2024 replaces whatever earlier tests stored.
+DELETE FROM seongsu.weather_daily WHERE source = 'open-meteo' AND day BETWEEN '2024-01-01' AND '2024-12-31';
 SELECT 'date,line,station,boardings,alightings' || E'\n' ||
        string_agg(format('%s,2호선,보안역,%s,%s', to_char(d, 'YYYY-MM-DD'), b, b + 900), E'\n' ORDER BY d) AS daily
 FROM (SELECT d::date AS d,

@@ -1,7 +1,9 @@
 # The ingestion worker against the loopback replay server (test/replay):
 #  (a) a month of seoul_daily equals the published files' Seongsu rows, 607
-#      stations a day;
-#  (b) a year of kasi_holidays equals importing the same KASI files;
+#      stations a day (without the real data folder: the replay server's
+#      synthetic series, and the Seongsu rows it serves, read in Perl);
+#  (b) a year of kasi_holidays equals importing the same KASI files (without
+#      them: importing the responses the replay server serves);
 #  (c) every fault the replay server injects has its documented outcome
 #      (transient ones retried, permanent ones fail at once, a failed job
 #      writes no row, every attempt logged);
@@ -10,21 +12,20 @@
 #      request (with its key) in an error;
 #  (e) seongsu.run_pending_jobs runs the same jobs in a server without the
 #      worker (no shared_preload_libraries).
-# Needs DS_DATA (the real data folder) and DS_ROOT (the test tree), as set by
-# test/check.sh.
+# Uses DS_DATA (the real data folder) when set and DS_ROOT (the test tree),
+# as test/check.sh sets them.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use HTTP::Tiny;
-use IPC::Run;
 use JSON::PP;
-use Time::HiRes qw(usleep);
+use SeongsuTest qw(start_replay set_faults fault_hits data_dir);
 
-my $data = $ENV{DS_DATA};
-plan skip_all => 'DS_DATA (the real data folder) is not set' unless $data && -d $data;
-my $root = $ENV{DS_ROOT} // '.';
+my $data = data_dir();
 
 my $SEOUL_KEY = 'SEOULKEY123';
 my $DGK_KEY   = 'dgk+KEY/456==';
@@ -33,43 +34,21 @@ my @SECRETS = ('SEOULKEY123', 'dgk+KEY/456==', 'dgk%2BKEY%2F456%3D%3D', 'dgk KEY
 	'KEY/456', 'KEY%2F456', '456==', '456%3D%3D');
 
 # ---------------------------------------------------------------- replay server
-my $tmp      = PostgreSQL::Test::Utils::tempdir;
-my $portfile = "$tmp/replay.port";
-my $replay_log = "$tmp/replay.log";
-my $replay = IPC::Run::start(
-	[ 'python3', "$root/test/replay/replay_server.py", '--port', '0',
-	  '--port-file', $portfile, '--data', $data,
-	  '--seoul-key', $SEOUL_KEY, '--data-go-kr-key', $DGK_KEY ],
-	'<', \undef, '>', $replay_log, '2>&1');
-for (my $i = 0; $i < 600 && !-s $portfile; $i++)
-{
-	usleep(100_000);
-}
-BAIL_OUT("replay server did not write $portfile within 60 s:\n" . slurp_file($replay_log))
-  unless -s $portfile;
-my $port = slurp_file($portfile);
-chomp $port;
-my $base = "http://127.0.0.1:$port";
+my $base = start_replay(data => $data, seoul_key => $SEOUL_KEY, dgk_key => $DGK_KEY);
+note($data ? "the replay server serves the real data folder $data"
+	: 'no real data folder: the replay server serves its synthetic series');
 my $http = HTTP::Tiny->new(timeout => 30);
-END { $replay->kill_kill(grace => 5) if $replay; }
 
 # Replace the replay server's fault rules.
-sub faults
-{
-	my @rules = @_;
-	my $r = $http->post("$base/_faults", {
-		headers => { 'Content-Type' => 'application/json' },
-		content => encode_json({ rules => \@rules }) });
-	die "POST /_faults failed: $r->{status} $r->{content}" unless $r->{success};
-	return;
-}
+sub faults { set_faults($base, @_); return; }
 
-# Hits of each current rule.
-sub fault_hits
+# The replay server's answer to a GET of path (no fault rules are set yet).
+sub served_body
 {
-	my $r = $http->get("$base/_faults");
-	die "GET /_faults failed: $r->{status}" unless $r->{success};
-	return [ map { $_->{hits} } @{ decode_json($r->{content})->{rules} } ];
+	my ($path) = @_;
+	my $r = $http->get("$base$path");
+	die "GET $path failed: $r->{status}" unless $r->{success};
+	return $r->{content};
 }
 
 # ---------------------------------------------------------------- the cluster
@@ -96,24 +75,44 @@ $node->poll_query_until('postgres',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'daily_seongsu ingest'})
   or BAIL_OUT('the ingestion worker did not start');
 
-# Reference databases: the same data imported from the published files.
-for my $db (qw(ref_card ref_daily ref_kasi))
+# Reference databases: the same data imported from the published files
+# (ref_card, ref_daily and ref_kasi), or without them, the KASI responses
+# the replay server serves imported (ref_kasi).
+for my $db ($data ? qw(ref_card ref_daily ref_kasi) : qw(ref_kasi))
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, 'CREATE EXTENSION daily_seongsu');
 }
-$node->safe_psql('ref_card',
-	"SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2022-2024_selected_months.csv')");
-$node->safe_psql('ref_daily',
-	"SELECT seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')");
-$node->safe_psql('ref_kasi', qq{
-	SELECT sum(seongsu.import_file('kasi_holidays',
-		format('%s/holidays/kasi_getRestDeInfo/%s/%s.json', '$data', y, lpad(m::text, 2, '0'))))
-	FROM generate_series(2024, 2025) y, generate_series(1, 12) m});
+if ($data)
+{
+	$node->safe_psql('ref_card',
+		"SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2022-2024_selected_months.csv')");
+	$node->safe_psql('ref_daily',
+		"SELECT seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')");
+	$node->safe_psql('ref_kasi', qq{
+		SELECT sum(seongsu.import_file('kasi_holidays',
+			format('%s/holidays/kasi_getRestDeInfo/%s/%s.json', '$data', y, lpad(m::text, 2, '0'))))
+		FROM generate_series(2024, 2025) y, generate_series(1, 12) m});
+}
+else
+{
+	(my $key = $DGK_KEY) =~ s/([^A-Za-z0-9])/sprintf('%%%02X', ord $1)/ge;
+	for my $y (2024, 2025)
+	{
+		for my $m (1 .. 12)
+		{
+			my $body = served_body(sprintf('/B090041/openapi/service/SpcdeInfoService/getRestDeInfo?serviceKey=%s'
+				  . '&solYear=%d&solMonth=%02d&_type=json&numOfRows=100&pageNo=1', $key, $y, $m));
+			$node->safe_psql('ref_kasi', "SELECT seongsu.import_text('kasi_holidays', \$kasi\$$body\$kasi\$)");
+		}
+	}
+}
 
-# Seongsu's published values by day, read in Perl (the selected-months file
-# covers every day of 2023-01 and 2024-01).
-my %truth;
+# Seongsu's published values (boardings|alightings) and 등록일자 by day,
+# read in Perl: from the selected-months file, which covers every day of
+# 2023-01 and 2024-01, or from the synthetic rows the replay server serves.
+my (%truth, %registered);
+if ($data)
 {
 	open(my $fh, '<', "$data/seongsu/card_subway_month_2022-2024_selected_months.csv") or die $!;
 	while (my $line = <$fh>)
@@ -125,6 +124,23 @@ my %truth;
 		$truth{"$1-$2-$3"} = "$f[3]|$f[4]";
 	}
 	close $fh;
+}
+else
+{
+	for my $month ('2023-01', '2024-01')
+	{
+		for my $d (1 .. 31)
+		{
+			my $day = sprintf('%s-%02d', $month, $d);
+			(my $ymd = $day) =~ s/-//g;
+			my $rows = JSON::PP->new->decode(served_body("/$SEOUL_KEY/json/CardSubwayStatsNew/1/1000/$ymd"))
+			  ->{CardSubwayStatsNew}{row};
+			my ($row) = grep { $_->{SBWY_ROUT_LN_NM} eq '2호선' && $_->{SBWY_STNS_NM} eq '성수' } @$rows;
+			die "no Seongsu row served for $day" unless $row;
+			$truth{$day} = "$row->{GTON_TNOPE}|$row->{GTOFF_TNOPE}";
+			$registered{$day} = $row->{REG_YMD} =~ s/^(\d{4})(\d\d)(\d\d)$/$1-$2-$3/r;
+		}
+	}
 }
 
 # ---------------------------------------------------------------- helpers
@@ -236,22 +252,27 @@ my $seongsu_jan = "SELECT string_agg(format('%s|%s|%s', r.day, r.boardings, r.al
   . "FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id "
   . "WHERE s.line = '2호선' AND s.name = '성수' AND r.day BETWEEN '2023-01-01' AND '2023-01-31'";
 my $got = q1($seongsu_jan);
-is($got, q1($seongsu_jan, 'ref_card'), '(a) Seongsu 2023-01 equals import_file(card_subway_month)');
-my $daily_days = q1("SELECT string_agg(quote_literal(day), ',') FROM seongsu.ridership_daily "
-	  . "WHERE day BETWEEN '2023-01-01' AND '2023-01-31'", 'ref_daily');
-my $sub = "SELECT string_agg(format('%s|%s|%s', r.day, r.boardings, r.alightings), E'\\n' ORDER BY r.day) "
+my $registered_jan = "SELECT string_agg(r.day || ':' || coalesce(r.registered_on::text, 'null'), ',' ORDER BY r.day) "
   . "FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id "
-  . "WHERE s.line = '2호선' AND s.name = '성수' AND r.day IN ($daily_days)";
-is(q1($sub), q1($sub, 'ref_daily'), '(a) and import_file(ridership_daily) on the days it has');
+  . "WHERE s.name = '성수' AND r.day BETWEEN '2023-01-01' AND '2023-01-31'";
+if ($data)
+{
+	is($got, q1($seongsu_jan, 'ref_card'), '(a) Seongsu 2023-01 equals import_file(card_subway_month)');
+	my $daily_days = q1("SELECT string_agg(quote_literal(day), ',') FROM seongsu.ridership_daily "
+		  . "WHERE day BETWEEN '2023-01-01' AND '2023-01-31'", 'ref_daily');
+	my $sub = "SELECT string_agg(format('%s|%s|%s', r.day, r.boardings, r.alightings), E'\\n' ORDER BY r.day) "
+	  . "FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id "
+	  . "WHERE s.line = '2호선' AND s.name = '성수' AND r.day IN ($daily_days)";
+	is(q1($sub), q1($sub, 'ref_daily'), '(a) and import_file(ridership_daily) on the days it has');
+	is(q1($registered_jan), q1($registered_jan, 'ref_card'), '(a) registered_on = REG_YMD = the file\'s 등록일자');
+}
+else
+{
+	is(q1($registered_jan), join(',', map { sprintf('2023-01-%02d:%s', $_, $registered{ sprintf('2023-01-%02d', $_) }) } 1 .. 31),
+		'(a) registered_on = the served REG_YMD');
+}
 is($got, join("\n", map { sprintf('2023-01-%02d|%s', $_, $truth{ sprintf('2023-01-%02d', $_) }) } 1 .. 31),
-	'(a) and the CSV read in Perl');
-is(q1("SELECT string_agg(r.day || ':' || coalesce(r.registered_on::text, 'null'), ',' ORDER BY r.day) "
-	  . "FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id "
-	  . "WHERE s.name = '성수' AND r.day BETWEEN '2023-01-01' AND '2023-01-31'"),
-	q1("SELECT string_agg(r.day || ':' || coalesce(r.registered_on::text, 'null'), ',' ORDER BY r.day) "
-	  . "FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id "
-	  . "WHERE s.name = '성수' AND r.day BETWEEN '2023-01-01' AND '2023-01-31'", 'ref_card'),
-	'(a) registered_on = REG_YMD = the file\'s 등록일자');
+	$data ? '(a) and the CSV read in Perl' : '(a) and the served Seongsu rows read in Perl');
 is(q1("SELECT count(*) || ' ' || count(*) FILTER (WHERE http_status = 200 AND rows_parsed = 607 "
 	  . "AND attempt = 1 AND error IS NULL AND url LIKE '$base/***/json/CardSubwayStatsNew/1/1000/202301__') "
 	  . "FROM seongsu.ingest_log WHERE job_id = $jan"),
@@ -277,7 +298,8 @@ is($kst, 'done', '(b) kasi_holidays 2024 done');
 is(job($kasi)->{requests}, 12, '(b) one request per month');
 my $h2024 = holidays('2024-01-01', '2024-12-31');
 isnt($h2024, '', '(b) 2024 has holidays');
-is($h2024, holidays('2024-01-01', '2024-12-31', 'ref_kasi'), '(b) holidays 2024 equal importing the 12 KASI files');
+is($h2024, holidays('2024-01-01', '2024-12-31', 'ref_kasi'),
+	$data ? '(b) holidays 2024 equal importing the 12 KASI files' : '(b) holidays 2024 equal importing the 12 served responses');
 is(q1("SELECT count(*) FROM seongsu.ingest_log WHERE job_id = $kasi AND url LIKE '%serviceKey=***&%' AND http_status = 200"),
 	'12', '(b) 12 log rows, serviceKey redacted');
 
@@ -416,7 +438,7 @@ for my $d (sort keys %harmless)
 	faults({ match => 'CardSubwayStatsNew', day => $d, %{ $harmless{$d} } });
 	($id, $st) = run_job('seoul_daily', $day);
 	is($st, 'done', "$f: done") or diag(job($id)->{error});
-	is(fault_hits()->[0], 1, "$f: the fault was served");
+	is(fault_hits($base)->[0], 1, "$f: the fault was served");
 	is(job($id)->{rows}, 607, "$f: 607 rows written");
 	is_deeply(attempts($id, "/$d"), [ '1:200' ], "$f: one attempt");
 	if ($f eq 'latency')
@@ -468,7 +490,7 @@ for my $v ([ '09', 'duplicate_rows' ], [ '10', 'string_counts' ], [ '11', 'extra
 	faults({ match => "solYear=2025&solMonth=$m", fault => $f });
 	($id, $st) = run_job('kasi_holidays', "2025-$m-01");
 	is($st, 'done', "KASI $f: done") or diag(job($id)->{error});
-	is(fault_hits()->[0], 1, "KASI $f: the fault was served");
+	is(fault_hits($base)->[0], 1, "KASI $f: the fault was served");
 	my $last = q1("SELECT (date '2025-$m-01' + interval '1 month - 1 day')::date");
 	is(holidays("2025-$m-01", $last), holidays("2025-$m-01", $last, 'ref_kasi'), "KASI $f: holidays equal the file");
 }
@@ -532,7 +554,7 @@ for my $echo ([ 'seoul_daily', '2024-05-02', qr{요청: /\*\*\*/json/CardSubwayS
 	is($st, 'failed', "(d) an echo of the request fails $echo->[0] $echo->[1]");
 	like(job($id)->{error}, $echo->[2], '(d) its error keeps the echo, the key as ***');
 }
-is_deeply(fault_hits(), [ 1, 1, 1 ], '(d) each echo was served');
+is_deeply(fault_hits($base), [ 1, 1, 1 ], '(d) each echo was served');
 faults();
 
 # Error messages of every kind, as superuser and as an operator.

@@ -7,50 +7,34 @@
 #    extension exists;
 #  - DROP EXTENSION while a job runs: no crash loop, and a job runs again
 #    after CREATE EXTENSION.
-# Needs DS_DATA and DS_ROOT, as set by test/check.sh.
+# The replay server serves the real data folder (DS_DATA, as set by
+# test/check.sh) when there is one, else its synthetic series: nothing here
+# compares with the files, only with a clean run.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use HTTP::Tiny;
-use IPC::Run;
-use JSON::PP;
 use Time::HiRes qw(usleep time);
+use SeongsuTest qw(start_replay reset_served data_dir);
 
-my $data = $ENV{DS_DATA};
-plan skip_all => 'DS_DATA (the real data folder) is not set' unless $data && -d $data;
-my $root = $ENV{DS_ROOT} // '.';
+my $data = data_dir();
 my $SEOUL_KEY = 'SEOULKEY123';
 my $DGK_KEY   = 'dgk+KEY/456==';
 my $WORKER    = 'daily_seongsu ingest';
 
 # The replay server, every data request delayed by 50 ms so that a backfill
 # lasts long enough to be interrupted.
-my $tmp        = PostgreSQL::Test::Utils::tempdir;
-my $portfile   = "$tmp/replay.port";
-my $replay_log = "$tmp/replay.log";
-my $replay = IPC::Run::start(
-	[ 'python3', "$root/test/replay/replay_server.py", '--port', '0', '--port-file', $portfile,
-	  '--data', $data, '--seoul-key', $SEOUL_KEY, '--data-go-kr-key', $DGK_KEY,
-	  '--latency-ms', '50', '--quiet' ],
-	'<', \undef, '>', $replay_log, '2>&1');
-for (my $i = 0; $i < 600 && !-s $portfile; $i++) { usleep(100_000); }
-BAIL_OUT("replay server did not start within 60 s:\n" . slurp_file($replay_log)) unless -s $portfile;
-my $port = slurp_file($portfile);
-chomp $port;
-my $base = "http://127.0.0.1:$port";
-my $http = HTTP::Tiny->new(timeout => 30);
-END { $replay->kill_kill(grace => 5) if $replay; }
+my $base = start_replay(data => $data, seoul_key => $SEOUL_KEY, dgk_key => $DGK_KEY,
+	extra => [ '--latency-ms', '50' ]);
+note($data ? "the replay server serves the real data folder $data"
+	: 'no real data folder: the replay server serves its synthetic series');
 
 # CardSubwayStatsNew requests served since the last reset.
-sub served
-{
-	my $r = $http->get("$base/_stats");
-	die "GET /_stats failed: $r->{status}" unless $r->{success};
-	return decode_json($r->{content})->{requests}{CardSubwayStatsNew} // 0;
-}
-sub reset_stats { $http->post("$base/_reset")->{success} or die 'POST /_reset failed'; }
+sub served { return SeongsuTest::served($base, 'CardSubwayStatsNew'); }
+sub reset_stats { reset_served($base); return; }
 
 # Poll (20 ms steps, at most 60 s) until the replay server has served n requests.
 sub wait_served

@@ -28,16 +28,17 @@
 #    rewritten model row is another version (the truncated blob above is
 #    caught although the model was cached); through a 4 kB cache six models
 #    predicted in turn all give evaluate()'s value.
-# Needs DS_DATA (the real data folder), as set by test/check.sh.
+# On the core fixtures (test/fixtures/seongsu.sql), with or without the real
+# data folder: the caches do not depend on what the numbers are.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
-
-my $data = $ENV{DS_DATA};
-plan skip_all => 'DS_DATA (the real data folder) is not set' unless $data && -d $data;
+use SeongsuTest qw(load_fixtures close_to);
 
 my $DAY = '2024-09-03';
 
@@ -47,12 +48,8 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = 'daily_seongsu
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
 
-my $loaded = $node->safe_psql('postgres', qq{
-  SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2015-01_2021-07.csv')
-       + seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2022-2024_selected_months.csv')
-       + seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')
-       + seongsu.import_file('seoulmetro_hourly', '$data/seongsu/seoulmetro_hourly_2023-01_2023-04.csv')});
-cmp_ok($loaded, '>', 3000, "real Seongsu data imported ($loaded rows)");
+my $loaded = load_fixtures($node, 'postgres');
+cmp_ok($loaded, '>', 1900, "core fixtures loaded ($loaded days of Seongsu ridership)");
 
 # Every algorithm, one day ahead; the best is deployed.
 my %id;
@@ -78,11 +75,6 @@ sub evaluated
 {
 	my ($mid) = @_;
 	return $node->safe_psql('postgres', "SELECT predicted FROM seongsu.evaluate($mid, '$DAY', '$DAY')");
-}
-sub close_to
-{
-	my ($a, $b) = @_;
-	return abs($a - $b) <= 1e-9 * (abs($a) + abs($b) + 1);
 }
 # The hour share of 08:00 on a Tuesday (day type 1) of a model.
 sub share_0800
@@ -264,15 +256,15 @@ ok(close_to($node->safe_psql('postgres', $p_daily), $v0), 'prediction fine after
 # A model read by one backend is kept in shared memory: a new backend
 # predicts from it with the same value, holds a reference while it lives
 # and drops it at exit.
-my $C = $node->background_psql('postgres');
+my $N = $node->background_psql('postgres');
 $node->safe_psql('postgres', 'UPDATE seongsu.holidays SET name = name WHERE false');
 my ($hits, $holders) = split /\|/, $node->safe_psql('postgres',
 	"SELECT hits, backends FROM seongsu.model_cache() WHERE model_id = $deployed AND current");
 like($hits, qr/^\d+$/, "model $deployed is in the shared model cache ($hits hits, $holders sessions hold it)");
-ok(close_to($C->query_safe($p_daily), $v0), 'a new session predicts the same value from the shared model');
+ok(close_to($N->query_safe($p_daily), $v0), 'a new session predicts the same value from the shared model');
 is($node->safe_psql('postgres', "SELECT hits - $hits, backends - $holders FROM seongsu.model_cache() WHERE model_id = $deployed"),
 	'1|1', 'it took the model from the shared cache and holds one reference');
-$C->quit;
+$N->quit;
 ok($node->poll_query_until('postgres', "SELECT backends FROM seongsu.model_cache() WHERE model_id = $deployed", $holders),
 	'the reference is dropped when that session exits');
 
@@ -325,8 +317,7 @@ is($node->safe_psql('postgres', "SELECT seongsu.crowd_level('$DAY 08:30+09')"),
 # inputs must not answer for the new install's models of the same ids.
 $B->query_safe('DROP EXTENSION daily_seongsu CASCADE');
 $B->query_safe('CREATE EXTENSION daily_seongsu');
-$B->query_safe(qq{SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2015-01_2021-07.csv')
-       + seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')});
+load_fixtures($node, 'postgres');
 # the new model gets the id of the model A has cached
 $B->query_safe("SELECT setval(pg_get_serial_sequence('seongsu.models', 'id'), $deployed - 1, true)")
 	if $deployed > 1;

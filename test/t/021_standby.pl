@@ -8,15 +8,16 @@
 #    session, and a new one, predict with the new model;
 #  - after the primary changes the observation the prediction reads, the
 #    standby's answer follows it.
-# Needs DS_DATA (the real data folder), as set by test/check.sh.
+# On the core fixtures (test/fixtures/seongsu.sql), with or without the real
+# data folder.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-
-my $data = $ENV{DS_DATA};
-plan skip_all => 'DS_DATA (the real data folder) is not set' unless $data && -d $data;
+use SeongsuTest qw(load_fixtures close_to);
 
 my $DAY = '2024-09-03';
 my $primary = PostgreSQL::Test::Cluster->new('primary');
@@ -24,9 +25,7 @@ $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf', "shared_preload_libraries = 'daily_seongsu'\n");
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
-$primary->safe_psql('postgres', qq{
-  SELECT seongsu.import_file('card_subway_month', '$data/seongsu/card_subway_month_2015-01_2021-07.csv')
-       + seongsu.import_file('ridership_daily', '$data/seongsu/daily_2022-11_2025-05.csv')});
+cmp_ok(load_fixtures($primary, 'postgres'), '>', 1900, 'core fixtures loaded on the primary');
 my $ridge = $primary->safe_psql('postgres', q{SELECT model_id FROM seongsu.train(algorithm => 'ridge',
   horizon => '1 day', train_to => '2024-05-31', force => true) WHERE deployed});
 my $gbdt = $primary->safe_psql('postgres', q{SELECT model_id FROM seongsu.train(algorithm => 'gbdt',
@@ -48,11 +47,6 @@ sub evaluated
 {
 	my ($mid) = @_;
 	return $primary->safe_psql('postgres', "SELECT predicted FROM seongsu.evaluate($mid, '$DAY', '$DAY')");
-}
-sub close_to
-{
-	my ($a, $b) = @_;
-	return abs($a - $b) <= 1e-9 * (abs($a) + abs($b) + 1);
 }
 
 caught_up();

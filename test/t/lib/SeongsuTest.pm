@@ -1,5 +1,7 @@
 # SeongsuTest — what the TAP tests of test/t share: the loopback replay
-# server of the APIs (test/replay/replay_server.py) and its fault rules.
+# server of the APIs (test/replay/replay_server.py) and its fault rules, the
+# real data folder when there is one, and the core fixtures
+# (test/fixtures/seongsu.sql) when there is none.
 package SeongsuTest;
 use strict;
 use warnings;
@@ -10,7 +12,35 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(start_replay set_faults served reset_served);
+our @EXPORT_OK = qw(start_replay set_faults fault_hits served reset_served data_dir load_fixtures close_to);
+
+# The real data folder (DS_DATA, as test/check.sh sets it) when it holds the
+# published files, else undef (then the tests use the replay server's
+# synthetic series or the core fixtures).
+sub data_dir
+{
+	my $d = $ENV{DS_DATA};
+	return (defined $d && $d ne '' && -d "$d/seongsu") ? $d : undef;
+}
+
+# Load the core fixtures into database $db of $node through the importers
+# (test/fixtures/seongsu.sql: 성수 2호선 2020-01-01 .. 2025-05-31, holidays
+# 2014-2025, hours 2024-02 .. 2024-04, weather); returns the number of days
+# of ridership then stored.
+sub load_fixtures
+{
+	my ($node, $db) = @_;
+	my $root = $ENV{DS_ROOT} // '.';
+	$node->safe_psql($db, slurp_file("$root/test/fixtures/seongsu.sql"));
+	return $node->safe_psql($db, 'SELECT count(*) FROM seongsu.ridership_daily');
+}
+
+# True when two numbers agree to 1e-9, relative to their size.
+sub close_to
+{
+	my ($a, $b) = @_;
+	return abs($a - $b) <= 1e-9 * (abs($a) + abs($b) + 1);
+}
 
 # Start the replay server (options: data => folder, or none for the synthetic
 # series; seoul_key, dgk_key; extra => [more arguments]); returns its base URL.
@@ -49,6 +79,15 @@ sub set_faults
 		content => encode_json({ rules => \@rules }) });
 	die "POST /_faults failed: $r->{status} $r->{content}" unless $r->{success};
 	return;
+}
+
+# Hits of each fault rule of the replay server at $base, in order.
+sub fault_hits
+{
+	my ($base) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->get("$base/_faults");
+	die "GET /_faults failed: $r->{status}" unless $r->{success};
+	return [ map { $_->{hits} } @{ decode_json($r->{content})->{rules} } ];
 }
 
 # Requests of route (e.g. CardSubwayStatsNew) the replay server at $base
