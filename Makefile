@@ -5,6 +5,7 @@
 #   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
 #   make fuzz                     every parser's libFuzzer harness for a fixed budget
+#   make container-check          build the image (Dockerfile) for 15 and 17 and smoke-test it (docs/containers.md)
 
 EXTENSION = daily_seongsu
 MODULE_big = daily_seongsu
@@ -59,4 +60,9 @@ valgrind-check:
 fuzz:
 	$(MAKE) -C test/fuzz run
 
-.PHONY: sanitize-check valgrind-check fuzz
+# The container image, built with podman and smoke-tested (root; CONTAINER_MAJORS picks the majors).
+CONTAINER_MAJORS ?= 15 17
+container-check:
+	bash test/container.sh $(CONTAINER_MAJORS)
+
+.PHONY: sanitize-check valgrind-check fuzz container-check
