@@ -2,10 +2,10 @@
 #   make && make install          build and install into the pg_config found on PATH
 #   make installcheck             pg_regress suite against a running server
 #   bash test/check.sh            everything: pg_regress + TAP (test/t), on a throwaway cluster
+#   make container-check          the image (Dockerfile) for 15 and 17, built with podman and smoke-tested
 #   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
 #   make fuzz                     every parser's libFuzzer harness for a fixed budget
-#   make container-check          build the image (Dockerfile) for 15 and 17 and smoke-test it (docs/containers.md)
 
 EXTENSION = daily_seongsu
 MODULE_big = daily_seongsu
@@ -57,12 +57,14 @@ sanitize-check:
 valgrind-check:
 	bash test/valgrind.sh
 
-fuzz:
-	$(MAKE) -C test/fuzz run
-
-# The container image, built with podman and smoke-tested (root; CONTAINER_MAJORS picks the majors).
+# The container image: built with podman and smoke-tested (as root;
+# CONTAINER_MAJORS picks the majors; docs/containers.md).
 CONTAINER_MAJORS ?= 15 17
 container-check:
 	bash test/container.sh $(CONTAINER_MAJORS)
+.PHONY: container-check
 
-.PHONY: sanitize-check valgrind-check fuzz container-check
+fuzz:
+	$(MAKE) -C test/fuzz run
+
+.PHONY: sanitize-check valgrind-check fuzz
