@@ -3,6 +3,7 @@
 #   make installcheck             pg_regress suite against a running server (fixtures of its own)
 #   make installcheck-real DATA=d the pg_regress tests on the real data folder d
 #   bash test/check.sh            everything: pg_regress + TAP (test/t), on a throwaway cluster
+#   make container-check          the image (Dockerfile) for 15 and 17, built with podman and smoke-tested
 #   make sanitize-check           parser and model tests built with ASan/UBSan
 #   make valgrind-check           regression suite with the server under valgrind
 #   make fuzz                     every parser's libFuzzer harness for a fixed budget
@@ -89,6 +90,13 @@ sanitize-check:
 
 valgrind-check:
 	bash test/valgrind.sh
+
+# The container image: built with podman and smoke-tested (as root;
+# CONTAINER_MAJORS picks the majors; docs/containers.md).
+CONTAINER_MAJORS ?= 15 17
+container-check:
+	bash test/container.sh $(CONTAINER_MAJORS)
+.PHONY: container-check
 
 fuzz:
 	$(MAKE) -C test/fuzz run
