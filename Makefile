@@ -40,6 +40,17 @@ EXTRA_CLEAN = $(DATA_built)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# supautils' after-create script for Supabase (docs/supabase.md), installed
+# as <sharedir>/daily_seongsu/after-create.sql: the layout supautils reads.
+install: install-supabase
+install-supabase:
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/$(EXTENSION)'
+	$(INSTALL_DATA) $(srcdir)/supabase/after-create.sql '$(DESTDIR)$(datadir)/$(EXTENSION)/after-create.sql'
+uninstall: uninstall-supabase
+uninstall-supabase:
+	rm -f '$(DESTDIR)$(datadir)/$(EXTENSION)/after-create.sql'
+	rmdir '$(DESTDIR)$(datadir)/$(EXTENSION)' 2>/dev/null || true
+
 # Always rebuilt (a cat): a part that was removed must leave the script too.
 $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
@@ -59,4 +70,4 @@ valgrind-check:
 fuzz:
 	$(MAKE) -C test/fuzz run
 
-.PHONY: sanitize-check valgrind-check fuzz
+.PHONY: sanitize-check valgrind-check fuzz install-supabase uninstall-supabase
