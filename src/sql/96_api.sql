@@ -124,7 +124,7 @@ BEGIN
   END IF;
   IF page_size < 1 OR page_size > 1000 THEN
     RAISE EXCEPTION 'page_size must be between 1 and 1000'
-      USING ERRCODE = CASE WHEN page_size > 1000 THEN 'program_limit_exceeded' ELSE 'invalid_parameter_value' END,
+      USING ERRCODE = 'invalid_parameter_value',    -- PostgREST: 400 (54000 would be a 500)
             DETAIL = format('The value given was %s.', page_size),
             HINT = 'A page holds at most 1,000 hours, Supabase''s default max-rows; ask for the next page (page => 2, ...) for more.';
   END IF;
