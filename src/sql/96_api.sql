@@ -8,7 +8,7 @@
 -- search_path and names everything with its schema.  Before any prediction
 -- is loaded it checks the asked days against the API's reach, which is
 -- tighter than the reader's 400 days: from the station's first observed day
--- to API_AHEAD_DAYS (62) after its last, the two months a station's kept
+-- to 62 days after its last (set in api_window), the two months a station's kept
 -- prediction inputs serve without reloading (src/serve/inputs.c); forecast
 -- returns at most 1,000 hours per call (Supabase's default max-rows) and
 -- pages through longer ranges.  The caches stay sound: what the owner
@@ -46,7 +46,7 @@ BEGIN
       USING ERRCODE = 'no_data_found',
             HINT = 'The operator imports or ingests its ridership first.';
   END IF;
-  last_day := observed + 62;    -- API_AHEAD_DAYS
+  last_day := observed + 62;    -- the API's reach ahead: the only place it is set
 END
 $$;
 COMMENT ON FUNCTION api_window(text, text) IS
@@ -70,11 +70,11 @@ DECLARE
 BEGIN
   SELECT * INTO w FROM @extschema@.api_window(station, line);
   IF last_day > w.last_day THEN
-    RAISE EXCEPTION 'cannot predict %: it is more than 62 days after the last observation',
-                    @extschema@.api_day_text(last_day)
+    RAISE EXCEPTION 'cannot predict %: it is more than % days after the last observation',
+                    @extschema@.api_day_text(last_day), w.last_day - w.observed
       USING ERRCODE = 'datetime_field_overflow',
-            DETAIL = format('seongsu_api answers days up to 62 days after the station''s observations, which end on %s.',
-                            @extschema@.api_day_text(w.observed)),
+            DETAIL = format('seongsu_api answers days up to %s days after the station''s observations, which end on %s.',
+                            w.last_day - w.observed, @extschema@.api_day_text(w.observed)),
             HINT = format('Ask about days from %s to %s.', @extschema@.api_day_text(w.first_day),
                           @extschema@.api_day_text(w.last_day));
   END IF;
@@ -143,7 +143,9 @@ $$;
 COMMENT ON FUNCTION api_forecast_page(text, text, timestamptz, timestamptz, integer, integer) IS
   'Internal (seongsu_api): check a forecast call (finite range within the API reach, page >= 1, page_size 1-1000) and return the first and last hour of its page, or no row past the last page.';
 
--- The wrappers: the seongsu function's arguments, checked first.
+-- The wrappers take the seongsu function's arguments and check them first.
+
+-- A day's passengers (seongsu.predict_daily) within the API's reach.
 CREATE FUNCTION seongsu_api.predict_daily(day date, station text DEFAULT '성수', line text DEFAULT '2호선')
   RETURNS double precision
   LANGUAGE sql STABLE STRICT SECURITY DEFINER
@@ -155,6 +157,7 @@ $$;
 COMMENT ON FUNCTION seongsu_api.predict_daily(date, text, text) IS
   'seongsu.predict_daily for days from the station''s first observation to 62 days after its last.';
 
+-- An hour's passengers (seongsu.predict_crowd) within the API's reach.
 CREATE FUNCTION seongsu_api.predict_crowd(ts timestamptz, station text DEFAULT '성수', line text DEFAULT '2호선')
   RETURNS double precision
   LANGUAGE sql STABLE STRICT SECURITY DEFINER
@@ -167,6 +170,7 @@ $$;
 COMMENT ON FUNCTION seongsu_api.predict_crowd(timestamptz, text, text) IS
   'seongsu.predict_crowd for service days from the station''s first observation to 62 days after its last.';
 
+-- An hour's crowd level (seongsu.crowd_level) within the API's reach.
 CREATE FUNCTION seongsu_api.crowd_level(ts timestamptz, station text DEFAULT '성수', line text DEFAULT '2호선')
   RETURNS text
   LANGUAGE sql STABLE STRICT SECURITY DEFINER
@@ -179,8 +183,9 @@ $$;
 COMMENT ON FUNCTION seongsu_api.crowd_level(timestamptz, text, text) IS
   'seongsu.crowd_level for service days from the station''s first observation to 62 days after its last.';
 
--- (PL/pgSQL: its plans are kept for the session; a SQL body is planned
--- again in every statement, ten times the cost of a warm page.)
+-- One page of seongsu.forecast within the API's reach.  (PL/pgSQL: its
+-- plans are kept for the session; a SQL body is planned again in every
+-- statement, ten times the cost of a warm page.)
 CREATE FUNCTION seongsu_api.forecast(station text DEFAULT '성수', line text DEFAULT '2호선',
   from_ts timestamptz DEFAULT now(), to_ts timestamptz DEFAULT now() + interval '7 days',
   page integer DEFAULT 1, page_size integer DEFAULT 1000)
@@ -207,7 +212,7 @@ COMMENT ON FUNCTION seongsu_api.forecast(text, text, timestamptz, timestamptz, i
 -- the observed values, expectations and details (days missing, counts,
 -- sources' last fetch times), which describe the rows and the ingestion
 -- rather than the forecasts.  The year bounds the work of a call (the
--- whole history costs a few times more).
+-- whole history costs about four times more).
 CREATE FUNCTION seongsu_api.quality_summary(station text DEFAULT '성수', line text DEFAULT '2호선')
   RETURNS TABLE (check_name text, severity text, status text)
   LANGUAGE sql STABLE STRICT SECURITY DEFINER
