@@ -42,7 +42,7 @@ SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 # created, on fixtures of its own (test/fixtures); installcheck-real runs the
 # tests that read the real data folder (make installcheck-real DATA=dir, a
 # folder the server can read; test/check.sh runs it when ../shared/data exists).
-REGRESS = import_variants import_errors timezone ingest fixtures features models schedule quality security release
+REGRESS = import_variants import_errors timezone ingest fixtures features models schedule quality security release api
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 REGRESS_REAL = import_real features_real models_real quality_real
 
@@ -55,6 +55,17 @@ EXTRA_CLEAN = $(DATA_built)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# supautils' after-create script for Supabase (docs/supabase.md), installed
+# as <sharedir>/daily_seongsu/after-create.sql: the layout supautils reads.
+install: install-supabase
+install-supabase:
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/$(EXTENSION)'
+	$(INSTALL_DATA) $(srcdir)/supabase/after-create.sql '$(DESTDIR)$(datadir)/$(EXTENSION)/after-create.sql'
+uninstall: uninstall-supabase
+uninstall-supabase:
+	rm -f '$(DESTDIR)$(datadir)/$(EXTENSION)/after-create.sql'
+	rmdir '$(DESTDIR)$(datadir)/$(EXTENSION)' 2>/dev/null || true
 
 # Always rebuilt (a cat): a part that was removed must leave the script too.
 $(DATA_built): $(SQL_PARTS)
@@ -108,4 +119,4 @@ installcheck-real:
 	export PGOPTIONS="$$PGOPTIONS -c regress.data_dir=$(abspath $(DATA))"; $(pg_regress_installcheck) --inputdir=. \
 		--load-extension=$(EXTENSION) --dbname=contrib_regression_real --outputdir=tmp_check/real $(REGRESS_REAL)
 
-.PHONY: installcheck-files sanitize-check valgrind-check fuzz installcheck-real
+.PHONY: installcheck-files sanitize-check valgrind-check fuzz installcheck-real install-supabase uninstall-supabase

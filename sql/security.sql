@@ -9,16 +9,16 @@ SET client_min_messages = warning;
 -- Nothing of the extension is granted to PUBLIC.
 SELECT p.oid::regprocedure AS public_function
 FROM pg_proc p
-WHERE p.pronamespace = 'seongsu'::regnamespace
+WHERE p.pronamespace IN ('seongsu'::regnamespace, 'seongsu_api'::regnamespace)
   AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE a.grantee = 0);
 SELECT c.oid::regclass AS public_relation
 FROM pg_class c
-WHERE c.relnamespace = 'seongsu'::regnamespace
+WHERE c.relnamespace IN ('seongsu'::regnamespace, 'seongsu_api'::regnamespace)
   AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = 0);
 -- Every SQL and PL/pgSQL function (and every SECURITY DEFINER one) sets search_path.
 SELECT p.oid::regprocedure AS search_path_not_set
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-WHERE p.pronamespace = 'seongsu'::regnamespace
+WHERE p.pronamespace IN ('seongsu'::regnamespace, 'seongsu_api'::regnamespace)
   AND (l.lanname IN ('sql', 'plpgsql') OR p.prosecdef)
   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
 

@@ -23,7 +23,14 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'seongsu_operator') THEN
     CREATE ROLE seongsu_operator NOLOGIN;
   END IF;
+  -- only the functions of schema seongsu_api (src/sql/96_api.sql): for
+  -- Supabase's anon and authenticated roles
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'seongsu_api_user') THEN
+    CREATE ROLE seongsu_api_user NOLOGIN;
+  END IF;
 END
 $$;
 GRANT seongsu_reader TO seongsu_operator;
+-- a reader may call the API too (so may the operator, e.g. Supabase's service_role)
+GRANT seongsu_api_user TO seongsu_reader;
 GRANT USAGE ON SCHEMA @extschema@ TO seongsu_reader;
