@@ -269,6 +269,36 @@ SELECT pg_temp.error_of('SELECT seongsu.model_for_alias(''track'', ''production'
 SELECT pg_temp.error_of('SELECT seongsu.model_for_alias(''no such project'', ''champion'')');
 SELECT model_id = :a_gbdt AS champion_unchanged FROM seongsu.deployed_models WHERE project = 'track';
 
+-- Training as a job: the options are train's arguments by name, checked at
+-- enqueue (their JSON form, then as train checks them before reading data).
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"algoritm": "ridge"}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"horizon": 7}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"hyperparams": [1]}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"force": "yes"}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"algorithm": "xgboost"}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"horizon": "1 hour"}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"horizon": "soon"}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31', '{"hyperparams": {"alpha": -1}}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.enqueue('train', '2024-05-31', '2019-01-01', '{}')$$);
+SELECT pg_temp.error_of($$SELECT seongsu.train_check(search => '{"params": {"alpha": [1, 2]}, "method": "g"}')$$);
+-- to_date defaults to today (KST); the role that enqueued is kept.
+SELECT seongsu.enqueue('train', '2019-01-01') AS today_job \gset
+SELECT to_date = (now() AT TIME ZONE 'Asia/Seoul')::date AS to_today, enqueued_by = current_user AS enqueued_by, options
+FROM seongsu.jobs WHERE id = :today_job;
+DELETE FROM seongsu.jobs WHERE id = :today_job;
+-- Run in a session (run_pending_jobs: the caller's transaction, the worker's
+-- code): one done with its run finished, one failed with its run failed.
+SELECT count(*) AS other_pending FROM seongsu.jobs WHERE state = 'pending';
+SELECT seongsu.enqueue('train', '2019-01-01', '2024-05-31',
+  '{"algorithm": "ridge", "horizon": "1 day", "project": "track-job", "force": true, "hyperparams": {"alpha": 10}}') AS job_ok \gset
+SELECT seongsu.enqueue('train', '2030-01-01', '2030-12-31', '{"algorithm": "ridge", "horizon": "1 day", "project": "track-job-fail"}') AS job_fail \gset
+SELECT seongsu.run_pending_jobs() AS ran;
+SELECT id = :job_ok AS first, state, rows_written, last_error FROM seongsu.jobs WHERE id IN (:job_ok, :job_fail) ORDER BY id;
+SELECT r.project, r.status, r.algorithm, r.params->>'alpha' AS alpha, r.train_from, r.train_to,
+       (SELECT count(*) FROM seongsu.runs c WHERE c.parent_run_id = r.run_id) AS children,
+       r.model_id = (SELECT id FROM seongsu.models m WHERE m.project = r.project) AS model, r.tags->>'seongsu.error' AS error
+FROM seongsu.runs r WHERE r.project IN ('track-job', 'track-job-fail') AND r.parent_run_id IS NULL ORDER BY r.project;
+
 -- Privileges: readers read runs, only train and the functions write them.
 CREATE ROLE ss_track_reader NOLOGIN IN ROLE seongsu_reader;
 CREATE ROLE ss_track_op NOLOGIN IN ROLE seongsu_operator;
