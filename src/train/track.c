@@ -48,6 +48,17 @@
 /* The source revision this library was built from (the Makefile's git describe). */
 static const char *const track_build = SS_BUILD;
 
+/* Add the time since *since to what the run has spent recording. */
+static void
+TrackSpent(TrackRun *run, instr_time since)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, since);
+	INSTR_TIME_ADD(run->spent, now);
+}
+
 /* Run a statement as the extension's owner, in a restricted security context (caller has SPI). */
 static void
 TrackExec(Oid owner, const char *sql, int nargs, Oid *types, Datum *v, const char *nulls, int expect)
@@ -162,6 +173,7 @@ TrackRunStart(TrackRun *run, const TrainRequest *r)
 	char	   *version;
 	bool		isnull;
 	int			spi;
+	instr_time	start;
 
 	memset(run, 0, sizeof(*run));
 	spi = SsSpiConnect();
@@ -176,6 +188,7 @@ TrackRunStart(TrackRun *run, const TrainRequest *r)
 		SsSpiFinish(spi);
 		return;
 	}
+	INSTR_TIME_SET_CURRENT(start);
 	TrackExec(run->owner, "SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('seongsu.runs', 'run_id'))",
 			  0, NULL, NULL, NULL, SPI_OK_SELECT);
 	run->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -207,6 +220,7 @@ TrackRunStart(TrackRun *run, const TrainRequest *r)
 						run->run_id, seongsu_training_job, why)));
 		run->live = false;
 	}
+	TrackSpent(run, start);
 }
 
 /* The row of a run that failed (or was cancelled) with edata, written in a transaction of its own. */
@@ -251,10 +265,14 @@ TrackGuarded(TrackRun *run, void (*body) (void *), void *arg)
 	{
 		if (!run->live)
 		{
-			int			spi = SsSpiConnect();
+			instr_time	start;
+			int			spi;
 
+			INSTR_TIME_SET_CURRENT(start);
+			spi = SsSpiConnect();
 			TrackRowWrite(run->owner, run->row, false, NULL);
 			SsSpiFinish(spi);
+			TrackSpent(run, start);
 		}
 		body(arg);
 		ReleaseCurrentSubTransaction();
@@ -395,7 +413,7 @@ TrackImportances(Oid owner, int64 run_id, const double *importances, const doubl
  * and its importances.  Returns the winner's run id (0 without tracking).
  */
 int64
-TrackAlgorithm(const TrackRun *run, const TrainRequest *r, const Dataset *d, List *cands,
+TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *cands,
 			   const TrainOptions *opts, const Candidate *win, int64 model_id,
 			   const double *importances, const double *coefficients)
 {
@@ -404,9 +422,11 @@ TrackAlgorithm(const TrackRun *run, const TrainRequest *r, const Dataset *d, Lis
 	ListCell   *lc;
 	int64		winner = 0;
 	int			spi;
+	instr_time	start;
 
 	if (run->run_id == 0)
 		return 0;
+	INSTR_TIME_SET_CURRENT(start);
 	spi = SsSpiConnect();
 	foreach(lc, cands)
 	{
@@ -454,6 +474,7 @@ TrackAlgorithm(const TrackRun *run, const TrainRequest *r, const Dataset *d, Lis
 		}
 	}
 	SsSpiFinish(spi);
+	TrackSpent(run, start);
 	return winner;
 }
 
@@ -485,18 +506,21 @@ TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 ru
 /*
  * The run finished: the range it trained on, the best model (the one
  * deployed if any was) with its parameters and metrics, and the best
- * candidate's metric histories copied from its child run.
+ * candidate's metric histories copied from its child run.  The time spent
+ * recording the run goes to the log at DEBUG1.
  */
 void
-TrackRunFinish(const TrackRun *run, const Dataset *d, int64 model_id, const char *params,
+TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
 			   const char *metrics, int64 best_run)
 {
 	Oid			types[6] = {INT8OID, DATEOID, DATEOID, JSONBOID, JSONBOID, INT8OID};
 	Datum		v[6];
 	int			spi;
+	instr_time	start;
 
 	if (run->run_id == 0)
 		return;
+	INSTR_TIME_SET_CURRENT(start);
 	spi = SsSpiConnect();
 	v[0] = Int64GetDatum(run->run_id);
 	v[1] = DateADTGetDatum(d->day[0]);
@@ -515,4 +539,8 @@ TrackRunFinish(const TrackRun *run, const Dataset *d, int64 model_id, const char
 			  "SELECT $1, m.key, m.step, m.value FROM seongsu.run_metrics m WHERE m.run_id OPERATOR(pg_catalog.=) $2",
 			  2, types, v, NULL, SPI_OK_INSERT);
 	SsSpiFinish(spi);
+	TrackSpent(run, start);
+	ereport(DEBUG1,
+			(errmsg("daily_seongsu: run " INT64_FORMAT " recorded in %.1f ms", run->run_id,
+					INSTR_TIME_GET_MILLISEC(run->spent))));
 }

@@ -399,7 +399,7 @@ TrainRefit(const Dataset *d, int algorithm, Candidate *win, double *importances,
  * model registered as the project's next version.
  */
 static TrainedModel
-TrainAlgorithm(const TrainRequest *r, TrainData *t, const TrackRun *run, int algorithm, instr_time start)
+TrainAlgorithm(const TrainRequest *r, TrainData *t, TrackRun *run, int algorithm, instr_time start)
 {
 	MlParams	base;
 	TrainOptions opts;

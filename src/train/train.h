@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "utils/jsonb.h"
+#include "portability/instr_time.h"
 #include "utils/timestamp.h"
 
 #include "../features/dataset.h"
@@ -110,6 +111,7 @@ typedef struct TrackRun
 	Oid			owner;			/* the extension's owner, as whom runs are written */
 	bool		live;			/* its row was committed at start (a training job in the worker) */
 	char	   *row[TC_NCOLUMNS];	/* the row as text (NULL: SQL NULL), in a long-lived context */
+	instr_time	spent;			/* time spent recording (reported at DEBUG1 when it finishes) */
 } TrackRun;
 
 /* backtest.c */
@@ -126,11 +128,11 @@ extern char *ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o,
 /* track.c */
 extern void TrackRunStart(TrackRun *run, const TrainRequest *r);
 extern void TrackGuarded(TrackRun *run, void (*body) (void *), void *arg);
-extern int64 TrackAlgorithm(const TrackRun *run, const TrainRequest *r, const Dataset *d, List *cands,
+extern int64 TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *cands,
 							const TrainOptions *opts, const Candidate *win, int64 model_id,
 							const double *importances, const double *coefficients);
 extern void TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 run_id);
-extern void TrackRunFinish(const TrackRun *run, const Dataset *d, int64 model_id, const char *params,
+extern void TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
 						   const char *metrics, int64 best_run);
 
 /* track_writer.c */
