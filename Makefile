@@ -42,7 +42,7 @@ SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 # created, on fixtures of its own (test/fixtures); installcheck-real runs the
 # tests that read the real data folder (make installcheck-real DATA=dir, a
 # folder the server can read; test/check.sh runs it when ../shared/data exists).
-REGRESS = import_variants import_errors timezone ingest fixtures features models schedule quality security release api
+REGRESS = import_variants import_errors timezone ingest fixtures features models tracking schedule quality security release api
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 REGRESS_REAL = import_real features_real models_real quality_real
 
@@ -66,6 +66,23 @@ uninstall: uninstall-supabase
 uninstall-supabase:
 	rm -f '$(DESTDIR)$(datadir)/$(EXTENSION)/after-create.sql'
 	rmdir '$(DESTDIR)$(datadir)/$(EXTENSION)' 2>/dev/null || true
+# The source revision compiled in (seongsu.runs.build): SS_BUILD when given
+# (test/chroot.sh passes the host's, the root has no git), else git describe
+# of this checkout, else "unknown".  track.o is rebuilt when it changes.
+SS_BUILD ?=
+ifeq ($(strip $(SS_BUILD)),)
+SS_BUILD := $(shell git -c safe.directory='*' -C '$(srcdir)' describe --always --dirty --abbrev=12 2>/dev/null)
+endif
+SS_BUILD := $(shell printf '%s' '$(SS_BUILD)' | tr -cd 'A-Za-z0-9._+-')
+ifeq ($(SS_BUILD),)
+SS_BUILD := unknown
+endif
+src/train/track.o src/train/track.bc: override CPPFLAGS += -DSS_BUILD='"$(SS_BUILD)"'
+src/train/track.o src/train/track.bc: tmp_check/build-id
+tmp_check/build-id: FORCE
+	@mkdir -p tmp_check
+	@[ "$$(cat $@ 2>/dev/null)" = '$(SS_BUILD)' ] || printf '%s\n' '$(SS_BUILD)' > $@
+.PHONY: FORCE
 
 # Always rebuilt (a cat): a part that was removed must leave the script too.
 $(DATA_built): $(SQL_PARTS)

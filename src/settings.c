@@ -32,6 +32,8 @@ int			seongsu_job_retry_delay = 120;
 int			seongsu_log_ttl_days = 30;
 int			seongsu_day_memo_size = 4096;
 int			seongsu_model_cache_size = 65536;
+bool		seongsu_track_runs = true;
+char	   *seongsu_training_job = NULL;
 
 /* Define a superuser-only text setting. */
 static void
@@ -110,5 +112,12 @@ SettingsDefine(void)
 							&seongsu_model_cache_size, 65536, 0, 16 * 1024 * 1024,
 							process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
 							GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomBoolVariable("seongsu.track_runs",
+							 "Record every train() call in seongsu.runs (with its candidates, metrics and backtest predictions).",
+							 "Off only to measure what tracking costs: runs are the record of how each model was made.",
+							 &seongsu_track_runs, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineString("seongsu.training_job",
+				 "The training job the worker is running (set by the job runner): its run is tagged with it and shows as running at once.",
+				 &seongsu_training_job, "", GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL);
 	SsReserveGucPrefix("seongsu");
 }

@@ -25,6 +25,8 @@ extern int	seongsu_job_retry_delay;
 extern int	seongsu_log_ttl_days;
 extern int	seongsu_day_memo_size;
 extern int	seongsu_model_cache_size;
+extern bool seongsu_track_runs;
+extern char *seongsu_training_job;
 
 extern void SettingsDefine(void);
 

@@ -12,7 +12,8 @@
 # again, and packages an interrupted run left half-installed are finished.  Every mount lives in a private mount namespace of this script and is
 # unmounted on exit, with the processes this run left in the root stopped
 # first.  DS_PG_MAJOR, DS_PG_PREFIX, DS_WORK and DS_TEST_PORT are passed in
-# (the root's /tmp is shared by every run of it).
+# (the root's /tmp is shared by every run of it), and SS_BUILD, the
+# checkout's git describe (the root has no git; see the Makefile).
 # Needs root.
 set -euo pipefail
 
@@ -195,6 +196,7 @@ ds_in_root() {
     HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" DS_PG_MAJOR="$DS_PG_MAJOR" \
     DS_PG_PREFIX="${DS_PG_PREFIX:-}" DS_WORK="$DS_WORK" DS_TEST_PORT="${DS_TEST_PORT:-}" \
     DAILY_SEONGSU_DATA="$DATA_INSIDE" \
+    SS_BUILD="$(git -c safe.directory='*' -C "$DS_ROOT" describe --always --dirty --abbrev=12 2>/dev/null || true)" \
     bash -c 'cd "$0" && "$@"' "$INSIDE_SRC" "$@"
 }
 

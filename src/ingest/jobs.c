@@ -11,6 +11,10 @@
  * job-level back-off (seongsu.job_retry_delay, doubling, at most an hour),
  * until seongsu.job_max_attempts runs; any other failure is final.
  *
+ * A training job (source train) runs the SQL function seongsu.train instead
+ * (train_job.c): in the worker its run shows as running at once, and it is
+ * recorded like any job; seongsu.cancel_job interrupts its training.
+ *
  * jobs and ingest_log are written only here, as the extension's owner: the
  * roles that call these functions have no write privilege on them.  A run
  * remembers the installation of the extension (its OID) and the job's
@@ -37,18 +41,21 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
+#include "utils/resowner.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "../compat.h"
+#include "../kst.h"
 #include "../safe_spi.h"
 #include "../settings.h"
 #include "http.h"
 #include "jobs.h"
 #include "secrets.h"
 #include "sources.h"
+#include "train_job.h"
 #include "upsert.h"
 #include "worker.h"
 
@@ -122,6 +129,8 @@ typedef struct LogEntry
 typedef struct JobRun
 {
 	int64		id;
+	bool		train;			/* a training job (no SourceId) */
+	char	   *enqueued_by;
 	SourceId	source;
 	int32		from;
 	int32		to;
@@ -241,7 +250,7 @@ JobClaim(JobRun *job, MemoryContext cxt)
 		   "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
 		   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
 		   "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-		   "RETURNING id, source, from_date, to_date, options, attempts",
+		   "RETURNING id, source, from_date, to_date, options, attempts, enqueued_by",
 		   0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
 	if (SPI_processed == 0)
 		return CLAIM_NONE;
@@ -254,11 +263,13 @@ JobClaim(JobRun *job, MemoryContext cxt)
 	job->to = DatumGetDateADT(SPI_getbinval(tup, desc, 4, &isnull));
 	job->options = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 5, &isnull));
 	job->attempt = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+	job->enqueued_by = SPI_getvalue(tup, desc, 7);
 	job->install = install;
 	job->owner = owner;
 	MemoryContextSwitchTo(old);
 	source = SPI_getvalue(tup, desc, 2);
-	problem = SourceLookup(source, &job->source)
+	job->train = strcmp(source, "train") == 0;
+	problem = job->train || SourceLookup(source, &job->source)
 		? JobProblem(job->from, job->to, job->options, &code)
 		: psprintf("unknown source \"%s\"", source);
 	if (problem == NULL)
@@ -758,6 +769,131 @@ WorkerRecord(JobRun *job, MemoryContext cxt)
 	}
 }
 
+/* End a training job's run if it has not finished: status failed or cancelled, and why (caller has SPI). */
+static void
+JobEndRun(JobRun *job, bool cancelled, const char *reason)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		v[3];
+	char		n[3] = {' ', ' ', reason ? ' ' : 'n'};
+
+	v[0] = Int64GetDatum(job->id);
+	v[1] = CStringGetTextDatum(cancelled ? "cancelled" : "failed");
+	v[2] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	ExecAs(job->owner, "SELECT seongsu.end_job_run($1, $2, COALESCE($3, (SELECT j.last_error FROM seongsu.jobs j "
+		   "WHERE j.id OPERATOR(pg_catalog.=) $1)))", 3, types, v, n, SPI_OK_SELECT);
+}
+
+/*
+ * Worker mode: run a training job in a transaction of its own that also
+ * records the job done.  Its run is tagged with the job and committed at
+ * start (seongsu.training_job), so it shows as running.  When the training
+ * fails, or the job was cancelled meanwhile (seongsu.cancel_job interrupts
+ * it), that transaction is rolled back and another records the job failed
+ * and ends its run; at shutdown the job stays running and runs again.
+ */
+static void
+JobTrainInWorker(JobRun *job, MemoryContext cxt, volatile sig_atomic_t *stop)
+{
+	char	   *volatile message = NULL;
+	volatile bool cancelled = false;
+	volatile bool discarded = false;
+	JobVerdict	verdict;
+
+	WorkerTrainingBegin(job->id);
+	PG_TRY();
+	{
+		WorkerTxBegin();
+		if (JobVerdictOf(job, false) != JOB_OURS)
+			WorkerTxCommit();	/* cancelled before it started: nothing ran */
+		else
+		{
+			(void) TrainJobRun(job->id, job->options, job->from, job->to, job->enqueued_by, true, &job->written);
+			if (JobVerdictOf(job, true) == JOB_OURS)
+			{
+				JobRecord(job);
+				WorkerTxCommit();
+			}
+			else
+			{
+				AbortCurrentTransaction();
+				discarded = true;
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
+		message = SecretsRedact(edata->message);
+		cancelled = edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
+	}
+	PG_END_TRY();
+	WorkerTrainingEnd();
+	if ((!message && !discarded) || (cancelled && *stop))
+		return;
+	WorkerTxBegin();
+	verdict = JobVerdictOf(job, true);
+	if (verdict == JOB_OURS)
+	{
+		job->failed = true;
+		job->transient = false;
+		job->error = message;
+		job->written = 0;
+		JobRecord(job);
+	}
+	if (verdict == JOB_OURS || verdict == JOB_NOT_OURS)
+		JobEndRun(job, cancelled || verdict == JOB_NOT_OURS, verdict == JOB_OURS ? message : NULL);
+	WorkerTxCommit();
+}
+
+/*
+ * Session mode: run a training job in the caller's transaction, in a
+ * subtransaction so that a failed training fails the job (and the session
+ * goes on with the next); a cancel of the statement ends the statement.
+ */
+static void
+JobTrainInSession(JobRun *job, MemoryContext cxt)
+{
+	ResourceOwner owner = CurrentResourceOwner;
+	int			spi;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		(void) TrainJobRun(job->id, job->options, job->from, job->to, job->enqueued_by, false, &job->written);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		job->failed = true;
+		job->error = SecretsRedact(edata->message);
+		job->written = 0;
+	}
+	PG_END_TRY();
+	spi = SsSpiConnect();
+	JobFinish(job);
+	SsSpiFinish(spi);
+}
+
 /*
  * Run the next due job, if any.  In the worker (stop != NULL) each phase
  * has its own transaction; in a session everything runs inside the caller's
@@ -788,7 +924,14 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 		return claim == CLAIM_REFUSED;
 
 	old = MemoryContextSwitchTo(cxt);
-	if (stop)
+	if (job.train)
+	{
+		if (stop)
+			JobTrainInWorker(&job, cxt, stop);
+		else
+			JobTrainInSession(&job, cxt);
+	}
+	else if (stop)
 	{
 		char	   *volatile message = NULL;
 		volatile bool completed = false;
@@ -851,10 +994,16 @@ JobsPurgeLog(void)
 		   1, types, v, NULL, SPI_OK_DELETE);
 }
 
-/* Jobs left running by a crash or restart go back to pending (worker; caller has SPI). */
+/*
+ * Jobs left running by a crash or restart go back to pending, and the runs
+ * of training jobs among them end failed (worker; caller has SPI).
+ */
 void
 JobsResetRunning(void)
 {
+	Exec("SELECT seongsu.end_job_run(j.id, 'failed', 'the worker stopped while the job ran; the job runs again') "
+		 "FROM seongsu.jobs j WHERE j.state OPERATOR(pg_catalog.=) 'running' AND j.source OPERATOR(pg_catalog.=) 'train'",
+		 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	Exec("UPDATE seongsu.jobs SET state = 'pending' WHERE state OPERATOR(pg_catalog.=) 'running'",
 		 0, NULL, NULL, NULL, SPI_OK_UPDATE);
 }
@@ -879,17 +1028,22 @@ JobsNextDueMs(void)
 	return (long) Max(DatumGetInt64(d), 0);
 }
 
-/* enqueue(source, from_date, to_date, options) RETURNS bigint */
+/*
+ * enqueue(source, from_date, to_date, options) RETURNS bigint.  Source
+ * train: from_date and to_date are train_from and train_to (to_date
+ * defaults to today in KST), options train's arguments by name.
+ */
 Datum
 enqueue(PG_FUNCTION_ARGS)
 {
 	int			spi;
 	char	   *name;
 	SourceId	id;
+	bool		train;
 	DateADT		from, to;
 	Jsonb	   *options;
-	Oid			types[4] = {TEXTOID, DATEOID, DATEOID, JSONBOID};
-	Datum		v[4];
+	Oid			types[5] = {TEXTOID, DATEOID, DATEOID, JSONBOID, TEXTOID};
+	Datum		v[5];
 	bool		isnull;
 	int64		job;
 	char	   *problem;
@@ -901,13 +1055,14 @@ enqueue(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("source and from_date must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (!SourceLookup(name, &id))
+	train = strcmp(name, "train") == 0;
+	if (!train && !SourceLookup(name, &id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown ingestion source \"%s\"", name),
-				 errhint("Sources are %s.", SourceNames(false))));
+				 errhint("Sources are %s; train runs seongsu.train as a job.", SourceNames(false))));
 	from = PG_GETARG_DATEADT(1);
-	to = PG_ARGISNULL(2) ? from : PG_GETARG_DATEADT(2);
+	to = !PG_ARGISNULL(2) ? PG_GETARG_DATEADT(2) : train ? KstDateOf(GetCurrentTimestamp()) : from;
 	options = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	problem = JobProblem(from, to, options, &code);
 	if (problem)
@@ -915,17 +1070,24 @@ enqueue(PG_FUNCTION_ARGS)
 				(errcode(code),
 				 errmsg("%s", problem),
 				 code == ERRCODE_PROGRAM_LIMIT_EXCEEDED ? errhint("Enqueue several jobs, one per year or so.") : 0));
-	SourceCheckOptions(id, options);
-	SourceCheckKeys(id);
+	if (train)
+		TrainJobCheck(options, from, to);
+	else
+	{
+		SourceCheckOptions(id, options);
+		SourceCheckKeys(id);
+	}
 
 	v[0] = CStringGetTextDatum(name);
 	v[1] = DateADTGetDatum(from);
 	v[2] = DateADTGetDatum(to);
 	v[3] = options ? JsonbPGetDatum(options) : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	v[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	spi = SsSpiConnect();
 	(void) JobsInstall(&owner);
-	ExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options) VALUES ($1, $2, $3, $4) RETURNING id",
-		   4, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	ExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
+		   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+		   5, types, v, NULL, SPI_OK_INSERT_RETURNING);
 	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SsSpiFinish(spi);
 	WorkerWakeAtCommit();
@@ -964,7 +1126,8 @@ run_pending_jobs(PG_FUNCTION_ARGS)
  * cancel_job(job_id) RETURNS text: marks a pending or running job failed
  * ("cancelled by <role>") and returns 'cancelled'; a job that had already
  * ended is left as it is and its state returned.  The worker notices within
- * LOOK_EVERY_MS and writes none of the job's rows.
+ * LOOK_EVERY_MS and writes none of the job's rows; a training job's
+ * training is interrupted when this transaction commits.
  */
 Datum
 cancel_job(PG_FUNCTION_ARGS)
@@ -984,7 +1147,7 @@ cancel_job(PG_FUNCTION_ARGS)
 	(void) JobsInstall(&owner);
 	for (;;)
 	{
-		ExecAs(owner, "SELECT state FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED",
+		ExecAs(owner, "SELECT state, source FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED",
 			   1, types, v, NULL, SPI_OK_SELECT);
 		if (SPI_processed > 0)
 			break;
@@ -1004,6 +1167,8 @@ cancel_job(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(state, "running") == 0 && strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), "train") == 0)
+		WorkerCancelTrainingAtCommit(id);
 	if (strcmp(state, "pending") == 0 || strcmp(state, "running") == 0)
 	{
 		ExecAs(owner, "UPDATE seongsu.jobs SET state = 'failed', last_error = $2, "

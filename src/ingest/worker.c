@@ -3,7 +3,9 @@
  * connects to seongsu.database, sleeps on its latch (woken when a transaction
  * that enqueued a job commits, or when the next job is due) and runs jobs.
  * It exits with code 1 on error so the postmaster restarts it; jobs it left
- * running are reset to pending when it starts again.
+ * running are reset to pending when it starts again.  While it trains (a
+ * training job), seongsu.cancel_job of that job and SIGTERM interrupt the
+ * training as a cancel would: SIGUSR2 with the job's id in shared memory.
  */
 #include "postgres.h"
 
@@ -47,11 +49,14 @@ typedef struct WorkerShared
 {
 	pid_t		pid;
 	Latch	   *latch;
+	pg_atomic_uint64 cancel_job;	/* the training job seongsu.cancel_job stopped last */
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
 static volatile sig_atomic_t got_sigterm = false;
+static volatile int64 training_job = 0; /* the worker's: the training job it runs, or 0 */
 static bool wake_pending = false;
+static int64 cancel_pending = 0;	/* a backend's: the training job to stop at commit */
 static bool callback_registered = false;
 
 /* Shared memory the worker's state needs (requested at preload). */
@@ -69,7 +74,10 @@ WorkerShmemInit(void)
 
 	shared = ShmemInitStruct("daily_seongsu worker", sizeof(WorkerShared), &found);
 	if (!found)
+	{
 		memset(shared, 0, sizeof(WorkerShared));
+		pg_atomic_init_u64(&shared->cancel_job, 0);
+	}
 }
 
 /* Register the worker (called from _PG_init at preload). */
@@ -89,33 +97,101 @@ WorkerRegister(void)
 	RegisterBackgroundWorker(&w);
 }
 
-/* At commit: set the worker's latch if a job was enqueued. */
+/* At commit: set the worker's latch if a job was enqueued; interrupt the training of a cancelled job. */
 static void
 WorkerXactCallback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 	{
 		Latch	   *latch = shared ? shared->latch : NULL;
+		pid_t		pid = shared ? shared->pid : 0;
 
 		if (wake_pending && latch)
 			SetLatch(latch);
+		if (cancel_pending && pid != 0)
+		{
+			pg_atomic_write_u64(&shared->cancel_job, (uint64) cancel_pending);
+			(void) kill(pid, SIGUSR2);
+		}
 		wake_pending = false;
+		cancel_pending = 0;
 	}
 	else if (event == XACT_EVENT_PREPARE || event == XACT_EVENT_ABORT ||
 			 event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		wake_pending = false;
+		cancel_pending = 0;
+	}
 }
 
-/* Wake the worker when the current transaction commits. */
-void
-WorkerWakeAtCommit(void)
+/* Register WorkerXactCallback once per process. */
+static void
+WorkerCallbackRegister(void)
 {
 	if (!callback_registered)
 	{
 		RegisterXactCallback(WorkerXactCallback, NULL);
 		callback_registered = true;
 	}
+}
+
+/* Wake the worker when the current transaction commits. */
+void
+WorkerWakeAtCommit(void)
+{
+	WorkerCallbackRegister();
 	wake_pending = true;
+}
+
+/*
+ * When the current transaction commits, interrupt the worker's training if
+ * it is this job's (it checks the id, so a signal that arrives after the
+ * job has ended stops nothing else).
+ */
+void
+WorkerCancelTrainingAtCommit(int64 job_id)
+{
+	WorkerCallbackRegister();
+	cancel_pending = job_id;
+}
+
+/* The worker starts a training job: cancel_job and SIGTERM may interrupt it from now on. */
+void
+WorkerTrainingBegin(int64 job_id)
+{
+	training_job = job_id;
+}
+
+/* The training job is over: nothing interrupts it any more (a cancel that came too late is dropped). */
+void
+WorkerTrainingEnd(void)
+{
+	training_job = 0;
+	QueryCancelPending = false;
+}
+
+/* Interrupt the training in progress as a statement cancel would. */
+static void
+WorkerInterruptTraining(void)
+{
+	if (!proc_exit_inprogress)
+	{
+		InterruptPending = true;
+		QueryCancelPending = true;
+	}
+}
+
+/* SIGUSR2: seongsu.cancel_job stopped a training job; interrupt it if it is the one running. */
+static void
+WorkerCancelTraining(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	if (training_job != 0 && shared &&
+		pg_atomic_read_u64(&shared->cancel_job) == (uint64) training_job)
+		WorkerInterruptTraining();
+	SetLatch(MyLatch);
+	errno = save_errno;
 }
 
 /* True when a worker is attached to the shared state. */
@@ -125,13 +201,15 @@ WorkerIsRunning(void)
 	return shared != NULL && shared->pid != 0;
 }
 
-/* SIGTERM: ask the loop to stop. */
+/* SIGTERM: ask the loop to stop (a training in progress is interrupted; its job runs again at restart). */
 static void
 WorkerSigterm(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 
 	got_sigterm = true;
+	if (training_job != 0)
+		WorkerInterruptTraining();
 	SetLatch(MyLatch);
 	errno = save_errno;
 }
@@ -208,6 +286,7 @@ seongsu_worker_main(Datum arg)
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, WorkerSigterm);
+	pqsignal(SIGUSR2, WorkerCancelTraining);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(seongsu_database, NULL, 0);
 	/* whatever the database's search_path, the worker's statements see only pg_catalog */

@@ -11,5 +11,8 @@ extern void WorkerShmemInit(void);
 extern void WorkerRegister(void);
 extern void WorkerWakeAtCommit(void);
 extern bool WorkerIsRunning(void);
+extern void WorkerTrainingBegin(int64 job_id);
+extern void WorkerTrainingEnd(void);
+extern void WorkerCancelTrainingAtCommit(int64 job_id);
 
 #endif							/* SEONGSU_WORKER_H */

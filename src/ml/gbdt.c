@@ -8,8 +8,10 @@
  * values are shrunk by learning_rate.  Losses: squared error (identity link,
  * base score the mean) and Poisson (log link, base score log of the mean,
  * hessians and leaf values bounded by max_delta_step 0.7 as XGBoost does).
- * With validation rows and early_stopping_rounds, training stops after that
- * many rounds without improvement and keeps the best round's trees.
+ * With validation rows, the mean validation loss after each round is kept
+ * (model->valid_loss, the learning curve); with early_stopping_rounds too,
+ * training stops after that many rounds without improvement and keeps the
+ * best round's trees.
  */
 #include <math.h>
 
@@ -129,6 +131,8 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 
 	MlRngSeed(&rng, params->seed);
 	model->trees = SsAlloc0((size_t) params->n_estimators * sizeof(MlTree));
+	if (nvalid > 0)
+		model->valid_loss = SsAlloc0((size_t) params->n_estimators * sizeof(double));
 	for (t = 0; t < params->n_estimators; t++)
 	{
 		MlTree	   *tree = &model->trees[t];
@@ -163,11 +167,14 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 		for (i = 0; i < ntrain; i++)
 			f[i] += sampled[i] ? delta[i] :
 				MlTreePredict(tree, X->data + i, (size_t) X->nrows);
-		if (!early)
+		if (nvalid == 0)
 			continue;
 		for (i = 0; i < nvalid; i++)
 			vf[i] += MlTreePredict(tree, X->data + ntrain + i, (size_t) X->nrows);
 		valid_loss = MeanLoss(params->loss, vf, y + ntrain, nvalid);
+		model->valid_loss[model->nvalid_rounds++] = valid_loss;
+		if (!early)
+			continue;
 		if (valid_loss < best_loss)
 		{
 			best_loss = valid_loss;

@@ -244,7 +244,20 @@ MlModelFree(MlModel *model)
 			MlTreeFree(&model->trees[i]);
 	SsFree(model->trees);
 	SsFree(model->split_gain);
+	SsFree(model->valid_loss);
 	SsFree(model);
+}
+
+/*
+ * The mean validation loss after each boosting round of a gbdt fitted with
+ * validation rows (squared error, or exp(f) - y f for Poisson, in the units
+ * of the target it was fitted on), *nrounds of them; NULL with 0 otherwise.
+ */
+const double *
+MlModelValidLoss(const MlModel *model, int *nrounds)
+{
+	*nrounds = model->valid_loss ? model->nvalid_rounds : 0;
+	return model->valid_loss;
 }
 
 /* The model's algorithm. */

@@ -45,6 +45,10 @@
  *                                 must be >= 0 with a positive mean)
  *
  * Parameters that an algorithm does not use are accepted and ignored.
+ *
+ * A gbdt fitted with validation rows keeps the mean validation loss after
+ * every round it grew (MlModelValidLoss: the learning curve, rounds past
+ * the kept best included); it is not part of the serialized model.
  */
 #ifndef SEONGSU_ML_MODEL_H
 #define SEONGSU_ML_MODEL_H
@@ -119,6 +123,7 @@ extern int	MlModelNumFeatures(const MlModel *model);
 extern const char *MlModelFeatureName(const MlModel *model, int feature);
 extern int	MlModelNumTrees(const MlModel *model);
 extern void MlModelImportances(const MlModel *model, double *out);
+extern const double *MlModelValidLoss(const MlModel *model, int *nrounds);
 extern bool MlModelLinearCoefficients(const MlModel *model, double *intercept,
 									  double *coef, double *fill);
 

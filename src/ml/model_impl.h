@@ -28,6 +28,10 @@ struct MlModel
 	/* gbdt: prediction = base_score + sum of trees, through the link */
 	MlLoss		loss;
 	double		base_score;
+
+	/* gbdt fitted with validation rows: mean validation loss after each round (not stored) */
+	int			nvalid_rounds;
+	double	   *valid_loss;
 };
 
 /* params.c */

@@ -24,6 +24,7 @@ CREATE TABLE jobs (
   created_at      timestamptz NOT NULL DEFAULT now(),
   started_at      timestamptz,
   finished_at     timestamptz,
+  enqueued_by     text NOT NULL DEFAULT current_user,
   CONSTRAINT jobs_dates_finite CHECK (isfinite(from_date) AND isfinite(to_date)),
   CONSTRAINT jobs_dates_ordered CHECK (to_date >= from_date),
   -- (infinite dates cannot be subtracted; jobs_dates_finite refuses them)
@@ -33,31 +34,32 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_runnable ON jobs (next_attempt_at, id) WHERE state IN ('pending', 'running');
 DO $$
 BEGIN
-  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s))',
+  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s, ''train''))',
                             (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s.name), ', ' ORDER BY s.ordinal)
                              FROM @extschema@.ingestion_sources() s));
 END
 $$;
-COMMENT ON TABLE jobs IS 'Ingestion jobs: one source over a date range.  The worker (or seongsu.run_pending_jobs) runs them; a run writes all its rows or none.  Written only through seongsu.enqueue, seongsu.cancel_job and the runners.';
+COMMENT ON TABLE jobs IS 'Ingestion jobs: one source over a date range (or train: a seongsu.train call over train_from..train_to).  The worker (or seongsu.run_pending_jobs) runs them; a run writes all its rows or none.  Written only through seongsu.enqueue, seongsu.cancel_job and the runners.';
 COMMENT ON CONSTRAINT jobs_source_known ON jobs IS 'The source is one seongsu.enqueue knows.';
 COMMENT ON CONSTRAINT jobs_options_object ON jobs IS 'Options are a JSON object.';
 COMMENT ON CONSTRAINT jobs_dates_finite ON jobs IS 'A job covers finite dates (no infinity, no -infinity).';
 COMMENT ON CONSTRAINT jobs_dates_ordered ON jobs IS 'to_date is not before from_date.';
 COMMENT ON CONSTRAINT jobs_span_within_cap ON jobs IS 'A job covers at most 7305 days (20 years); enqueue several for more.  The runner checks this again when it claims a job.';
 COMMENT ON COLUMN jobs.id IS 'Job id, returned by seongsu.enqueue.';
-COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources().';
+COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources(), or train (seongsu.train as a job in the worker).';
 COMMENT ON COLUMN jobs.from_date IS 'First KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.to_date IS 'Last KST day (or month) to fetch.';
-COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base_time": "0500"} (kma_forecast: issue time on from_date).';
+COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base_time": "0500"} (kma_forecast: issue time on from_date); for train the arguments of seongsu.train, e.g. {"algorithm": "gbdt", "horizon": "1 day", "hyperparams": {...}} (from_date and to_date are train_from and train_to).';
 COMMENT ON COLUMN jobs.state IS 'pending, running, done or failed (a cancelled job is failed).';
 COMMENT ON COLUMN jobs.attempts IS 'How many times a runner has started the job: a job interrupted by a crash is started again, and one that failed on a transient error only runs again after a back-off, up to seongsu.job_max_attempts runs.';
 COMMENT ON COLUMN jobs.next_attempt_at IS 'The job is not started before this time (after a transient failure: now + seongsu.job_retry_delay, doubling each run, at most 1 hour).';
 COMMENT ON COLUMN jobs.requests IS 'HTTP requests made by the last run, retries included.';
-COMMENT ON COLUMN jobs.rows_written IS 'Rows inserted or changed by the job.';
+COMMENT ON COLUMN jobs.rows_written IS 'Rows inserted or changed by the job (train: models stored).';
 COMMENT ON COLUMN jobs.last_error IS 'Why the job failed (URLs redacted), "cancelled by <role>", or "not run: ..." for a job that fails the checks when claimed; on a pending job, why its last run failed before the job-level retry.';
 COMMENT ON COLUMN jobs.created_at IS 'When the job was enqueued.';
 COMMENT ON COLUMN jobs.started_at IS 'When its last run started.';
 COMMENT ON COLUMN jobs.finished_at IS 'When it reached done or failed.';
+COMMENT ON COLUMN jobs.enqueued_by IS 'The role that enqueued the job: a training job trains as this role.';
 
 CREATE TABLE ingest_log (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

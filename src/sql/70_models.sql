@@ -55,7 +55,8 @@ CREATE TABLE deployments (
   model_id  bigint NOT NULL REFERENCES models(id),
   action    text NOT NULL CHECK (action IN ('deploy', 'rollback')),
   reason    text,
-  at        timestamptz NOT NULL DEFAULT now()
+  at        timestamptz NOT NULL DEFAULT now(),
+  deployed_by text NOT NULL DEFAULT current_user
 );
 CREATE INDEX deployments_project ON deployments (project, id);
 COMMENT ON TABLE deployments IS 'Append-only history of deployments; a project''s live model is its latest row.';
@@ -65,6 +66,7 @@ COMMENT ON COLUMN deployments.model_id IS 'The model made live.';
 COMMENT ON COLUMN deployments.action IS 'deploy or rollback.';
 COMMENT ON COLUMN deployments.reason IS 'Why: the automatic comparison (the new model''s last backtest fold against the live model scored on the same days), manual, or rollback.';
 COMMENT ON COLUMN deployments.at IS 'When.';
+COMMENT ON COLUMN deployments.deployed_by IS 'Who: the role that trained, deployed, rolled back or set the champion alias.';
 
 CREATE VIEW deployed_models AS
   SELECT DISTINCT ON (d.project) d.project, d.model_id, m.station_id, m.algorithm, m.grain, m.horizon,
@@ -77,10 +79,10 @@ CREATE FUNCTION train(station text DEFAULT '성수', line text DEFAULT '2호선'
   grain text DEFAULT 'daily', horizon interval DEFAULT '7 days', hyperparams jsonb DEFAULT '{}',
   search jsonb DEFAULT NULL, train_from date DEFAULT NULL, train_to date DEFAULT NULL,
   project text DEFAULT NULL, force boolean DEFAULT false)
-  RETURNS TABLE (model_id bigint, algorithm text, metrics jsonb, deployed boolean)
+  RETURNS TABLE (model_id bigint, algorithm text, metrics jsonb, deployed boolean, run_id bigint)
   AS 'MODULE_PATHNAME', 'train' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean) IS
-  'Train seasonal_naive, ridge, random_forest, gbdt or auto (all; the best is the candidate) with expanding-window backtests, store the models, and deploy the best when it beats the live one.';
+  'Train seasonal_naive, ridge, random_forest, gbdt or auto (all; the best is the candidate) with expanding-window backtests, store the models, and deploy the best when it beats the live one; run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
 
 CREATE FUNCTION deploy(model_id bigint) RETURNS void
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -92,16 +92,23 @@ MetricsJson(const Candidate *c, const char *search_report)
 	return s.data;
 }
 
-/* Fit on rows [0, ntrain) (the last nvalid for early stopping) and predict rows [from, to). */
+/*
+ * Fit on rows [0, ntrain) (the last nvalid for early stopping) and predict
+ * rows [from, to); a gbdt's learning curve into *curve and *nrounds.
+ */
 static bool
 FitPredict(const Dataset *d, int algorithm, const MlParams *p, bool ratio, int ntrain, int nvalid,
-		   int from, int to, double *pred, int *trees, char *err, size_t errlen)
+		   int from, int to, double *pred, int *trees, double **curve, int *nrounds,
+		   char *err, size_t errlen)
 {
 	MlMatrix   *train, *test;
 	double	   *y;
 	MlModel    *m;
+	const double *vl;
 	int			i;
 
+	*curve = NULL;
+	*nrounds = 0;
 	if (algorithm == ALG_NAIVE)
 	{
 		for (i = from; i < to; i++)
@@ -123,6 +130,12 @@ FitPredict(const Dataset *d, int algorithm, const MlParams *p, bool ratio, int n
 			pred[i - from] *= d->level[i];
 	if (trees)
 		*trees = MlModelNumTrees(m);
+	vl = MlModelValidLoss(m, nrounds);
+	if (*nrounds > 0)
+	{
+		*curve = palloc(sizeof(double) * *nrounds);
+		memcpy(*curve, vl, sizeof(double) * *nrounds);
+	}
 	MlModelFree(m);
 	MlMatrixFree(train);
 	MlMatrixFree(test);
@@ -136,7 +149,6 @@ RunBacktest(const Dataset *d, Candidate *c, int k)
 {
 	int			block = Min(365, d->n / (k + 1));
 	int			f, i;
-	double	   *pred;
 	double	   *sums = palloc0(sizeof(double) * 6);
 	char		err[256];
 
@@ -149,16 +161,19 @@ RunBacktest(const Dataset *d, Candidate *c, int k)
 	c->bt.best_trees = 0;
 	c->bt.rel_resid = palloc(sizeof(double) * (k * block + 1));
 	c->bt.nresid = 0;
-	pred = palloc(sizeof(double) * (block + 1));
+	c->bt.first = d->n - k * block;
+	c->bt.block = block;
+	c->bt.pred = palloc(sizeof(double) * k * block);
 	for (f = 0; f < k; f++)
 	{
 		int			from = d->n - (k - f) * block;
 		int			to = from + block;
 		int			trees = 0;
+		double	   *pred = c->bt.pred + f * block;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!FitPredict(d, c->algorithm, &c->params, c->ratio, from, Max(from / 10, 1),
-						from, to, pred, &trees, err, sizeof(err)))
+						from, to, pred, &trees, &c->bt.valid_loss[f], &c->bt.nrounds[f], err, sizeof(err)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("training failed: %s", err)));
@@ -200,7 +215,9 @@ BestOf(const Dataset *d, List *cands, int folds, char **report)
 		Candidate  *c = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
+		c->started_at = GetCurrentTimestamp();
 		RunBacktest(d, c, folds);
+		c->finished_at = GetCurrentTimestamp();
 		if (!best || c->bt.mean.rmse < best->bt.mean.rmse)
 			best = c;
 		if (c->described)

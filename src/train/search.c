@@ -372,9 +372,9 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	return out;
 }
 
-/* The hyper-parameters of p as a JSON object (every name, for the record). */
+/* The hyper-parameters of p as a JSON object (every name, for the record); target raw, ratio or auto. */
 char *
-ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, bool ratio, int64 H)
+ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, const char *target, int64 H)
 {
 	if (algorithm == ALG_NAIVE)
 		return psprintf("{\"lag_days\": %d}", (int) (7 * ((H + 6) / 7)));
@@ -387,5 +387,5 @@ ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, bool ratio, 
 					p->max_features, p->n_trees, (int) p->bootstrap, p->n_estimators,
 					p->learning_rate, p->max_leaves, p->min_child_weight, p->lambda, p->gamma,
 					p->subsample, p->colsample, p->early_stopping_rounds, p->max_bins,
-					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", ratio ? "ratio" : "raw", o->folds);
+					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", target, o->folds);
 }

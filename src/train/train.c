@@ -39,6 +39,7 @@
 #include "../serve/serve.h"
 
 PG_FUNCTION_INFO_V1(train);
+PG_FUNCTION_INFO_V1(train_check);
 
 /* The project's live model id, or 0 (caller has SPI). */
 static int64
@@ -182,23 +183,6 @@ LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
 	return ok;
 }
 
-/* What a train() call asks for, checked. */
-typedef struct TrainRequest
-{
-	char	   *station;
-	char	   *line;
-	char	   *project;
-	Interval   *horizon;		/* whole days */
-	int64		H;				/* the horizon in days */
-	int			algs[4];		/* ALG_NAIVE or MlAlgorithm */
-	int			nalgs;
-	Jsonb	   *hp;
-	Jsonb	   *search;
-	bool		has_from, has_to;
-	int32		from_arg, to_arg;
-	bool		force;
-} TrainRequest;
-
 /* What training reads once for every algorithm. */
 typedef struct TrainData
 {
@@ -216,7 +200,22 @@ typedef struct TrainedModel
 	int64		id;
 	int			algorithm;
 	Candidate  *win;
+	char	   *params;			/* as stored with the model */
+	char	   *metrics;
+	int64		run_id;			/* the winner's child run (0: untracked) */
 } TrainedModel;
+
+/* A train() call: its request, data, run and what it trained. */
+typedef struct TrainCall
+{
+	TrainRequest r;
+	TrainData	t;
+	TrackRun	run;
+	TrainedModel models[4];
+	int			best;			/* of models: the lowest mean backtest RMSE */
+	bool		deployed;
+	instr_time	start;
+} TrainCall;
 
 /* The algorithms of an algorithm name into r (auto: every one); ERROR when unknown. */
 static void
@@ -285,7 +284,8 @@ TrainRequestFrom(FunctionCallInfo fcinfo, TrainRequest *r)
 	/* stored as days: '48 hours' is the 2-day project */
 	r->horizon = palloc0(sizeof(Interval));
 	r->horizon->day = (int32) r->H;
-	TrainAlgorithms(text_to_cstring(PG_GETARG_TEXT_PP(2)), r);
+	r->algorithm = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	TrainAlgorithms(r->algorithm, r);
 	if (r->H > 28 && (r->nalgs > 1 || r->algs[0] == ALG_NAIVE))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -346,9 +346,13 @@ TrainDataLoad(const TrainRequest *r, TrainData *t)
 	t->have_levels = SharesLevels(t->d, t->have_shares ? t->shares : NULL, t->levels);
 }
 
-/* The winner refit on every training row, serialized; NULL for seasonal_naive. */
+/*
+ * The winner refit on every training row, serialized, with its feature
+ * importances and ridge coefficients (NaN for other algorithms) as
+ * model_explain gives them; NULL for seasonal_naive.
+ */
 static bytea *
-TrainRefit(const Dataset *d, int algorithm, Candidate *win)
+TrainRefit(const Dataset *d, int algorithm, Candidate *win, double *importances, double *coefficients)
 {
 	MlParams	fp = win->params;
 	double	   *y;
@@ -371,6 +375,15 @@ TrainRefit(const Dataset *d, int algorithm, Candidate *win)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("training failed: %s", err)));
+	MlModelImportances(m, importances);
+	{
+		double		intercept;
+		double	   *fill = palloc(sizeof(double) * DATASET_NCOLS);
+
+		if (!MlModelLinearCoefficients(m, &intercept, coefficients, fill))
+			for (i = 0; i < DATASET_NCOLS; i++)
+				coefficients[i] = NAN;
+	}
 	bytes = MlModelSerialize(m, &len);
 	blob = palloc(VARHDRSZ + len);
 	SET_VARSIZE(blob, VARHDRSZ + len);
@@ -380,9 +393,13 @@ TrainRefit(const Dataset *d, int algorithm, Candidate *win)
 	return blob;
 }
 
-/* Step 3: one algorithm: its candidates backtested, the winner refit and stored. */
+/*
+ * Step 3: one algorithm: its candidates backtested, the winner refit and
+ * stored, each candidate recorded as a child run of the call's run and the
+ * model registered as the project's next version.
+ */
 static TrainedModel
-TrainAlgorithm(const TrainRequest *r, TrainData *t, int algorithm, instr_time start)
+TrainAlgorithm(const TrainRequest *r, TrainData *t, TrackRun *run, int algorithm, instr_time start)
 {
 	MlParams	base;
 	TrainOptions opts;
@@ -392,6 +409,7 @@ TrainAlgorithm(const TrainRequest *r, TrainData *t, int algorithm, instr_time st
 	int			folds, spi;
 	instr_time	now;
 	TrainedModel out;
+	double		importances[DATASET_NCOLS], coefficients[DATASET_NCOLS];
 
 	memset(&opts, 0, sizeof(opts));
 	strcpy(opts.target, "auto");
@@ -408,17 +426,22 @@ TrainAlgorithm(const TrainRequest *r, TrainData *t, int algorithm, instr_time st
 		cands = list_concat(cands, Candidates(algorithm, &base, algorithm != ALG_NAIVE, r->search, &folds));
 	if (algorithm != ALG_NAIVE && strcmp(opts.target, "ratio") != 0)
 		cands = list_concat(cands, Candidates(algorithm, &base, false, r->search, &folds));
+	opts.folds = folds;
 	out.algorithm = algorithm;
 	out.win = BestOf(t->d, cands, folds, &report);
-	blob = TrainRefit(t->d, algorithm, out.win);
+	blob = TrainRefit(t->d, algorithm, out.win, importances, coefficients);
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, start);
+	out.params = ParamsJson(algorithm, &out.win->params, &opts, out.win->ratio ? "ratio" : "raw", r->H);
+	out.metrics = MetricsJson(out.win, report);
 	spi = SsSpiConnect();
-	out.id = StoreModel(r->project, t->station_id, out.win, MetricsJson(out.win, report),
-						ParamsJson(algorithm, &out.win->params, &opts, out.win->ratio, r->H), r->horizon,
+	out.id = StoreModel(r->project, t->station_id, out.win, out.metrics, out.params, r->horizon,
 						psprintf("daily %lld days v1", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
 						t->have_shares ? t->shares : NULL, t->have_levels ? t->levels : NULL, blob);
 	SsSpiFinish(spi);
+	out.run_id = TrackAlgorithm(run, r, t->d, cands, &opts, out.win, out.id,
+								blob ? importances : NULL, blob ? coefficients : NULL);
+	TrackRegister(run, r->project, out.id, out.run_id);
 	return out;
 }
 
@@ -470,61 +493,79 @@ TrainDeploy(const TrainRequest *r, const TrainedModel *best)
 	return deploy;
 }
 
-/* Step 5: a result row per trained model: id, algorithm, metrics as stored, deployed. */
+/* Step 5: a result row per trained model: id, algorithm, metrics as stored, deployed, the call's run. */
 static void
-TrainReturn(ReturnSetInfo *rsinfo, const TrainedModel *models, int n, int deployed)
+TrainReturn(ReturnSetInfo *rsinfo, const TrainCall *c)
 {
-	Oid			types[1] = {INT8OID};
-	int			spi = SsSpiConnect();
 	int			a;
 
-	for (a = 0; a < n; a++)
+	for (a = 0; a < c->r.nalgs; a++)
 	{
-		Datum		out[4], v[1];
-		bool		outnull[4] = {false, false, false, false};
-		bool		isnull;
+		const TrainedModel *m = &c->models[a];
+		Datum		out[5];
+		bool		outnull[5] = {false, false, false, false, c->run.run_id == 0};
 
-		v[0] = Int64GetDatum(models[a].id);
-		if (SPI_execute_with_args("SELECT metrics FROM seongsu.models WHERE id OPERATOR(pg_catalog.=) $1",
-								  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the model back");
-		out[0] = Int64GetDatum(models[a].id);
-		out[1] = CStringGetTextDatum(models[a].algorithm == ALG_NAIVE ? "seasonal_naive"
-									 : MlAlgorithmName((MlAlgorithm) models[a].algorithm));
-		out[2] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
-		out[3] = BoolGetDatum(a == deployed);
+		out[0] = Int64GetDatum(m->id);
+		out[1] = CStringGetTextDatum(m->algorithm == ALG_NAIVE ? "seasonal_naive"
+									 : MlAlgorithmName((MlAlgorithm) m->algorithm));
+		out[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(m->metrics));
+		out[3] = BoolGetDatum(c->deployed && a == c->best);
+		out[4] = Int64GetDatum(c->run.run_id);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnull);
 	}
-	SsSpiFinish(spi);
+}
+
+/* Steps 2 to 4 and the run's end, which TrackGuarded records even when they fail. */
+static void
+TrainSteps(void *arg)
+{
+	TrainCall  *c = arg;
+	int			a;
+
+	TrainDataLoad(&c->r, &c->t);
+	c->best = 0;
+	for (a = 0; a < c->r.nalgs; a++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		c->models[a] = TrainAlgorithm(&c->r, &c->t, &c->run, c->r.algs[a], c->start);
+		if (c->models[a].win->bt.mean.rmse < c->models[c->best].win->bt.mean.rmse)
+			c->best = a;
+	}
+	c->deployed = TrainDeploy(&c->r, &c->models[c->best]);
+	TrackRunFinish(&c->run, c->t.d, c->models[c->best].id, c->models[c->best].params,
+				   c->models[c->best].metrics, c->models[c->best].run_id);
 }
 
 /*
  * train(station, line, algorithm, grain, horizon, hyperparams, search,
  *       train_from, train_to, project, force): the request checked, the
- * data read once, each algorithm's best candidate stored, the best of them
- * deployed when it beats the live model.
+ * run started, the data read once, each algorithm's best candidate stored,
+ * the best of them deployed when it beats the live model.
  */
 Datum
 train(PG_FUNCTION_ARGS)
 {
-	TrainRequest r;
-	TrainData	t;
-	TrainedModel models[4];
-	instr_time	start;
-	int			a, best = 0;
+	TrainCall	c;
 
-	INSTR_TIME_SET_CURRENT(start);
-	TrainRequestFrom(fcinfo, &r);
-	TrainDataLoad(&r, &t);
+	INSTR_TIME_SET_CURRENT(c.start);
+	TrainRequestFrom(fcinfo, &c.r);
 	InitMaterializedSRF(fcinfo, 0);
-	for (a = 0; a < r.nalgs; a++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		models[a] = TrainAlgorithm(&r, &t, r.algs[a], start);
-		if (models[a].win->bt.mean.rmse < models[best].win->bt.mean.rmse)
-			best = a;
-	}
-	TrainReturn((ReturnSetInfo *) fcinfo->resultinfo, models, r.nalgs,
-				TrainDeploy(&r, &models[best]) ? best : -1);
+	TrackRunStart(&c.run, &c.r);
+	TrackGuarded(&c.run, TrainSteps, &c);
+	TrainReturn((ReturnSetInfo *) fcinfo->resultinfo, &c);
 	return (Datum) 0;
+}
+
+/*
+ * train_check(the arguments of train): raises the error train would raise
+ * for them before reading any data (enqueue checks a training job's
+ * options with it).
+ */
+Datum
+train_check(PG_FUNCTION_ARGS)
+{
+	TrainRequest r;
+
+	TrainRequestFrom(fcinfo, &r);
+	PG_RETURN_VOID();
 }

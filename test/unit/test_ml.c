@@ -872,6 +872,59 @@ TestEarlyStopping(void)
 	SsFree(y);
 }
 
+/*
+ * The learning curve: one mean validation loss per round grown, the kept
+ * model's last round its minimum and equal to the squared error of that
+ * model's own predictions on the validation rows; none without them.
+ */
+static void
+TestValidLoss(void)
+{
+	enum
+	{
+		N = 1000, NVALID = 200, PATIENCE = 10
+	};
+	double	   *y;
+	MlMatrix   *X = SyntheticData(N, 4, 0.05, 2.0, 33, &y);
+	MlMatrix   *V = MlMatrixSliceRows(X, N - NVALID, N);
+	MlParams	p;
+	MlModel    *m;
+	const double *curve;
+	double		mse;
+	int			n, kept, i;
+
+	MlParamsInit(&p, ML_GBDT);
+	p.n_estimators = 2000;
+	p.learning_rate = 0.3;
+	p.early_stopping_rounds = PATIENCE;
+	m = MustFit(ML_GBDT, X, y, NVALID, &p);
+	kept = MlModelNumTrees(m);
+	curve = MlModelValidLoss(m, &n);
+	CHECK(curve != NULL && n == kept + PATIENCE, "%d rounds for %d kept trees", n, kept);
+	for (i = 0; curve && i < n; i++)
+		CHECK(curve[i] >= curve[kept - 1], "round %d below the kept round", i + 1);
+	mse = pow(ModelRmse(m, V, y + N - NVALID, 0, NVALID), 2);
+	CHECK(curve && fabs(curve[kept - 1] - mse) <= 1e-9 * mse, "%.17g vs %.17g", curve ? curve[kept - 1] : 0, mse);
+	MlModelFree(m);
+
+	/* without early stopping every round is on the curve */
+	p.early_stopping_rounds = 0;
+	p.n_estimators = 25;
+	m = MustFit(ML_GBDT, X, y, NVALID, &p);
+	curve = MlModelValidLoss(m, &n);
+	CHECK(curve != NULL && n == 25, "%d rounds", n);
+	MlModelFree(m);
+
+	/* no validation rows, no curve */
+	m = MustFit(ML_GBDT, X, y, 0, &p);
+	curve = MlModelValidLoss(m, &n);
+	CHECK(curve == NULL && n == 0, "a curve of %d rounds", n);
+	MlModelFree(m);
+	MlMatrixFree(V);
+	MlMatrixFree(X);
+	SsFree(y);
+}
+
 /* Number of leaves of a tree. */
 static int
 CountLeaves(const MlTree *t)
@@ -1549,6 +1602,7 @@ main(void)
 	RunTest("noisy sine", TestNoisySine);
 	RunTest("poisson", TestPoisson);
 	RunTest("early stopping", TestEarlyStopping);
+	RunTest("validation loss", TestValidLoss);
 	RunTest("gbdt shape", TestGbdtShape);
 	RunTest("forest determinism", TestForestDeterminism);
 	RunTest("importances", TestImportances);
