@@ -22,7 +22,8 @@ OBJS = \
 	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/ml/*.c))) \
 	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/features/*.c))) \
 	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/serve/*.c))) \
-	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/train/*.c)))
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/train/*.c))) \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/ops/*.c)))
 
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
