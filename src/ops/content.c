@@ -669,6 +669,8 @@ Digest(pg_cryptohash_ctx *ctx, RowBuf *bufs, int n)
 
 /* ---- the cache ---- */
 
+#define CHANGES_BATCH 10000
+
 /* A station's cached chunks as of an instant. */
 typedef struct CacheEntry
 {
@@ -698,12 +700,55 @@ Int4Array(const int32 *x, int n)
 	return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
 }
 
+/* A station id and its position in a scope's list. */
+typedef struct StationPos
+{
+	int32		id;
+	int			pos;
+} StationPos;
+
+/* By station id. */
+static int
+StationPosOrder(const void *a, const void *b)
+{
+	int32		x = ((const StationPos *) a)->id, y = ((const StationPos *) b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of a list, sorted, with their positions (for PositionOf). */
+static StationPos *
+StationIndex(const int32 *ids, int n)
+{
+	StationPos *idx = palloc(sizeof(StationPos) * (n + 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		idx[i].id = ids[i];
+		idx[i].pos = i;
+	}
+	qsort(idx, n, sizeof(StationPos), StationPosOrder);
+	return idx;
+}
+
+/* The position of station id in the list StationIndex was made of, or -1. */
+static int
+PositionOf(const StationPos *idx, int n, int32 id)
+{
+	StationPos	key = {id, 0};
+	StationPos *hit = bsearch(&key, idx, n, sizeof(StationPos), StationPosOrder);
+
+	return hit ? hit->pos : -1;
+}
+
 /* The latest cached chunks of each station (index in ids) as of at most as_of, into entries (caller has SPI). */
 static void
 CacheRead(const ContentTable *t, const int32 *ids, int n, TimestampTz as_of, CacheEntry **entries)
 {
 	Oid			types[3] = {TEXTOID, INT4ARRAYOID, TIMESTAMPTZOID};
 	Datum		v[3];
+	StationPos *idx = StationIndex(ids, n);
 	uint64		r;
 	int			i;
 
@@ -729,15 +774,11 @@ CacheRead(const ContentTable *t, const int32 *ids, int n, TimestampTz as_of, Cac
 		int			k;
 
 		CHECK_FOR_INTERRUPTS();
-		if (ARR_HASNULL(months) || ARR_HASNULL(counts) || ARR_ELEMTYPE(months) != INT4OID ||
+		i = PositionOf(idx, n, station);
+		if (i < 0 || ARR_HASNULL(months) || ARR_HASNULL(counts) || ARR_ELEMTYPE(months) != INT4OID ||
 			ARR_ELEMTYPE(counts) != INT8OID || ArrayGetNItems(ARR_NDIM(counts), ARR_DIMS(counts)) != nm ||
 			VARSIZE_ANY_EXHDR(digests) != (Size) nm * VERSION_DIGEST_LEN)
-			continue;			/* not a well-formed entry: computed afresh */
-		for (i = 0; i < n; i++)
-			if (ids[i] == station)
-				break;
-		if (i == n)
-			continue;
+			continue;			/* not one of ours, or not well-formed: computed afresh */
 		e = palloc0(sizeof(CacheEntry));
 		e->as_of = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
 		e->list.station_id = station;
@@ -767,6 +808,8 @@ CacheChanges(const ContentTable *t, const int32 *ids, int n, CacheEntry **entrie
 	Oid			types[2] = {TIMESTAMPTZOID, INT4ARRAYOID};
 	Datum		v[2];
 	TimestampTz since = DT_NOEND;
+	StationPos *idx = StationIndex(ids, n);
+	Portal		portal;
 	uint64		r;
 	int			i;
 
@@ -777,45 +820,47 @@ CacheChanges(const ContentTable *t, const int32 *ids, int n, CacheEntry **entrie
 		return;
 	v[0] = TimestampTzGetDatum(since);
 	v[1] = Int4Array(ids, n);
-	if (SPI_execute_with_args(psprintf("SELECT %s, %s, ingested_at FROM seongsu.%s "
-									   "WHERE ingested_at OPERATOR(pg_catalog.>) $1%s%s%s "
-									   "UNION ALL SELECT %s, %s, valid_to FROM seongsu.%s_history "
-									   "WHERE valid_to OPERATOR(pg_catalog.>) $1%s%s%s",
-									   station, t->cols[0], name, cond, t->filter ? " AND " : "", t->filter ? t->filter : "",
-									   station, t->cols[0], name, cond, t->filter ? " AND " : "", t->filter ? t->filter : ""),
-							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the changes of %s", name);
-	for (r = 0; r < SPI_processed; r++)
+	portal = SPI_cursor_open_with_args(NULL, psprintf("SELECT %s, %s, ingested_at FROM seongsu.%s "
+													  "WHERE ingested_at OPERATOR(pg_catalog.>) $1%s%s%s "
+													  "UNION ALL SELECT %s, %s, valid_to FROM seongsu.%s_history "
+													  "WHERE valid_to OPERATOR(pg_catalog.>) $1%s%s%s",
+													  station, t->cols[0], name, cond, t->filter ? " AND " : "",
+													  t->filter ? t->filter : "", station, t->cols[0], name, cond,
+													  t->filter ? " AND " : "", t->filter ? t->filter : ""),
+									   2, types, v, NULL, true, 0);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		n1, n2, n3;
-		int32		s = DatumGetInt32(SPI_getbinval(tup, desc, 1, &n1));
-		Datum		key0 = SPI_getbinval(tup, desc, 2, &n2);
-		TimestampTz stamp = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &n3));
-		CacheEntry *e = NULL;
-		int32		month;
-
-		CHECK_FOR_INTERRUPTS();
-		if (n2)
-			continue;
-		for (i = 0; i < n; i++)
-			if (ids[i] == s)
-			{
-				e = entries[i];
-				break;
-			}
-		if (!e || stamp <= e->as_of)
-			continue;
-		month = ContentMonthOf(t, key0);
-		if (!e->dirty)
+		SPI_cursor_fetch(portal, true, CHANGES_BATCH);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
 		{
-			e->dirty = true;
-			e->dirty_lo = e->dirty_hi = month;
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		n1, n2, n3;
+			int32		s = DatumGetInt32(SPI_getbinval(tup, desc, 1, &n1));
+			Datum		key0 = SPI_getbinval(tup, desc, 2, &n2);
+			TimestampTz stamp = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &n3));
+			CacheEntry *e;
+			int32		month;
+
+			CHECK_FOR_INTERRUPTS();
+			i = PositionOf(idx, n, s);
+			e = i >= 0 ? entries[i] : NULL;
+			if (n2 || !e || stamp <= e->as_of)
+				continue;
+			month = ContentMonthOf(t, key0);
+			if (!e->dirty)
+			{
+				e->dirty = true;
+				e->dirty_lo = e->dirty_hi = month;
+			}
+			e->dirty_lo = Min(e->dirty_lo, month);
+			e->dirty_hi = Max(e->dirty_hi, month);
 		}
-		e->dirty_lo = Min(e->dirty_lo, month);
-		e->dirty_hi = Max(e->dirty_hi, month);
+		SPI_freetuptable(SPI_tuptable);
 	}
+	SPI_cursor_close(portal);
 }
 
 /* The chunks of e outside [lo, hi], with the recomputed ones of that span, ascending. */

@@ -196,7 +196,7 @@ BEGIN
   IF older_than IS NULL OR NOT isfinite(older_than) OR older_than > now() THEN
     RAISE EXCEPTION 'older_than must be a finite instant in the past'
       USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = format('It is %s.', coalesce(older_than::text, 'null')),
+            DETAIL = 'History that ended before it is deleted: it must lie between the first versions and now().',
             HINT = 'Give e.g. now() - interval ''2 years''.';
   END IF;
   FOREACH t IN ARRAY ARRAY['ridership_daily', 'ridership_hourly', 'hour_profile', 'weather_daily',
