@@ -204,6 +204,16 @@ SELECT table_name, key, change, old - 'day' AS old, new - 'day' AS new FROM seon
 ORDER BY table_name, key;
 SELECT seongsu.verify_snapshot(:s2) AND seongsu.verify_snapshot(:s3) AS both_read_back,
        (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s3) = pg_temp.content_hash('성수', '2호선') AS hash_as_documented;
+-- Training on the first snapshot still gives the first model: the weather
+-- (and its climatology) and the holidays are read as of it too.
+SELECT model_id AS m3 FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31',
+                                        project => 'versions', snapshot => :s0) \gset
+SELECT (SELECT md5(blob) FROM seongsu.models WHERE id = :m3) = :'blob0' AS same_bytes_after_all_revisions;
+SELECT identical FROM seongsu.reproduce_model(:m0);
+-- Stored parameters read back exactly (an alpha that %g would round).
+SELECT r.identical, r.reason
+FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31', project => 'versions alpha',
+                   hyperparams => '{"alpha": 1.23456789, "target": "ratio"}', force => true) t, seongsu.reproduce_model(t.model_id) r;
 
 -- Lineage: every row of the snapshot, by table, source and write.
 SELECT l.table_name, sum(l.rows) = (s.row_counts->>l.table_name)::bigint AS all_rows, count(*) > 0 AS writes,
