@@ -32,4 +32,11 @@
 #define SsRandomDouble() ((double) random() / ((double) MAX_RANDOM_VALUE + 1))
 #endif
 
+/* LockHeldByMe gained an "or stronger" argument in 17 (false: this exact mode). */
+#if PG_VERSION_NUM >= 170000
+#define SsLockHeldByMe(tag, mode) LockHeldByMe((tag), (mode), false)
+#else
+#define SsLockHeldByMe(tag, mode) LockHeldByMe((tag), (mode))
+#endif
+
 #endif							/* SEONGSU_COMPAT_H */

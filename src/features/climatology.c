@@ -19,6 +19,7 @@
 #include "../invalidation.h"
 #include "../kst.h"
 #include "../safe_spi.h"
+#include "asof.h"
 #include "climatology.h"
 
 #define CLIMATE_SLOTS 8
@@ -38,6 +39,7 @@ static Climate sums;
 static Oid	kept_install = InvalidOid;	/* InvalidOid: nothing kept */
 static uint64 kept_stamp = 0;
 static SPIPlanPtr rows_plan = NULL;
+static const VersionTable weather_table[1] = {VT_WEATHER_DAILY};
 
 /* Shared memory the shared copies need (at preload). */
 void
@@ -113,8 +115,8 @@ ClimateRead(Climate *c)
 	uint64		i;
 
 	memset(c, 0, sizeof(*c));
-	if (SPI_execute_plan(KeptPlan(&rows_plan, "SELECT day, temp_mean_c, precip_mm FROM seongsu.weather_daily "
-								  "WHERE temp_mean_c IS NOT NULL", 0, NULL),
+	if (SPI_execute_plan(VersionPlan(&rows_plan, "SELECT day, temp_mean_c, precip_mm FROM (%s) AS w "
+									 "WHERE temp_mean_c IS NOT NULL", 1, weather_table, 0, NULL),
 						 NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.weather_daily");
 	for (i = 0; i < SPI_processed; i++)
@@ -137,7 +139,11 @@ ClimateRead(Climate *c)
 	}
 }
 
-/* The sums: this backend's, else the shared copy, else read now and kept (caller has SPI). */
+/*
+ * The sums: this backend's, else the shared copy, else read now and kept
+ * (caller has SPI).  Read as of an instant (asof.h), they are read afresh
+ * and not kept.
+ */
 const Climate *
 ClimateSums(void)
 {
@@ -146,6 +152,12 @@ ClimateSums(void)
 	uint64		stamp = WatchEpoch(1u << WATCH_WEATHER) + 1;
 	uint64		epoch = usable ? WatchSharedEpoch(1u << WATCH_WEATHER) : 0;
 
+	if (VersionAsOf(NULL))
+	{
+		ClimateRead(&sums);
+		kept_install = InvalidOid;
+		return &sums;
+	}
 	if (usable && OidIsValid(kept_install) && kept_install == WatchInstall() && kept_stamp == stamp)
 		return &sums;
 	if (!SharedGet(epoch, &sums))

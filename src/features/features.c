@@ -37,6 +37,7 @@
 #include "../kst.h"
 #include "../names.h"
 #include "../safe_spi.h"
+#include "asof.h"
 #include "calendar.h"
 #include "climatology.h"
 #include "features.h"
@@ -52,6 +53,9 @@ const FeatureInfo FeatureInfos[FEATURE_NCOLS] = {
 };
 static SPIPlanPtr series_plan[2] = {NULL, NULL};	/* of LoadSeries: daily, hourly */
 static SPIPlanPtr observed_plan = NULL;	/* of ObservedRange */
+static const VersionTable daily_table[1] = {VT_RIDERSHIP_DAILY};
+static const VersionTable hourly_table[1] = {VT_RIDERSHIP_HOURLY};
+static const VersionTable weather_tables[2] = {VT_WEATHER_DAILY, VT_WEATHER_FORECAST};
 
 PG_FUNCTION_INFO_V1(features);
 PG_FUNCTION_INFO_V1(calendar_features);
@@ -183,9 +187,9 @@ ObservedRange(int32 station_id, int32 *first, int32 *last)
 	bool		n1, n2;
 
 	v[0] = Int32GetDatum(station_id);
-	if (SPI_execute_plan(KeptPlan(&observed_plan, "SELECT pg_catalog.min(day), pg_catalog.max(day) "
-								  "FROM seongsu.ridership_daily WHERE station_id OPERATOR(pg_catalog.=) $1",
-								  1, types), v, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(VersionPlan(&observed_plan, "SELECT pg_catalog.min(day), pg_catalog.max(day) "
+									 "FROM (%s) AS d WHERE station_id OPERATOR(pg_catalog.=) $1",
+									 1, daily_table, 1, types), v, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.ridership_daily");
 	*first = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1));
 	*last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n2));
@@ -201,12 +205,12 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	uint64		i;
 	const char *sql = per_day == 1
 		? "SELECT day OPERATOR(pg_catalog.-) '2000-01-01'::pg_catalog.date, passengers::pg_catalog.float8 "
-		"FROM seongsu.ridership_daily WHERE station_id OPERATOR(pg_catalog.=) $1 "
+		"FROM (%s) AS d WHERE station_id OPERATOR(pg_catalog.=) $1 "
 		"AND day OPERATOR(pg_catalog.>=) ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $2::pg_catalog.int4) "
 		"AND day OPERATOR(pg_catalog.<=) ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $3::pg_catalog.int4)"
 		: "SELECT ((extract(epoch FROM ts)::pg_catalog.int8 OPERATOR(pg_catalog.-) 946684800) "
 		"OPERATOR(pg_catalog./) 3600)::pg_catalog.int8, passengers::pg_catalog.float8 "
-		"FROM seongsu.ridership_hourly WHERE station_id OPERATOR(pg_catalog.=) $1 "
+		"FROM (%s) AS h WHERE station_id OPERATOR(pg_catalog.=) $1 "
 		"AND ts OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp(946684800 OPERATOR(pg_catalog.+) ($2 OPERATOR(pg_catalog.*) 3600)) "
 		"AND ts OPERATOR(pg_catalog.<=) pg_catalog.to_timestamp(946684800 OPERATOR(pg_catalog.+) ($3 OPERATOR(pg_catalog.*) 3600))";
 
@@ -222,7 +226,9 @@ LoadSeries(Series *s, int32 station, int64 first, int64 last, int per_day, Memor
 	v[0] = Int32GetDatum(station);
 	v[1] = Int64GetDatum(first);
 	v[2] = Int64GetDatum(last);
-	if (SPI_execute_plan(KeptPlan(&series_plan[per_day == 1 ? 0 : 1], sql, 3, types), v, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(VersionPlan(&series_plan[per_day == 1 ? 0 : 1], sql, 1,
+									 per_day == 1 ? daily_table : hourly_table, 3, types),
+						 v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ridership");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -272,11 +278,11 @@ Coalesce(double a, bool has_a, double b, bool has_b)
 
 /* The query of LoadWeather: observations (all, or of a range), then the forecasts of the range. */
 #define WEATHER_OBSERVED "SELECT day OPERATOR(pg_catalog.-) '2000-01-01'::pg_catalog.date, source, temp_mean_c, " \
-	"precip_mm, snow_cm, NULL::pg_catalog.timestamptz FROM seongsu.weather_daily "
+	"precip_mm, snow_cm, NULL::pg_catalog.timestamptz FROM (%s) AS w "
 #define WEATHER_FORECAST "UNION ALL SELECT * FROM (SELECT DISTINCT ON (target) NULL::pg_catalog.int4, " \
-	"NULL::pg_catalog.text, temp_c, precip_mm, snow_cm, target FROM seongsu.weather_forecast " \
+	"NULL::pg_catalog.text, temp_c, precip_mm, snow_cm, target FROM (%s) AS fc " \
 	"WHERE grain OPERATOR(pg_catalog.=) 'day' AND target OPERATOR(pg_catalog.>=) $1 " \
-	"AND target OPERATOR(pg_catalog.<) $2 ORDER BY target, issued_at DESC) f"
+	"AND target OPERATOR(pg_catalog.<) $2 ORDER BY target, issued_at DESC, source COLLATE pg_catalog.\"C\") f"
 
 /*
  * Weather of every day in [first, last]: observed (per column, the KMA
@@ -315,8 +321,8 @@ LoadWeather(int32 first, int32 last, MemoryContext cxt)
 	v[1] = TimestampTzGetDatum(KstInstant(last + 1, 0));
 	v[2] = DateADTGetDatum(first);
 	v[3] = DateADTGetDatum(last);
-	if (SPI_execute_plan(KeptPlan(&weather_plan, WEATHER_OBSERVED "WHERE day OPERATOR(pg_catalog.>=) $3 "
-								  "AND day OPERATOR(pg_catalog.<=) $4 " WEATHER_FORECAST, 4, types),
+	if (SPI_execute_plan(VersionPlan(&weather_plan, WEATHER_OBSERVED "WHERE day OPERATOR(pg_catalog.>=) $3 "
+									 "AND day OPERATOR(pg_catalog.<=) $4 " WEATHER_FORECAST, 2, weather_tables, 4, types),
 						 v, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read weather");
 	for (i = 0; i < SPI_processed; i++)

@@ -10,9 +10,11 @@
 #include "utils/date.h"
 
 #include "../safe_spi.h"
+#include "asof.h"
 #include "holidays.h"
 
 static SPIPlanPtr plan = NULL;	/* of HolidaySetLoad */
+static const VersionTable holidays_table[1] = {VT_HOLIDAYS};
 
 /* The CAL_* flags one row of the holidays table gives its day. */
 static uint8
@@ -45,9 +47,9 @@ HolidaySetLoad(int32 from, int32 to)
 	v[0] = DateADTGetDatum(from);
 	v[1] = DateADTGetDatum(to);
 	spi = SsSpiConnect();
-	rc = SPI_execute_plan(KeptPlan(&plan, "SELECT day, is_holiday, kind, name FROM seongsu.holidays "
-								   "WHERE day OPERATOR(pg_catalog.>=) $1 AND day OPERATOR(pg_catalog.<=) $2 "
-								   "ORDER BY day, name", 2, types),
+	rc = SPI_execute_plan(VersionPlan(&plan, "SELECT day, is_holiday, kind, name FROM (%s) AS h "
+									  "WHERE day OPERATOR(pg_catalog.>=) $1 AND day OPERATOR(pg_catalog.<=) $2 "
+									  "ORDER BY day, name", 1, holidays_table, 2, types),
 						  v, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.holidays: %s", SPI_result_code_string(rc));

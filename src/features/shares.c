@@ -17,12 +17,16 @@
 #include "executor/spi.h"
 #include "utils/date.h"
 
+#include "asof.h"
 #include "holidays.h"
 #include "../kst.h"
 #include "../ml/metrics.h"
 #include "shares.h"
 
 #define LAST_DAYS_PER_TYPE 4
+
+static const VersionTable profile_tables[2] = {VT_HOUR_PROFILE, VT_HOUR_PROFILE};
+static const VersionTable hourly_tables[2] = {VT_RIDERSHIP_HOURLY, VT_RIDERSHIP_HOURLY};
 
 /* Shares from the latest CardSubwayTime month (caller has SPI); false when none. */
 static bool
@@ -36,10 +40,12 @@ SharesFromProfile(int32 station_id, int32 up_to, double *shares)
 
 	v[0] = Int32GetDatum(station_id);
 	v[1] = DateADTGetDatum(up_to);
-	if (SPI_execute_with_args("SELECT hour, (boardings OPERATOR(pg_catalog.+) alightings)::pg_catalog.float8 "
-							  "FROM seongsu.hour_profile WHERE station_id OPERATOR(pg_catalog.=) $1 "
-							  "AND month OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(month) FROM seongsu.hour_profile "
-							  "WHERE station_id OPERATOR(pg_catalog.=) $1 AND month OPERATOR(pg_catalog.<=) $2)", 2, types, v, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(VersionSql("SELECT hour, (boardings OPERATOR(pg_catalog.+) alightings)::pg_catalog.float8 "
+										 "FROM (%s) AS p WHERE station_id OPERATOR(pg_catalog.=) $1 "
+										 "AND month OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(month) FROM (%s) AS q "
+										 "WHERE station_id OPERATOR(pg_catalog.=) $1 AND month OPERATOR(pg_catalog.<=) $2)",
+										 2, profile_tables),
+							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.hour_profile");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -81,12 +87,13 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 
 	v[0] = Int32GetDatum(station_id);
 	v[1] = DateADTGetDatum(up_to);
-	if (SPI_execute_with_args("SELECT service_day, extract(hour FROM ts AT TIME ZONE 'Asia/Seoul')::pg_catalog.int4, "
-							  "passengers::pg_catalog.float8 FROM seongsu.ridership_hourly "
-							  "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2 "
-							  "AND service_day OPERATOR(pg_catalog.>) (SELECT pg_catalog.max(service_day) "
-							  "OPERATOR(pg_catalog.-) 120 FROM seongsu.ridership_hourly "
-							  "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2)",
+	if (SPI_execute_with_args(VersionSql("SELECT service_day, extract(hour FROM ts AT TIME ZONE 'Asia/Seoul')::pg_catalog.int4, "
+										 "passengers::pg_catalog.float8 FROM (%s) AS h "
+										 "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2 "
+										 "AND service_day OPERATOR(pg_catalog.>) (SELECT pg_catalog.max(service_day) "
+										 "OPERATOR(pg_catalog.-) 120 FROM (%s) AS m "
+										 "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2)",
+										 2, hourly_tables),
 							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read seongsu.ridership_hourly");
 	nrows = SPI_processed;

@@ -78,11 +78,11 @@ COMMENT ON VIEW deployed_models IS 'The live model of every project.';
 CREATE FUNCTION train(station text DEFAULT '성수', line text DEFAULT '2호선', algorithm text DEFAULT 'auto',
   grain text DEFAULT 'daily', horizon interval DEFAULT '7 days', hyperparams jsonb DEFAULT '{}',
   search jsonb DEFAULT NULL, train_from date DEFAULT NULL, train_to date DEFAULT NULL,
-  project text DEFAULT NULL, force boolean DEFAULT false)
+  project text DEFAULT NULL, force boolean DEFAULT false, snapshot bigint DEFAULT NULL)
   RETURNS TABLE (model_id bigint, algorithm text, metrics jsonb, deployed boolean, run_id bigint)
   AS 'MODULE_PATHNAME', 'train' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean) IS
-  'Train seasonal_naive, ridge, random_forest, gbdt or auto (all; the best is the candidate) with expanding-window backtests, store the models, and deploy the best when it beats the live one; run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
+COMMENT ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean, bigint) IS
+  'Train seasonal_naive, ridge, random_forest, gbdt or auto (all; the best is the candidate) with expanding-window backtests on the data as of a snapshot (a new one of the current data, recorded as metrics.snapshot_id and runs.snapshot_id, or the one given), store the models, and deploy the best when it beats the live one (not when trained on a given snapshot); run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
 
 CREATE FUNCTION deploy(model_id bigint) RETURNS void
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -153,7 +153,7 @@ GRANT INSERT ON models, deployments TO seongsu_operator;
 GRANT EXECUTE ON FUNCTION evaluate(bigint, date, date), model_explain(bigint),
   predict_daily(date, text, text), predict_crowd(timestamptz, text, text),
   crowd_level(timestamptz, text, text), forecast(text, text, timestamptz, timestamptz) TO seongsu_reader;
-REVOKE ALL ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean),
+REVOKE ALL ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean, bigint),
   deploy(bigint), rollback(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean),
+GRANT EXECUTE ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean, bigint),
   deploy(bigint), rollback(text) TO seongsu_operator;

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -372,20 +373,36 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	return out;
 }
 
-/* The hyper-parameters of p as a JSON object (every name, for the record); target raw, ratio or auto. */
+/* x as the shortest decimal that reads back as the same double. */
+static char *
+Exact(double x)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(x, buf);
+	return pstrdup(buf);
+}
+
+/*
+ * The hyper-parameters of p as a JSON object: every name, with values that
+ * read back exactly (so a model can be refit from them bit for bit), and
+ * the crowd levels when they were given.
+ */
 char *
 ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, const char *target, int64 H)
 {
 	if (algorithm == ALG_NAIVE)
 		return psprintf("{\"lag_days\": %d}", (int) (7 * ((H + 6) / 7)));
-	return psprintf("{\"seed\": %llu, \"alpha\": %g, \"max_depth\": %d, \"min_samples_leaf\": %d, "
-					"\"max_features\": %g, \"n_trees\": %d, \"bootstrap\": %d, \"n_estimators\": %d, "
-					"\"learning_rate\": %g, \"max_leaves\": %d, \"min_child_weight\": %g, \"lambda\": %g, "
-					"\"gamma\": %g, \"subsample\": %g, \"colsample\": %g, \"early_stopping_rounds\": %d, "
-					"\"max_bins\": %d, \"loss\": \"%s\", \"target\": \"%s\", \"folds\": %d}",
-					(unsigned long long) p->seed, p->alpha, p->max_depth, p->min_samples_leaf,
-					p->max_features, p->n_trees, (int) p->bootstrap, p->n_estimators,
-					p->learning_rate, p->max_leaves, p->min_child_weight, p->lambda, p->gamma,
-					p->subsample, p->colsample, p->early_stopping_rounds, p->max_bins,
-					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", target, o->folds);
+	return psprintf("{\"seed\": %llu, \"alpha\": %s, \"max_depth\": %d, \"min_samples_leaf\": %d, "
+					"\"max_features\": %s, \"n_trees\": %d, \"bootstrap\": %d, \"n_estimators\": %d, "
+					"\"learning_rate\": %s, \"max_leaves\": %d, \"min_child_weight\": %s, \"lambda\": %s, "
+					"\"gamma\": %s, \"subsample\": %s, \"colsample\": %s, \"early_stopping_rounds\": %d, "
+					"\"max_bins\": %d, \"loss\": \"%s\", \"target\": \"%s\", \"folds\": %d%s}",
+					(unsigned long long) p->seed, Exact(p->alpha), p->max_depth, p->min_samples_leaf,
+					Exact(p->max_features), p->n_trees, (int) p->bootstrap, p->n_estimators,
+					Exact(p->learning_rate), p->max_leaves, Exact(p->min_child_weight), Exact(p->lambda),
+					Exact(p->gamma), Exact(p->subsample), Exact(p->colsample), p->early_stopping_rounds, p->max_bins,
+					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", target, o->folds,
+					o->has_levels ? psprintf(", \"levels\": [%s, %s, %s]", Exact(o->levels[0]), Exact(o->levels[1]),
+											 Exact(o->levels[2])) : "");
 }

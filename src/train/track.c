@@ -511,10 +511,10 @@ TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 ru
  */
 void
 TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
-			   const char *metrics, int64 best_run)
+			   const char *metrics, int64 best_run, int64 snapshot_id)
 {
-	Oid			types[6] = {INT8OID, DATEOID, DATEOID, JSONBOID, JSONBOID, INT8OID};
-	Datum		v[6];
+	Oid			types[7] = {INT8OID, DATEOID, DATEOID, JSONBOID, JSONBOID, INT8OID, INT8OID};
+	Datum		v[7];
 	int			spi;
 	instr_time	start;
 
@@ -528,11 +528,15 @@ TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *para
 	v[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params));
 	v[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
 	v[5] = Int64GetDatum(model_id);
+	v[6] = Int64GetDatum(snapshot_id);
 	TrackExec(run->owner, "UPDATE seongsu.runs SET status = 'finished', finished_at = pg_catalog.clock_timestamp(), "
-			  "train_from = $2, train_to = $3, params = $4, metrics = $5, model_id = $6 "
-			  "WHERE run_id OPERATOR(pg_catalog.=) $1", 6, types, v, NULL, SPI_OK_UPDATE);
+			  "train_from = $2, train_to = $3, params = $4, metrics = $5, model_id = $6, snapshot_id = $7 "
+			  "WHERE run_id OPERATOR(pg_catalog.=) $1", 7, types, v, NULL, SPI_OK_UPDATE);
 	if (SPI_processed != 1)
 		elog(ERROR, "run " INT64_FORMAT " is missing from seongsu.runs", run->run_id);
+	/* its candidates read the same snapshot */
+	TrackExec(run->owner, "UPDATE seongsu.runs SET snapshot_id = $7 WHERE parent_run_id OPERATOR(pg_catalog.=) $1 "
+			  "AND snapshot_id IS NULL", 7, types, v, NULL, SPI_OK_UPDATE);
 	v[1] = Int64GetDatum(best_run);
 	types[1] = INT8OID;
 	TrackExec(run->owner, "INSERT INTO seongsu.run_metrics (run_id, key, step, value) "

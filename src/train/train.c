@@ -31,6 +31,7 @@
 
 #include "../kst.h"
 #include "../safe_spi.h"
+#include "../features/asof.h"
 #include "../features/dataset.h"
 #include "../ml/metrics.h"
 #include "../ml/model.h"
@@ -40,6 +41,7 @@
 
 PG_FUNCTION_INFO_V1(train);
 PG_FUNCTION_INFO_V1(train_check);
+PG_FUNCTION_INFO_V1(reproduce_model);
 
 /* The project's live model id, or 0 (caller has SPI). */
 static int64
@@ -192,6 +194,7 @@ typedef struct TrainData
 	double		levels[3];
 	bool		have_shares;
 	bool		have_levels;
+	int64		snapshot_id;	/* the data snapshot it was read as of */
 } TrainData;
 
 /* One algorithm's stored winner. */
@@ -267,6 +270,8 @@ TrainRequestFrom(FunctionCallInfo fcinfo, TrainRequest *r)
 	r->has_to = !PG_ARGISNULL(8);
 	r->to_arg = r->has_to ? PG_GETARG_DATEADT(8) : 0;
 	r->force = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
+	r->has_snapshot = PG_NARGS() > 11 && !PG_ARGISNULL(11);	/* train_check has no snapshot */
+	r->snapshot_arg = r->has_snapshot ? PG_GETARG_INT64(11) : 0;
 
 	if (strcmp(grain, "daily") != 0)
 		ereport(ERROR,
@@ -312,28 +317,127 @@ TrainRequestFrom(FunctionCallInfo fcinfo, TrainRequest *r)
 		: text_to_cstring(PG_GETARG_TEXT_PP(9));
 }
 
-/* Step 2: the station's training range through the quality gate, its rows, hour shares and crowd levels. */
+/* The station and its training range: the request's, within its observations; ERROR when empty (caller has SPI). */
 static void
-TrainDataLoad(const TrainRequest *r, TrainData *t)
+TrainRange(const TrainRequest *r, int32 *station_id, int32 *from, int32 *to)
 {
-	int32		obs_first, obs_last, from, to;
-	int			spi = SsSpiConnect();
+	int32		obs_first, obs_last;
 
-	memset(t, 0, sizeof(*t));
-	t->station_id = FeatureStationId(r->station, r->line);
-	if (!ObservedRange(t->station_id, &obs_first, &obs_last))
+	*station_id = FeatureStationId(r->station, r->line);
+	if (!ObservedRange(*station_id, &obs_first, &obs_last))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the station has no daily ridership to train on"),
 				 errhint("Import or ingest ridership first (seongsu.import_file, seongsu.enqueue).")));
-	from = r->has_from ? Max(r->from_arg, obs_first) : obs_first;
-	to = r->has_to ? Min(r->to_arg, obs_last) : obs_last;
-	if (to < from)
+	*from = r->has_from ? Max(r->from_arg, obs_first) : obs_first;
+	*to = r->has_to ? Min(r->to_arg, obs_last) : obs_last;
+	if (*to < *from)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no observations in the training range"),
 				 errhint("The station has data from %s to %s.", IsoDate(obs_first), IsoDate(obs_last))));
-	QualityGate(r->station, r->line, from, to, r->force);
+}
+
+/*
+ * The data snapshot training reads and its instant (caller has SPI): a new
+ * one of the request's scope (seongsu.snapshot), or the one given, which
+ * must read back exactly (seongsu.verify_snapshot) and cover the station;
+ * its range is then the default of train_from and train_to, which must lie
+ * within it (set in *r).
+ */
+static int64
+TrainSnapshot(TrainRequest *r, TimestampTz *as_of)
+{
+	Oid			types[4] = {TEXTOID, TEXTOID, DATEOID, DATEOID};
+	Datum		v[4];
+	char		nulls[5] = "    ";
+	bool		isnull;
+	int64		id = r->snapshot_arg;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	char	   *station, *line;
+	int32		bound;
+
+	if (!r->has_snapshot)
+	{
+		v[0] = CStringGetTextDatum(r->station);
+		v[1] = CStringGetTextDatum(r->line);
+		v[2] = DateADTGetDatum(r->from_arg);
+		v[3] = DateADTGetDatum(r->to_arg);
+		nulls[2] = r->has_from ? ' ' : 'n';
+		nulls[3] = r->has_to ? ' ' : 'n';
+		if (SPI_execute_with_args("SELECT seongsu.snapshot($1, $2, $3, $4)", 4, types, v, nulls, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not take the data snapshot");
+		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	types[0] = INT8OID;
+	v[0] = Int64GetDatum(id);
+	if (r->has_snapshot)
+	{
+		if (SPI_execute_with_args("SELECT seongsu.verify_snapshot($1)", 1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not check the data snapshot");
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("snapshot " INT64_FORMAT " cannot be read back exactly", id),
+					 errdetail("Its data read again through the revision history do not hash to its content_hash: rows were written with an ingested_at of their own, or history rows were removed by hand."),
+					 errhint("Train on a new snapshot of the current data (leave snapshot out).")));
+	}
+	if (SPI_execute_with_args("SELECT as_of, scope OPERATOR(pg_catalog.->>) 'station', scope OPERATOR(pg_catalog.->>) 'line', "
+							  "(scope OPERATOR(pg_catalog.->>) 'from_date')::pg_catalog.date, "
+							  "(scope OPERATOR(pg_catalog.->>) 'to_date')::pg_catalog.date "
+							  "FROM seongsu.snapshots WHERE snapshot_id OPERATOR(pg_catalog.=) $1",
+							  1, types, v, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read snapshot " INT64_FORMAT, id);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	*as_of = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
+	if (!r->has_snapshot)
+		return id;
+	station = SPI_getvalue(tup, desc, 2);
+	line = SPI_getvalue(tup, desc, 3);
+	if ((station && strcmp(station, r->station) != 0) || (line && strcmp(line, r->line) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("snapshot " INT64_FORMAT " does not cover station \"%s\" on line \"%s\"", id, r->station, r->line),
+				 errdetail("It is a snapshot of %s on %s.", station ? station : "every station", line ? line : "every line"),
+				 errhint("Give the snapshot's station and line, or take a snapshot of this station.")));
+	bound = DatumGetDateADT(SPI_getbinval(tup, desc, 4, &isnull));
+	if (!isnull && r->has_from && r->from_arg < bound)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("train_from %s is before the snapshot's from_date %s", IsoDate(r->from_arg), IsoDate(bound)),
+				 errhint("Leave train_from out to train from the snapshot's from_date.")));
+	if (!isnull && !r->has_from)
+	{
+		r->has_from = true;
+		r->from_arg = bound;
+	}
+	bound = DatumGetDateADT(SPI_getbinval(tup, desc, 5, &isnull));
+	if (!isnull && r->has_to && r->to_arg > bound)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("train_to %s is after the snapshot's to_date %s", IsoDate(r->to_arg), IsoDate(bound)),
+				 errhint("Leave train_to out to train to the snapshot's to_date.")));
+	if (!isnull && !r->has_to)
+	{
+		r->has_to = true;
+		r->to_arg = bound;
+	}
+	return id;
+}
+
+/* Step 2b, as of the snapshot: the training range through the quality gate, its rows, hour shares and crowd levels. */
+static void
+TrainDataRead(const TrainRequest *r, TrainData *t)
+{
+	int32		from, to;
+	int			spi = SsSpiConnect();
+
+	memset(t, 0, sizeof(*t));
+	TrainRange(r, &t->station_id, &from, &to);
+	if (!r->has_snapshot)
+		QualityGate(r->station, r->line, from, to, r->force);
 	t->have_shares = SharesCompute(t->station_id, to, t->shares);
 	SsSpiFinish(spi);
 
@@ -344,6 +448,59 @@ TrainDataLoad(const TrainRequest *r, TrainData *t)
 				 errmsg("too little data to train: %d usable days", t->d->n),
 				 errhint("A model needs at least 60 observed days with a 28-day level before them.")));
 	t->have_levels = SharesLevels(t->d, t->have_shares ? t->shares : NULL, t->levels);
+}
+
+/* TrainDataRead with the loaders reading the data as of an instant. */
+static void
+TrainDataAsOf(const TrainRequest *r, TrainData *t, TimestampTz as_of)
+{
+	VersionAsOfPush(as_of);
+	PG_TRY();
+	{
+		TrainDataRead(r, t);
+	}
+	PG_FINALLY();
+	{
+		VersionAsOfPop();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Step 2: what training reads, as of a data snapshot (src/ops): a new one
+ * of the request's scope, taken once the range is checked on the current
+ * data, or the one given (which skips the quality gate: it is a fixed past
+ * version).  The loaders read through the revision history as of its
+ * instant, so the model is a function of the snapshot's content.
+ */
+static void
+TrainDataLoad(const TrainRequest *r, TrainData *t)
+{
+	TrainRequest q = *r;
+	TimestampTz as_of;
+	int64		id;
+	int			spi = SsSpiConnect();
+
+	if (!r->has_snapshot)
+	{
+		int32		station_id, from, to;
+
+		TrainRange(r, &station_id, &from, &to);
+	}
+	id = TrainSnapshot(&q, &as_of);
+	SsSpiFinish(spi);
+	TrainDataAsOf(&q, t, as_of);
+	t->snapshot_id = id;
+}
+
+/* The metrics document with the data snapshot the model was trained on (metrics.snapshot_id). */
+static char *
+MetricsWithSnapshot(const char *metrics, int64 snapshot_id)
+{
+	Datum		j = DirectFunctionCall2(jsonb_concat, DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics)),
+										DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"snapshot_id\": " INT64_FORMAT "}", snapshot_id))));
+
+	return DatumGetCString(DirectFunctionCall1(jsonb_out, j));
 }
 
 /*
@@ -433,7 +590,7 @@ TrainAlgorithm(const TrainRequest *r, TrainData *t, TrackRun *run, int algorithm
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, start);
 	out.params = ParamsJson(algorithm, &out.win->params, &opts, out.win->ratio ? "ratio" : "raw", r->H);
-	out.metrics = MetricsJson(out.win, report);
+	out.metrics = MetricsWithSnapshot(MetricsJson(out.win, report), t->snapshot_id);
 	spi = SsSpiConnect();
 	out.id = StoreModel(r->project, t->station_id, out.win, out.metrics, out.params, r->horizon,
 						psprintf("daily %lld days v1", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
@@ -531,16 +688,18 @@ TrainSteps(void *arg)
 		if (c->models[a].win->bt.mean.rmse < c->models[c->best].win->bt.mean.rmse)
 			c->best = a;
 	}
-	c->deployed = TrainDeploy(&c->r, &c->models[c->best]);
+	/* a model of a given (past) snapshot is not deployed automatically */
+	c->deployed = !c->r.has_snapshot && TrainDeploy(&c->r, &c->models[c->best]);
 	TrackRunFinish(&c->run, c->t.d, c->models[c->best].id, c->models[c->best].params,
-				   c->models[c->best].metrics, c->models[c->best].run_id);
+				   c->models[c->best].metrics, c->models[c->best].run_id, c->t.snapshot_id);
 }
 
 /*
  * train(station, line, algorithm, grain, horizon, hyperparams, search,
- *       train_from, train_to, project, force): the request checked, the
- * run started, the data read once, each algorithm's best candidate stored,
- * the best of them deployed when it beats the live model.
+ *       train_from, train_to, project, force, snapshot): the request
+ * checked, the data read once (as of a data snapshot), each algorithm's
+ * best candidate stored, the best of them deployed when it beats the live
+ * model (unless trained on a given snapshot).
  */
 Datum
 train(PG_FUNCTION_ARGS)
@@ -553,6 +712,160 @@ train(PG_FUNCTION_ARGS)
 	TrackRunStart(&c.run, &c.r);
 	TrackGuarded(&c.run, TrainSteps, &c);
 	TrainReturn((ReturnSetInfo *) fcinfo->resultinfo, &c);
+	return (Datum) 0;
+}
+
+/* Why two blobs differ, or NULL when they are the same bytes (either may be NULL: no stored model). */
+static char *
+BlobDifference(bytea *a, bytea *b)
+{
+	const uint8 *x, *y;
+	size_t		la, lb, i;
+
+	if (!a || !b)
+		return a == b ? NULL : psprintf("one of them has no stored model");
+	x = (const uint8 *) VARDATA_ANY(a);
+	y = (const uint8 *) VARDATA_ANY(b);
+	la = VARSIZE_ANY_EXHDR(a);
+	lb = VARSIZE_ANY_EXHDR(b);
+	if (la >= 6 && lb >= 6 && (x[4] != y[4] || x[5] != y[5]))
+		return psprintf("the model was stored in blob format %u, this build writes format %u: it was trained by another build of the extension",
+						(unsigned) (x[4] | x[5] << 8), (unsigned) (y[4] | y[5] << 8));
+	for (i = 0; i < la && i < lb && x[i] == y[i]; i++)
+		;
+	if (i == la && i == lb)
+		return NULL;
+	return psprintf("the blobs differ from byte %zu (%zu and %zu bytes): the code or the data differ", i, la, lb);
+}
+
+/*
+ * reproduce_model(model_id): refit the model with its stored
+ * hyper-parameters on the data of the snapshot it recorded, read back
+ * through the revision history; store the result as a new model of the
+ * same project (not deployed) and compare the two byte for byte: the blob,
+ * the hour shares, the crowd levels and the training rows.
+ */
+Datum
+reproduce_model(PG_FUNCTION_ARGS)
+{
+	int64		model_id = PG_GETARG_INT64(0);
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		v[2];
+	TrainRequest r;
+	TrainData	t;
+	TrainOptions opts;
+	Candidate	c;
+	MlAlgorithm m;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	instr_time	start, now;
+	bool		isnull, same_shares, same_levels, same_rows;
+	char	   *metrics, *feature_set, *reason;
+	bytea	   *blob, *original = NULL;
+	double		importances[DATASET_NCOLS], coefficients[DATASET_NCOLS];
+	int64		new_id;
+	Datum		out[4];
+	bool		outnull[4] = {false, false, false, false};
+	MemoryContext outer = CurrentMemoryContext;
+	int			spi;
+
+	INSTR_TIME_SET_CURRENT(start);
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&r, 0, sizeof(r));
+	v[0] = Int64GetDatum(model_id);
+	spi = SsSpiConnect();
+	if (SPI_execute_with_args("SELECT m.project, s.name, s.line, m.algorithm, m.horizon, m.hyperparams, m.target_mode, "
+							  "(m.metrics OPERATOR(pg_catalog.->>) 'snapshot_id')::pg_catalog.int8, m.blob, "
+							  "(m.metrics OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reproduced_from', m.id))::pg_catalog.text, "
+							  "m.feature_set, m.grain FROM seongsu.models m JOIN seongsu.stations s "
+							  "ON s.id OPERATOR(pg_catalog.=) m.station_id WHERE m.id OPERATOR(pg_catalog.=) $1",
+							  1, types, v, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read seongsu.models");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("model " INT64_FORMAT " does not exist", model_id),
+				 errhint("See seongsu.models for the trained models.")));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	MemoryContextSwitchTo(outer);	/* what is read outlives the SPI connection */
+	r.project = SPI_getvalue(tup, desc, 1);
+	r.station = SPI_getvalue(tup, desc, 2);
+	r.line = SPI_getvalue(tup, desc, 3);
+	c.algorithm = strcmp(SPI_getvalue(tup, desc, 4), "seasonal_naive") == 0 ? ALG_NAIVE
+		: MlAlgorithmFromName(SPI_getvalue(tup, desc, 4), &m) ? (int) m : -1;
+	r.horizon = DatumGetIntervalP(datumCopy(SPI_getbinval(tup, desc, 5, &isnull), false, sizeof(Interval)));
+	r.hp = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 6, &isnull));
+	c.ratio = strcmp(SPI_getvalue(tup, desc, 7), "ratio") == 0;
+	r.snapshot_arg = DatumGetInt64(SPI_getbinval(tup, desc, 8, &isnull));
+	r.has_snapshot = !isnull;
+	(void) SPI_getbinval(tup, desc, 9, &isnull);
+	if (!isnull)
+		original = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 9, &isnull));
+	metrics = SPI_getvalue(tup, desc, 10);
+	feature_set = SPI_getvalue(tup, desc, 11);
+	if (c.algorithm < 0 || strcmp(SPI_getvalue(tup, desc, 12), "daily") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model " INT64_FORMAT " is corrupt: algorithm \"%s\", grain \"%s\"", model_id,
+						SPI_getvalue(tup, desc, 4), SPI_getvalue(tup, desc, 12))));
+	if (!r.has_snapshot)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model " INT64_FORMAT " records no data snapshot", model_id),
+				 errdetail("Its metrics have no snapshot_id: it was trained before training recorded the data it read."),
+				 errhint("Retrain it; models trained now record their snapshot.")));
+	SsSpiFinish(spi);
+	r.H = FeatureHorizonSteps(r.horizon, 1);
+
+	TrainDataLoad(&r, &t);
+	memset(&opts, 0, sizeof(opts));
+	opts.folds = 3;
+	MlParamsInit(&c.params, c.algorithm == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) c.algorithm);
+	if (c.algorithm != ALG_NAIVE)
+		ApplyParams(&c.params, &opts, r.hp);
+	if (opts.has_levels)
+	{
+		memcpy(t.levels, opts.levels, sizeof(t.levels));
+		t.have_levels = true;
+	}
+	/* the stored n_estimators of a gbdt is its refit's */
+	c.bt.best_trees = c.params.n_estimators;
+	blob = TrainRefit(t.d, c.algorithm, &c, importances, coefficients);
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	spi = SsSpiConnect();
+	new_id = StoreModel(r.project, t.station_id, &c, metrics,
+						ParamsJson(c.algorithm, &c.params, &opts, c.ratio ? "ratio" : "raw", r.H), r.horizon, feature_set, t.d,
+						INSTR_TIME_GET_DOUBLE(now), t.have_shares ? t.shares : NULL, t.have_levels ? t.levels : NULL, blob);
+	v[1] = Int64GetDatum(new_id);
+	if (SPI_execute_with_args("SELECT a.hour_shares IS NOT DISTINCT FROM b.hour_shares, a.levels IS NOT DISTINCT FROM b.levels, "
+							  "a.train_rows OPERATOR(pg_catalog.=) b.train_rows AND a.train_from OPERATOR(pg_catalog.=) b.train_from "
+							  "AND a.train_to OPERATOR(pg_catalog.=) b.train_to "
+							  "FROM seongsu.models a, seongsu.models b WHERE a.id OPERATOR(pg_catalog.=) $1 "
+							  "AND b.id OPERATOR(pg_catalog.=) $2", 2, types, v, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the models back");
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	same_shares = DatumGetBool(SPI_getbinval(tup, desc, 1, &isnull));
+	same_levels = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+	same_rows = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+	SsSpiFinish(spi);
+	reason = BlobDifference(original, blob);
+	if (!reason && !same_rows)
+		reason = pstrdup("the training rows differ");
+	if (!reason && !same_shares)
+		reason = pstrdup("the hour shares differ");
+	if (!reason && !same_levels)
+		reason = pstrdup("the crowd levels differ");
+	out[0] = Int64GetDatum(model_id);
+	out[1] = Int64GetDatum(new_id);
+	out[2] = BoolGetDatum(reason == NULL);
+	out[3] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	outnull[3] = reason == NULL;
+	tuplestore_putvalues(((ReturnSetInfo *) fcinfo->resultinfo)->setResult,
+						 ((ReturnSetInfo *) fcinfo->resultinfo)->setDesc, out, outnull);
 	return (Datum) 0;
 }
 

@@ -78,6 +78,8 @@ typedef struct TrainRequest
 	bool		has_from, has_to;
 	int32		from_arg, to_arg;
 	bool		force;
+	bool		has_snapshot;	/* train on this data snapshot (else on a new one of the current data) */
+	int64		snapshot_arg;
 } TrainRequest;
 
 /* The columns of a run's own row that track_writer.c writes (TrackRowWrite). */
@@ -133,7 +135,7 @@ extern int64 TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset 
 							const double *importances, const double *coefficients);
 extern void TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 run_id);
 extern void TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
-						   const char *metrics, int64 best_run);
+						   const char *metrics, int64 best_run, int64 snapshot_id);
 
 /* track_writer.c */
 extern bool TrackRowWrite(Oid role, char *const *row, bool autonomous, char **why);

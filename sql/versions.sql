@@ -1,0 +1,300 @@
+-- Data versioning: the revision history of the observed data, content-
+-- addressed snapshots (the hash recomputed here in plain SQL from the
+-- documented serialization), diffs, as-of reads that hash back, training
+-- on a past snapshot, reproduction, lineage, and the errors.  Runs on the
+-- real data models.sql left; prints no ids or instants (TimeZone is
+-- PST8PDT here, and the results must not depend on it).
+SET client_min_messages = warning;
+\set SHOW_CONTEXT never
+
+-- The content hash in plain SQL, from README "Data versioning": every row's
+-- content columns (0 for NULL, else 1 and the value's binary send form;
+-- text with its length first; -0 as 0), sorted bytewise within a month of
+-- a station, SHA-256 per month; then SHA-256 of the header and, per table,
+-- its name, a zero byte, its chunk and row counts, and per chunk the
+-- station's line and name, the month, its rows and its digest.  For a scope
+-- without from_date and to_date, of the current data.
+CREATE FUNCTION pg_temp.v(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE
+  AS $$ SELECT CASE WHEN b IS NULL THEN '\x00'::bytea ELSE '\x01'::bytea || b END $$;
+CREATE FUNCTION pg_temp.t(s text) RETURNS bytea LANGUAGE sql IMMUTABLE
+  AS $$ SELECT int4send(octet_length(s)) || convert_to(s, 'UTF8') $$;
+CREATE FUNCTION pg_temp.f(x float8) RETURNS bytea LANGUAGE sql IMMUTABLE
+  AS $$ SELECT float8send(CASE WHEN x = 0 THEN 0::float8 ELSE x END) $$;
+CREATE FUNCTION pg_temp.m(d date) RETURNS integer LANGUAGE sql IMMUTABLE
+  AS $$ SELECT (extract(year FROM d) * 12 + extract(month FROM d) - 1)::integer $$;
+CREATE FUNCTION pg_temp.kst(ts timestamptz) RETURNS date LANGUAGE sql IMMUTABLE
+  AS $$ SELECT (ts AT TIME ZONE 'UTC' + interval '9 hours')::date $$;
+CREATE FUNCTION pg_temp.content_hash(station text, line text) RETURNS text LANGUAGE sql AS $$
+WITH st AS (
+  SELECT id, s.line, s.name FROM seongsu.stations s
+  WHERE (content_hash.station IS NULL OR s.name = content_hash.station)
+    AND (content_hash.line IS NULL OR s.line = content_hash.line)
+), r(ord, tab, station_id, m, row) AS (
+  SELECT 0, 'ridership_daily', station_id, pg_temp.m(day),
+         pg_temp.v(date_send(day)) || pg_temp.v(int4send(boardings)) || pg_temp.v(int4send(alightings))
+  FROM seongsu.ridership_daily WHERE station_id IN (SELECT id FROM st)
+  UNION ALL
+  SELECT 1, 'ridership_hourly', station_id, pg_temp.m(pg_temp.kst(ts)),
+         pg_temp.v(timestamptz_send(ts)) || pg_temp.v(date_send(service_day)) || pg_temp.v(int4send(passengers))
+  FROM seongsu.ridership_hourly WHERE station_id IN (SELECT id FROM st)
+  UNION ALL
+  SELECT 2, 'hour_profile', station_id, pg_temp.m(month),
+         pg_temp.v(date_send(month)) || pg_temp.v(int2send(hour)) || pg_temp.v(int8send(boardings)) || pg_temp.v(int8send(alightings))
+  FROM seongsu.hour_profile WHERE station_id IN (SELECT id FROM st)
+  UNION ALL
+  SELECT 3, 'weather_daily', 0, pg_temp.m(day),
+         pg_temp.v(date_send(day)) || pg_temp.v(pg_temp.t(source)) || pg_temp.v(pg_temp.f(temp_mean_c))
+         || pg_temp.v(pg_temp.f(precip_mm)) || pg_temp.v(pg_temp.f(snow_cm))
+  FROM seongsu.weather_daily
+  UNION ALL
+  SELECT 4, 'weather_forecast', 0, pg_temp.m(pg_temp.kst(target)),
+         pg_temp.v(timestamptz_send(target)) || pg_temp.v(pg_temp.t(source)) || pg_temp.v(timestamptz_send(issued_at))
+         || pg_temp.v(pg_temp.f(temp_c)) || pg_temp.v(pg_temp.f(precip_mm)) || pg_temp.v(pg_temp.f(snow_cm))
+  FROM seongsu.weather_forecast WHERE grain = 'day'
+  UNION ALL
+  SELECT 5, 'holidays', 0, pg_temp.m(day),
+         pg_temp.v(date_send(day)) || pg_temp.v(pg_temp.t(name)) || pg_temp.v(pg_temp.t(kind)) || pg_temp.v(boolsend(is_holiday))
+  FROM seongsu.holidays
+), chunk AS (
+  SELECT ord, station_id, m, count(*) AS n, sha256(string_agg(row, ''::bytea ORDER BY row)) AS digest
+  FROM r GROUP BY ord, station_id, m
+), tab(ord, name) AS (
+  VALUES (0, 'ridership_daily'), (1, 'ridership_hourly'), (2, 'hour_profile'),
+         (3, 'weather_daily'), (4, 'weather_forecast'), (5, 'holidays')
+), part AS (
+  SELECT tab.ord, convert_to(tab.name, 'UTF8') || '\x00'::bytea || int8send(count(c.m)) || int8send(coalesce(sum(c.n), 0)::int8)
+         || coalesce(string_agg(CASE WHEN tab.ord < 3 THEN pg_temp.t(st.line) || pg_temp.t(st.name) ELSE ''::bytea END
+                                || int4send(c.m) || int8send(c.n) || c.digest, ''::bytea
+                                ORDER BY st.line COLLATE "C", st.name COLLATE "C", c.m), ''::bytea) AS b
+  FROM tab LEFT JOIN chunk c ON c.ord = tab.ord LEFT JOIN st ON st.id = c.station_id
+  GROUP BY tab.ord, tab.name
+)
+SELECT encode(sha256(convert_to(E'daily_seongsu snapshot v1\n', 'UTF8') || string_agg(b, ''::bytea ORDER BY ord)), 'hex')
+FROM part
+$$;
+
+-- An error as (sqlstate, message, detail, hint), with the given ids named
+-- <id1>, <id2>... (ids depend on what ran before).
+CREATE FUNCTION pg_temp.error_of(q text, VARIADIC ids bigint[] DEFAULT '{}')
+  RETURNS TABLE (sqlstate text, message text, detail text, hint text) LANGUAGE plpgsql AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  EXECUTE q;
+  RETURN QUERY SELECT 'none'::text, NULL::text, NULL::text, NULL::text;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+    m := replace(m, ' ' || ids[i] || ' ', ' <id' || i || '> ');
+  END LOOP;
+  RETURN QUERY SELECT s, m, d, h;
+END
+$$;
+
+-- A model trained before anything changes records its snapshot.
+SELECT model_id AS m0, (metrics->>'snapshot_id')::bigint AS s0
+FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31', project => 'versions', force => true) \gset
+SELECT md5(blob) AS blob0 FROM seongsu.models WHERE id = :m0 \gset
+
+-- Same content, same snapshot, whatever the session's settings; the hash
+-- is the one plain SQL computes from the documented serialization.
+SELECT seongsu.snapshot() AS s1 \gset
+SELECT seongsu.snapshot(to_date => '2024-05-31') = :s0 AS same_as_the_models, seongsu.snapshot() = :s1 AS same_again;
+SET TimeZone = 'Asia/Seoul';
+SET DateStyle = 'SQL, DMY';
+SET extra_float_digits = -10;
+SELECT seongsu.snapshot() = :s1 AS same_under_other_settings,
+       (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s1) = pg_temp.content_hash('성수', '2호선') AS hash_as_documented;
+RESET TimeZone;
+RESET DateStyle;
+RESET extra_float_digits;
+SELECT (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s1) = pg_temp.content_hash('성수', '2호선') AS hash_under_pst8pdt,
+       (SELECT row_counts->'ridership_daily' = to_jsonb((SELECT count(*) FROM seongsu.ridership_daily d
+                                                          JOIN seongsu.stations s ON s.id = d.station_id
+                                                          WHERE s.name = '성수' AND s.line = '2호선'))
+        FROM seongsu.snapshots WHERE snapshot_id = :s1) AS counts_match;
+-- A range covers whole months from 862 days before from_date (what the
+-- loaders can reach) to to_date: a narrower content, another snapshot.
+SELECT seongsu.snapshot(from_date => '2024-01-01', to_date => '2024-05-31') AS s_range \gset
+SELECT :s_range <> :s1 AS another_snapshot,
+       (row_counts->>'ridership_daily')::int = (SELECT count(*) FROM seongsu.ridership_daily d JOIN seongsu.stations s ON s.id = d.station_id
+                                               WHERE s.name = '성수' AND d.day <= '2024-05-31'
+                                                 AND d.day >= make_date(extract(year FROM date '2024-01-01' - 862)::int,
+                                                                        extract(month FROM date '2024-01-01' - 862)::int, 1)) AS range_rows
+FROM seongsu.snapshots WHERE snapshot_id = :s_range;
+
+-- A revision: a later registration of one day.  Exactly one history row
+-- keeps the previous version, current until the new one's stamp.
+SELECT d.boardings AS old_b, d.alightings AS old_a, d.ingested_at AS old_stamp,
+       (SELECT count(*) FROM seongsu.ridership_daily_history) AS hist0
+FROM seongsu.ridership_daily d JOIN seongsu.stations s ON s.id = d.station_id
+WHERE s.name = '성수' AND d.day = '2024-04-10' \gset
+SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n2024-04-10,2호선,성수,'
+                           || :old_b + 1000 || ',' || :old_a + 2000) AS written;
+SELECT (SELECT count(*) FROM seongsu.ridership_daily_history) - :hist0 AS new_history_rows,
+       h.boardings = :old_b AND h.alightings = :old_a AS previous_values,
+       h.ingested_at = :'old_stamp' AND h.valid_to = d.ingested_at AND h.ingested_at < h.valid_to AS its_interval
+FROM seongsu.ridership_daily_history h
+JOIN seongsu.ridership_daily d ON d.station_id = h.station_id AND d.day = h.day
+WHERE h.day = '2024-04-10' ORDER BY h.valid_to DESC LIMIT 1;
+-- The same file again writes nothing: no row, no history, the same snapshot.
+SELECT count(*) AS hist1 FROM seongsu.ridership_daily_history \gset
+SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n2024-04-10,2호선,성수,'
+                           || :old_b + 1000 || ',' || :old_a + 2000) AS written_again;
+SELECT seongsu.snapshot() AS s2 \gset
+SELECT count(*) - :hist1 AS history_rows_after_reimport, :s2 <> :s1 AS new_snapshot,
+       seongsu.snapshot() = :s2 AS same_id,
+       (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s2) = pg_temp.content_hash('성수', '2호선') AS hash_as_documented
+FROM seongsu.ridership_daily_history;
+-- The diff lists exactly that day, with its values before and after.
+SELECT table_name, key, change, old = jsonb_build_object('day', '2024-04-10', 'boardings', :old_b, 'alightings', :old_a) AS old_ok,
+       new = jsonb_build_object('day', '2024-04-10', 'boardings', :old_b + 1000, 'alightings', :old_a + 2000) AS new_ok
+FROM seongsu.diff_snapshots(:s1, :s2);
+SELECT count(*) AS reverse_rows, bool_and(change = 'changed') AS changed FROM seongsu.diff_snapshots(:s2, :s1);
+SELECT count(*) AS same_snapshot_rows FROM seongsu.diff_snapshots(:s2, :s2);
+
+-- Read back as of their instants, through the history, both hash to their
+-- content_hash; a row written with an old stamp of its own would make the
+-- earlier one fail (and train refuse it).
+SELECT seongsu.verify_snapshot(:s1) AS s1_reads_back, seongsu.verify_snapshot(:s2) AS s2_reads_back;
+BEGIN;
+INSERT INTO seongsu.ridership_daily (station_id, day, boardings, alightings, source, ingested_at)
+SELECT id, '2009-01-01', 1, 1, 'test', '2001-01-01' FROM seongsu.stations WHERE name = '성수' AND line = '2호선';
+SELECT seongsu.verify_snapshot(:s1) AS reads_back_with_a_forged_stamp;
+\x
+SELECT * FROM pg_temp.error_of(format('SELECT seongsu.train(algorithm => %L, snapshot => %s)', 'ridge', :s1), :s1);
+\x
+ROLLBACK;
+
+-- Training on the earlier snapshot after the revision gives the model
+-- trained before it, byte for byte; on the current data, another model.
+SELECT model_id AS m1, deployed FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31',
+                                                 project => 'versions', snapshot => :s0) \gset
+SELECT :'deployed' AS deployed_on_a_past_snapshot,
+       (SELECT md5(blob) FROM seongsu.models WHERE id = :m1) = :'blob0' AS same_bytes_as_before,
+       (SELECT metrics->>'snapshot_id' FROM seongsu.models WHERE id = :m1)::bigint = :s0 AS records_it;
+SELECT model_id AS m2 FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31',
+                                        project => 'versions', force => true) \gset
+SELECT (SELECT md5(blob) FROM seongsu.models WHERE id = :m2) <> :'blob0' AS current_data_differs,
+       (SELECT metrics->>'snapshot_id' FROM seongsu.models WHERE id = :m2)::bigint = seongsu.snapshot(to_date => '2024-05-31') AS records_the_new_snapshot;
+-- reproduce_model refits from the stored parameters on the recorded
+-- snapshot: identical; with a stored parameter changed, not, and it says why.
+SELECT identical, reason, new_model_id <> :m0 AS new_model,
+       (SELECT count(*) FROM seongsu.deployments WHERE model_id = new_model_id) AS deployments
+FROM seongsu.reproduce_model(:m0);
+UPDATE seongsu.models SET hyperparams = jsonb_set(hyperparams, '{alpha}', '2') WHERE id = :m1;
+SELECT identical, reason FROM seongsu.reproduce_model(:m1);
+-- a random forest and a gbdt too (seeds; the gbdt's stored tree count is its refit's)
+SELECT r.identical, r.reason
+FROM seongsu.train(algorithm => 'random_forest', horizon => '7 days', train_to => '2024-05-31', project => 'versions rf',
+                   hyperparams => '{"n_trees": 10}', force => true) t, seongsu.reproduce_model(t.model_id) r;
+SELECT r.identical, r.reason
+FROM seongsu.train(algorithm => 'gbdt', horizon => '7 days', train_to => '2024-05-31', project => 'versions gbdt',
+                   hyperparams => '{"n_estimators": 80, "learning_rate": 0.1}', force => true) t, seongsu.reproduce_model(t.model_id) r;
+
+-- Revisions of the other tables: a corrected weather value, a removed
+-- holiday; an UPDATE that changes nothing keeps the stamp and the history.
+SELECT count(*) AS hist_w FROM seongsu.weather_daily_history \gset
+UPDATE seongsu.weather_daily SET temp_mean_c = temp_mean_c WHERE day = '2024-04-10';
+SELECT count(*) - :hist_w AS history_of_a_no_op_update FROM seongsu.weather_daily_history;
+UPDATE seongsu.weather_daily SET temp_mean_c = temp_mean_c + 1 WHERE day = '2024-04-10' AND source = 'open-meteo';
+DELETE FROM seongsu.holidays WHERE day = '2024-05-05';
+SELECT seongsu.snapshot() AS s3 \gset
+SELECT table_name, key, change, old - 'day' AS old, new - 'day' AS new FROM seongsu.diff_snapshots(:s2, :s3)
+ORDER BY table_name, key;
+SELECT seongsu.verify_snapshot(:s2) AND seongsu.verify_snapshot(:s3) AS both_read_back,
+       (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s3) = pg_temp.content_hash('성수', '2호선') AS hash_as_documented;
+-- Training on the first snapshot still gives the first model: the weather
+-- (and its climatology) and the holidays are read as of it too.
+SELECT model_id AS m3 FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31',
+                                        project => 'versions', snapshot => :s0) \gset
+SELECT (SELECT md5(blob) FROM seongsu.models WHERE id = :m3) = :'blob0' AS same_bytes_after_all_revisions;
+SELECT identical FROM seongsu.reproduce_model(:m0);
+-- Stored parameters read back exactly (an alpha that %g would round).
+SELECT r.identical, r.reason
+FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31', project => 'versions alpha',
+                   hyperparams => '{"alpha": 1.23456789, "target": "ratio"}', force => true) t, seongsu.reproduce_model(t.model_id) r;
+
+-- Lineage: every row of the snapshot, by table, source and write.
+SELECT l.table_name, sum(l.rows) = (s.row_counts->>l.table_name)::bigint AS all_rows, count(*) > 0 AS writes,
+       bool_and(l.first_day <= l.last_day) AS days_ordered
+FROM seongsu.lineage(:s3) l, seongsu.snapshots s WHERE s.snapshot_id = :s3
+GROUP BY l.table_name, s.row_counts ORDER BY l.table_name;
+SELECT source, rows, first_day, last_day FROM seongsu.lineage(:s3)
+WHERE table_name = 'ridership_daily' AND first_day = '2024-04-10' AND last_day = '2024-04-10';
+
+-- Every station at once.
+SELECT seongsu.snapshot(station => NULL, line => NULL) AS s_all \gset
+SELECT (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s_all) = pg_temp.content_hash(NULL, NULL) AS all_stations_as_documented,
+       seongsu.verify_snapshot(:s_all) AS reads_back;
+
+-- The chunk cache is only a cache: emptied, the same snapshot.
+DELETE FROM seongsu.snapshot_chunks;
+SELECT seongsu.snapshot() = :s3 AS same_without_cache, seongsu.snapshot() = :s3 AS same_from_cache;
+
+-- Bad input.
+\set VERBOSITY default
+SELECT seongsu.verify_snapshot(-1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM seongsu.lineage(-1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT model_id FROM seongsu.train(algorithm => 'ridge', snapshot => -1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT seongsu.snapshot('없는역', '2호선');
+\echo :LAST_ERROR_SQLSTATE
+SELECT seongsu.snapshot(NULL, '99호선');
+\echo :LAST_ERROR_SQLSTATE
+SELECT seongsu.snapshot('성수', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT seongsu.snapshot(from_date => '2024-02-01', to_date => '2024-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT seongsu.snapshot(from_date => '1990-01-01', to_date => '1990-12-31');
+\echo :LAST_ERROR_SQLSTATE
+SELECT seongsu.snapshot(to_date => 'infinity');
+\echo :LAST_ERROR_SQLSTATE
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT seongsu.snapshot();
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT model_id FROM seongsu.train(station => '성수', algorithm => 'ridge', snapshot => :s_range, train_from => '2020-01-01');
+\echo :LAST_ERROR_SQLSTATE
+\x
+SELECT * FROM pg_temp.error_of(format('SELECT seongsu.train(station => %L, snapshot => %s)', '강남', :s3), :s3);
+\x
+SELECT * FROM seongsu.reproduce_model(-1);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE seongsu.models SET metrics = metrics - 'snapshot_id' WHERE id = :m2;
+\x
+SELECT * FROM pg_temp.error_of(format('SELECT seongsu.reproduce_model(%s)', :m2), :m2);
+\x
+SELECT seongsu.purge_history(now() + interval '1 day');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Purged history: purging what ended before s3's instant leaves s3
+-- readable; earlier snapshots can no longer be read, and are never handed
+-- out again for their content.
+SELECT seongsu.purge_history((SELECT as_of FROM seongsu.snapshots WHERE snapshot_id = :s3)) > 0 AS purged;
+SELECT seongsu.verify_snapshot(:s3) AS s3_reads_back,
+       (SELECT count(*) FROM seongsu.snapshots WHERE snapshot_id IN (:s1, :s2) AND purged_at IS NOT NULL) AS purged_snapshots;
+\x
+SELECT * FROM pg_temp.error_of(format('SELECT seongsu.verify_snapshot(%s)', :s1), :s1);
+SELECT * FROM pg_temp.error_of(format('SELECT seongsu.diff_snapshots(%s, %s)', :s3, :s2), :s2, :s3);
+\x
+SELECT seongsu.purge_history(clock_timestamp()::timestamptz - interval '1 millisecond') >= 0 AS purged_all,
+       seongsu.snapshot() <> :s3 AS a_new_row_for_purged_content;
+\set VERBOSITY terse
+
+-- Privileges: readers read the history and the snapshots and call the
+-- read-only functions; only functions write them; nothing for PUBLIC.
+SELECT c.relname, has_table_privilege('seongsu_reader', c.oid, 'SELECT') AS reader_reads,
+       has_table_privilege('seongsu_operator', c.oid, 'INSERT, UPDATE, DELETE') AS operator_writes
+FROM pg_class c WHERE c.relnamespace = 'seongsu'::regnamespace AND c.relkind = 'r'
+  AND (c.relname LIKE '%\_history' OR c.relname LIKE 'snapshot%') ORDER BY 1;
+SELECT p.proname, has_function_privilege('seongsu_reader', p.oid, 'EXECUTE') AS reader,
+       has_function_privilege('seongsu_operator', p.oid, 'EXECUTE') AS operator
+FROM pg_proc p WHERE p.pronamespace = 'seongsu'::regnamespace
+  AND p.proname IN ('snapshot', 'verify_snapshot', 'diff_snapshots', 'lineage', 'purge_history', 'reproduce_model', 'version_stamp')
+ORDER BY 1;
+
+DELETE FROM seongsu.deployments WHERE project LIKE 'versions%';
+DELETE FROM seongsu.models WHERE project LIKE 'versions%';
