@@ -22,12 +22,13 @@ OBJS = \
 	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/ml/*.c))) \
 	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/features/*.c))) \
 	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/serve/*.c))) \
-	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/train/*.c)))
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/train/*.c))) \
+	$(patsubst %.c,%.o,$(sort $(wildcard $(srcdir)/src/ops/*.c)))
 
 # Install-script parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 
-REGRESS = import_real import_variants import_errors timezone ingest features models schedule quality security
+REGRESS = import_real import_variants import_errors timezone ingest features models schedule quality monitoring security
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
