@@ -388,6 +388,7 @@ CREATE FUNCTION evaluate_alerts("at" timestamptz DEFAULT now())
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   SET jit = off
+  SET DateStyle = 'ISO, YMD'
 AS $$
 DECLARE
   today date := ("at" AT TIME ZONE 'Asia/Seoul')::date;
@@ -965,3 +966,13 @@ END
 $$;
 COMMENT ON FUNCTION dashboard(text, text, date) IS
   'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest models, data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
+
+-- 8. Privileges: readers see everything here; operators publish and
+-- evaluate, through the functions only (they write as the owner).
+GRANT SELECT ON prediction_log, live_accuracy, alerts, alert_outbox, ingest_counters TO seongsu_reader;
+GRANT EXECUTE ON FUNCTION challenger_model(text), feature_drift(text, text, integer), drift(text, text, interval),
+  source_freshness(date), monitored_models(integer), alert_payload(alerts), prometheus_escape(text),
+  prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
+  html_count(double precision), level_colour(text), dashboard(text, text, date) TO seongsu_reader;
+REVOKE ALL ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) TO seongsu_operator;
