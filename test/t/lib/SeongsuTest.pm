@@ -1,5 +1,6 @@
 # SeongsuTest — what the TAP tests of test/t share: the loopback replay
-# server of the APIs (test/replay/replay_server.py) and its fault rules.
+# server of the APIs (test/replay/replay_server.py) and its fault rules, and
+# the loopback alert webhook (test/replay/webhook_sink.py).
 package SeongsuTest;
 use strict;
 use warnings;
@@ -10,7 +11,7 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(start_replay set_faults served reset_served);
+our @EXPORT_OK = qw(start_replay set_faults served reset_served start_webhook_sink sink_posts set_sink_answers);
 
 # Start the replay server (options: data => folder, or none for the synthetic
 # series; seoul_key, dgk_key; extra => [more arguments]); returns its base URL.
@@ -67,6 +68,47 @@ sub reset_served
 	my ($base) = @_;
 	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_reset");
 	die "POST /_reset failed: $r->{status}" unless $r->{success};
+	return;
+}
+
+# Start the loopback webhook (test/replay/webhook_sink.py); returns its base
+# URL.  It is stopped when the test exits.
+sub start_webhook_sink
+{
+	my $root = $ENV{DS_ROOT} // '.';
+	my $tmp = PostgreSQL::Test::Utils::tempdir;
+	my $portfile = "$tmp/sink.port";
+	my $log = "$tmp/sink.log";
+	my $h = IPC::Run::start(['python3', "$root/test/replay/webhook_sink.py", '--port', '0',
+			'--port-file', $portfile, '--quiet'], '<', \undef, '>', $log, '2>&1');
+	push @servers, $h;
+	for (my $i = 0; $i < 600 && !-s $portfile; $i++)
+	{
+		usleep(100_000);
+	}
+	die "webhook sink did not write $portfile within 60 s:\n" . slurp_file($log) unless -s $portfile;
+	my $port = slurp_file($portfile);
+	chomp $port;
+	return "http://127.0.0.1:$port";
+}
+
+# Every POST the webhook sink at $base has received: [{path, content_type, body, status}, ...].
+sub sink_posts
+{
+	my ($base) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->get("$base/_posts");
+	die "GET /_posts failed: $r->{status}" unless $r->{success};
+	return decode_json($r->{content});
+}
+
+# Answer the sink's next POSTs with these statuses (then 200), each after delay_ms.
+sub set_sink_answers
+{
+	my ($base, $statuses, $delay_ms) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_answers", {
+		headers => { 'Content-Type' => 'application/json' },
+		content => encode_json({ statuses => $statuses, delay_ms => $delay_ms // 0 }) });
+	die "POST /_answers failed: $r->{status}" unless $r->{success};
 	return;
 }
 
