@@ -872,7 +872,8 @@ BEGIN
     || '</section>';
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
                            d.model_id, @extschema@.html_escape(d.kind), @extschema@.html_escape(d.name),
-                           coalesce(to_char(d.value, 'FM9990.000'), '–'), d.status, d.status),
+                           coalesce(to_char(d.value, 'FM9990.000'), '–'),
+                           CASE WHEN d.kind = 'level' THEN 'info' ELSE d.status END, d.status),
                     '' ORDER BY d.kind = 'level', d.status = 'ok', d.value DESC NULLS LAST)
     INTO part
     FROM (SELECT dd.*, row_number() OVER (PARTITION BY dd.kind = 'level' ORDER BY dd.status = 'ok', dd.value DESC NULLS LAST) AS r

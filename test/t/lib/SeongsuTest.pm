@@ -11,7 +11,8 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(start_replay set_faults served reset_served start_webhook_sink sink_posts set_sink_answers);
+our @EXPORT_OK = qw(start_replay set_faults served reset_served start_webhook_sink sink_posts set_sink_answers
+  load_synthetic_station);
 
 # Start the replay server (options: data => folder, or none for the synthetic
 # series; seoul_key, dgk_key; extra => [more arguments]); returns its base URL.
@@ -68,6 +69,29 @@ sub reset_served
 	my ($base) = @_;
 	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_reset");
 	die "POST /_reset failed: $r->{status}" unless $r->{success};
+	return;
+}
+
+# Import a synthetic station $name on 2호선 into $node's database postgres:
+# daily ridership from $from to $to (a weekly pattern with md5 noise),
+# hourly counts of its last 90 days (for the hour shares) and Open-Meteo
+# daily weather over the same days.
+sub load_synthetic_station
+{
+	my ($node, $name, $from, $to) = @_;
+	$node->safe_psql('postgres', <<"EOS");
+SELECT seongsu.import_text('ridership_daily', 'date,line,station,boardings,alightings' || E'\n' ||
+  string_agg(format('%s,2호선,$name,%s,%s', d, b, b + 900), E'\n' ORDER BY d))
+FROM (SELECT d::date AS d, 30000 + 9000 * (extract(isodow FROM d) < 6)::int
+             + ('x' || substr(md5(d::date::text), 1, 4))::bit(16)::int % 3000 AS b
+      FROM generate_series(date '$from', date '$to', interval '1 day') d) s;
+SELECT seongsu.import_text('ridership_hourly', 'service_date,line,station,hour,passengers' || E'\n' ||
+  string_agg(format('%s,2호선,$name,%s,%s', d::date, h, 500 + 100 * h), E'\n' ORDER BY d, h))
+FROM generate_series(date '$to' - 89, date '$to', interval '1 day') d, generate_series(5, 23) h;
+SELECT seongsu.import_text('openmeteo_daily', 'date,temperature_2m_mean_c,precipitation_sum_mm,rain_sum_mm,snowfall_sum_cm' || E'\n' ||
+  string_agg(format('%s,%s,0.0,0.0,0.0', d::date, 10 + (d::date - date '$from') % 7), E'\n'))
+FROM generate_series(date '$from', date '$to', interval '1 day') d;
+EOS
 	return;
 }
 
