@@ -68,6 +68,13 @@ typedef struct DriftModel
 	int32		train_to;
 } DriftModel;
 
+/* The first day of a model's reference: its training window's last DRIFT_REFERENCE_DAYS, observed. */
+static int32
+DriftReferenceFrom(const DriftModel *m, int32 obs_first)
+{
+	return Max(Max(m->train_from, m->train_to - DRIFT_REFERENCE_DAYS + 1), obs_first);
+}
+
 /* True for the columns compared: numeric model inputs that are not functions of the date. */
 static bool
 DriftColumn(int col)
@@ -265,8 +272,10 @@ feature_drift(PG_FUNCTION_ARGS)
 	int32		window = PG_GETARG_INT32(2);
 	DriftModel	models[DRIFT_MAX_MODELS];
 	int			nmodels, spi, i, c;
-	int32		station_id, obs_first, obs_last, recent_from;
+	int32		station_id, obs_first, obs_last, recent_from, first = PG_INT32_MAX;
+	int64		max_h = 1;
 	bool		observed;
+	FeatureCtx *ctx;
 	MemoryContext rowcxt;
 
 	if (window < DRIFT_MIN_RECENT || window > DRIFT_MAX_WINDOW)
@@ -283,22 +292,27 @@ feature_drift(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	recent_from = obs_last - window + 1;
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "seongsu drift row", ALLOCSET_SMALL_SIZES);
+	/* one context for every model: from the earliest reference day, at the longest horizon */
+	for (i = 0; i < nmodels; i++)
+	{
+		first = Min(first, DriftReferenceFrom(&models[i], obs_first));
+		max_h = Max(max_h, models[i].H);
+	}
+	ctx = nmodels > 0 ? FeatureCtxLoad(station_id, Min(first, recent_from), obs_last, 1, max_h, CurrentMemoryContext) : NULL;
 	for (i = 0; i < nmodels; i++)
 	{
 		DriftModel *m = &models[i];
-		int32		ref_from = Max(Max(m->train_from, m->train_to - DRIFT_REFERENCE_DAYS + 1), obs_first);
+		int32		ref_from = DriftReferenceFrom(m, obs_first);
 		int32		ref_to = Min(m->train_to, obs_last);
 		int			center = DayOfYear(obs_last - (window - 1) / 2);
 		int			reach = window / 2 + DRIFT_SEASON_MARGIN;
 		int32	   *ref_days, *recent_days;
 		int			nref = 0, nrecent = 0;
 		double	   *ref[FEATURE_NCOLS], *recent[FEATURE_NCOLS];
-		FeatureCtx *ctx;
 		int32		d;
 
 		if (ref_to < ref_from)
 			continue;
-		ctx = FeatureCtxLoad(station_id, Min(ref_from, recent_from), obs_last, 1, m->H, CurrentMemoryContext);
 		ref_days = palloc(sizeof(int32) * (ref_to - ref_from + 1));
 		recent_days = palloc(sizeof(int32) * window);
 		for (d = ref_from; d <= ref_to; d++)

@@ -377,6 +377,41 @@ $$;
 COMMENT ON FUNCTION monitored_models(integer) IS
   'The models monitored for a station: its deployed daily models (role champion) and the challenger of each of their projects (role challenger).';
 
+-- The quality rule's memo: check_quality takes 50-100 ms even over a few
+-- weeks, more than every other rule together, so evaluate_alerts keeps the
+-- error checks that failed per station, with the day and a fingerprint of
+-- what those checks read (the station's daily and hourly rows of the window
+-- and the holidays, by row version), and runs check_quality again only when
+-- one of them changed.
+CREATE TABLE alert_quality_state (
+  station_id   integer PRIMARY KEY,
+  today        date NOT NULL,
+  fingerprint  text NOT NULL,
+  failing      jsonb NOT NULL
+);
+COMMENT ON TABLE alert_quality_state IS 'Internal (evaluate_alerts): per station, the error-severity quality checks that failed at the last evaluation, the day and the fingerprint of the rows they read; check_quality runs again when either changes.';
+COMMENT ON COLUMN alert_quality_state.station_id IS 'The station (stations.id).';
+COMMENT ON COLUMN alert_quality_state.today IS 'The KST day of that evaluation.';
+COMMENT ON COLUMN alert_quality_state.fingerprint IS 'md5 of the versions (xmin, ctid) of the station''s rows of the 35-day window and of the holidays.';
+COMMENT ON COLUMN alert_quality_state.failing IS 'The failing error checks: [{"subject", "detail"}, ...].';
+
+-- The fingerprint of what the error-severity quality checks read for a
+-- station over the 35 days to today.
+CREATE FUNCTION quality_fingerprint(station_id integer, today date) RETURNS text
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT md5(concat_ws('|',
+    (SELECT string_agg(d.xmin::text || d.ctid::text, ',' ORDER BY d.day) FROM @extschema@.ridership_daily d
+      WHERE d.station_id = quality_fingerprint.station_id AND d.day >= today - 35 AND d.day <= today),
+    (SELECT string_agg(h.xmin::text || h.ctid::text, ',' ORDER BY h.ts) FROM @extschema@.ridership_hourly h
+      WHERE h.station_id = quality_fingerprint.station_id
+        AND h.ts >= (today - 35)::timestamp AT TIME ZONE 'Asia/Seoul' AND h.ts < (today + 2)::timestamp AT TIME ZONE 'Asia/Seoul'),
+    (SELECT count(*) || ':' || coalesce(sum(hashtext(x.xmin::text || x.ctid::text)), 0) FROM @extschema@.holidays x)))
+$$;
+COMMENT ON FUNCTION quality_fingerprint(integer, date) IS
+  'Internal (evaluate_alerts): md5 of the row versions the error-severity quality checks of a station read over the 35 days to today.';
+
 -- Evaluate every rule (docs/monitoring.md) as of `at`; raise each condition
 -- found that has no open alert, resolve each open alert whose condition is
 -- gone, and return the alerts raised and resolved.  A new alert is sent
@@ -391,16 +426,45 @@ CREATE FUNCTION evaluate_alerts("at" timestamptz DEFAULT now())
   SET DateStyle = 'ISO, YMD'
 AS $$
 DECLARE
-  today date := ("at" AT TIME ZONE 'Asia/Seoul')::date;
+  day0 date := ("at" AT TIME ZONE 'Asia/Seoul')::date;
   -- live MAPE above this multiple of the model's mean backtest MAPE raises an accuracy alert
   accuracy_multiple CONSTANT double precision := 1.5;
   firing @extschema@.alerts[];
+  quality @extschema@.alerts[] := '{}';
   a @extschema@.alerts;
+  sta record;
+  fp text;
+  failing jsonb;
 BEGIN
   IF "at" IS NULL OR NOT isfinite("at") THEN
     RAISE EXCEPTION 'at must be a finite time' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('seongsu.evaluate_alerts'));
+  -- an error-severity data-quality check fails over the last 35 days (check_quality
+  -- runs again only when what it reads, or the day, changed: alert_quality_state)
+  FOR sta IN
+    SELECT s.id, s.name, s.line FROM @extschema@.stations s
+     WHERE s.id IN (SELECT d.station_id FROM @extschema@.deployed_models d WHERE d.grain = 'daily')
+     ORDER BY s.id
+  LOOP
+    fp := @extschema@.quality_fingerprint(sta.id, day0);
+    SELECT q.failing INTO failing FROM @extschema@.alert_quality_state q
+     WHERE q.station_id = sta.id AND q.today = day0 AND q.fingerprint = fp;
+    IF NOT FOUND THEN
+      SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'subject', format('%s %s: %s', sta.name, sta.line, q.check_name),
+               'detail', format('%s (observed %s, expected %s)', q.detail, coalesce(q.observed::text, 'nothing'), q.expected))
+               ORDER BY q.check_name), '[]')
+        INTO failing
+        FROM @extschema@.check_quality(sta.name, sta.line, day0 - 34, day0, day0) q
+       WHERE q.severity = 'error' AND q.status = 'fail';
+      INSERT INTO @extschema@.alert_quality_state AS q (station_id, today, fingerprint, failing)
+      VALUES (sta.id, day0, fp, failing)
+      ON CONFLICT (station_id) DO UPDATE SET today = excluded.today, fingerprint = excluded.fingerprint, failing = excluded.failing;
+    END IF;
+    quality := quality || ARRAY(SELECT ROW(NULL, NULL, NULL, 'critical', 'quality', e->>'subject', e->>'detail')::@extschema@.alerts
+                                  FROM jsonb_array_elements(failing) e);
+  END LOOP;
   WITH monitored AS (
     SELECT st.id AS station_id, st.name, st.line, m.model_id, m.role, m.project
       FROM @extschema@.stations st
@@ -408,15 +472,17 @@ BEGIN
      WHERE st.id IN (SELECT d.station_id FROM @extschema@.deployed_models d WHERE d.grain = 'daily')
   ), stations_monitored AS (
     SELECT DISTINCT m.station_id, m.name, m.line FROM monitored m
+  ), drifts AS MATERIALIZED (       -- once per station, whatever the joins below
+    SELECT s.station_id, d.* FROM stations_monitored s CROSS JOIN LATERAL @extschema@.drift(s.name, s.line, '28 days') d
   ), found(severity, kind, subject, detail) AS (
     -- a source that has delivered before and is now behind its publication delay
     SELECT 'warning', 'stale_source', f.source,
            CASE WHEN f.expected_delay_days < 0
                 THEN format('Holidays are known through %s: fewer than %s days ahead of %s.',
-                            f.latest_day, -f.expected_delay_days, today)
+                            f.latest_day, -f.expected_delay_days, day0)
                 ELSE format('Latest day %s is %s days before %s; at most %s expected.',
-                            f.latest_day, f.days_behind, today, f.expected_delay_days) END
-      FROM @extschema@.source_freshness(today) f
+                            f.latest_day, f.days_behind, day0, f.expected_delay_days) END
+      FROM @extschema@.source_freshness(day0) f
      WHERE f.latest_day IS NOT NULL AND f.stale
     UNION ALL
     -- the latest run of a source's jobs failed (not cancelled)
@@ -429,12 +495,8 @@ BEGIN
              ORDER BY jj.source, jj.finished_at DESC, jj.id DESC) j
      WHERE j.state = 'failed' AND j.last_error NOT LIKE 'cancelled by %'
     UNION ALL
-    -- an error-severity data-quality check fails over the last 35 days
-    SELECT 'critical', 'quality', format('%s %s: %s', s.name, s.line, q.check_name),
-           format('%s (observed %s, expected %s)', q.detail, coalesce(q.observed::text, 'nothing'), q.expected)
-      FROM stations_monitored s
-     CROSS JOIN LATERAL @extschema@.check_quality(s.name, s.line, today - 34, today, today) q
-     WHERE q.severity = 'error' AND q.status = 'fail'
+    -- the quality checks found above
+    SELECT q.severity, q.kind, q.subject, q.detail FROM unnest(quality) q
     UNION ALL
     -- live accuracy (28 days, daily, every horizon) worse than the multiple of the backtest
     SELECT 'warning', 'accuracy', format('%s %s model %s', l.project, l.role, l.model_id),
@@ -449,19 +511,18 @@ BEGIN
     -- drift: a level-free input or the issued forecasts' residuals at 'alert'
     SELECT 'warning', 'drift', format('%s %s model %s', m.project, m.role, m.model_id),
            string_agg(format('%s %s = %s', d.kind, d.name, round(d.value::numeric, 3)), '; ' ORDER BY d.kind DESC, d.value DESC)
-      FROM stations_monitored s
-     CROSS JOIN LATERAL @extschema@.drift(s.name, s.line, '28 days') d
-      JOIN monitored m ON m.station_id = s.station_id AND m.model_id = d.model_id AND m.role = d.role
+      FROM drifts d
+      JOIN monitored m ON m.station_id = d.station_id AND m.model_id = d.model_id AND m.role = d.role
      WHERE d.status = 'alert' AND d.kind IN ('feature', 'residual')
      GROUP BY m.project, m.role, m.model_id
     UNION ALL
     -- a station that has been published for has no forecast as of yesterday or today
     SELECT 'warning', 'missing_forecast', format('%s %s', s.name, s.line),
-           format('The latest forecast was published as of %s; none as of %s or later.', p.as_of, today - 1)
+           format('The latest forecast was published as of %s; none as of %s or later.', p.as_of, day0 - 1)
       FROM stations_monitored s
      CROSS JOIN LATERAL (SELECT max(pl.as_of) AS as_of FROM @extschema@.prediction_log pl
                           WHERE pl.station_id = s.station_id AND pl.role = 'champion') p
-     WHERE p.as_of < today - 1
+     WHERE p.as_of < day0 - 1
   )
   SELECT coalesce(array_agg(ROW(NULL, NULL, NULL, f.severity, f.kind, f.subject, f.detail)::@extschema@.alerts), '{}')
     INTO firing FROM found f;
@@ -576,6 +637,10 @@ AS $$
      CROSS JOIN LATERAL @extschema@.monitored_models(st.id) m
      WHERE st.id IN (SELECT d.station_id FROM @extschema@.deployed_models d WHERE d.grain = 'daily')
   ),
+  drifts AS MATERIALIZED (        -- the inputs' drift, once per station
+    SELECT s.station_id, f.* FROM (SELECT DISTINCT mm.station_id, mm.name, mm.line FROM monitored mm) s
+     CROSS JOIN LATERAL @extschema@.feature_drift(s.name, s.line, 28) f
+  ),
   fam(ord, name, type, help) AS (VALUES
     (1, 'seongsu_up', 'gauge', '1: the extension answered this scrape.'),
     (2, 'seongsu_worker_up', 'gauge', '1 when the ingestion background worker is running in this cluster.'),
@@ -633,10 +698,9 @@ AS $$
       JOIN monitored m ON m.station_id = l.station_id AND m.model_id = l.model_id AND m.role = l.role
      WHERE l.grain = 'daily' AND l.horizon_days IS NULL
     UNION ALL
-    SELECT 'seongsu_drift_psi_max', 'seongsu_drift_psi_max', @extschema@.prometheus_labels('project', m.project), max(d.value)
-      FROM (SELECT DISTINCT mm.station_id, mm.name, mm.line FROM monitored mm) s
-     CROSS JOIN LATERAL @extschema@.drift(s.name, s.line, '28 days') d
-      JOIN monitored m ON m.station_id = s.station_id AND m.model_id = d.model_id AND m.role = d.role
+    SELECT 'seongsu_drift_psi_max', 'seongsu_drift_psi_max', @extschema@.prometheus_labels('project', m.project), max(d.psi)
+      FROM drifts d
+      JOIN monitored m ON m.station_id = d.station_id AND m.model_id = d.model_id AND m.role = d.role
      WHERE d.kind = 'feature' AND d.role = 'champion'
      GROUP BY m.project
     UNION ALL
@@ -970,9 +1034,9 @@ COMMENT ON FUNCTION dashboard(text, text, date) IS
 
 -- 8. Privileges: readers see everything here; operators publish and
 -- evaluate, through the functions only (they write as the owner).
-GRANT SELECT ON prediction_log, live_accuracy, alerts, alert_outbox, ingest_counters TO seongsu_reader;
+GRANT SELECT ON prediction_log, live_accuracy, alerts, alert_outbox, ingest_counters, alert_quality_state TO seongsu_reader;
 GRANT EXECUTE ON FUNCTION challenger_model(text), feature_drift(text, text, integer), drift(text, text, interval),
-  source_freshness(date), monitored_models(integer), alert_payload(alerts), prometheus_escape(text),
+  source_freshness(date), monitored_models(integer), alert_payload(alerts), quality_fingerprint(integer, date), prometheus_escape(text),
   prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
   html_count(double precision), level_colour(text), dashboard(text, text, date) TO seongsu_reader;
 REVOKE ALL ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) FROM PUBLIC;
