@@ -252,7 +252,7 @@ WHERE p.as_of = '2025-03-20' AND p.role = 'challenger' AND p.grain = 'daily' AND
 ROLLBACK;
 
 -- 5. metrics(): a family per metric, with its samples (the exposition
--- format itself is parsed by test/t/061_metrics_dashboard.pl).
+-- format itself is parsed by test/t/061_metrics_format.pl).
 SELECT (regexp_match(m, '\nseongsu_model_live_mape\{project="모니터역 2호선 daily 1 days",role="champion",window="28d"\} ([^\n]+)\n'))[1]::float8
        = (SELECT mape FROM seongsu.live_accuracy WHERE model_id = :m1 AND role = 'champion' AND grain = 'daily'
             AND window_days = 28 AND horizon_days IS NULL) AS live_mape_exported,

@@ -109,11 +109,9 @@ CREATE VIEW live_accuracy AS
         WHERE p.station_id = e.station_id AND p.grain = e.grain
           AND p.target_day > e.last_day - 91 AND p.target_day <= e.last_day
        OFFSET 0) p
-     CROSS JOIN LATERAL (
-       SELECT CASE WHEN p.grain = 'daily'
-                   THEN (SELECT r.passengers FROM ridership_daily r WHERE r.station_id = p.station_id AND r.day = p.target_day)
-                   ELSE (SELECT h.passengers FROM ridership_hourly h WHERE h.station_id = p.station_id AND h.ts = p.target_hour)
-              END::double precision AS actual) a
+      LEFT JOIN ridership_daily r ON p.grain = 'daily' AND r.station_id = p.station_id AND r.day = p.target_day
+      LEFT JOIN ridership_hourly h ON p.grain = 'hourly' AND h.station_id = p.station_id AND h.ts = p.target_hour
+     CROSS JOIN LATERAL (SELECT coalesce(r.passengers, h.passengers)::double precision AS actual) a
      WHERE p.predicted IS NOT NULL AND a.actual IS NOT NULL
   ), agg AS (
     SELECT s.station_id, s.role, s.model_id, s.grain, w.window_days, s.horizon_days,
@@ -153,6 +151,31 @@ CREATE FUNCTION feature_drift(station text, line text, window_days integer)
 COMMENT ON FUNCTION feature_drift(text, text, integer) IS
   'Internal (seongsu.drift): population stability index of each numeric model input of the champion''s and the challenger''s models between the training window (same time of year) and the last window_days observed days.';
 
+-- The residual_bias and residual_cusum rows of a model (see drift): from
+-- n residuals, their sum of r - q50 and of z, the CUSUMs at the end, and
+-- the model's sigma.
+CREATE FUNCTION residual_drift_rows(model_id bigint, role text, n integer, sum_r double precision,
+                                    sum_z double precision, s_hi double precision, s_lo double precision,
+                                    sigma double precision)
+  RETURNS TABLE (model_id bigint, role text, kind text, name text, value double precision,
+                 n_reference integer, n_recent integer, status text)
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT $1, $2, 'residual', 'residual_bias', CASE WHEN n > 0 THEN sum_r / n END, NULL::integer, n,
+         CASE WHEN n < 7 OR NOT sigma > 0 THEN 'insufficient'
+              WHEN abs(sum_z / n) * sqrt(n) > 3 THEN 'alert'
+              WHEN abs(sum_z / n) * sqrt(n) > 2 THEN 'warn' ELSE 'ok' END
+  UNION ALL
+  SELECT $1, $2, 'residual', 'residual_cusum', CASE WHEN n > 0 AND sigma > 0 THEN greatest(s_hi, s_lo) END, NULL, n,
+         CASE WHEN n < 7 OR NOT sigma > 0 THEN 'insufficient'
+              WHEN greatest(s_hi, s_lo) > 5 THEN 'alert'
+              WHEN greatest(s_hi, s_lo) > 3 THEN 'warn' ELSE 'ok' END
+$$;
+COMMENT ON FUNCTION residual_drift_rows(bigint, text, integer, double precision, double precision, double precision,
+                                        double precision, double precision) IS
+  'Internal (drift): the residual_bias and residual_cusum rows of a model from its sums.';
+
 -- Input drift (feature_drift: kind 'feature' for inputs free of the
 -- station's level, 'level' for inputs in passengers) and residual drift
 -- (kind 'residual') of the issued daily
@@ -173,9 +196,10 @@ DECLARE
   days integer;
   sid integer;
   last_day date;
-  m record;
   r record;
-  sigma double precision;
+  m_id bigint;
+  m_role text;
+  m_sigma double precision;
   n integer;
   sum_z double precision;
   sum_r double precision;
@@ -193,50 +217,46 @@ BEGIN
       FROM @extschema@.feature_drift(station, line, days) f;
   SELECT s.id INTO sid FROM @extschema@.stations s WHERE s.name = drift.station AND s.line = drift.line;
   SELECT max(d.day) INTO last_day FROM @extschema@.ridership_daily d WHERE d.station_id = sid;
-  FOR m IN
-    SELECT x.id, x.role, (mo.metrics->'relative_residual_quantiles'->>'q05')::double precision AS q05,
-           (mo.metrics->'relative_residual_quantiles'->>'q50')::double precision AS q50,
-           (mo.metrics->'relative_residual_quantiles'->>'q95')::double precision AS q95
-      FROM (SELECT d.model_id AS id, 'champion'::text AS role, d.horizon, 1 AS k
-              FROM @extschema@.deployed_models d WHERE d.station_id = sid AND d.grain = 'daily'
-            UNION ALL
-            SELECT @extschema@.challenger_model(d.project), 'challenger', d.horizon, 2
-              FROM @extschema@.deployed_models d WHERE d.station_id = sid AND d.grain = 'daily') x
-      JOIN @extschema@.models mo ON mo.id = x.id
-     ORDER BY x.k, x.horizon, x.id
+  -- the latest forecast issued for each target day of the window with an
+  -- actual, per model, in day order: one pass, the sums reset per model
+  FOR r IN
+    SELECT x.model_id, x.role, x.target_day, x.rel, x.q50, (x.q95 - x.q05) / (2 * 1.6449) AS sigma
+      FROM (SELECT DISTINCT ON (mm.model_id, mm.role, p.target_day) mm.model_id, mm.role, mm.k, mm.horizon, p.target_day,
+                   d.passengers / p.predicted - 1 AS rel,
+                   (mo.metrics->'relative_residual_quantiles'->>'q05')::double precision AS q05,
+                   (mo.metrics->'relative_residual_quantiles'->>'q50')::double precision AS q50,
+                   (mo.metrics->'relative_residual_quantiles'->>'q95')::double precision AS q95
+              FROM (SELECT mn.model_id, mn.role, mn.horizon,
+                           row_number() OVER (ORDER BY mn.role = 'challenger', mn.horizon, mn.model_id) AS k
+                      FROM @extschema@.monitored_models(sid) mn) mm
+              JOIN @extschema@.models mo ON mo.id = mm.model_id
+              LEFT JOIN @extschema@.prediction_log p
+                ON p.station_id = sid AND p.grain = 'daily' AND p.role = mm.role AND p.model_id = mm.model_id
+               AND p.target_day > last_day - days AND p.predicted > 0
+              LEFT JOIN @extschema@.ridership_daily d ON d.station_id = sid AND d.day = p.target_day
+             ORDER BY mm.model_id, mm.role, p.target_day, p.horizon_days) x
+     ORDER BY x.k, x.target_day
   LOOP
-    sigma := (m.q95 - m.q05) / (2 * 1.6449);
-    n := 0; sum_z := 0; sum_r := 0; s_hi := 0; s_lo := 0;
-    FOR r IN
-      SELECT DISTINCT ON (p.target_day) p.target_day, d.passengers / p.predicted - 1 AS rel
-        FROM @extschema@.prediction_log p
-        JOIN @extschema@.ridership_daily d ON d.station_id = p.station_id AND d.day = p.target_day
-       WHERE p.station_id = sid AND p.grain = 'daily' AND p.role = m.role AND p.model_id = m.id
-         AND p.target_day > last_day - days AND p.predicted > 0
-       ORDER BY p.target_day, p.horizon_days
-    LOOP
-      n := n + 1;
-      sum_r := sum_r + (r.rel - m.q50);
-      IF sigma > 0 THEN
-        sum_z := sum_z + (r.rel - m.q50) / sigma;
-        s_hi := greatest(0, s_hi + (r.rel - m.q50) / sigma - 0.5);
-        s_lo := greatest(0, s_lo - (r.rel - m.q50) / sigma - 0.5);
+    IF m_id IS DISTINCT FROM r.model_id OR m_role IS DISTINCT FROM r.role THEN
+      IF m_id IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM @extschema@.residual_drift_rows(m_id, m_role, n, sum_r, sum_z, s_hi, s_lo, m_sigma);
       END IF;
-    END LOOP;
-    model_id := m.id; role := m.role; kind := 'residual'; n_reference := NULL; n_recent := n;
-    name := 'residual_bias';
-    value := CASE WHEN n > 0 THEN sum_r / n END;
-    status := CASE WHEN n < 7 OR NOT sigma > 0 THEN 'insufficient'
-                   WHEN abs(sum_z / n) * sqrt(n) > 3 THEN 'alert'
-                   WHEN abs(sum_z / n) * sqrt(n) > 2 THEN 'warn' ELSE 'ok' END;
-    RETURN NEXT;
-    name := 'residual_cusum';
-    value := CASE WHEN n > 0 AND sigma > 0 THEN greatest(s_hi, s_lo) END;
-    status := CASE WHEN n < 7 OR NOT sigma > 0 THEN 'insufficient'
-                   WHEN greatest(s_hi, s_lo) > 5 THEN 'alert'
-                   WHEN greatest(s_hi, s_lo) > 3 THEN 'warn' ELSE 'ok' END;
-    RETURN NEXT;
+      m_id := r.model_id; m_role := r.role; m_sigma := r.sigma;
+      n := 0; sum_z := 0; sum_r := 0; s_hi := 0; s_lo := 0;
+    END IF;
+    IF r.rel IS NOT NULL THEN
+      n := n + 1;
+      sum_r := sum_r + (r.rel - r.q50);
+      IF r.sigma > 0 THEN
+        sum_z := sum_z + (r.rel - r.q50) / r.sigma;
+        s_hi := greatest(0, s_hi + (r.rel - r.q50) / r.sigma - 0.5);
+        s_lo := greatest(0, s_lo - (r.rel - r.q50) / r.sigma - 0.5);
+      END IF;
+    END IF;
   END LOOP;
+  IF m_id IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM @extschema@.residual_drift_rows(m_id, m_role, n, sum_r, sum_z, s_hi, s_lo, m_sigma);
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION drift(text, text, interval) IS
@@ -624,12 +644,15 @@ COMMENT ON FUNCTION prometheus_value(double precision) IS 'Internal (metrics): a
 
 -- The health of the service in the Prometheus text exposition format
 -- (version 0.0.4): every family with its HELP and TYPE lines, even when it
--- has no sample now.  docs/monitoring.md shows how to scrape it.
+-- has no sample now.  docs/monitoring.md shows how to scrape it.  (PL/pgSQL
+-- so that a scraper's session plans the query once.)
 CREATE FUNCTION metrics() RETURNS text
-  LANGUAGE sql STABLE
+  LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
   SET jit = off
 AS $$
+BEGIN
+  RETURN (
   WITH today(d) AS (SELECT (now() AT TIME ZONE 'Asia/Seoul')::date),
   monitored AS (
     SELECT st.id AS station_id, st.name, st.line, m.model_id, m.role, m.project
@@ -720,7 +743,8 @@ AS $$
                                                    ORDER BY s.name, s.labels)
                                    FROM smp s WHERE s.family = f.name), ''),
                     '' ORDER BY f.ord)
-    FROM fam f
+    FROM fam f);
+END
 $$;
 COMMENT ON FUNCTION metrics() IS
   'Health of the service in the Prometheus text exposition format: seongsu_up, seongsu_worker_up, source staleness, ingestion requests and latency, jobs, model age, live MAPE, input drift, open alerts and forecast age.  See docs/monitoring.md for scraping it.';
@@ -1036,6 +1060,7 @@ COMMENT ON FUNCTION dashboard(text, text, date) IS
 -- evaluate, through the functions only (they write as the owner).
 GRANT SELECT ON prediction_log, live_accuracy, alerts, alert_outbox, ingest_counters, alert_quality_state TO seongsu_reader;
 GRANT EXECUTE ON FUNCTION challenger_model(text), feature_drift(text, text, integer), drift(text, text, interval),
+  residual_drift_rows(bigint, text, integer, double precision, double precision, double precision, double precision, double precision),
   source_freshness(date), monitored_models(integer), alert_payload(alerts), quality_fingerprint(integer, date), prometheus_escape(text),
   prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
   html_count(double precision), level_colour(text), dashboard(text, text, date) TO seongsu_reader;
