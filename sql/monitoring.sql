@@ -232,6 +232,25 @@ SELECT current_setting('TimeZone'),
        md5(regexp_replace(seongsu.dashboard('모니터역', '2호선', '2025-04-10'), 'generated [^<]*', ''));
 RESET TimeZone;
 SELECT count(DISTINCT tz) AS zones, count(DISTINCT (freshness, drift, accuracy, page)) AS distinct_results FROM tz_results;
+-- and the alerts' texts (dates, times) depend on neither TimeZone nor DateStyle:
+-- every condition raised afresh, in two settings
+BEGIN;
+DELETE FROM seongsu.alerts;
+UPDATE seongsu.ridership_daily SET boardings = 2000000 WHERE day = '2025-04-09';
+SELECT string_agg(format('%s|%s|%s', a.kind, a.subject, a.detail), E'\n' ORDER BY a.kind, a.subject) AS texts_default
+  FROM seongsu.evaluate_alerts('2025-04-11 00:30+09') a \gset
+ROLLBACK;
+BEGIN;
+SET LOCAL TimeZone = 'America/Anchorage';
+SET LOCAL DateStyle = 'SQL, DMY';
+DELETE FROM seongsu.alerts;
+UPDATE seongsu.ridership_daily SET boardings = 2000000 WHERE day = '2025-04-09';
+SELECT string_agg(format('%s|%s|%s', a.kind, a.subject, a.detail), E'\n' ORDER BY a.kind, a.subject) AS texts_other
+  FROM seongsu.evaluate_alerts('2025-04-11 00:30+09') a \gset
+ROLLBACK;
+SELECT :'texts_default' = :'texts_other' AS same_texts,
+       :'texts_default' ~ 'quality\|모니터역 2호선: impossible_values\|.*2025-04-09 2,039,900' AS quality_text_ok,
+       :'texts_default' ~ 'stale_source\|openmeteo_daily\|Latest day 2025-03-31 is 11 days before 2025-04-11' AS stale_text_ok;
 
 -- 4. A challenger: a model of the project trained later (in another
 -- transaction), not deployed, is published and scored beside the champion.
