@@ -21,6 +21,7 @@ char	   *seongsu_open_meteo_archive_url = NULL;
 char	   *seongsu_kma_station = NULL;
 char	   *seongsu_latitude = NULL;
 char	   *seongsu_longitude = NULL;
+char	   *seongsu_alert_webhook_url = NULL;
 int			seongsu_kma_nx = 61;
 int			seongsu_kma_ny = 126;
 int			seongsu_http_timeout_ms = 30000;
@@ -68,6 +69,10 @@ SettingsDefine(void)
 	DefineString("seongsu.data_go_kr_key",
 				 "Deprecated: data.go.kr service key; store it with seongsu.set_secret instead.",
 				 &seongsu_data_go_kr_key, "", secret);
+	/* it may carry a token: hidden like a key (seongsu.set_secret('alert_webhook_url', ...) comes first) */
+	DefineString("seongsu.alert_webhook_url",
+				 "URL the worker POSTs new alerts to (Slack, Discord or any JSON webhook); empty: none.",
+				 &seongsu_alert_webhook_url, "", secret);
 	DefineString("seongsu.seoul_api_url", "Base URL of the Seoul Open Data API.",
 				 &seongsu_seoul_api_url, "http://openapi.seoul.go.kr:8088", 0);
 	DefineString("seongsu.data_go_kr_url", "Base URL of the data.go.kr APIs (KMA, KASI).",

@@ -14,6 +14,7 @@ extern char *seongsu_open_meteo_archive_url;
 extern char *seongsu_kma_station;
 extern char *seongsu_latitude;
 extern char *seongsu_longitude;
+extern char *seongsu_alert_webhook_url;
 extern int	seongsu_kma_nx;
 extern int	seongsu_kma_ny;
 extern int	seongsu_http_timeout_ms;

@@ -4,7 +4,8 @@
  * Redirects are followed here, not by libcurl: only to the origin (scheme,
  * host and port) of the request's URL, or from http to https on the same
  * host, at most HTTP_MAX_REDIRECTS times.  The URLs carry API keys; a
- * redirect elsewhere fails the request without sending anything there.
+ * redirect elsewhere fails the request without sending anything there.  A
+ * POST (the alert webhook) follows no redirect: a 3xx answer is its result.
  */
 #include "postgres.h"
 
@@ -29,6 +30,7 @@ typedef struct HttpPriv
 	char		errbuf[CURL_ERROR_SIZE];
 	int			redirects;		/* redirects followed */
 	char	   *location;		/* malloc'd: the URL being fetched after a redirect */
+	struct curl_slist *headers;	/* a POST's request headers */
 	char		refused[160];	/* why a redirect was not followed, or "" */
 } HttpPriv;
 
@@ -109,6 +111,7 @@ HttpRelease(HttpClient *c, HttpTransfer *t)
 	}
 	free(p->buf);
 	free(p->location);
+	curl_slist_free_all(p->headers);
 	free(p);
 	t->priv = NULL;
 }
@@ -149,6 +152,15 @@ HttpStart(HttpClient *c, HttpTransfer *t)
 	curl_easy_setopt(p->easy, CURLOPT_ACCEPT_ENCODING, "");
 	/* redirects: see HttpFollow */
 	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	if (t->post_json)
+	{
+		p->headers = curl_slist_append(NULL, "Content-Type: application/json");
+		if (!p->headers)
+			elog(ERROR, "out of memory");
+		curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
+		curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE, (long) strlen(t->post_json));
+		curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, t->post_json);
+	}
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -227,6 +239,8 @@ HttpFollow(HttpClient *c, HttpTransfer *t)
 	char	   *copy;
 
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (t->post_json)
+		return false;
 	if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
 		return false;
 	if (curl_easy_getinfo(p->easy, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location)

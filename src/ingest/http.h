@@ -1,21 +1,23 @@
 /*
- * http.h — concurrent HTTP GETs with libcurl's multi interface.
+ * http.h — concurrent HTTP GETs (and JSON POSTs) with libcurl's multi
+ * interface.
  *
  * libcurl allocates with malloc; every handle and buffer is released by
  * HttpClientDestroy, which callers run on every path (PG_FINALLY).  Bodies are
  * copied into palloc'd memory once a transfer completes.  A redirect is
  * followed only at the URL's own origin; one to another host fails the
- * transfer (permanent) before anything is sent there.
+ * transfer (permanent) before anything is sent there; a POST follows none.
  */
 #ifndef SEONGSU_HTTP_H
 #define SEONGSU_HTTP_H
 
 #include "postgres.h"
 
-/* One GET: the caller fills url and arg, the client fills the rest. */
+/* One GET (or POST): the caller fills url, post_json and arg, the client the rest. */
 typedef struct HttpTransfer
 {
 	const char *url;
+	const char *post_json;		/* NULL: GET; else POSTed as application/json (kept by the caller until done) */
 	void	   *arg;			/* the caller's */
 	long		status;			/* HTTP status, 0 when no response */
 	bool		failed;			/* transport error (timeout, connection, short body) */

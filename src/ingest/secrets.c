@@ -28,7 +28,7 @@
 #include "../safe_spi.h"
 #include "secrets.h"
 
-#define NUM_SECRETS 2
+#define NUM_SECRETS 3
 #define PARTIAL_MIN 4			/* key characters before a string's end that count as a cut key */
 
 /* Where a key may be kept, in order of precedence. */
@@ -40,7 +40,7 @@ typedef enum SecretPlace
 	NUM_PLACES
 } SecretPlace;
 
-static const char *const secret_names[NUM_SECRETS] = {"seoul_api_key", "data_go_kr_key"};
+static const char *const secret_names[NUM_SECRETS] = {"seoul_api_key", "data_go_kr_key", "alert_webhook_url"};
 
 /* What the last SecretsLoad found, per key and place (NULL: nothing), in secrets_cxt. */
 static char *found[NUM_SECRETS][NUM_PLACES];
@@ -61,11 +61,12 @@ SecretName(SecretId id)
 	return secret_names[id];
 }
 
-/* The key's deprecated setting, or NULL when empty. */
+/* The secret's setting, or NULL when empty. */
 static const char *
 SettingValue(int id)
 {
-	const char *v = id == SECRET_SEOUL_API_KEY ? seongsu_seoul_api_key : seongsu_data_go_kr_key;
+	const char *v = id == SECRET_SEOUL_API_KEY ? seongsu_seoul_api_key
+		: id == SECRET_DATA_GO_KR_KEY ? seongsu_data_go_kr_key : seongsu_alert_webhook_url;
 
 	return v && *v ? v : NULL;
 }
@@ -147,7 +148,7 @@ ReadVault(void)
 		Select("SELECT d.name::pg_catalog.text, d.decrypted_secret::pg_catalog.text "
 			   "FROM vault.decrypted_secrets d "
 			   "WHERE d.name::pg_catalog.text OPERATOR(pg_catalog.=) "
-			   "ANY (ARRAY['seoul_api_key', 'data_go_kr_key']::pg_catalog.text[])", 0, NULL, NULL);
+			   "ANY (ARRAY['seoul_api_key', 'data_go_kr_key', 'alert_webhook_url']::pg_catalog.text[])", 0, NULL, NULL);
 		RememberRows(PLACE_VAULT);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -301,7 +302,8 @@ SecretsLoad(void)
 		if (setting)
 		{
 			found[i][PLACE_SETTING] = MemoryContextStrdup(secrets_cxt, setting);
-			WarnSetting(i);
+			if (i != SECRET_ALERT_WEBHOOK_URL)
+				WarnSetting(i);
 		}
 	}
 }

@@ -1,7 +1,8 @@
 /*
  * worker.c — the ingestion background worker: registered at preload, it
  * connects to seongsu.database, sleeps on its latch (woken when a transaction
- * that enqueued a job commits, or when the next job is due) and runs jobs.
+ * that enqueued a job or queued an alert commits, or when the next job or
+ * alert post is due), runs jobs and posts alerts to the webhook (webhook.c).
  * It exits with code 1 on error so the postmaster restarts it; jobs it left
  * running are reset to pending when it starts again.  While it trains (a
  * training job), seongsu.cancel_job of that job and SIGTERM interrupt the
@@ -36,6 +37,7 @@
 #include "../safe_spi.h"
 #include "../settings.h"
 #include "jobs.h"
+#include "webhook.h"
 #include "worker.h"
 
 PGDLLEXPORT void seongsu_worker_main(Datum arg);
@@ -238,7 +240,11 @@ ExtensionReady(void)
 	return ok;
 }
 
-/* Run one SPI maintenance step (reset, purge, next due) in its own transaction. */
+/*
+ * Run one SPI maintenance step (reset, purge) in its own transaction; with
+ * next_due, return the milliseconds until the next job or alert post is due
+ * (-1: none).
+ */
 static long
 Maintain(void (*step) (void), bool next_due)
 {
@@ -252,7 +258,13 @@ Maintain(void (*step) (void), bool next_due)
 	if (step)
 		step();
 	if (next_due)
+	{
+		long		post = WebhookNextDueMs();
+
 		due = JobsNextDueMs();
+		if (post >= 0 && (due < 0 || post < due))
+			due = post;
+	}
 	SsSpiFinish(spi);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -327,9 +339,11 @@ seongsu_worker_main(Datum arg)
 		if (TimestampDifferenceExceeds(last_purge, GetCurrentTimestamp(), PURGE_EVERY_MS))
 		{
 			Maintain(JobsPurgeLog, false);
+			Maintain(WebhookPurge, false);
 			last_purge = GetCurrentTimestamp();
 		}
-		while (!got_sigterm && JobsRunNext(cxt, &got_sigterm))
+		/* alerts are posted before each job, so a long backfill does not hold them up */
+		while (!got_sigterm && (WebhookDrain(cxt, &got_sigterm) || JobsRunNext(cxt, &got_sigterm)))
 		{
 			MemoryContextReset(cxt);
 			if (ConfigReloadPending)

@@ -252,8 +252,8 @@ HourShare(const LoadedModel *m, const FeatureCtx *ctx, int32 day, int hour)
 }
 
 /* The crowd level of a passenger count under thresholds (NULL: none or unknown). */
-static const char *
-Level(bool has_levels, const double *levels, double passengers)
+const char *
+CrowdLevel(bool has_levels, const double *levels, double passengers)
 {
 	if (!has_levels || isnan(passengers))
 		return NULL;
@@ -321,7 +321,7 @@ crowd_level(PG_FUNCTION_ARGS)
 	DayAnswer	a;
 	double		p = PredictHour(text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)),
 								PG_GETARG_TIMESTAMPTZ(0), &a);
-	const char *level = Level(a.has_levels, a.levels, p);
+	const char *level = CrowdLevel(a.has_levels, a.levels, p);
 
 	if (!level && !isnan(p))
 		ereport(ERROR,
@@ -378,7 +378,7 @@ forecast(PG_FUNCTION_ARGS)
 		ServiceHour(ts, &day, &hr);
 		m = f->model[day - d0];
 		p = f->value[day - d0] * HourShare(m, f->ctx, day, hr);
-		level = Level(m->has_levels, m->levels, p);
+		level = CrowdLevel(m->has_levels, m->levels, p);
 		v[0] = TimestampTzGetDatum(ts);
 		v[1] = Float8GetDatum(p);
 		n[1] = isnan(p);

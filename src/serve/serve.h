@@ -122,6 +122,7 @@ extern StationInputs *Inputs(const char *station, const char *line, int32 first,
 
 /* predict.c */
 extern void PredictDays(const LoadedModel *m, const FeatureCtx *ctx, const int32 *days, int n, double *out);
+extern const char *CrowdLevel(bool has_levels, const double *levels, double passengers);
 
 /* evaluate.c */
 extern double ModelWindowRmse(int64 model_id, int32 from, int32 to);

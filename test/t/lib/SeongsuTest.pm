@@ -1,7 +1,8 @@
 # SeongsuTest — what the TAP tests of test/t share: the loopback replay
 # server of the APIs (test/replay/replay_server.py) and its fault rules, the
-# real data folder when there is one, and the core fixtures
-# (test/fixtures/seongsu.sql) when there is none.
+# loopback alert webhook (test/replay/webhook_sink.py), the real data folder
+# when there is one, and the core fixtures (test/fixtures/seongsu.sql) when
+# there is none.
 package SeongsuTest;
 use strict;
 use warnings;
@@ -12,7 +13,8 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(start_replay set_faults fault_hits served reset_served data_dir load_fixtures close_to);
+our @EXPORT_OK = qw(start_replay set_faults fault_hits served reset_served data_dir load_fixtures close_to
+  start_webhook_sink sink_posts set_sink_answers load_synthetic_station);
 
 # The real data folder (DS_DATA, as test/check.sh sets it) when it holds the
 # published files, else undef (then the tests use the replay server's
@@ -106,6 +108,70 @@ sub reset_served
 	my ($base) = @_;
 	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_reset");
 	die "POST /_reset failed: $r->{status}" unless $r->{success};
+	return;
+}
+
+# Import a synthetic station $name on 2호선 into $node's database postgres:
+# daily ridership from $from to $to (a weekly pattern with md5 noise),
+# hourly counts of its last 90 days (for the hour shares) and Open-Meteo
+# daily weather over the same days.
+sub load_synthetic_station
+{
+	my ($node, $name, $from, $to) = @_;
+	$node->safe_psql('postgres', <<"EOS");
+SELECT seongsu.import_text('ridership_daily', 'date,line,station,boardings,alightings' || E'\n' ||
+  string_agg(format('%s,2호선,$name,%s,%s', d, b, b + 900), E'\n' ORDER BY d))
+FROM (SELECT d::date AS d, 30000 + 9000 * (extract(isodow FROM d) < 6)::int
+             + ('x' || substr(md5(d::date::text), 1, 4))::bit(16)::int % 3000 AS b
+      FROM generate_series(date '$from', date '$to', interval '1 day') d) s;
+SELECT seongsu.import_text('ridership_hourly', 'service_date,line,station,hour,passengers' || E'\n' ||
+  string_agg(format('%s,2호선,$name,%s,%s', d::date, h, 500 + 100 * h), E'\n' ORDER BY d, h))
+FROM generate_series(date '$to' - 89, date '$to', interval '1 day') d, generate_series(5, 23) h;
+SELECT seongsu.import_text('openmeteo_daily', 'date,temperature_2m_mean_c,precipitation_sum_mm,rain_sum_mm,snowfall_sum_cm' || E'\n' ||
+  string_agg(format('%s,%s,0.0,0.0,0.0', d::date, 10 + (d::date - date '$from') % 7), E'\n'))
+FROM generate_series(date '$from', date '$to', interval '1 day') d;
+EOS
+	return;
+}
+
+# Start the loopback webhook (test/replay/webhook_sink.py); returns its base
+# URL.  It is stopped when the test exits.
+sub start_webhook_sink
+{
+	my $root = $ENV{DS_ROOT} // '.';
+	my $tmp = PostgreSQL::Test::Utils::tempdir;
+	my $portfile = "$tmp/sink.port";
+	my $log = "$tmp/sink.log";
+	my $h = IPC::Run::start(['python3', "$root/test/replay/webhook_sink.py", '--port', '0',
+			'--port-file', $portfile, '--quiet'], '<', \undef, '>', $log, '2>&1');
+	push @servers, $h;
+	for (my $i = 0; $i < 600 && !-s $portfile; $i++)
+	{
+		usleep(100_000);
+	}
+	die "webhook sink did not write $portfile within 60 s:\n" . slurp_file($log) unless -s $portfile;
+	my $port = slurp_file($portfile);
+	chomp $port;
+	return "http://127.0.0.1:$port";
+}
+
+# Every POST the webhook sink at $base has received: [{path, content_type, body, status}, ...].
+sub sink_posts
+{
+	my ($base) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->get("$base/_posts");
+	die "GET /_posts failed: $r->{status}" unless $r->{success};
+	return decode_json($r->{content});
+}
+
+# Answer the sink's next POSTs with these statuses (then 200), each after delay_ms.
+sub set_sink_answers
+{
+	my ($base, $statuses, $delay_ms) = @_;
+	my $r = HTTP::Tiny->new(timeout => 30)->post("$base/_answers", {
+		headers => { 'Content-Type' => 'application/json' },
+		content => encode_json({ statuses => $statuses, delay_ms => $delay_ms // 0 }) });
+	die "POST /_answers failed: $r->{status}" unless $r->{success};
 	return;
 }
 
