@@ -1156,3 +1156,20 @@ $$;
 
 -- 99_privileges: nothing is granted to PUBLIC.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+
+-- ===================================================================
+-- Integration of tracking, versioning and monitoring (branch integ):
+-- reproduce(run_id), lineage from a model, the challenger of monitoring
+-- through tracking's alias, the model comparison on the dashboard and
+-- seongsu_api.dashboard.  Assumes the blocks of 75_tracking, 75_versions,
+-- 85_monitoring and 96_api above it; each statement is the one of src/sql.
+-- ===================================================================
+
+-- 75_versions: reproduce(run_id).
+CREATE FUNCTION reproduce(run_id bigint)
+  RETURNS TABLE (run_id bigint, model_id bigint, identical boolean, reason text)
+  AS 'MODULE_PATHNAME', 'reproduce' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION reproduce(bigint) IS
+  'Reproduce the model a run stored (a train() call''s best model, or the model a candidate refit) as reproduce_model does, as a run of its own: returns that run and the new model; identical only when the bytes are the same and the run was trained by this build (runs.build) and version of the extension, otherwise false with the reason.  A candidate that was only backtested stored no model: an error says what to reproduce or train instead.';
+REVOKE ALL ON FUNCTION reproduce(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION reproduce(bigint) TO seongsu_operator;

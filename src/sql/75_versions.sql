@@ -219,9 +219,15 @@ CREATE FUNCTION reproduce_model(model_id bigint)
 COMMENT ON FUNCTION reproduce_model(bigint) IS
   'Refit a model with its stored hyper-parameters on the data of the snapshot it recorded (metrics.snapshot_id), store the result as a new model (not deployed), and compare it with the original byte for byte.';
 
+CREATE FUNCTION reproduce(run_id bigint)
+  RETURNS TABLE (run_id bigint, model_id bigint, identical boolean, reason text)
+  AS 'MODULE_PATHNAME', 'reproduce' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION reproduce(bigint) IS
+  'Reproduce the model a run stored (a train() call''s best model, or the model a candidate refit) as reproduce_model does, as a run of its own: returns that run and the new model; identical only when the bytes are the same and the run was trained by this build (runs.build) and version of the extension, otherwise false with the reason.  A candidate that was only backtested stored no model: an error says what to reproduce or train instead.';
+
 GRANT SELECT ON snapshots, snapshot_chunks TO seongsu_reader;
 GRANT EXECUTE ON FUNCTION verify_snapshot(bigint), diff_snapshots(bigint, bigint), lineage(bigint) TO seongsu_reader;
-REVOKE ALL ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), version_stamp(regclass),
-  purge_history(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), version_stamp(regclass)
-  TO seongsu_operator;
+REVOKE ALL ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), reproduce(bigint),
+  version_stamp(regclass), purge_history(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), reproduce(bigint),
+  version_stamp(regclass) TO seongsu_operator;
