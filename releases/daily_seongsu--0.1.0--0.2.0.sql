@@ -1173,3 +1173,39 @@ COMMENT ON FUNCTION reproduce(bigint) IS
   'Reproduce the model a run stored (a train() call''s best model, or the model a candidate refit) as reproduce_model does, as a run of its own: returns that run and the new model; identical only when the bytes are the same and the run was trained by this build (runs.build) and version of the extension, otherwise false with the reason.  A candidate that was only backtested stored no model: an error says what to reproduce or train instead.';
 REVOKE ALL ON FUNCTION reproduce(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION reproduce(bigint) TO seongsu_operator;
+
+-- 75_versions: lineage from a model (model -> run -> call -> snapshot -> writes).
+CREATE FUNCTION model_lineage(model_id bigint)
+  RETURNS TABLE (run_id bigint, call_run_id bigint, snapshot_id bigint, table_name text,
+                 source text, written_at timestamptz, rows bigint, first_day date, last_day date, job_id bigint)
+  LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+BEGIN
+  SELECT g.run_id, coalesce(r.parent_run_id, r.run_id) AS call_run_id,
+         coalesce(r.snapshot_id, (md.metrics ->> 'snapshot_id')::bigint) AS snapshot_id
+    INTO m
+    FROM @extschema@.models md
+    LEFT JOIN @extschema@.model_registry g ON g.model_id = md.id
+    LEFT JOIN @extschema@.runs r ON r.run_id = g.run_id
+   WHERE md.id = model_lineage.model_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model % does not exist', model_lineage.model_id
+      USING ERRCODE = 'no_data_found', HINT = 'See seongsu.models for the trained models.';
+  END IF;
+  IF m.snapshot_id IS NULL THEN
+    RAISE EXCEPTION 'model % records no data snapshot', model_lineage.model_id
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = 'Neither its run nor its metrics name the snapshot it was trained on: it was trained before training recorded the data it read.',
+            HINT = 'Retrain it; models trained now record their snapshot.';
+  END IF;
+  RETURN QUERY
+    SELECT m.run_id, m.call_run_id, m.snapshot_id, l.table_name, l.source, l.written_at,
+           l.rows, l.first_day, l.last_day, l.job_id
+    FROM @extschema@.lineage(m.snapshot_id) l;
+END
+$$;
+COMMENT ON FUNCTION model_lineage(bigint) IS
+  'Where a model comes from: the run that stored it, that run''s train() call, the data snapshot it read, and per table, source and write the rows of that snapshot with the ingestion job that wrote them (null for imports and other writes), as seongsu.lineage gives them.';
+
+GRANT EXECUTE ON FUNCTION model_lineage(bigint) TO seongsu_reader;

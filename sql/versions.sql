@@ -266,6 +266,27 @@ GROUP BY l.table_name, s.row_counts ORDER BY l.table_name;
 SELECT source, rows, first_day, last_day FROM seongsu.lineage(:s3)
 WHERE table_name = 'ridership_daily' AND first_day = '2024-04-10' AND last_day = '2024-04-10';
 
+-- Lineage from a model: its candidate run, its call, its snapshot and the
+-- writes of the snapshot's rows (exactly seongsu.lineage of the snapshot);
+-- a reproduction's model leads to the reproduction's run, on the same data.
+SELECT g.run_id AS m0_run, r.parent_run_id AS m0_call FROM seongsu.model_registry g JOIN seongsu.runs r ON r.run_id = g.run_id
+WHERE g.model_id = :m0 \gset
+SELECT count(*) > 0 AS has_rows, bool_and(run_id = :m0_run) AS its_run, bool_and(call_run_id = :m0_call) AS its_call,
+       bool_and(snapshot_id = :s0) AS its_snapshot,
+       NOT EXISTS (SELECT table_name, source, written_at, rows, first_day, last_day, job_id FROM seongsu.model_lineage(:m0)
+                   EXCEPT ALL SELECT * FROM seongsu.lineage(:s0))
+       AND NOT EXISTS (SELECT * FROM seongsu.lineage(:s0) EXCEPT ALL
+                       SELECT table_name, source, written_at, rows, first_day, last_day, job_id FROM seongsu.model_lineage(:m0)) AS the_snapshots_writes
+FROM seongsu.model_lineage(:m0);
+SELECT run_id AS rr2, model_id AS mr2 FROM seongsu.reproduce(:m0_call) \gset
+SELECT bool_and(run_id = :rr2) AS the_reproductions_run, bool_and(call_run_id = :rr2) AS its_own_call,
+       bool_and(snapshot_id = :s0) AS the_same_snapshot
+FROM seongsu.model_lineage(:mr2);
+\set VERBOSITY default
+SELECT * FROM seongsu.model_lineage(-1);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+
 -- Every station at once.
 SELECT seongsu.snapshot(station => NULL, line => NULL) AS s_all \gset
 SELECT (SELECT content_hash FROM seongsu.snapshots WHERE snapshot_id = :s_all) = pg_temp.content_hash(NULL, NULL) AS all_stations_as_documented,
@@ -336,7 +357,7 @@ FROM pg_class c WHERE c.relnamespace = 'seongsu'::regnamespace AND c.relkind = '
 SELECT p.proname, has_function_privilege('seongsu_reader', p.oid, 'EXECUTE') AS reader,
        has_function_privilege('seongsu_operator', p.oid, 'EXECUTE') AS operator
 FROM pg_proc p WHERE p.pronamespace = 'seongsu'::regnamespace
-  AND p.proname IN ('snapshot', 'verify_snapshot', 'diff_snapshots', 'lineage', 'purge_history', 'reproduce_model', 'reproduce', 'version_stamp')
+  AND p.proname IN ('snapshot', 'verify_snapshot', 'diff_snapshots', 'lineage', 'model_lineage', 'purge_history', 'reproduce_model', 'reproduce', 'version_stamp')
 ORDER BY 1;
 
 DELETE FROM seongsu.deployments WHERE project LIKE 'versions%';
