@@ -1209,3 +1209,24 @@ COMMENT ON FUNCTION model_lineage(bigint) IS
   'Where a model comes from: the run that stored it, that run''s train() call, the data snapshot it read, and per table, source and write the rows of that snapshot with the ingestion job that wrote them (null for imports and other writes), as seongsu.lineage gives them.';
 
 GRANT EXECUTE ON FUNCTION model_lineage(bigint) TO seongsu_reader;
+
+-- 85_monitoring: the challenger is tracking's alias (model_for_alias), not
+-- a heuristic of its own: monitored_models reads it, challenger_model goes.
+CREATE OR REPLACE FUNCTION monitored_models(station_id integer)
+  RETURNS TABLE (model_id bigint, role text, project text, horizon interval)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT x.model_id, x.role, x.project, x.horizon
+    FROM (SELECT d.model_id, 'champion'::text AS role, d.project, d.horizon, 1 AS k
+            FROM @extschema@.deployed_models d WHERE d.station_id = monitored_models.station_id AND d.grain = 'daily'
+          UNION ALL
+          SELECT @extschema@.model_for_alias(d.project, 'challenger'), 'challenger', d.project, d.horizon, 2
+            FROM @extschema@.deployed_models d WHERE d.station_id = monitored_models.station_id AND d.grain = 'daily') x
+   WHERE x.model_id IS NOT NULL
+   ORDER BY x.k, x.horizon, x.model_id
+$$;
+COMMENT ON FUNCTION monitored_models(integer) IS
+  'The models monitored for a station: its deployed daily models (role champion) and the model aliased challenger in each of their projects (role challenger).';
+COMMENT ON COLUMN prediction_log.role IS 'champion (a deployed model) or challenger (the model its project''s challenger alias names: seongsu.model_for_alias).';
+DROP FUNCTION IF EXISTS challenger_model(text);

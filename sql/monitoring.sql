@@ -40,8 +40,8 @@ SELECT algorithm, deployed FROM seongsu.train('모니터역', '2호선', 'ridge'
 SELECT algorithm, deployed FROM seongsu.train('모니터역', '2호선', 'ridge', horizon => '7 days', train_to => '2025-01-31', force => true);
 SELECT model_id AS m1 FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 1 days' \gset
 SELECT model_id AS m7 FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 7 days' \gset
--- no model was trained after them: no challenger
-SELECT seongsu.challenger_model('모니터역 2호선 daily 1 days') IS NULL AS no_challenger;
+-- no model is aliased challenger
+SELECT seongsu.model_for_alias('모니터역 2호선 daily 1 days', 'challenger') IS NULL AS no_challenger;
 
 -- 1. Publishing.  A day's publication: 7 daily rows and 7 x 24 hourly ones.
 SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-02-01') AS first_publication;
@@ -254,12 +254,24 @@ SELECT :'texts_default' = :'texts_other' AS same_texts,
        :'texts_default' ~ 'quality\|모니터역 2호선: impossible_values\|.*2025-04-09 2,039,900' AS quality_text_ok,
        :'texts_default' ~ 'stale_source\|openmeteo_daily\|Latest day 2025-03-31 is 11 days before 2025-04-11' AS stale_text_ok;
 
--- 4. A challenger: a model of the project trained later (in another
--- transaction), not deployed, is published and scored beside the champion.
+-- 4. A challenger: the model of the project aliased 'challenger' in the
+-- registry (seongsu.set_alias) is published and scored beside the
+-- champion; a model merely trained later is not, nor once the alias is
+-- removed.
 SELECT model_id AS challenger FROM seongsu.train('모니터역', '2호선', 'seasonal_naive', horizon => '1 day',
   train_to => '2025-01-31', force => true) \gset
-SELECT seongsu.challenger_model('모니터역 2호선 daily 1 days') = :challenger AS is_challenger,
-       (SELECT model_id FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 1 days') = :m1 AS champion_kept;
+BEGIN;
+DELETE FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
+SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-03-20') > 0 AS published;
+SELECT count(*) FILTER (WHERE role = 'champion') > 0 AS champion_rows,
+       count(*) FILTER (WHERE role = 'challenger') AS challenger_rows_before_the_alias
+FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
+ROLLBACK;
+SELECT seongsu.set_alias('모니터역 2호선 daily 1 days', 'challenger', :challenger, 'shadow test');
+SELECT seongsu.model_for_alias('모니터역 2호선 daily 1 days', 'challenger') = :challenger AS is_challenger,
+       (SELECT model_id FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 1 days') = :m1 AS champion_kept,
+       (SELECT array_agg(role ORDER BY role) FROM seongsu.monitored_models((SELECT id FROM seongsu.stations WHERE name = '모니터역'))
+         WHERE model_id = :challenger) AS monitored_as;
 BEGIN;
 DELETE FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
 SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-03-20') AS rows_with_challenger;
@@ -270,6 +282,14 @@ GROUP BY role, grain, horizon_days, model_id ORDER BY role, grain, horizon_days;
 SELECT p.predicted = e.predicted AS same_as_evaluate
 FROM seongsu.prediction_log p JOIN seongsu.evaluate(:challenger, '2025-03-21', '2025-03-21') e ON e.day = p.target_day
 WHERE p.as_of = '2025-03-20' AND p.role = 'challenger' AND p.grain = 'daily' AND p.horizon_days = 1;
+ROLLBACK;
+BEGIN;
+SELECT seongsu.set_alias('모니터역 2호선 daily 1 days', 'challenger', NULL, 'shadow test over');
+DELETE FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
+SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-03-20') > 0 AS published;
+SELECT count(*) FILTER (WHERE role = 'champion') > 0 AS champion_rows,
+       count(*) FILTER (WHERE role = 'challenger') AS challenger_rows_without_the_alias
+FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
 ROLLBACK;
 
 -- 5. metrics(): a family per metric, with its samples (the exposition

@@ -214,7 +214,7 @@ DriftModels(int32 station_id, DriftModel *out)
 							  "(SELECT d.model_id AS id, d.horizon, 1 AS k "
 							  "FROM seongsu.deployed_models d WHERE d.station_id OPERATOR(pg_catalog.=) $1 "
 							  "AND d.grain OPERATOR(pg_catalog.=) 'daily' "
-							  "UNION ALL SELECT seongsu.challenger_model(d.project), d.horizon, 2 "
+							  "UNION ALL SELECT seongsu.model_for_alias(d.project, 'challenger'), d.horizon, 2 "
 							  "FROM seongsu.deployed_models d WHERE d.station_id OPERATOR(pg_catalog.=) $1 "
 							  "AND d.grain OPERATOR(pg_catalog.=) 'daily') x "
 							  "JOIN seongsu.models m ON m.id OPERATOR(pg_catalog.=) x.id "

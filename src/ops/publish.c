@@ -1,8 +1,8 @@
 /*
  * publish.c — forecasts as issued: publish_forecast writes the daily and
  * hourly forecasts that a station's champion (its deployed daily models)
- * and its challenger (seongsu.challenger_model of each deployed project,
- * when there is one) issue as of a day into seongsu.prediction_log.
+ * and its challenger (the model aliased 'challenger' in each deployed
+ * project, seongsu.model_for_alias, when there is one) issue as of a day into seongsu.prediction_log.
  *
  * "As of day A" means with what was observed up to A: observations after A
  * are hidden; the days from the last observation (at most A) up to each
@@ -224,7 +224,7 @@ PublishModels(int32 station_id, LoadedModel **champ, int *nchamp, LoadedModel **
 	bool		isnull;
 
 	v[0] = Int32GetDatum(station_id);
-	if (SPI_execute_with_args("SELECT d.model_id, seongsu.challenger_model(d.project) "
+	if (SPI_execute_with_args("SELECT d.model_id, seongsu.model_for_alias(d.project, 'challenger') "
 							  "FROM seongsu.deployed_models d WHERE d.station_id OPERATOR(pg_catalog.=) $1 "
 							  "AND d.grain OPERATOR(pg_catalog.=) 'daily' ORDER BY d.horizon, d.model_id LIMIT 8",
 							  1, types, v, NULL, false, 0) != SPI_OK_SELECT)

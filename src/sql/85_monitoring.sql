@@ -35,7 +35,7 @@ COMMENT ON COLUMN prediction_log.id IS 'Row id.';
 COMMENT ON COLUMN prediction_log.issued_at IS 'When the forecast was written (later than as_of for a back-dated publication).';
 COMMENT ON COLUMN prediction_log.as_of IS 'The forecast uses observations up to this KST day only.';
 COMMENT ON COLUMN prediction_log.station_id IS 'The station (stations.id).';
-COMMENT ON COLUMN prediction_log.role IS 'champion (a deployed model) or challenger (seongsu.challenger_model of its project).';
+COMMENT ON COLUMN prediction_log.role IS 'champion (a deployed model) or challenger (the model its project''s challenger alias names: seongsu.model_for_alias).';
 COMMENT ON COLUMN prediction_log.model_id IS 'The model that made the forecast (models.id; kept when the model is deleted).';
 COMMENT ON COLUMN prediction_log.grain IS 'daily (the service day''s passengers) or hourly (one hour: the day times the hour''s share).';
 COMMENT ON COLUMN prediction_log.target_day IS 'The service day forecast (the day an hourly row belongs to: hours 00-03 belong to the day before).';
@@ -46,27 +46,10 @@ COMMENT ON COLUMN prediction_log.lower IS 'Lower end of the 90% interval (the mo
 COMMENT ON COLUMN prediction_log.upper IS 'Upper end of the 90% interval (the 95th percentile).';
 COMMENT ON COLUMN prediction_log.level IS 'Crowd level of an hourly row (여유, 보통, 혼잡, 매우혼잡) by the model''s thresholds.';
 
--- The challenger of a project: scored in the shadow beside its live model.
--- Until a model registry names one, it is the best (by mean backtest RMSE)
--- of the project's daily models trained after its live model went live (a
--- later transaction's): the candidates that lost the comparison with the
--- live model, or were trained by hand.  NULL when there is none.  This is
--- the only place that defines it: publish_forecast, live_accuracy, drift,
--- the alerts and the dashboard all ask here.
-CREATE FUNCTION challenger_model(project text) RETURNS bigint
-  LANGUAGE sql STABLE
-  SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT m.id
-    FROM @extschema@.deployed_models d
-    JOIN @extschema@.models m ON m.project = d.project AND m.station_id = d.station_id
-   WHERE d.project = challenger_model.project
-     AND m.grain = 'daily' AND m.id <> d.model_id AND m.created_at > d.deployed_at
-   ORDER BY (m.metrics->'mean'->>'rmse')::float8 NULLS LAST, m.id DESC
-   LIMIT 1
-$$;
-COMMENT ON FUNCTION challenger_model(text) IS
-  'The challenger of a project: the best (by mean backtest RMSE) of its daily models trained after its live model went live, or NULL.';
+-- The challenger of a project is the model its 'challenger' alias names
+-- (seongsu.set_alias, seongsu.model_for_alias in 75_tracking.sql): the one
+-- place that defines it.  publish_forecast, live_accuracy, drift, the
+-- alerts and the dashboard all ask there.
 
 CREATE FUNCTION publish_forecast(station text DEFAULT '성수', line text DEFAULT '2호선',
                                  as_of date DEFAULT NULL, days integer DEFAULT 7)
@@ -389,13 +372,13 @@ AS $$
     FROM (SELECT d.model_id, 'champion'::text AS role, d.project, d.horizon, 1 AS k
             FROM @extschema@.deployed_models d WHERE d.station_id = monitored_models.station_id AND d.grain = 'daily'
           UNION ALL
-          SELECT @extschema@.challenger_model(d.project), 'challenger', d.project, d.horizon, 2
+          SELECT @extschema@.model_for_alias(d.project, 'challenger'), 'challenger', d.project, d.horizon, 2
             FROM @extschema@.deployed_models d WHERE d.station_id = monitored_models.station_id AND d.grain = 'daily') x
    WHERE x.model_id IS NOT NULL
    ORDER BY x.k, x.horizon, x.model_id
 $$;
 COMMENT ON FUNCTION monitored_models(integer) IS
-  'The models monitored for a station: its deployed daily models (role champion) and the challenger of each of their projects (role challenger).';
+  'The models monitored for a station: its deployed daily models (role champion) and the model aliased challenger in each of their projects (role challenger).';
 
 -- The quality rule's memo: check_quality takes 50-100 ms even over a few
 -- weeks, more than every other rule together, so evaluate_alerts keeps the
@@ -1059,7 +1042,7 @@ COMMENT ON FUNCTION dashboard(text, text, date) IS
 -- 8. Privileges: readers see everything here; operators publish and
 -- evaluate, through the functions only (they write as the owner).
 GRANT SELECT ON prediction_log, live_accuracy, alerts, alert_outbox, ingest_counters, alert_quality_state TO seongsu_reader;
-GRANT EXECUTE ON FUNCTION challenger_model(text), feature_drift(text, text, integer), drift(text, text, interval),
+GRANT EXECUTE ON FUNCTION feature_drift(text, text, integer), drift(text, text, interval),
   residual_drift_rows(bigint, text, integer, double precision, double precision, double precision, double precision, double precision),
   source_freshness(date), monitored_models(integer), alert_payload(alerts), quality_fingerprint(integer, date), prometheus_escape(text),
   prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
