@@ -764,6 +764,20 @@ COMMENT ON FUNCTION level_colour(text) IS 'Internal (dashboard): the colour of �
 -- text from the database is escaped.  today fixes the day the page is for
 -- (default: the KST date): the forecast shown is the latest published as of
 -- that day or before.
+-- A run's parameters in one short line for the dashboard: key=value in key
+-- order, without the options every run has (folds), at most 120 characters.
+CREATE FUNCTION params_summary(params jsonb) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN length(s) > 120 THEN left(s, 119) || '…' ELSE s END
+    FROM (SELECT coalesce(string_agg(format('%s=%s', e.key, CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}'
+                                                                ELSE e.value::text END), ', ' ORDER BY e.key), '') AS s
+            FROM jsonb_each(CASE WHEN jsonb_typeof(params) = 'object' THEN params ELSE '{}' END) e
+           WHERE e.key <> 'folds') x
+$$;
+COMMENT ON FUNCTION params_summary(jsonb) IS 'Internal (dashboard): a run''s parameters as one short line (key=value, folds left out, at most 120 characters).';
+
 CREATE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
   RETURNS text
   LANGUAGE plpgsql STABLE
@@ -778,6 +792,7 @@ DECLARE
   pub date;
   last_obs date;
   top double precision;
+  latest_run bigint;
   chart_from date;
   chart_to date;
   html text;
@@ -957,23 +972,57 @@ BEGIN
                  || 'level inputs follow the station''s growth and raise no alert.</p>' END
     || '</section></div>';
 
-  -- 4. model comparison: the station's latest models
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td><td>%s</td></tr>',
-                           m.id, @extschema@.html_escape(m.project), @extschema@.html_escape(m.algorithm),
-                           @extschema@.html_escape(m.target_mode), @extschema@.html_count((m.metrics->'mean'->>'rmse')::double precision),
-                           coalesce(to_char((m.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
-                           format('%s..%s', m.train_from, m.train_to),
-                           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.deployed_models d WHERE d.model_id = m.id)
+  -- 4. model comparison: the latest train() runs of the station's
+  -- projects (seongsu.runs), and the candidates of the latest finished one
+  -- that stored a model (its algorithms side by side)
+  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td>'
+                           '<td><span class="b %s">%s</span> %s</td><td>%s</td></tr>',
+                           r.run_id, to_char(r.started_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'),
+                           @extschema@.html_escape(r.project),
+                           @extschema@.html_escape(r.algorithm || coalesce(' → ' || nullif(m.algorithm, r.algorithm), '')),
+                           @extschema@.html_escape(@extschema@.params_summary(r.params)),
+                           @extschema@.html_count((r.metrics->'mean'->>'rmse')::double precision),
+                           coalesce(to_char((r.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
+                           CASE r.status WHEN 'finished' THEN 'ok' WHEN 'running' THEN 'pending' WHEN 'cancelled' THEN 'warn' ELSE 'failed' END,
+                           r.status,
+                           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.deployed_models d WHERE d.model_id = r.model_id)
                                 THEN '<span class="b ok">champion</span>'
-                                WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = m.id AND mm.role = 'challenger')
-                                THEN '<span class="b info">challenger</span>' ELSE '' END),
-                    '' ORDER BY m.id DESC)
+                                WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = r.model_id AND mm.role = 'challenger')
+                                THEN '<span class="b info">challenger</span>' ELSE '' END,
+                           @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
+                                                                 'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
+                                                                 'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
+                                                                 r.notes, ''), 160))),
+                    '' ORDER BY r.run_id DESC)
     INTO part
-    FROM (SELECT * FROM @extschema@.models mo WHERE mo.station_id = sid ORDER BY mo.id DESC LIMIT 10) m;
-  html := html || '<section id="models"><h2>모델 비교 · Latest models</h2>'
+    FROM (SELECT * FROM @extschema@.runs ru
+           WHERE ru.parent_run_id IS NULL
+             AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
+                  OR (ru.station = dashboard.station AND ru.line = dashboard.line))
+           ORDER BY ru.run_id DESC LIMIT 10) r
+    LEFT JOIN @extschema@.models m ON m.id = r.model_id;
+  html := html || '<section id="models"><h2>모델 비교 · Latest runs</h2>'
     || CASE WHEN part IS NULL THEN '<p class="empty">No model has been trained for this station.</p>'
-            ELSE '<div class="scroll"><table><tr><th>id</th><th>project</th><th>algorithm</th><th>target</th><th>backtest RMSE</th>'
-                 || '<th>MAPE</th><th>trained on</th><th></th></tr>' || part || '</table></div>' END
+            ELSE '<div class="scroll"><table><tr><th>run</th><th>started (KST)</th><th>project</th><th>algorithm</th><th>params</th>'
+                 || '<th>backtest RMSE</th><th>MAPE</th><th>status</th><th>note</th></tr>' || part || '</table></div>' END;
+  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+                           c.run_id, @extschema@.html_escape(c.algorithm), @extschema@.html_escape(@extschema@.params_summary(c.params)),
+                           @extschema@.html_count((c.metrics->'mean'->>'rmse')::double precision),
+                           coalesce(to_char((c.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
+                           CASE WHEN c.model_id = p.model_id THEN '<span class="b ok">best</span>' ELSE '' END),
+                    '' ORDER BY (c.metrics->'mean'->>'rmse')::double precision NULLS LAST, c.run_id),
+         min(p.run_id)
+    INTO part, latest_run
+    FROM (SELECT ru.run_id, ru.model_id FROM @extschema@.runs ru
+           WHERE ru.parent_run_id IS NULL AND ru.status = 'finished'
+             AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
+                  OR (ru.station = dashboard.station AND ru.line = dashboard.line))
+           ORDER BY ru.run_id DESC LIMIT 1) p
+    JOIN @extschema@.runs c ON c.parent_run_id = p.run_id AND c.model_id IS NOT NULL;
+  html := html || CASE WHEN part IS NULL THEN ''
+                       ELSE format('<h3>Candidates of run %s (each algorithm''s best, refit)</h3>', latest_run)
+                            || '<div class="scroll"><table><tr><th>run</th><th>algorithm</th><th>params</th><th>backtest RMSE</th>'
+                            || '<th>MAPE</th><th></th></tr>' || part || '</table></div>' END
     || '</section>';
 
   -- 5. data quality (the last 91 days) and source freshness
@@ -1037,7 +1086,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION dashboard(text, text, date) IS
-  'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest models, data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
+  'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest runs and their candidates (model comparison), data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
 
 -- 8. Privileges: readers see everything here; operators publish and
 -- evaluate, through the functions only (they write as the owner).
@@ -1046,6 +1095,6 @@ GRANT EXECUTE ON FUNCTION feature_drift(text, text, integer), drift(text, text, 
   residual_drift_rows(bigint, text, integer, double precision, double precision, double precision, double precision, double precision),
   source_freshness(date), monitored_models(integer), alert_payload(alerts), quality_fingerprint(integer, date), prometheus_escape(text),
   prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
-  html_count(double precision), level_colour(text), dashboard(text, text, date) TO seongsu_reader;
+  html_count(double precision), level_colour(text), params_summary(jsonb), dashboard(text, text, date) TO seongsu_reader;
 REVOKE ALL ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) TO seongsu_operator;
