@@ -1162,11 +1162,13 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 -- reproduce(run_id), lineage from a model, the challenger of monitoring
 -- through tracking's alias, the model comparison on the dashboard and
 -- seongsu_api.dashboard.  Assumes the blocks of 75_tracking, 75_versions,
--- 85_monitoring and 96_api above it; each statement is the one of src/sql.
+-- 85_monitoring and 96_api above it; each statement is the one of src/sql,
+-- written to be right whether those blocks carry the merged or this
+-- branch's versions (CREATE OR REPLACE, DROP IF EXISTS).
 -- ===================================================================
 
 -- 75_versions: reproduce(run_id).
-CREATE FUNCTION reproduce(run_id bigint)
+CREATE OR REPLACE FUNCTION reproduce(run_id bigint)
   RETURNS TABLE (run_id bigint, model_id bigint, identical boolean, reason text)
   AS 'MODULE_PATHNAME', 'reproduce' LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION reproduce(bigint) IS
@@ -1175,7 +1177,7 @@ REVOKE ALL ON FUNCTION reproduce(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION reproduce(bigint) TO seongsu_operator;
 
 -- 75_versions: lineage from a model (model -> run -> call -> snapshot -> writes).
-CREATE FUNCTION model_lineage(model_id bigint)
+CREATE OR REPLACE FUNCTION model_lineage(model_id bigint)
   RETURNS TABLE (run_id bigint, call_run_id bigint, snapshot_id bigint, table_name text,
                  source text, written_at timestamptz, rows bigint, first_day date, last_day date, job_id bigint)
   LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
@@ -1232,10 +1234,11 @@ COMMENT ON COLUMN prediction_log.role IS 'champion (a deployed model) or challen
 DROP FUNCTION IF EXISTS challenger_model(text);
 
 -- 85_monitoring: the dashboard's model comparison reads seongsu.runs (the
--- latest calls of the station's projects and the candidates of the last).
+-- latest calls of the station's projects and the candidates of the last);
+-- the page itself follows below, with seongsu_api.dashboard.
 -- A run's parameters in one short line for the dashboard: key=value in key
 -- order, without the options every run has (folds), at most 120 characters.
-CREATE FUNCTION params_summary(params jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION params_summary(params jsonb) RETURNS text
   LANGUAGE sql IMMUTABLE
   SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1247,7 +1250,12 @@ AS $$
 $$;
 COMMENT ON FUNCTION params_summary(jsonb) IS 'Internal (dashboard): a run''s parameters as one short line (key=value, folds left out, at most 120 characters).';
 
-CREATE OR REPLACE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+GRANT EXECUTE ON FUNCTION params_summary(jsonb) TO seongsu_reader;
+
+-- 85_monitoring: the page is dashboard_page(station, line, today, for_public);
+-- seongsu.dashboard calls it for operators (DROP and CREATE: its language changes).
+DROP FUNCTION IF EXISTS dashboard(text, text, date);
+CREATE OR REPLACE FUNCTION dashboard_page(station text, line text, today date, for_public boolean)
   RETURNS text
   LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
@@ -1458,16 +1466,17 @@ BEGIN
                                 THEN '<span class="b ok">champion</span>'
                                 WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = r.model_id AND mm.role = 'challenger')
                                 THEN '<span class="b info">challenger</span>' ELSE '' END,
-                           @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
-                                                                 'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
-                                                                 'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
-                                                                 r.notes, ''), 160))),
+                           CASE WHEN for_public THEN ''
+                                ELSE @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
+                                                                           'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
+                                                                           'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
+                                                                           r.notes, ''), 160)) END),
                     '' ORDER BY r.run_id DESC)
     INTO part
     FROM (SELECT * FROM @extschema@.runs ru
            WHERE ru.parent_run_id IS NULL
              AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
-                  OR (ru.station = dashboard.station AND ru.line = dashboard.line))
+                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
            ORDER BY ru.run_id DESC LIMIT 10) r
     LEFT JOIN @extschema@.models m ON m.id = r.model_id;
   html := html || '<section id="models"><h2>모델 비교 · Latest runs</h2>'
@@ -1485,7 +1494,7 @@ BEGIN
     FROM (SELECT ru.run_id, ru.model_id FROM @extschema@.runs ru
            WHERE ru.parent_run_id IS NULL AND ru.status = 'finished'
              AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
-                  OR (ru.station = dashboard.station AND ru.line = dashboard.line))
+                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
            ORDER BY ru.run_id DESC LIMIT 1) p
     JOIN @extschema@.runs c ON c.parent_run_id = p.run_id AND c.model_id IS NOT NULL;
   html := html || CASE WHEN part IS NULL THEN ''
@@ -1496,13 +1505,21 @@ BEGIN
 
   -- 5. data quality (the last 91 days) and source freshness
   SELECT string_agg(format('<tr><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td></tr>',
-                           @extschema@.html_escape(q.check_name), q.status, q.status, @extschema@.html_escape(q.detail)),
+                           @extschema@.html_escape(q.check_name), q.status, q.status,
+                           CASE WHEN for_public THEN '' ELSE @extschema@.html_escape(q.detail) END),
                     '' ORDER BY q.status = 'pass', q.check_name)
     INTO part
     FROM @extschema@.check_quality(station, line, day0 - 90, day0, day0) q
    WHERE q.check_name NOT LIKE 'staleness:%';
   html := html || '<div class="grid"><section id="quality"><h2>데이터 품질 · Data quality (91 days)</h2>'
     || '<div class="scroll"><table><tr><th>check</th><th>status</th><th>detail</th></tr>' || coalesce(part, '') || '</table></div></section>';
+  IF for_public THEN
+    -- the public page (seongsu_api.dashboard) ends here: sources, alerts and
+    -- jobs describe the operation, not the forecasts
+    RETURN html || '</div><footer class="muted">daily_seongsu · seongsu_api.dashboard() · '
+      || @extschema@.html_escape(format('generated %s KST', to_char(now() AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI')))
+      || '</footer></main></body></html>';
+  END IF;
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
                            @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
                            CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
@@ -1554,7 +1571,52 @@ BEGIN
     || '</footer></main></body></html>';
 END
 $$;
+COMMENT ON FUNCTION dashboard_page(text, text, date, boolean) IS
+  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, jobs).';
+
+CREATE OR REPLACE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+  RETURNS text
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT @extschema@.dashboard_page(station, line, today, false) $$;
 COMMENT ON FUNCTION dashboard(text, text, date) IS
   'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest runs and their candidates (model comparison), data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
 
-GRANT EXECUTE ON FUNCTION params_summary(jsonb) TO seongsu_reader;
+GRANT EXECUTE ON FUNCTION dashboard_page(text, text, date, boolean), dashboard(text, text, date) TO seongsu_reader;
+
+-- 96_api: seongsu_api.dashboard, the public page.
+-- The station's dashboard page (seongsu.dashboard) for the public: the
+-- forecast, actuals against issued forecasts, live accuracy, drift, the
+-- model comparison and the data-quality checks' statuses, without what
+-- describes the operation rather than the forecasts (quality details, run
+-- notes and errors, source freshness, alerts, jobs).  today, when given,
+-- lies within the API's reach; the page's own windows are fixed (7 days
+-- ahead, 8 weeks back, 91 days of checks, 10 runs), so a call's work is
+-- bounded.  PL/pgSQL: the arguments are checked before any page is built.
+CREATE OR REPLACE FUNCTION seongsu_api.dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+  RETURNS text
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF station IS NULL OR line IS NULL THEN
+    RAISE EXCEPTION 'station and line must not be null'
+      USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave them out for 성수 on 2호선.';
+  END IF;
+  IF today IS NULL THEN
+    PERFORM @extschema@.api_window(station, line);
+  ELSE
+    PERFORM @extschema@.api_check(station, line, today, today);
+  END IF;
+  RETURN @extschema@.dashboard_page(station, line, today, true);
+END
+$$;
+COMMENT ON FUNCTION seongsu_api.dashboard(text, text, date) IS
+  'seongsu.dashboard for the public: the forecast, actuals, live accuracy, drift, model comparison and the quality checks'' statuses (no quality details, run notes, sources, alerts or jobs); today, when given, within the station''s first observation and 62 days after its last.';
+
+GRANT EXECUTE ON FUNCTION seongsu_api.dashboard(text, text, date) TO seongsu_api_user;
+
+-- As 99_privileges: nothing of this block is granted to PUBLIC.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA seongsu_api FROM PUBLIC;
+-- end of the integ block

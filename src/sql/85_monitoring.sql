@@ -778,7 +778,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION params_summary(jsonb) IS 'Internal (dashboard): a run''s parameters as one short line (key=value, folds left out, at most 120 characters).';
 
-CREATE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+CREATE FUNCTION dashboard_page(station text, line text, today date, for_public boolean)
   RETURNS text
   LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
@@ -989,16 +989,17 @@ BEGIN
                                 THEN '<span class="b ok">champion</span>'
                                 WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = r.model_id AND mm.role = 'challenger')
                                 THEN '<span class="b info">challenger</span>' ELSE '' END,
-                           @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
-                                                                 'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
-                                                                 'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
-                                                                 r.notes, ''), 160))),
+                           CASE WHEN for_public THEN ''
+                                ELSE @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
+                                                                           'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
+                                                                           'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
+                                                                           r.notes, ''), 160)) END),
                     '' ORDER BY r.run_id DESC)
     INTO part
     FROM (SELECT * FROM @extschema@.runs ru
            WHERE ru.parent_run_id IS NULL
              AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
-                  OR (ru.station = dashboard.station AND ru.line = dashboard.line))
+                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
            ORDER BY ru.run_id DESC LIMIT 10) r
     LEFT JOIN @extschema@.models m ON m.id = r.model_id;
   html := html || '<section id="models"><h2>모델 비교 · Latest runs</h2>'
@@ -1016,7 +1017,7 @@ BEGIN
     FROM (SELECT ru.run_id, ru.model_id FROM @extschema@.runs ru
            WHERE ru.parent_run_id IS NULL AND ru.status = 'finished'
              AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
-                  OR (ru.station = dashboard.station AND ru.line = dashboard.line))
+                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
            ORDER BY ru.run_id DESC LIMIT 1) p
     JOIN @extschema@.runs c ON c.parent_run_id = p.run_id AND c.model_id IS NOT NULL;
   html := html || CASE WHEN part IS NULL THEN ''
@@ -1027,13 +1028,21 @@ BEGIN
 
   -- 5. data quality (the last 91 days) and source freshness
   SELECT string_agg(format('<tr><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td></tr>',
-                           @extschema@.html_escape(q.check_name), q.status, q.status, @extschema@.html_escape(q.detail)),
+                           @extschema@.html_escape(q.check_name), q.status, q.status,
+                           CASE WHEN for_public THEN '' ELSE @extschema@.html_escape(q.detail) END),
                     '' ORDER BY q.status = 'pass', q.check_name)
     INTO part
     FROM @extschema@.check_quality(station, line, day0 - 90, day0, day0) q
    WHERE q.check_name NOT LIKE 'staleness:%';
   html := html || '<div class="grid"><section id="quality"><h2>데이터 품질 · Data quality (91 days)</h2>'
     || '<div class="scroll"><table><tr><th>check</th><th>status</th><th>detail</th></tr>' || coalesce(part, '') || '</table></div></section>';
+  IF for_public THEN
+    -- the public page (seongsu_api.dashboard) ends here: sources, alerts and
+    -- jobs describe the operation, not the forecasts
+    RETURN html || '</div><footer class="muted">daily_seongsu · seongsu_api.dashboard() · '
+      || @extschema@.html_escape(format('generated %s KST', to_char(now() AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI')))
+      || '</footer></main></body></html>';
+  END IF;
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
                            @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
                            CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
@@ -1085,6 +1094,14 @@ BEGIN
     || '</footer></main></body></html>';
 END
 $$;
+COMMENT ON FUNCTION dashboard_page(text, text, date, boolean) IS
+  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, jobs).';
+
+CREATE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+  RETURNS text
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT @extschema@.dashboard_page(station, line, today, false) $$;
 COMMENT ON FUNCTION dashboard(text, text, date) IS
   'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest runs and their candidates (model comparison), data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
 
@@ -1095,6 +1112,7 @@ GRANT EXECUTE ON FUNCTION feature_drift(text, text, integer), drift(text, text, 
   residual_drift_rows(bigint, text, integer, double precision, double precision, double precision, double precision, double precision),
   source_freshness(date), monitored_models(integer), alert_payload(alerts), quality_fingerprint(integer, date), prometheus_escape(text),
   prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
-  html_count(double precision), level_colour(text), params_summary(jsonb), dashboard(text, text, date) TO seongsu_reader;
+  html_count(double precision), level_colour(text), params_summary(jsonb), dashboard_page(text, text, date, boolean),
+  dashboard(text, text, date) TO seongsu_reader;
 REVOKE ALL ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) TO seongsu_operator;
