@@ -1,4 +1,4 @@
--- Data versioning (src/ops/stamp.c, content.c, snapshot.c, diff.c,
+-- Data versioning (src/ops/stamp.c, content*.c, snapshot.c, diff.c,
 -- lineage.c; the feature loaders read through src/features/asof.c): the
 -- revision history of the observed data that training reads, content-
 -- addressed snapshots of it, their differences and lineage.
