@@ -139,7 +139,7 @@ show -c "SELECT project, version, model_id, run_id, aliases, deployed FROM seong
 
 say "monitoring: forecasts published as of $TODAY, alerts, the dashboard page"
 show -c "SELECT seongsu.publish_forecast('성수', '2호선', date '$TODAY') AS forecast_rows_published"
-show -c "SELECT severity, kind, subject, left(detail, 80) AS detail FROM seongsu.evaluate_alerts()"
+show -c "SELECT severity, kind, subject, left(detail, 80) AS detail FROM seongsu.evaluate_alerts(timestamptz '$TODAY 09:00+09')"
 q -At -c "SELECT seongsu.dashboard('성수', '2호선', date '$TODAY')" > "$DS_WORK/dashboard.html"
 say "the dashboard page is $DS_WORK/dashboard.html ($(wc -c < "$DS_WORK/dashboard.html") bytes; open it in a browser)"
 
