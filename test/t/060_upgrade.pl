@@ -26,7 +26,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
-use SeongsuTest qw(start_replay);
+use SeongsuTest qw(start_replay replay_urls);
 
 my $SEOUL = 'UpgradeSeoulKey';
 my $DGK   = 'UpgradeDataGoKrKey';
@@ -47,11 +47,7 @@ cron.database_name = '$DB'
 seongsu.database = 'postgres'
 seongsu.seoul_api_key = '$SEOUL'
 seongsu.data_go_kr_key = '$DGK'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 EOC
 	$node->start;
 	$node->safe_psql('postgres', "CREATE DATABASE $DB");
