@@ -4,7 +4,10 @@
  * X(name, kind, flags, description): the column's name (as SQL returns it),
  * its kind (FK_*: the SQL type and how a model reads it), flags (F_MODEL: a
  * column models learn from; F_CALENDAR: also a column of
- * seongsu.calendar_features) and what it is.  From this list come the
+ * seongsu.calendar_features; F_SMOOTH: a slowly moving summary of the
+ * recent past — rolling statistics, levels, regimes — which drift
+ * monitoring compares as kind 'level', since its values on consecutive
+ * days are not independent) and what it is.  From this list come the
  * column numbers the C code uses (FCOL_<name>), the SQL output lists of
  * seongsu.features and seongsu.calendar_features (the install script builds
  * them from seongsu.feature_columns()), the model matrix's columns and their
@@ -21,31 +24,31 @@
 #ifndef SEONGSU_FEATURE_LIST_H
 #define SEONGSU_FEATURE_LIST_H
 
-/* The counts, each C(X, name, description). */
+/* The counts, each C(X, name, 0, description). */
 #define COUNT_FEATURES(C, X) \
-	C(X, lag_1d, "passengers 1 day before (NULL when not observed or within the horizon)") \
-	C(X, lag_2d, "passengers 2 days before") \
-	C(X, lag_3d, "passengers 3 days before") \
-	C(X, lag_7d, "passengers 7 days before") \
-	C(X, lag_14d, "passengers 14 days before") \
-	C(X, lag_21d, "passengers 21 days before") \
-	C(X, lag_28d, "passengers 28 days before") \
-	C(X, lag_364d, "passengers 364 days before (the same weekday last year)") \
-	C(X, roll7_mean, "mean passengers of the observed days of the 7 days ending at the cutoff") \
-	C(X, roll7_std, "their standard deviation") \
-	C(X, roll7_min, "their minimum") \
-	C(X, roll7_max, "their maximum") \
-	C(X, roll28_mean, "mean passengers of the observed days of the 28 days ending at the cutoff") \
-	C(X, roll28_std, "their standard deviation") \
-	C(X, roll28_min, "their minimum") \
-	C(X, roll28_max, "their maximum") \
-	C(X, sdw4_mean, "mean of the same weekday, the last 4 weeks at least the horizon back") \
-	C(X, sdw8_mean, "the same over 8 weeks") \
-	C(X, sdw4_nohol_mean, "mean of the last 4 observed same weekdays at least the horizon back that are no public holiday nor special day (up to 12 weeks back)") \
-	C(X, level91, "mean passengers of the working days of the 91 days ending at the cutoff")
+	C(X, lag_1d, 0, "passengers 1 day before (NULL when not observed or within the horizon)") \
+	C(X, lag_2d, 0, "passengers 2 days before") \
+	C(X, lag_3d, 0, "passengers 3 days before") \
+	C(X, lag_7d, 0, "passengers 7 days before") \
+	C(X, lag_14d, 0, "passengers 14 days before") \
+	C(X, lag_21d, 0, "passengers 21 days before") \
+	C(X, lag_28d, 0, "passengers 28 days before") \
+	C(X, lag_364d, 0, "passengers 364 days before (the same weekday last year)") \
+	C(X, roll7_mean, F_SMOOTH, "mean passengers of the observed days of the 7 days ending at the cutoff") \
+	C(X, roll7_std, F_SMOOTH, "their standard deviation") \
+	C(X, roll7_min, F_SMOOTH, "their minimum") \
+	C(X, roll7_max, F_SMOOTH, "their maximum") \
+	C(X, roll28_mean, F_SMOOTH, "mean passengers of the observed days of the 28 days ending at the cutoff") \
+	C(X, roll28_std, F_SMOOTH, "their standard deviation") \
+	C(X, roll28_min, F_SMOOTH, "their minimum") \
+	C(X, roll28_max, F_SMOOTH, "their maximum") \
+	C(X, sdw4_mean, 0, "mean of the same weekday, the last 4 weeks at least the horizon back") \
+	C(X, sdw8_mean, 0, "the same over 8 weeks") \
+	C(X, sdw4_nohol_mean, 0, "mean of the last 4 observed same weekdays at least the horizon back that are no public holiday nor special day (up to 12 weeks back)") \
+	C(X, level91, F_SMOOTH, "mean passengers of the working days of the 91 days ending at the cutoff")
 
-#define COUNT_RAW(X, name, description) X(name, FK_F8, 0, description)
-#define COUNT_RATIO(X, name, description) X(name##_ratio, FK_F8, F_MODEL, description "; divided by level28")
+#define COUNT_RAW(X, name, flags, description) X(name, FK_F8, flags, description)
+#define COUNT_RATIO(X, name, flags, description) X(name##_ratio, FK_F8, F_MODEL | (flags), description "; divided by level28")
 
 #define FEATURE_LIST(X) \
 	X(ts, FK_TS, 0, "start of the row's KST day or hour") \
@@ -128,11 +131,11 @@
 	X(lag_21d_holiday, FK_BOOL, F_MODEL, "the same, 21 days before") \
 	X(lag_28d_holiday, FK_BOOL, F_MODEL, "the same, 28 days before") \
 	X(lag_364d_holiday, FK_BOOL, F_MODEL, "the same, 364 days before") \
-	X(yoy, FK_F8, F_MODEL, "year-on-year growth: level28 / the level28 of the cutoff 364 days earlier") \
-	X(ratio_saturday, FK_F8, F_MODEL, "the current Saturday regime: mean own ratio of the last 4 observed Saturdays at the cutoff (3 years back at most)") \
-	X(ratio_sunday, FK_F8, F_MODEL, "the same for Sundays") \
-	X(ratio_holiday, FK_F8, F_MODEL, "the same for public holidays") \
-	X(ratio_kind, FK_F8, F_MODEL, "ratio_saturday, _sunday or _holiday by the day's kind; for special days the mean own ratio of the last 2 (5 years back at most); 1 on working days") \
+	X(yoy, FK_F8, F_MODEL | F_SMOOTH, "year-on-year growth: level28 / the level28 of the cutoff 364 days earlier") \
+	X(ratio_saturday, FK_F8, F_MODEL | F_SMOOTH, "the current Saturday regime: mean own ratio of the last 4 observed Saturdays at the cutoff (3 years back at most)") \
+	X(ratio_sunday, FK_F8, F_MODEL | F_SMOOTH, "the same for Sundays") \
+	X(ratio_holiday, FK_F8, F_MODEL | F_SMOOTH, "the same for public holidays") \
+	X(ratio_kind, FK_F8, F_MODEL | F_SMOOTH, "ratio_saturday, _sunday or _holiday by the day's kind; for special days the mean own ratio of the last 2 (5 years back at most); 1 on working days") \
 	X(ly_own, FK_F8, F_MODEL, "own ratio of the day 364 days before (NULL within the horizon)") \
 	X(holiday_last_own, FK_F8, F_MODEL, "own ratio of the latest observed day at the cutoff with the same holiday_id (3 years back at most)") \
 	X(holiday_last_rel, FK_F8, F_MODEL, "that own ratio / the holiday regime (ratio_holiday) of its day before") \
@@ -141,7 +144,7 @@
 	X(dev_lag_2d, FK_F8, F_MODEL, "the same, 2 days before") \
 	X(dev_lag_3d, FK_F8, F_MODEL, "the same, 3 days before") \
 	X(dev_lag_7d, FK_F8, F_MODEL, "the same, 7 days before") \
-	X(dev_mean7, FK_F8, F_MODEL, "mean dev of the 7 days ending at the cutoff") \
-	X(dev_mean28, FK_F8, F_MODEL, "mean dev of the 28 days ending at the cutoff")
+	X(dev_mean7, FK_F8, F_MODEL | F_SMOOTH, "mean dev of the 7 days ending at the cutoff") \
+	X(dev_mean28, FK_F8, F_MODEL | F_SMOOTH, "mean dev of the 28 days ending at the cutoff")
 
 #endif							/* SEONGSU_FEATURE_LIST_H */

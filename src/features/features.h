@@ -45,6 +45,7 @@ typedef enum FeatureKind
 
 #define F_MODEL 1				/* models learn from it */
 #define F_CALENDAR 2			/* a column of calendar_features too */
+#define F_SMOOTH 4				/* a slowly moving summary of the recent past */
 
 /* The columns of a feature row: FCOL_<name>, in feature_list.h's order. */
 typedef enum FeatureCol
@@ -153,6 +154,9 @@ extern void FeatureStepRange(TimestampTz from_ts, TimestampTz to_ts, int per_day
 extern Weather *FeatureWeatherLoad(int32 first, int32 last, MemoryContext cxt);
 extern FeatureCtx *FeatureCtxLoad(int32 station_id, int64 first, int64 last, int per_day,
 								  int64 max_h, MemoryContext cxt);
+extern void FeatureCtxSetValue(FeatureCtx *ctx, int64 step, double x);
+extern void FeatureCtxSetSeries(FeatureCtx *ctx, const double *v);
+extern FeatureCtx *FeatureCtxCopy(const FeatureCtx *ctx, MemoryContext cxt);
 extern int64 FeatureStepInstant(const FeatureCtx *ctx, int64 step);
 extern void FeaturePutCalendar(Datum *v, bool *n, const CalendarDay *c, int hour);
 extern void FeatureRow(const FeatureCtx *ctx, int64 step, int64 H, Datum *v, bool *n);

@@ -15,7 +15,10 @@
  *
  * FeatureCtxLoad loads the series with FEATURE_LOOKBACK_DAYS of history
  * before the earliest cutoff, so a row's values never depend on the range
- * asked for.
+ * asked for.  Whoever changes the series (a recursive forecast filling the
+ * days after the observations, publish hiding later observations) does it
+ * through FeatureCtxSetValue / FeatureCtxSetSeries, which recompute the
+ * derived values, on a FeatureCtxCopy when the context is shared.
  */
 #include "postgres.h"
 
@@ -157,9 +160,9 @@ LevelFromPrefix(const double *sum, const int32 *cnt, int64 i, int width, int P)
 	return c > 0 ? s / c : NAN;
 }
 
-/* Fill the per-day kinds and the per-step levels, own ratios, kind ratios and devs of ctx. */
+/* Compute the per-step levels, own ratios, kind ratios and devs of ctx from ctx->ser. */
 static void
-DeriveSeries(FeatureCtx *ctx, MemoryContext cxt)
+DeriveValues(FeatureCtx *ctx)
 {
 	const Series *s = &ctx->ser;
 	int			P = ctx->per_day;
@@ -167,25 +170,8 @@ DeriveSeries(FeatureCtx *ctx, MemoryContext cxt)
 	double	   *sum = palloc_extended(sizeof(double) * (n + 1), MCXT_ALLOC_HUGE);
 	int32	   *cnt = palloc_extended(sizeof(int32) * (n + 1), MCXT_ALLOC_HUGE);
 	KindRing   *rings = palloc0(sizeof(KindRing) * CAL_NKINDS * P);
-	int			k, d;
+	int			k;
 
-	ctx->day0 = FeatureServiceDay(s->base, P);
-	ctx->ndays = FeatureServiceDay(s->base + n - 1, P) - ctx->day0 + 1;
-	ctx->kinds = MemoryContextAlloc(cxt, ctx->ndays + 1);
-	ctx->hids = MemoryContextAlloc(cxt, ctx->ndays + 1);
-	for (d = 0; d < ctx->ndays; d++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		ctx->kinds[d] = (int8) CalendarKind(ctx->hs, ctx->day0 + d);
-		ctx->hids[d] = (int8) CalendarHolidayIdOf(ctx->hs, ctx->day0 + d);
-	}
-	ctx->lv28 = MemoryContextAllocHuge(cxt, sizeof(double) * (n + 1));
-	ctx->lv91 = MemoryContextAllocHuge(cxt, sizeof(double) * (n + 1));
-	ctx->own = MemoryContextAllocHuge(cxt, sizeof(double) * (n + 1));
-	ctx->dev = MemoryContextAllocHuge(cxt, sizeof(double) * (n + 1));
-	ctx->kr[0] = NULL;
-	for (k = 1; k < CAL_NKINDS; k++)
-		ctx->kr[k] = MemoryContextAllocHuge(cxt, sizeof(double) * (n + 1));
 	/* the levels: prefix sums of the observed working days along each hour */
 	for (i = 0; i < n; i++)
 	{
@@ -199,7 +185,7 @@ DeriveSeries(FeatureCtx *ctx, MemoryContext cxt)
 		ctx->lv91[i] = LevelFromPrefix(sum, cnt, i, 91, P);
 		ctx->own[i] = i >= P && ctx->lv28[i - P] > 0 ? s->v[i] / ctx->lv28[i - P] : NAN;
 	}
-	/* kind ratios and devs, forward along each hour (index i's ring is i mod P) */
+	/* kind ratios and devs, forward along each hour (index i's rings are those of i mod P) */
 	for (i = 0; i < n; i++)
 	{
 		KindRing   *r = rings + (i % P) * CAL_NKINDS;
@@ -216,6 +202,84 @@ DeriveSeries(FeatureCtx *ctx, MemoryContext cxt)
 	pfree(sum);
 	pfree(cnt);
 	pfree(rings);
+}
+
+/* Allocate the per-step arrays of ctx in cxt. */
+static void
+AllocValues(FeatureCtx *ctx, MemoryContext cxt)
+{
+	Size		bytes = sizeof(double) * (ctx->ser.n + 1);
+	int			k;
+
+	ctx->lv28 = MemoryContextAllocHuge(cxt, bytes);
+	ctx->lv91 = MemoryContextAllocHuge(cxt, bytes);
+	ctx->own = MemoryContextAllocHuge(cxt, bytes);
+	ctx->dev = MemoryContextAllocHuge(cxt, bytes);
+	ctx->kr[0] = NULL;
+	for (k = 1; k < CAL_NKINDS; k++)
+		ctx->kr[k] = MemoryContextAllocHuge(cxt, bytes);
+}
+
+/* Fill the per-day kinds and holiday identities of the days of ctx->ser. */
+static void
+DeriveDays(FeatureCtx *ctx, MemoryContext cxt)
+{
+	int			P = ctx->per_day, d;
+
+	ctx->day0 = FeatureServiceDay(ctx->ser.base, P);
+	ctx->ndays = FeatureServiceDay(ctx->ser.base + ctx->ser.n - 1, P) - ctx->day0 + 1;
+	ctx->kinds = MemoryContextAlloc(cxt, ctx->ndays + 1);
+	ctx->hids = MemoryContextAlloc(cxt, ctx->ndays + 1);
+	for (d = 0; d < ctx->ndays; d++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ctx->kinds[d] = (int8) CalendarKind(ctx->hs, ctx->day0 + d);
+		ctx->hids[d] = (int8) CalendarHolidayIdOf(ctx->hs, ctx->day0 + d);
+	}
+}
+
+/*
+ * Set the value of one step of the series (a recursive forecast filling a
+ * day after the observations) and recompute what is derived from it.
+ */
+void
+FeatureCtxSetValue(FeatureCtx *ctx, int64 step, double x)
+{
+	int64		k = step - ctx->ser.base;
+
+	if (k < 0 || k >= ctx->ser.n)
+		return;
+	ctx->ser.v[k] = x;
+	DeriveValues(ctx);
+}
+
+/* Replace the whole series (ctx->ser.n values) and recompute what is derived from it. */
+void
+FeatureCtxSetSeries(FeatureCtx *ctx, const double *v)
+{
+	memcpy(ctx->ser.v, v, sizeof(double) * ctx->ser.n);
+	DeriveValues(ctx);
+}
+
+/* A copy of ctx whose series and derived values can be changed (in cxt; the rest is shared). */
+FeatureCtx *
+FeatureCtxCopy(const FeatureCtx *ctx, MemoryContext cxt)
+{
+	FeatureCtx *c = MemoryContextAlloc(cxt, sizeof(FeatureCtx));
+	Size		bytes = sizeof(double) * (ctx->ser.n + 1);
+	int			k;
+
+	*c = *ctx;
+	c->ser.v = MemoryContextAllocHuge(cxt, bytes);
+	memcpy(c->ser.v, ctx->ser.v, sizeof(double) * ctx->ser.n);
+	AllocValues(c, cxt);
+	memcpy(c->lv28, ctx->lv28, bytes);
+	memcpy(c->lv91, ctx->lv91, bytes);
+	memcpy(c->own, ctx->own, bytes);
+	memcpy(c->dev, ctx->dev, bytes);
+	for (k = 1; k < CAL_NKINDS; k++)
+		memcpy(c->kr[k], ctx->kr[k], bytes);
+	return c;
 }
 
 /*
@@ -245,7 +309,9 @@ FeatureCtxLoad(int32 station_id, int64 first, int64 last, int per_day, int64 max
 	old = MemoryContextSwitchTo(cxt);
 	ctx->hs = HolidaySetLoad(first_day - 40, ctx->wlast + 40);
 	MemoryContextSwitchTo(old);
-	DeriveSeries(ctx, cxt);
+	DeriveDays(ctx, cxt);
+	AllocValues(ctx, cxt);
+	DeriveValues(ctx);
 	spi = SsSpiConnect();
 	ctx->wx = FeatureWeatherLoad(ctx->wfirst, ctx->wlast, cxt);
 	SsSpiFinish(spi);
