@@ -1244,3 +1244,8 @@ REVOKE ALL ON FUNCTION calendar_features(timestamptz),
   features(text, text, timestamptz, timestamptz, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION calendar_features(timestamptz),
   features(text, text, timestamptz, timestamptz, text, interval) TO seongsu_reader;
+
+-- 70_models (issue 12, feature half): models trained on the 0.2.0 features
+-- name their feature set "v2"; hour shares have 8 day types.
+COMMENT ON COLUMN models.feature_set IS 'Feature definition, e.g. "daily 7 days v2" (v2: the features of 0.2.0, seongsu.feature_columns()).';
+COMMENT ON COLUMN models.hour_shares IS 'Hour-of-day shares, 8 day types x 24 hours (calendar_features day_type: 0 working Monday, 1 working Tuesday-Thursday, 2 working Friday, 3 Saturday, 4 Sunday, 5 public holiday, 6 day off in a 설날/추석 block, 7 special day), for the two-stage hourly forecast.';
