@@ -157,6 +157,65 @@ FeatureGrain(const char *grain)
 	return 0;
 }
 
+/* The type OID of a feature column kind. */
+static Oid
+FeatureTypeOid(FeatureKind kind)
+{
+	static const Oid oids[] = {
+		[FK_TS] = TIMESTAMPTZOID, [FK_DATE] = DATEOID, [FK_INT] = INT4OID,
+		[FK_F8] = FLOAT8OID, [FK_BOOL] = BOOLOID, [FK_TEXT] = TEXTOID
+	};
+
+	return oids[kind];
+}
+
+/*
+ * The feature column of each column of a declared result row (-1: none):
+ * the column of that name and type among those with all of `flags`.  The
+ * installed SQL declaration is the current list after an update; before
+ * ALTER EXTENSION UPDATE it is an earlier release's, which is served by
+ * name (its columns that no longer exist are NULL).  Sets *identity when
+ * the declaration is exactly the list's columns with those flags, in order.
+ */
+static int *
+ResultMap(TupleDesc desc, int flags, bool *identity)
+{
+	int		   *map = palloc(sizeof(int) * (desc->natts + 1));
+	int			i, col, k = 0;
+
+	*identity = true;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		map[i] = -1;
+		for (col = 0; col < FEATURE_NCOLS; col++)
+			if ((FeatureInfos[col].flags & flags) == flags &&
+				strcmp(NameStr(a->attname), FeatureInfos[col].name) == 0 &&
+				a->atttypid == FeatureTypeOid(FeatureInfos[col].kind))
+				map[i] = col;
+	}
+	for (col = 0; col < FEATURE_NCOLS; col++)
+		if ((FeatureInfos[col].flags & flags) == flags && (k >= desc->natts || map[k++] != col))
+			*identity = false;
+	if (k != desc->natts)
+		*identity = false;
+	return map;
+}
+
+/* Copy a feature row into the declared result columns of map (unmapped ones NULL). */
+static void
+MapRow(const int *map, int natts, const Datum *v, const bool *n, Datum *out, bool *outn)
+{
+	int			i;
+
+	for (i = 0; i < natts; i++)
+	{
+		outn[i] = map[i] < 0 || n[map[i]];
+		out[i] = outn[i] ? (Datum) 0 : v[map[i]];
+	}
+}
+
 /*
  * features(station, line, from_ts, to_ts, grain, horizon): every feature row
  * in [from_ts, to_ts], computed in one pass over dense arrays.
@@ -175,8 +234,9 @@ features(PG_FUNCTION_ARGS)
 	int32		station_id;
 	FeatureCtx *ctx;
 	MemoryContext rowcxt, old;
-	Datum		v[FEATURE_NCOLS];
-	bool		n[FEATURE_NCOLS];
+	Datum		v[FEATURE_NCOLS], *out;
+	bool		n[FEATURE_NCOLS], *outn, identity;
+	int		   *map;
 	int			spi;
 
 	if (TIMESTAMP_NOT_FINITE(from_ts) || TIMESTAMP_NOT_FINITE(to_ts))
@@ -201,9 +261,12 @@ features(PG_FUNCTION_ARGS)
 				 errmsg("features() covers at most %d days per call", MAX_DAYS),
 				 errhint("Ask for a shorter range.")));
 	InitMaterializedSRF(fcinfo, 0);
+	out = palloc(sizeof(Datum) * (rsinfo->setDesc->natts + 1));
+	outn = palloc(sizeof(bool) * (rsinfo->setDesc->natts + 1));
 	spi = SsSpiConnect();
 	station_id = FeatureStationId(station, line);
 	SsSpiFinish(spi);
+	map = ResultMap(rsinfo->setDesc, 0, &identity);
 	ctx = FeatureCtxLoad(station_id, first, last, P, H, CurrentMemoryContext);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "feature row", ALLOCSET_SMALL_SIZES);
 	for (s = first; s <= last; s++)
@@ -211,7 +274,9 @@ features(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(rowcxt);
 		FeatureRow(ctx, s, H, v, n);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		if (!identity)
+			MapRow(map, rsinfo->setDesc->natts, v, n, out, outn);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, identity ? v : out, identity ? n : outn);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
 	}
@@ -227,9 +292,10 @@ calendar_features(PG_FUNCTION_ARGS)
 	HolidaySet *hs;
 	CalendarDay c;
 	int32		day;
-	int			hour, col, k = 0;
-	Datum		v[FEATURE_NCOLS], out[FEATURE_NCOLS];
-	bool		n[FEATURE_NCOLS], outn[FEATURE_NCOLS];
+	int			hour, *map;
+	bool		identity;
+	Datum		v[FEATURE_NCOLS], *out;
+	bool		n[FEATURE_NCOLS], *outn;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ereport(ERROR,
@@ -245,14 +311,10 @@ calendar_features(PG_FUNCTION_ARGS)
 	v[FCOL_kst_date] = DateADTGetDatum(day);
 	v[FCOL_hour] = Int32GetDatum(hour);
 	FeaturePutCalendar(v, n, &c, hour);
-	for (col = 0; col < FEATURE_NCOLS; col++)
-		if (FeatureInfos[col].flags & F_CALENDAR)
-		{
-			out[k] = v[col];
-			outn[k++] = n[col];
-		}
-	if (desc->natts != k)
-		elog(ERROR, "calendar_features returns %d columns, the feature list has %d", desc->natts, k);
+	map = ResultMap(desc, F_CALENDAR, &identity);
+	out = palloc(sizeof(Datum) * (desc->natts + 1));
+	outn = palloc(sizeof(bool) * (desc->natts + 1));
+	MapRow(map, desc->natts, v, n, out, outn);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outn)));
 }
 
