@@ -3625,3 +3625,95 @@ GRANT EXECUTE ON FUNCTION seongsu_api.dashboard(text, text, date) TO seongsu_api
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA seongsu_api FROM PUBLIC;
 -- end of the integ block
+-- 60_features (issue 12, feature half): the feature rows have new columns
+-- (kind of day and special days, 설날/추석 blocks and travel days, holiday
+-- neighbours and identity, level91, year-on-year growth, kind ratios, devs,
+-- every count divided by the level), so features() and calendar_features(),
+-- whose result columns come from feature_columns(), are made anew from it
+-- as in a fresh install; build_features stores them as feature sets "v2".
+DROP FUNCTION calendar_features(timestamptz);
+DROP FUNCTION features(text, text, timestamptz, timestamptz, text, interval);
+DO $$
+DECLARE
+  cols text;
+  cal text;
+BEGIN
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', c.name, c.type), ', ' ORDER BY c.ordinal),
+         pg_catalog.string_agg(pg_catalog.format('OUT %I %s', c.name, c.type), ', ' ORDER BY c.ordinal)
+           FILTER (WHERE c.in_calendar)
+    INTO cols, cal
+    FROM @extschema@.feature_columns() c;
+  EXECUTE pg_catalog.format('CREATE FUNCTION @extschema@.calendar_features(ts timestamptz, %s) RETURNS record '
+                            'AS %L, %L LANGUAGE C STABLE STRICT', cal, 'MODULE_PATHNAME', 'calendar_features');
+  EXECUTE pg_catalog.format('CREATE FUNCTION @extschema@.features(station text, line text, from_ts timestamptz, '
+                            'to_ts timestamptz, grain text DEFAULT %L, horizon interval DEFAULT %L) RETURNS TABLE (%s) '
+                            'AS %L, %L LANGUAGE C STABLE STRICT', 'daily', '1 day', cols, 'MODULE_PATHNAME', 'features');
+END
+$$;
+COMMENT ON FUNCTION calendar_features(timestamptz) IS
+  'Calendar of the KST day and hour of ts: weekday, kind of day (working, Saturday, Sunday, public holiday, special day such as May 1), holidays (substitute, temporary, election, which holiday), blocks of days off and 설날/추석 blocks with positions and travel days, bridge days, holiday neighbours, distances to days off and holidays, day of month, season encodings, hour-share day type; the columns are described by seongsu.feature_columns().';
+COMMENT ON FUNCTION features(text, text, timestamptz, timestamptz, text, interval) IS
+  'Every feature row of a station in [from_ts, to_ts] (one per KST day or hour), using only observations at or before ts - horizon; seongsu.feature_columns() describes each column.';
+
+-- Materialize features into the store; idempotent (unchanged rows are not rewritten).
+CREATE OR REPLACE FUNCTION build_features(station text DEFAULT '성수', line text DEFAULT '2호선',
+  from_ts timestamptz DEFAULT NULL, to_ts timestamptz DEFAULT NULL,
+  grain text DEFAULT 'daily', horizon interval DEFAULT '1 day')
+  RETURNS TABLE (feature_set integer, rows_written bigint)
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  sid integer;
+  fs integer;
+  lo timestamptz := from_ts;
+  hi timestamptz := to_ts;
+  n bigint;
+  secs bigint := extract(epoch FROM horizon)::bigint;
+  set_name text := format('%s %s v2', grain,
+                          CASE WHEN secs % 86400 = 0 THEN (secs / 86400) || ' days' ELSE (secs / 3600) || ' hours' END);
+BEGIN
+  SELECT s.id INTO sid FROM @extschema@.stations s WHERE s.name = station AND s.line = build_features.line;
+  IF sid IS NULL THEN
+    RAISE EXCEPTION 'station "%" on line "%" is unknown', station, line
+      USING ERRCODE = 'undefined_object', HINT = 'Stations come from imported or ingested ridership; see seongsu.stations.';
+  END IF;
+  IF lo IS NULL OR hi IS NULL THEN
+    IF grain = 'hourly' THEN
+      SELECT coalesce(lo, min(h.ts)), coalesce(hi, max(h.ts)) INTO lo, hi FROM @extschema@.ridership_hourly h WHERE h.station_id = sid;
+    ELSE
+      SELECT coalesce(lo, (min(d.day)::timestamp AT TIME ZONE 'Asia/Seoul')),
+             coalesce(hi, (max(d.day)::timestamp AT TIME ZONE 'Asia/Seoul'))
+        INTO lo, hi FROM @extschema@.ridership_daily d WHERE d.station_id = sid;
+    END IF;
+  END IF;
+  IF lo IS NULL THEN
+    RAISE EXCEPTION 'station "%" on line "%" has no % observations', station, line, grain
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  INSERT INTO @extschema@.feature_sets (name, grain, horizon, version, columns)
+  SELECT set_name, grain, horizon, 2, array_agg(c.name ORDER BY c.ordinal)
+    FROM @extschema@.feature_columns() c
+  ON CONFLICT (name) DO NOTHING;
+  SELECT f.id INTO fs FROM @extschema@.feature_sets f WHERE f.name = set_name;
+  INSERT INTO @extschema@.feature_rows AS r (feature_set, station_id, ts, row)
+  SELECT fs, sid, x.ts, to_jsonb(x) - 'ts'
+    FROM @extschema@.features(station, line, lo, hi, grain, horizon) x
+  ON CONFLICT (feature_set, station_id, ts) DO UPDATE SET row = EXCLUDED.row, built_at = now()
+   WHERE r.row IS DISTINCT FROM EXCLUDED.row;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN QUERY SELECT fs, n;
+END
+$$;
+COMMENT ON FUNCTION build_features(text, text, timestamptz, timestamptz, text, interval) IS
+  'Materialize seongsu.features rows into seongsu.feature_rows under a feature set named like "daily 7 days v2" (v2: the feature code of 0.2.0); returns rows inserted or changed (0 when nothing changed).';
+REVOKE ALL ON FUNCTION calendar_features(timestamptz),
+  features(text, text, timestamptz, timestamptz, text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION calendar_features(timestamptz),
+  features(text, text, timestamptz, timestamptz, text, interval) TO seongsu_reader;
+
+-- 70_models (issue 12, feature half): models trained on the 0.2.0 features
+-- name their feature set "v2"; hour shares have 8 day types.
+COMMENT ON COLUMN models.feature_set IS 'Feature definition, e.g. "daily 7 days v2" (v2: the features of 0.2.0, seongsu.feature_columns()).';
+COMMENT ON COLUMN models.hour_shares IS 'Hour-of-day shares, 8 day types x 24 hours (calendar_features day_type: 0 working Monday, 1 working Tuesday-Thursday, 2 working Friday, 3 Saturday, 4 Sunday, 5 public holiday, 6 day off in a 설날/추석 block, 7 special day), for the two-stage hourly forecast.';

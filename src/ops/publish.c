@@ -140,7 +140,7 @@ PublishDay(PublishRows *r, int role, const LoadedModel *m, const FeatureCtx *ctx
  * Predict the target days (as_of, last] of one role from its models
  * (shortest horizon first) over series[] as observed up to cutoff, filling
  * the days after the cutoff with the role's own predictions, and add the
- * rows to r.  ctx->ser.v is overwritten from `observed` first.
+ * rows to r.  ctx's series is overwritten from `observed` first.
  */
 static void
 PublishRole(PublishRows *r, int role, LoadedModel **models, int nmodels, FeatureCtx *ctx,
@@ -149,12 +149,11 @@ PublishRole(PublishRows *r, int role, LoadedModel **models, int nmodels, Feature
 	int32		d;
 	int			i;
 
-	memcpy(ctx->ser.v, observed, sizeof(double) * ctx->ser.n);
+	FeatureCtxSetSeries(ctx, observed);
 	for (d = cutoff + 1; d <= last; d++)
 	{
 		LoadedModel *m = models[nmodels - 1];
 		double		p;
-		int64		k = d - ctx->ser.base;
 
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < nmodels; i++)
@@ -164,8 +163,7 @@ PublishRole(PublishRows *r, int role, LoadedModel **models, int nmodels, Feature
 				break;
 			}
 		PredictDays(m, ctx, &d, 1, &p);
-		if (k >= 0 && k < ctx->ser.n)
-			ctx->ser.v[k] = p;
+		FeatureCtxSetValue(ctx, d, p);
 		if (d > as_of)
 			PublishDay(r, role, m, ctx, d, as_of, p);
 	}

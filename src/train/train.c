@@ -593,7 +593,7 @@ TrainAlgorithm(const TrainRequest *r, TrainData *t, TrackRun *run, int algorithm
 	out.metrics = MetricsWithSnapshot(MetricsJson(out.win, report), t->snapshot_id);
 	spi = SsSpiConnect();
 	out.id = TrainStoreModel(r->project, t->station_id, out.win, out.metrics, out.params, r->horizon,
-						psprintf("daily %lld days v1", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
+						psprintf("daily %lld days v2", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
 						t->have_shares ? t->shares : NULL, t->have_levels ? t->levels : NULL, blob);
 	SsSpiFinish(spi);
 	out.run_id = TrackAlgorithm(run, r, t->d, cands, &opts, out.win, out.id,
