@@ -14,6 +14,7 @@
 #include "utils/timestamp.h"
 
 #include "../features/dataset.h"
+#include "../features/shares.h"
 #include "../ml/metrics.h"
 #include "../ml/model.h"
 
@@ -116,6 +117,18 @@ typedef struct TrackRun
 	instr_time	spent;			/* time spent recording (reported at DEBUG1 when it finishes) */
 } TrackRun;
 
+/* What training reads once for every algorithm. */
+typedef struct TrainData
+{
+	int32		station_id;
+	Dataset    *d;
+	double		shares[SHARES_N];
+	double		levels[3];
+	bool		have_shares;
+	bool		have_levels;
+	int64		snapshot_id;	/* the data snapshot it was read as of */
+} TrainData;
+
 /* backtest.c */
 extern void RunBacktest(const Dataset *d, Candidate *c, int k);
 extern char *MetricsJson(const Candidate *c, const char *search_report);
@@ -139,5 +152,12 @@ extern void TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, cons
 
 /* track_writer.c */
 extern bool TrackRowWrite(Oid role, char *const *row, bool autonomous, char **why);
+
+/* train.c */
+extern void TrainDataLoad(const TrainRequest *r, TrainData *t);
+extern bytea *TrainRefit(const Dataset *d, int algorithm, Candidate *win, double *importances, double *coefficients);
+extern int64 StoreModel(const char *project, int32 station_id, const Candidate *c, const char *metrics,
+						const char *params, Interval *horizon, const char *feature_set, const Dataset *d,
+						double seconds, const double *shares, const double *levels, bytea *blob);
 
 #endif							/* SEONGSU_TRAIN_H */
