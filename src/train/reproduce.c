@@ -127,9 +127,16 @@ reproduce_model(PG_FUNCTION_ARGS)
 
 	TrainDataLoad(&r, &t);
 	memset(&opts, 0, sizeof(opts));
-	opts.folds = 3;
-	MlParamsInit(&c.params, c.algorithm == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) c.algorithm);
-	if (c.algorithm != ALG_NAIVE)
+	strcpy(opts.target, DEFAULT_TARGET);
+	opts.folds = DEFAULT_FOLDS;
+	memset(&c.bt, 0, sizeof(c.bt));
+	c.nmembers = 0;
+	MlParamsInit(&c.params, c.algorithm == ALG_NAIVE || c.algorithm == ML_ENSEMBLE ? ML_GBDT : (MlAlgorithm) c.algorithm);
+	/* an ensemble's own keys are its options; its members' parameters are EnsembleRefit's */
+	if (c.algorithm == ML_ENSEMBLE)
+		ApplyParams(&c.params, &opts, DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(r.hp),
+																		CStringGetTextDatum("members"))));
+	else if (c.algorithm != ALG_NAIVE)
 		ApplyParams(&c.params, &opts, r.hp);
 	if (opts.has_levels)
 	{
@@ -138,12 +145,14 @@ reproduce_model(PG_FUNCTION_ARGS)
 	}
 	/* the stored n_estimators of a gbdt is its refit's */
 	c.bt.best_trees = c.params.n_estimators;
-	blob = TrainRefit(t.d, c.algorithm, &c, importances, coefficients);
+	blob = ModelBlob(c.algorithm == ML_ENSEMBLE ? EnsembleRefit(t.d, r.hp, &c) : TrainRefit(t.d, &c),
+					 importances, coefficients);
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, start);
 	spi = SsSpiConnect();
 	new_id = StoreModel(r.project, t.station_id, &c, metrics,
-						ParamsJson(c.algorithm, &c.params, &opts, c.ratio ? "ratio" : "raw", r.H), r.horizon, feature_set, t.d,
+						c.algorithm == ML_ENSEMBLE ? EnsembleParamsJson(&c, &opts, r.H)
+						: ParamsJson(c.algorithm, &c.params, &opts, c.ratio ? "ratio" : "raw", r.H), r.horizon, feature_set, t.d,
 						INSTR_TIME_GET_DOUBLE(now), t.have_shares ? t.shares : NULL, t.have_levels ? t.levels : NULL, blob);
 	v[1] = Int64GetDatum(new_id);
 	if (SPI_execute_with_args("SELECT a.hour_shares IS NOT DISTINCT FROM b.hour_shares, a.levels IS NOT DISTINCT FROM b.levels, "
