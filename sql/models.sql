@@ -255,7 +255,7 @@ SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_to =>
                             hyperparams => '{"alpha": 1e9, "n_trees": 1, "max_depth": 1}', force => true);
 SELECT (SELECT algorithm FROM h2 WHERE deployed) =
          coalesce((SELECT mem->>'algorithm' FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
-                    WHERE e.algorithm = 'ensemble' AND (mem->>'fold_wins')::int >= 7 ORDER BY (mem->>'rmse')::float8 LIMIT 1),
+                    WHERE e.algorithm = 'ensemble' AND (mem->>'fold_wins')::int >= (e.metrics->'ensemble'->>'wins_to_replace')::int ORDER BY (mem->>'rmse')::float8 LIMIT 1),
                   'ensemble') AS auto_rule,
        (SELECT string_agg(mem->>'algorithm' || ' ' || (mem->>'fold_wins'), ', ') FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
          WHERE e.algorithm = 'ensemble') AS fold_wins,
