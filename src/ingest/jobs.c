@@ -28,6 +28,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -43,6 +44,7 @@
 #include "utils/fmgroids.h"
 #include "utils/resowner.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -200,6 +202,15 @@ JobsInstall(Oid *owner)
 	return oid;
 }
 
+/* Whether seongsu.jobs has enqueued_by (0.2.0; an installation of 0.1.0 not yet updated has not). */
+static bool
+JobsHaveEnqueuedBy(void)
+{
+	Oid			rel = get_relname_relid("jobs", get_namespace_oid("seongsu", false));
+
+	return OidIsValid(rel) && get_attnum(rel, "enqueued_by") != InvalidAttrNumber;
+}
+
 /*
  * Why a job over [from, to] with these options may not run, or NULL; *code
  * is the SQLSTATE enqueue raises.  The table's checks say the same.
@@ -245,12 +256,13 @@ JobClaim(JobRun *job, MemoryContext cxt)
 
 	if (!OidIsValid(install))
 		return CLAIM_NONE;
-	ExecAs(owner, "UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
-		   "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
-		   "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
-		   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
-		   "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-		   "RETURNING id, source, from_date, to_date, options, attempts, enqueued_by",
+	ExecAs(owner, psprintf("UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
+						   "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
+						   "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
+						   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
+						   "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+						   "RETURNING id, source, from_date, to_date, options, attempts, %s",
+						   JobsHaveEnqueuedBy() ? "enqueued_by" : "NULL::pg_catalog.text"),
 		   0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
 	if (SPI_processed == 0)
 		return CLAIM_NONE;
@@ -1085,9 +1097,14 @@ enqueue(PG_FUNCTION_ARGS)
 	v[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	spi = SsSpiConnect();
 	(void) JobsInstall(&owner);
-	ExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
-		   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-		   5, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	if (JobsHaveEnqueuedBy())
+		ExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
+			   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			   5, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	else
+		ExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options) "
+			   "VALUES ($1, $2, $3, $4) RETURNING id",
+			   4, types, v, NULL, SPI_OK_INSERT_RETURNING);
 	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SsSpiFinish(spi);
 	WorkerWakeAtCommit();
