@@ -3717,3 +3717,14 @@ GRANT EXECUTE ON FUNCTION calendar_features(timestamptz),
 -- name their feature set "v2"; hour shares have 8 day types.
 COMMENT ON COLUMN models.feature_set IS 'Feature definition, e.g. "daily 7 days v2" (v2: the features of 0.2.0, seongsu.feature_columns()).';
 COMMENT ON COLUMN models.hour_shares IS 'Hour-of-day shares, 8 day types x 24 hours (calendar_features day_type: 0 working Monday, 1 working Tuesday-Thursday, 2 working Friday, 3 Saturday, 4 Sunday, 5 public holiday, 6 day off in a 설날/추석 block, 7 special day), for the two-stage hourly forecast.';
+-- 70_models (issue 12, learning): ensemble is a model algorithm (one blob of
+-- format 3 holding its members), and train's comment describes the new
+-- backtest and auto's rule.
+ALTER TABLE models DROP CONSTRAINT models_algorithm_check;
+ALTER TABLE models ADD CONSTRAINT models_algorithm_check
+  CHECK (algorithm IN ('seasonal_naive', 'ridge', 'random_forest', 'gbdt', 'ensemble'));
+COMMENT ON COLUMN models.algorithm IS 'seasonal_naive, ridge, random_forest, gbdt or ensemble (the inverse-MSE weighted mean of a ridge, a random_forest and a gbdt, stored as one blob).';
+COMMENT ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean, bigint) IS
+  'Train seasonal_naive, ridge, random_forest, gbdt, ensemble or auto (all five; the candidate is the ensemble unless a member beats it on all backtest folds but at most one) with expanding-window backtests over the last two years (8 folds, each fitted on every day before it) on the data as of a snapshot (a new one of the current data, recorded as metrics.snapshot_id and runs.snapshot_id, or the one given), store the models, and deploy the best when it beats the live one (not when trained on a given snapshot); run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
+-- 75_tracking (issue 12): the fold metrics' mean is pooled; learning curves only with early stopping.
+COMMENT ON TABLE run_metrics IS 'Metric histories: rmse, mae, mape, smape, r2 and bias per backtest fold (step 1..k) and mean_<metric> (step 0: pooled over every fold''s scored days), as in the run''s metrics; valid_loss_fold<k> per boosting round (step 1..) for a gbdt with early_stopping_rounds, the mean validation loss on the fold''s early-stopping rows (in the target''s units: passengers, or the ratio to level28).  A call''s run has its best candidate''s.';

@@ -26,27 +26,28 @@ SELECT * FROM seongsu.train(algorithm => 'gbdt', search => '{"params": {"max_dep
 SELECT * FROM seongsu.train(station => '없는역', algorithm => 'ridge');
 SELECT seongsu.predict_daily('2025-01-01');
 
--- One day ahead: every algorithm, backtests with 3 expanding folds.
+-- One day ahead: every algorithm and the ensemble, backtests over 8 folds.
 CREATE TEMP TABLE h1 AS
 SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_to => '2024-05-31', force => true);
-SELECT h1.algorithm, jsonb_array_length(h1.metrics->'folds') AS folds, (h1.metrics->'mean'->>'n')::int AS n,
+SELECT h1.algorithm, jsonb_array_length(h1.metrics->'folds') AS folds,
        h1.metrics->>'target_mode' = m.target_mode AS target_mode_stored,
        (h1.metrics->'mean'->>'rmse')::float8 < (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = 'seasonal_naive') AS beats_naive
 FROM h1 JOIN seongsu.models m ON m.id = h1.model_id ORDER BY h1.model_id;
--- Each fold's n is the observed days of its test window, and the mean of
--- each metric is the mean over the folds.
+-- Each fold's n is the observed days of its test block, and the mean of
+-- each metric is pooled over every fold's days (RMSE: the root of the
+-- n-weighted mean of the folds' squares).
 SELECT h1.algorithm,
        bool_and((f->'metrics'->>'n')::int = (SELECT count(*) FROM fixture_daily
                                               WHERE day BETWEEN (f->>'test_from')::date AND (f->>'test_to')::date)) AS n_is_days,
-       abs(avg((f->'metrics'->>'rmse')::float8) / (h1.metrics->'mean'->>'rmse')::float8 - 1) < 1e-5 AS rmse_is_mean
+       sum((f->'metrics'->>'n')::int) = (h1.metrics->'mean'->>'n')::int AS n_pooled,
+       abs(sqrt(sum((f->'metrics'->>'n')::int * ((f->'metrics'->>'rmse')::float8) ^ 2) / sum((f->'metrics'->>'n')::int))
+           / (h1.metrics->'mean'->>'rmse')::float8 - 1) < 1e-5 AS rmse_pooled
 FROM h1, jsonb_array_elements(h1.metrics->'folds') f GROUP BY h1.algorithm, h1.model_id, h1.metrics ORDER BY h1.model_id;
--- The deployed one is the best by mean backtest RMSE.
-SELECT (SELECT algorithm FROM h1 WHERE deployed) =
-       (SELECT algorithm FROM h1 ORDER BY (metrics->'mean'->>'rmse')::float8 LIMIT 1) AS best_deployed;
--- Folds are time-ordered, each test window after the previous one.
-SELECT bool_and((f->>'test_from')::date > coalesce(prev, '1900-01-01')) AS ordered
+-- Folds are time-ordered and consecutive, each test block the day after the previous one.
+SELECT bool_and((f->>'test_from')::date = prev + 1) AS consecutive, count(*) + 1 AS folds
 FROM (SELECT f, lag((f->>'test_to')::date) OVER (ORDER BY ord) AS prev
-      FROM h1, jsonb_array_elements(metrics->'folds') WITH ORDINALITY AS x(f, ord) WHERE algorithm = 'gbdt') s;
+      FROM h1, jsonb_array_elements(metrics->'folds') WITH ORDINALITY AS x(f, ord) WHERE algorithm = 'gbdt') s
+WHERE prev IS NOT NULL;
 -- The training rows are the days features() gives a target and a 28-day level.
 CREATE TEMP TABLE usable AS
   SELECT kst_date, target, day_type FROM seongsu.features('성수', '2호선', :'first_day', '2024-05-31', 'daily', '1 day')
@@ -55,6 +56,79 @@ SELECT m.train_from = (SELECT min(kst_date) FROM usable) AS from_first_usable_da
        m.train_rows = (SELECT count(*) FROM usable) AS rows_are_usable_days, m.matrix_bytes > 0 AS bytes_ok,
        array_length(m.hour_shares, 1) AS shares, m.levels[1] < m.levels[2] AND m.levels[2] < m.levels[3] AS levels_increase
 FROM seongsu.models m JOIN h1 ON h1.model_id = m.id WHERE h1.algorithm = 'gbdt';
+-- The backtest protocol: the blocks cover the last two years of the
+-- training range (train_to - 729 .. train_to) in 91 or 92 days each; each
+-- fold is fitted on every usable day before its block (from the first one
+-- to the last one before the block: with a 1-day horizon, the day before)
+-- and on none of its days.
+SELECT h1.algorithm,
+       min((f->>'test_from')::date) = date '2024-05-31' - 729 AS starts_two_years_back,
+       max((f->>'test_to')::date) = date '2024-05-31' AS ends_at_train_to,
+       bool_and((f->>'test_to')::date - (f->>'test_from')::date + 1 IN (91, 92)) AS blocks_of_91_days,
+       bool_and((f->>'fit_to')::date < (f->>'test_from')::date) AS fit_before_block,
+       bool_and((f->>'fit_to')::date = (f->>'test_from')::date - 1
+                AND (f->>'fit_to')::date = (SELECT max(kst_date) FROM usable WHERE kst_date < (f->>'test_from')::date)) AS fit_to_day_before,
+       bool_and((f->>'fit_from')::date = (SELECT min(kst_date) FROM usable)) AS fit_from_first_day,
+       bool_and((f->>'fit_rows')::int = (SELECT count(*) FROM usable WHERE kst_date < (f->>'test_from')::date)) AS fit_on_every_day_before
+FROM h1, jsonb_array_elements(h1.metrics->'folds') f GROUP BY h1.algorithm, h1.model_id ORDER BY h1.model_id;
+-- Every candidate's backtest predictions (run_predictions) are of its
+-- fold's block only, after the days it was fitted on.
+CREATE TEMP TABLE bt AS
+  SELECT h1.algorithm, p.fold, p.day, p.actual, p.predicted, f
+    FROM h1 JOIN seongsu.runs r ON r.parent_run_id = h1.run_id AND r.model_id = h1.model_id
+    JOIN seongsu.run_predictions p ON p.run_id = r.run_id
+    JOIN LATERAL (SELECT x AS f FROM jsonb_array_elements(h1.metrics->'folds') WITH ORDINALITY AS y(x, k) WHERE k = p.fold) z ON true;
+SELECT algorithm, count(*) AS predictions,
+       bool_and(day BETWEEN (f->>'test_from')::date AND (f->>'test_to')::date AND day > (f->>'fit_to')::date) AS in_block_after_fit
+FROM bt GROUP BY algorithm ORDER BY min(fold), algorithm;
+-- A fold's model is exactly the model trained up to the day before its
+-- block: ridge's last-fold predictions are those of a ridge trained with
+-- train_to => the fold's fit_to (at the winner's half-life).
+SELECT (f->>'fit_to')::date AS fold_fit_to, (f->>'test_from')::date AS fold_from, (f->>'test_to')::date AS fold_to,
+       (SELECT params->>'half_life' FROM seongsu.runs r WHERE r.parent_run_id = h1.run_id AND r.model_id = h1.model_id) AS half_life
+  FROM h1, jsonb_array_elements(h1.metrics->'folds') WITH ORDINALITY AS x(f, k)
+ WHERE h1.algorithm = 'ridge' AND k = 8 \gset
+SELECT model_id AS fold_model FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => :'fold_fit_to',
+  project => 'fold check', hyperparams => jsonb_build_object('half_life', :'half_life'::float8), force => true) \gset
+SELECT count(*) AS days, max(abs(e.predicted / b.predicted - 1)) < 1e-9 AS same_predictions
+  FROM seongsu.evaluate(:fold_model, :'fold_from', :'fold_to') e JOIN bt b ON b.day = e.day AND b.algorithm = 'ridge';
+DELETE FROM seongsu.deployments WHERE project = 'fold check';
+
+-- The ensemble: its members are the three winners, weighted by their
+-- inverse squared pooled backtest RMSE; its honest backtest predicts fold 1
+-- with equal weights and fold k with weights from the members' errors on
+-- folds 1..k-1 only.
+SELECT bool_and(abs((mem->>'rmse')::float8 / (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = mem->>'algorithm') - 1) < 1e-5) AS members_are_winners,
+       bool_and(abs((mem->>'weight')::float8 - (1 / ((mem->>'rmse')::float8) ^ 2)
+                    / (SELECT sum(1 / ((m2->>'rmse')::float8) ^ 2) FROM jsonb_array_elements(e.metrics->'ensemble'->'members') m2)) < 1e-5) AS inverse_mse_weights,
+       abs(sum((mem->>'weight')::float8) - 1) < 1e-5 AS weights_sum_to_1
+FROM h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem WHERE e.algorithm = 'ensemble';
+CREATE TEMP TABLE ens_w AS
+  SELECT k.fold, m.algorithm,
+         (1 / avg((m.predicted - m.actual) ^ 2)) / sum(1 / avg((m.predicted - m.actual) ^ 2)) OVER (PARTITION BY k.fold) AS w
+    FROM (SELECT DISTINCT fold FROM bt) k JOIN bt m ON m.fold < k.fold AND m.algorithm IN ('ridge', 'random_forest', 'gbdt')
+   GROUP BY k.fold, m.algorithm
+  UNION ALL
+  SELECT 1, a, 1.0 / 3 FROM unnest(ARRAY['ridge', 'random_forest', 'gbdt']) a;
+SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days, max(abs(e.predicted / x.p - 1)) < 1e-9 AS honest_weights
+FROM bt e JOIN (SELECT m.fold, m.day, sum(w.w * m.predicted) AS p FROM bt m JOIN ens_w w USING (fold, algorithm) GROUP BY 1, 2) x
+  USING (fold, day)
+WHERE e.algorithm = 'ensemble';
+-- auto's rule: the ensemble is deployed unless a member beats it on all
+-- folds but at most one (7 of 8); the folds each member wins are recorded.
+CREATE TEMP TABLE wins AS
+  SELECT m.algorithm, (m.metrics->'mean'->>'rmse')::float8 AS rmse,
+         count(*) FILTER (WHERE (mf->'metrics'->>'rmse')::float8 < (ef->'metrics'->>'rmse')::float8) AS wins
+    FROM h1 m, h1 e, jsonb_array_elements(m.metrics->'folds') WITH ORDINALITY a(mf, k),
+         jsonb_array_elements(e.metrics->'folds') WITH ORDINALITY b(ef, k2)
+   WHERE e.algorithm = 'ensemble' AND m.algorithm IN ('ridge', 'random_forest', 'gbdt') AND k = k2
+   GROUP BY m.algorithm, m.metrics;
+SELECT (SELECT algorithm FROM h1 WHERE deployed) =
+         coalesce((SELECT algorithm FROM wins WHERE wins >= 7 ORDER BY rmse LIMIT 1), 'ensemble') AS auto_rule,
+       (SELECT bool_and(w.wins = (mem->>'fold_wins')::int) FROM wins w, h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
+         WHERE e.algorithm = 'ensemble' AND mem->>'algorithm' = w.algorithm) AS wins_recorded,
+       (SELECT (metrics->'ensemble'->>'wins_to_replace')::int FROM h1 WHERE algorithm = 'ensemble') AS wins_to_replace,
+       (SELECT algorithm FROM h1 WHERE deployed) AS deployed;
 -- Hour shares, recomputed: per day type (calendar_features' day_type: 0
 -- working Monday, 1 working Tuesday-Thursday, 2 working Friday, 3 Saturday,
 -- 4 Sunday, 5 public holiday, 6 day off in a 설날/추석 block, 7 special
@@ -159,9 +233,47 @@ SELECT round((SELECT p FROM p0)::numeric, 6) = round(seongsu.predict_daily('2024
 UPDATE seongsu.ridership_daily SET boardings = boardings - 5000 WHERE day >= '2024-09-03';
 
 -- Explain: importances sum to 1; ridge has coefficients.
-SELECT round(sum(value::text::numeric), 6) AS importance_sum
+SELECT abs(sum(value::text::numeric) - 1) < 1e-5 AS importance_sum_is_1
 FROM h1, jsonb_each((seongsu.model_explain(h1.model_id))->'importances') WHERE h1.algorithm = 'gbdt';
 SELECT (seongsu.model_explain(model_id)->'coefficients') ? 'lag_7d_ratio' AS has_coefficients FROM h1 WHERE algorithm = 'ridge';
+
+-- An ensemble predicts (evaluate, and so predict_daily when deployed) the
+-- weighted sum of its members, with the weights stored in its hyperparams;
+-- it explains as the weighted members (importances summing to 1).
+SELECT count(*) AS days, max(abs(e.predicted / s.p - 1)) < 1e-9 AS weighted_members
+FROM seongsu.evaluate((SELECT model_id FROM h1 WHERE algorithm = 'ensemble'), '2024-06-01', '2024-08-31') e
+JOIN (SELECT v.day, sum((mem->>'weight')::float8 * v.predicted) AS p
+        FROM seongsu.models em, jsonb_array_elements(em.hyperparams->'members') mem,
+             LATERAL seongsu.evaluate((SELECT model_id FROM h1 WHERE algorithm = mem->>'algorithm'), '2024-06-01', '2024-08-31') v
+       WHERE em.id = (SELECT model_id FROM h1 WHERE algorithm = 'ensemble') GROUP BY v.day) s USING (day);
+SELECT abs(sum(value::text::numeric) - 1) < 1e-5 AS importance_sum_is_1, count(*) = (SELECT array_length(features, 1) FROM seongsu.models WHERE id = h1.model_id) AS every_feature
+FROM h1, jsonb_each((seongsu.model_explain(h1.model_id))->'importances') WHERE h1.algorithm = 'ensemble' GROUP BY h1.model_id;
+-- train(algorithm => 'ensemble') alone: one model, the same bytes as auto's
+-- (the same members' searches), deployed first in its project;
+-- reproduce_model refits it from its stored members.
+CREATE TEMP TABLE ens AS
+SELECT * FROM seongsu.train(algorithm => 'ensemble', horizon => '1 day', train_to => '2024-05-31', project => 'ensemble', force => true);
+SELECT algorithm, deployed, jsonb_array_length(metrics->'ensemble'->'members') AS members,
+       (SELECT md5(blob) FROM seongsu.models WHERE id = ens.model_id) =
+       (SELECT md5(blob) FROM seongsu.models WHERE id = (SELECT model_id FROM h1 WHERE algorithm = 'ensemble')) AS same_as_auto
+FROM ens;
+SELECT identical, reason FROM seongsu.reproduce_model((SELECT model_id FROM ens));
+-- auto when one member is much better than the others (ridge made useless
+-- by a huge penalty, the forest a single stump): that member beats the
+-- ensemble on all folds but at most one and is deployed instead.  Trained
+-- from 2023-03 so that two folds remain (the first one's ensemble has equal
+-- weights, which the crippled members spoil).
+CREATE TEMP TABLE h2 AS
+SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_from => '2023-03-01', train_to => '2024-05-31', project => 'auto rule',
+                            hyperparams => '{"alpha": 1e9, "n_trees": 1, "max_depth": 1}', force => true);
+SELECT (SELECT algorithm FROM h2 WHERE deployed) =
+         coalesce((SELECT mem->>'algorithm' FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
+                    WHERE e.algorithm = 'ensemble' AND (mem->>'fold_wins')::int >= (e.metrics->'ensemble'->>'wins_to_replace')::int ORDER BY (mem->>'rmse')::float8 LIMIT 1),
+                  'ensemble') AS auto_rule,
+       (SELECT string_agg(mem->>'algorithm' || ' ' || (mem->>'fold_wins'), ', ') FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
+         WHERE e.algorithm = 'ensemble') AS fold_wins,
+       (SELECT algorithm FROM h2 WHERE deployed) AS deployed;
+DELETE FROM seongsu.deployments WHERE project IN ('ensemble', 'auto rule');
 
 -- Deploy and roll back.
 SELECT seongsu.deploy((SELECT model_id FROM h1 WHERE algorithm = 'ridge'));
@@ -413,7 +525,7 @@ SELECT project, horizon FROM seongsu.models WHERE id = :two_days;
 -- most of a second (one feature per split keeps its training short); with
 -- a 100 ms statement_timeout it stops at the next check (every 64 trees),
 -- not at the end.
-SELECT model_id AS big FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_from => '2024-06-01',
+SELECT model_id AS big FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day', train_from => '2023-06-01',
   project => 'big', hyperparams => '{"n_trees": 10000, "max_features": 0.02, "target": "raw", "folds": 2}', force => true) \gset
 SELECT clock_timestamp() AS t0 \gset
 SELECT count(*) = :fixture_days AS every_day FROM seongsu.evaluate(:big, :'first_day', :'last_day');
@@ -424,5 +536,5 @@ SELECT count(*) AS days FROM seongsu.evaluate(:big, :'first_day', :'last_day');
 RESET statement_timeout;
 SELECT clock_timestamp() - :'t0'::timestamptz < :'full_call'::interval / 3 AS cancelled_promptly;
 
-DELETE FROM seongsu.deployments WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days');
-DELETE FROM seongsu.models WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days');
+DELETE FROM seongsu.deployments WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days', 'fold check', 'ensemble', 'auto rule');
+DELETE FROM seongsu.models WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days', 'fold check', 'ensemble', 'auto rule');

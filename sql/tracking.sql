@@ -22,16 +22,19 @@ EXCEPTION WHEN OTHERS THEN
   RETURN CASE WHEN id IS NULL THEN r ELSE regexp_replace(r, '\m' || id || '\M', name, 'g') END;
 END $$;
 
--- One auto call: 4 models, one run; hyper-parameters small enough to be quick.
+-- One auto call: 5 models (the ensemble too), one run; hyper-parameters
+-- small enough to be quick; both target modes, and gbdt with early stopping
+-- (so that it records learning curves).
 CREATE TEMP TABLE a1 AS
 SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_from => '2019-01-01', train_to => '2024-05-31',
                             project => 'track', force => true,
-                            hyperparams => '{"n_trees": 20, "n_estimators": 80, "learning_rate": 0.3, "early_stopping_rounds": 10}');
+                            hyperparams => '{"n_trees": 20, "n_estimators": 80, "learning_rate": 0.3, "early_stopping_rounds": 10, "target": "auto"}');
 SELECT count(*) AS models, count(DISTINCT run_id) AS runs, bool_and(run_id IS NOT NULL) AS has_run FROM a1;
 SELECT run_id AS a1_run FROM a1 LIMIT 1 \gset
 
 -- Runs of the call: 1 + one child per candidate (seasonal_naive 1; the others
--- raw and ratio, target auto).
+-- raw and ratio, target auto, at three half-lives each; the ensemble 1).
+SELECT count(DISTINCT params->>'half_life') AS half_lives FROM seongsu.runs WHERE parent_run_id = :a1_run AND algorithm = 'gbdt';
 SELECT count(*) FILTER (WHERE parent_run_id IS NULL) AS parent,
        count(*) FILTER (WHERE parent_run_id = :a1_run) AS children,
        count(*) FILTER (WHERE parent_run_id = :a1_run AND algorithm = 'seasonal_naive') AS naive,
@@ -40,13 +43,14 @@ SELECT count(*) FILTER (WHERE parent_run_id IS NULL) AS parent,
        bool_and(status = 'finished' AND finished_at >= started_at) AS all_finished
 FROM seongsu.runs WHERE run_id = :a1_run OR parent_run_id = :a1_run;
 
--- The call's run: what was asked, the best model (lowest mean RMSE) with its
--- metrics and parameters exactly as stored, the range trained on.
+-- The call's run: what was asked, the model auto chose (the one deployed)
+-- with its metrics and parameters exactly as stored, the range trained on.
 SELECT r.project, r.station, r.line, r.grain, r.horizon, r.algorithm, r.search IS NULL AS no_search,
-       r.model_id = (SELECT model_id FROM a1 ORDER BY (metrics->'mean'->>'rmse')::float8 LIMIT 1) AS best_model,
+       r.model_id = (SELECT model_id FROM a1 WHERE deployed) AS best_model,
        r.metrics = m.metrics AS metrics_as_stored, r.params = m.hyperparams AS params_as_stored,
        r.train_from = m.train_from AND r.train_to = m.train_to AS range_as_stored,
-       r.db_user = current_user AS db_user, r.tags, r.snapshot_id,
+       r.db_user = current_user AS db_user, r.tags,
+       r.snapshot_id = (m.metrics->>'snapshot_id')::bigint AND r.snapshot_id IN (SELECT snapshot_id FROM seongsu.snapshots) AS snapshot,
        r.extension_version = (SELECT extversion FROM pg_extension WHERE extname = 'daily_seongsu') AS version,
        r.build ~ '^[A-Za-z0-9._+-]+$' AS build
 FROM seongsu.runs r JOIN seongsu.models m ON m.id = r.model_id WHERE r.run_id = :a1_run;
@@ -56,7 +60,9 @@ FROM seongsu.runs r JOIN seongsu.models m ON m.id = r.model_id WHERE r.run_id = 
 SELECT a.algorithm, count(r.*) AS runs,
        bool_and(r.metrics->'folds' = m.metrics->'folds' AND r.metrics->'mean' = m.metrics->'mean') AS metrics_equal,
        bool_and(r.params = m.hyperparams) AS params_equal,
-       bool_and(r.params ? 'max_depth' AND r.params ? 'learning_rate' OR a.algorithm = 'seasonal_naive') AS every_param
+       bool_and(CASE a.algorithm WHEN 'seasonal_naive' THEN true
+                                 WHEN 'ensemble' THEN r.params->'members'->2->'params' ? 'max_depth' AND r.params->'members'->2->'params' ? 'half_life'
+                                 ELSE r.params ? 'max_depth' AND r.params ? 'learning_rate' AND r.params ? 'half_life' END) AS every_param
 FROM a1 a JOIN seongsu.models m ON m.id = a.model_id
 LEFT JOIN seongsu.runs r ON r.model_id = a.model_id AND r.parent_run_id = :a1_run
 GROUP BY a.algorithm ORDER BY a.algorithm;
@@ -106,8 +112,9 @@ WHERE r.parent_run_id = :a1_run AND r.algorithm <> 'gbdt' AND rm.key LIKE 'valid
 -- passengers, and an RMSE per fold that recomputes to the run's metrics.
 SELECT count(*) AS folds_checked,
        bool_and(p.predicted = (f.x->'metrics'->>'n')::int) AS predicted_days,
-       bool_and(p.days = (SELECT min(days) FROM (SELECT count(*) AS days FROM seongsu.run_predictions q
-                                                 WHERE q.run_id = r.run_id GROUP BY q.fold) b)) AS same_days_per_fold,
+       bool_and(p.days = (SELECT count(*) FROM seongsu.ridership_daily d JOIN seongsu.stations s ON s.id = d.station_id
+                           WHERE s.name = r.station AND s.line = r.line
+                             AND d.day BETWEEN (f.x->>'test_from')::date AND (f.x->>'test_to')::date)) AS every_day_of_block,
        bool_and(p.first = (f.x->>'test_from')::date AND p.last = (f.x->>'test_to')::date) AS windows,
        bool_and(abs(p.rmse - (f.x->'metrics'->>'rmse')::float8) <= 1e-5 * p.rmse) AS rmse_recomputes
 FROM seongsu.runs r, jsonb_array_elements(r.metrics->'folds') WITH ORDINALITY f(x, ord),
@@ -147,8 +154,10 @@ SELECT (SELECT count(*) FROM seongsu.runs WHERE parent_run_id = g1.run_id) AS ch
 FROM g1;
 
 -- compare_runs: side by side, differs where the runs differ.
-SELECT r1.run_id AS ratio_run FROM seongsu.runs r1 WHERE r1.parent_run_id = :a1_run AND r1.algorithm = 'ridge' AND r1.params->>'target' = 'ratio' \gset
-SELECT r1.run_id AS raw_run FROM seongsu.runs r1 WHERE r1.parent_run_id = :a1_run AND r1.algorithm = 'ridge' AND r1.params->>'target' = 'raw' \gset
+SELECT r1.run_id AS ratio_run FROM seongsu.runs r1 WHERE r1.parent_run_id = :a1_run AND r1.algorithm = 'ridge' AND r1.params->>'target' = 'ratio'
+   AND r1.params->>'half_life' = '0' \gset
+SELECT r1.run_id AS raw_run FROM seongsu.runs r1 WHERE r1.parent_run_id = :a1_run AND r1.algorithm = 'ridge' AND r1.params->>'target' = 'raw'
+   AND r1.params->>'half_life' = '0' \gset
 SELECT kind, key, differs FROM seongsu.compare_runs(ARRAY[:ratio_run, :raw_run])
 WHERE kind IN ('run', 'data', 'code', 'param') ORDER BY kind, key;
 SELECT count(*) AS metrics, count(*) FILTER (WHERE differs) AS differing,

@@ -31,7 +31,7 @@ static const struct
 }			train_options[] = {
 	{"station", jbvString, TEXTOID, "", "a station name"},
 	{"line", jbvString, TEXTOID, "", "a line name"},
-	{"algorithm", jbvString, TEXTOID, "", "an algorithm name (seasonal_naive, ridge, random_forest, gbdt or auto)"},
+	{"algorithm", jbvString, TEXTOID, "", "an algorithm name (seasonal_naive, ridge, random_forest, gbdt, ensemble or auto)"},
 	{"grain", jbvString, TEXTOID, "", "a grain (daily)"},
 	{"horizon", jbvString, TEXTOID, "::pg_catalog.interval", "an interval such as \"7 days\""},
 	{"hyperparams", jbvBinary, JSONBOID, "", "an object of hyper-parameters"},

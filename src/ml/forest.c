@@ -1,8 +1,8 @@
 /*
  * forest.c — random forest regression.
  *
- * Each tree sees a bootstrap sample of the training rows (as multiplicities:
- * gradient -w*y, hessian w) and tries max_features of the features at each
+ * Each tree sees a bootstrap sample of the training rows (as multiplicities
+ * c, times the sample weight w: gradient -c*w*y, hessian c*w) and tries max_features of the features at each
  * split; min_samples_leaf bounds the (weighted) rows of a leaf.  Trees are
  * grown to max_depth on quantile-binned features.  The prediction is the
  * mean of the trees.
@@ -12,10 +12,10 @@
 #include "../alloc.h"
 #include "model_impl.h"
 
-/* Fit a random forest on the first ntrain rows of X. */
+/* Fit a random forest on the first ntrain rows of X (sample weights w, or NULL). */
 void
-MlForestFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
-			const MlParams *params)
+MlForestFit(MlModel *model, const MlMatrix *X, const double *y, const double *w,
+			int ntrain, const MlParams *params)
 {
 	MlBinned   *bins = MlBinnedBuild(X, ntrain, params->max_bins);
 	int		   *features = SsAlloc(((size_t) X->ncols + 1) * sizeof(int));
@@ -63,8 +63,8 @@ MlForestFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 			if (count[i] > 0)
 			{
 				rows[nrows++] = i;
-				grad[i] = -y[i] * count[i];
-				hess[i] = count[i];
+				hess[i] = w ? count[i] * w[i] : count[i];
+				grad[i] = -y[i] * hess[i];
 			}
 		MlTreeGrow(grower, &model->trees[t], &gp, rows, nrows, grad, hess,
 				   features, nfeatures, &rng, NULL);

@@ -38,9 +38,9 @@ MeanLoss(MlLoss loss, const double *f, const double *y, int n)
 	return sum / n;
 }
 
-/* Gradients and hessians of the loss at margins f, rows 0..n-1. */
+/* Gradients and hessians of the loss at margins f, rows 0..n-1, times the weights w (or NULL). */
 static void
-Gradients(MlLoss loss, const double *f, const double *y, int n,
+Gradients(MlLoss loss, const double *f, const double *y, const double *w, int n,
 		  double *grad, double *hess)
 {
 	int			i;
@@ -56,6 +56,11 @@ Gradients(MlLoss loss, const double *f, const double *y, int n,
 		{
 			grad[i] = f[i] - y[i];
 			hess[i] = 1;
+		}
+		if (w)
+		{
+			grad[i] *= w[i];
+			hess[i] *= w[i];
 		}
 	}
 }
@@ -74,10 +79,10 @@ SampleFeatures(MlRng *rng, const int *all, int n, int k, int *out)
 	return m;
 }
 
-/* Fit gbdt on rows [0, ntrain) of X, early-stopping on the next nvalid. */
+/* Fit gbdt on rows [0, ntrain) of X (sample weights w, or NULL), early-stopping on the next nvalid. */
 void
-MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
-		  int nvalid, const MlParams *params)
+MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, const double *w,
+		  int ntrain, int nvalid, const MlParams *params)
 {
 	MlBinned   *bins = MlBinnedBuild(X, ntrain, params->max_bins);
 	size_t		n1 = (size_t) ntrain + 1;
@@ -100,6 +105,7 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 	MlGrowParams gp;
 	MlRng		rng;
 	double		mean = 0;
+	double		wsum = 0;
 	int			t;
 	int			i;
 
@@ -120,8 +126,11 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 	gp.node_features = 0;
 
 	for (i = 0; i < ntrain; i++)
-		mean += y[i];
-	mean /= ntrain;
+	{
+		mean += (w ? w[i] : 1.0) * y[i];
+		wsum += w ? w[i] : 1.0;
+	}
+	mean /= wsum;
 	model->loss = params->loss;
 	model->base_score = params->loss == ML_LOSS_POISSON ? log(mean) : mean;
 	for (i = 0; i < ntrain; i++)
@@ -141,7 +150,7 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 		int			nrows = 0;
 
 		SsCheckInterrupts();
-		Gradients(params->loss, f, y, ntrain, grad, hess);
+		Gradients(params->loss, f, y, w, ntrain, grad, hess);
 		for (i = 0; i < ntrain; i++)
 		{
 			sampled[i] = params->subsample >= 1 ||

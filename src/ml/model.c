@@ -8,21 +8,25 @@
 #include "../alloc.h"
 #include "model_impl.h"
 
-/* Check X, y and the validation split for training; message on failure. */
+/* Check X, y, the weights and the validation split for training; message on failure. */
 static bool
 CheckTrainingData(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
-				  int n_valid, const MlParams *params, char *err, size_t errlen)
+				  const double *w, int n_valid, const MlParams *params,
+				  char *err, size_t errlen)
 {
 	int			ntrain = X->nrows - n_valid;
 	size_t		n = (size_t) X->nrows * (size_t) X->ncols;
 	double		sum = 0;
+	double		wsum = 0;
 	size_t		k;
 	int			i;
 
 	if (algorithm != ML_RIDGE && algorithm != ML_RANDOM_FOREST &&
 		algorithm != ML_GBDT)
 	{
-		snprintf(err, errlen, "unknown algorithm %d", (int) algorithm);
+		snprintf(err, errlen, algorithm == ML_ENSEMBLE
+				 ? "an ensemble is made of fitted members (MlEnsembleCreate), not fitted"
+				 : "unknown algorithm %d", (int) algorithm);
 		return false;
 	}
 	if (X->ncols < 0 || n_valid < 0 || ntrain < 1)
@@ -37,6 +41,20 @@ CheckTrainingData(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 			snprintf(err, errlen, "target of row %d is not a finite number", i);
 			return false;
 		}
+	for (i = 0; i < ntrain; i++)
+	{
+		if (w && !(isfinite(w[i]) && w[i] >= 0))
+		{
+			snprintf(err, errlen, "weight of row %d is not a finite number >= 0", i);
+			return false;
+		}
+		wsum += w ? w[i] : 1.0;
+	}
+	if (!(wsum > 0))
+	{
+		snprintf(err, errlen, "the training rows have no weight");
+		return false;
+	}
 	for (k = 0; k < n; k++)
 		if (isinf(X->data[k]))
 		{
@@ -55,7 +73,7 @@ CheckTrainingData(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 				return false;
 			}
 			if (i < ntrain)
-				sum += y[i];
+				sum += (w ? w[i] : 1.0) * y[i];
 		}
 		if (!(sum > 0))
 		{
@@ -66,22 +84,32 @@ CheckTrainingData(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 	return true;
 }
 
-/*
- * Train a model of the given algorithm on X and y (X->nrows values).  The
- * last n_valid rows are not trained on: gbdt uses them for early stopping
- * (pass the most recent rows, as the data is time-ordered).  Returns NULL
- * with a message in err for bad data or parameters.
- */
+/* MlModelFitWeighted with every row weighing 1. */
 MlModel *
 MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 		   int n_valid, const MlParams *params, char *err, size_t errlen)
+{
+	return MlModelFitWeighted(algorithm, X, y, NULL, n_valid, params, err, errlen);
+}
+
+/*
+ * Train a model of the given algorithm on X and y (X->nrows values), row i
+ * weighing w[i] (w NULL: all 1).  The last n_valid rows are not trained on:
+ * gbdt uses them for early stopping (pass the most recent rows, as the data
+ * is time-ordered).  Returns NULL with a message in err for bad data or
+ * parameters.
+ */
+MlModel *
+MlModelFitWeighted(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
+				   const double *w, int n_valid, const MlParams *params,
+				   char *err, size_t errlen)
 {
 	MlModel    *model;
 	int			ntrain = X->nrows - n_valid;
 	int			j;
 
 	if (!MlParamsCheck(params, err, errlen) ||
-		!CheckTrainingData(algorithm, X, y, n_valid, params, err, errlen))
+		!CheckTrainingData(algorithm, X, y, w, n_valid, params, err, errlen))
 		return NULL;
 
 	model = SsAlloc0(sizeof(MlModel));
@@ -100,17 +128,19 @@ MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 	switch (algorithm)
 	{
 		case ML_RIDGE:
-			if (!MlRidgeFit(model, X, y, ntrain, params, err, errlen))
+			if (!MlRidgeFit(model, X, y, w, ntrain, params, err, errlen))
 			{
 				MlModelFree(model);
 				return NULL;
 			}
 			break;
 		case ML_RANDOM_FOREST:
-			MlForestFit(model, X, y, ntrain, params);
+			MlForestFit(model, X, y, w, ntrain, params);
 			break;
 		case ML_GBDT:
-			MlGbdtFit(model, X, y, ntrain, n_valid, params);
+			MlGbdtFit(model, X, y, w, ntrain, n_valid, params);
+			break;
+		case ML_ENSEMBLE:
 			break;
 	}
 	if (model->ntrees > 0)
@@ -122,6 +152,75 @@ MlModelFit(MlAlgorithm algorithm, const MlMatrix *X, const double *y,
 			MlTreeAddImportances(&model->trees[t], model->split_gain);
 	}
 	return model;
+}
+
+/*
+ * An ensemble of n fitted models (ridge, random_forest or gbdt, with the
+ * same features) predicting sum weights[i] * member i; it takes ownership
+ * of the members.  NULL with a message in err for bad members or weights
+ * (the members are then still the caller's).
+ */
+MlModel *
+MlEnsembleCreate(MlModel **members, const double *weights, int n,
+				 char *err, size_t errlen)
+{
+	MlModel    *model;
+	int			i, j;
+
+	if (n < 1 || n > ML_MAX_MEMBERS)
+	{
+		snprintf(err, errlen, "an ensemble has 1 to %d members, not %d", ML_MAX_MEMBERS, n);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (members[i] == NULL || members[i]->algorithm == ML_ENSEMBLE || members[i]->view ||
+			members[i]->nfeatures != members[0]->nfeatures)
+		{
+			snprintf(err, errlen, "member %d of an ensemble must be a fitted model with the features of the first", i + 1);
+			return NULL;
+		}
+		if (!(isfinite(weights[i]) && weights[i] >= 0))
+		{
+			snprintf(err, errlen, "the weight of ensemble member %d is not a finite number >= 0", i + 1);
+			return NULL;
+		}
+	}
+	model = SsAlloc0(sizeof(MlModel));
+	model->algorithm = ML_ENSEMBLE;
+	model->nfeatures = members[0]->nfeatures;
+	model->feature_names = SsAlloc0(((size_t) model->nfeatures + 1) * sizeof(char *));
+	for (j = 0; j < model->nfeatures; j++)
+		if (members[0]->feature_names && members[0]->feature_names[j])
+		{
+			size_t		len = strlen(members[0]->feature_names[j]);
+
+			model->feature_names[j] = SsAlloc(len + 1);
+			memcpy(model->feature_names[j], members[0]->feature_names[j], len + 1);
+		}
+	model->nmembers = n;
+	model->members = SsAlloc0((size_t) n * sizeof(MlModel *));
+	model->weights = SsAlloc0((size_t) n * sizeof(double));
+	for (i = 0; i < n; i++)
+	{
+		model->members[i] = members[i];
+		model->weights[i] = weights[i];
+	}
+	return model;
+}
+
+/* An ensemble's members and weights into members[] and weights[] (ML_MAX_MEMBERS room); their count (0 for other models). */
+int
+MlEnsembleMembers(const MlModel *model, const MlModel **members, double *weights)
+{
+	int			i;
+
+	for (i = 0; i < model->nmembers; i++)
+	{
+		members[i] = model->members[i];
+		weights[i] = model->weights[i];
+	}
+	return model->nmembers;
 }
 
 #define PREDICT_BLOCK 256
@@ -140,6 +239,22 @@ PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_st
 {
 	int			lo, r, t;
 
+	if (model->algorithm == ML_ENSEMBLE)
+	{
+		double	   *part = SsAlloc(((size_t) nrows + 1) * sizeof(double));
+		int			i;
+
+		for (r = 0; r < nrows; r++)
+			out[r] = 0;
+		for (i = 0; i < model->nmembers; i++)
+		{
+			PredictRows(model->members[i], x, row_step, col_step, nrows, part);
+			for (r = 0; r < nrows; r++)
+				out[r] += model->weights[i] * part[r];
+		}
+		SsFree(part);
+		return;
+	}
 	if (model->algorithm == ML_RIDGE)
 	{
 		for (r = 0; r < nrows; r++)
@@ -225,6 +340,10 @@ MlModelFree(MlModel *model)
 
 	if (model == NULL)
 		return;
+	if (model->members != NULL)
+		for (i = 0; i < model->nmembers; i++)
+			MlModelFree(model->members[i]);
+	SsFree(model->members);
 	if (model->view)
 	{
 		/* the arrays belong to the image */
@@ -245,6 +364,7 @@ MlModelFree(MlModel *model)
 	SsFree(model->trees);
 	SsFree(model->split_gain);
 	SsFree(model->valid_loss);
+	SsFree(model->weights);
 	SsFree(model);
 }
 
@@ -281,17 +401,23 @@ MlModelFeatureName(const MlModel *model, int feature)
 	return model->feature_names ? model->feature_names[feature] : NULL;
 }
 
-/* Number of trees (0 for ridge); for gbdt, the rounds kept. */
+/* Number of trees (0 for ridge); for gbdt, the rounds kept; an ensemble's members' together. */
 int
 MlModelNumTrees(const MlModel *model)
 {
-	return model->ntrees;
+	int			n = model->ntrees;
+	int			i;
+
+	for (i = 0; i < model->nmembers; i++)
+		n += MlModelNumTrees(model->members[i]);
+	return n;
 }
 
 /*
  * Feature importances into out[0 .. nfeatures), summing to 1 (all zero when
  * nothing was learned): total split gain per feature for trees, |coef * sd|
- * (the standardized coefficient) for ridge.
+ * (the standardized coefficient) for ridge; an ensemble's are its members'
+ * shares, weighted by the members' weights.
  */
 void
 MlModelImportances(const MlModel *model, double *out)
@@ -299,9 +425,25 @@ MlModelImportances(const MlModel *model, double *out)
 	double		total = 0;
 	int			j;
 
-	for (j = 0; j < model->nfeatures; j++)
-		out[j] = model->algorithm == ML_RIDGE ? fabs(model->coef[j] * model->scale[j])
-			: model->split_gain ? model->split_gain[j] : 0;
+	if (model->algorithm == ML_ENSEMBLE)
+	{
+		double	   *part = SsAlloc(((size_t) model->nfeatures + 1) * sizeof(double));
+		int			i;
+
+		for (j = 0; j < model->nfeatures; j++)
+			out[j] = 0;
+		for (i = 0; i < model->nmembers; i++)
+		{
+			MlModelImportances(model->members[i], part);
+			for (j = 0; j < model->nfeatures; j++)
+				out[j] += model->weights[i] * part[j];
+		}
+		SsFree(part);
+	}
+	else
+		for (j = 0; j < model->nfeatures; j++)
+			out[j] = model->algorithm == ML_RIDGE ? fabs(model->coef[j] * model->scale[j])
+				: model->split_gain ? model->split_gain[j] : 0;
 	for (j = 0; j < model->nfeatures; j++)
 		total += out[j];
 	if (total > 0)

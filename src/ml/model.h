@@ -18,31 +18,46 @@
  *   alpha                 1       [0, 1e12]  ridge: L2 penalty added to Z'Z of
  *                                 the standardized features (whose diagonal
  *                                 is the number of training rows)
- *   max_depth             forest 16, gbdt 6; integer in [1, 32]
- *   min_samples_leaf      5       integer in [1, 1e6]  forest: minimum
- *                                 training rows (with bootstrap multiplicity)
- *                                 in a leaf
+ *   max_depth             forest 16, gbdt 4; integer in [1, 32]
+ *   min_samples_leaf      1       integer in [1, 1e6]  forest: minimum
+ *                                 training weight (bootstrap multiplicity
+ *                                 times sample weight) in a leaf
  *   max_features          1/3     (0, 1]  forest: fraction of the features
  *                                 tried at each split
  *   n_trees               100     integer in [1, 10000]  forest
  *   bootstrap             1       0 or 1  forest: resample rows per tree
- *   n_estimators          500     integer in [1, 100000]  gbdt: maximum rounds
+ *   n_estimators          600     integer in [1, 100000]  gbdt: rounds (the
+ *                                 maximum with early stopping)
  *   learning_rate (eta)   0.05    (0, 1]  gbdt shrinkage
  *   max_leaves (num_leaves) 0     integer in [0, 4096]  gbdt: 0 = no limit;
  *                                 otherwise trees grow best-first (lossguide)
- *   min_child_weight      1       [0, 1e9]  gbdt: minimum hessian sum in a child
+ *   min_child_weight      3       [0, 1e9]  gbdt: minimum (weighted) hessian sum
+ *                                 in a child
  *   lambda (reg_lambda)   1       [0, 1e9]  gbdt: L2 penalty on leaf values
  *   gamma (min_split_loss) 0      [0, 1e12]  gbdt: minimum loss reduction of a
  *                                 split (XGBoost's units)
- *   subsample             1       (0, 1]  gbdt: fraction of rows per tree
- *   colsample (colsample_bytree) 1  (0, 1]  gbdt: fraction of features per tree
- *   early_stopping_rounds 50      integer in [0, 100000]  gbdt: stop after this
+ *   subsample             0.8     (0, 1]  gbdt: fraction of rows per tree
+ *   colsample (colsample_bytree) 0.6  (0, 1]  gbdt: fraction of features per tree
+ *   early_stopping_rounds 0       integer in [0, 100000]  gbdt: stop after this
  *                                 many rounds without improvement on the
  *                                 validation rows; 0 = off
  *   max_bins (max_bin)    255     integer in [2, 255]  gbdt and forest: value
  *                                 bins per feature (plus one for missing)
  *   loss (text)           squared 'squared' or 'poisson' (log link; targets
  *                                 must be >= 0 with a positive mean)
+ *   half_life             0       [0, 1e6]  days: the caller weights a row
+ *                                 0.5^(age / half_life) (0: no decay); the
+ *                                 learners only see the weights they are given
+ *
+ * Sample weights (MlModelFitWeighted, w >= 0, NULL = all 1): ridge solves
+ * weighted least squares (weights also in the means and standard deviations
+ * that standardize); the forest and gbdt multiply each row's gradient and
+ * hessian by its weight (the forest's bootstrap multiplicity too), so
+ * min_samples_leaf and min_child_weight count weight.  A row of weight 2
+ * is a duplicated row for ridge; a row of weight 0 adds nothing.
+ *
+ * An ensemble (MlEnsembleCreate) is the weighted sum of member models'
+ * predictions; it is stored and predicted like any model.
  *
  * Parameters that an algorithm does not use are accepted and ignored.
  *
@@ -64,8 +79,11 @@ typedef enum MlAlgorithm
 {
 	ML_RIDGE = 1,
 	ML_RANDOM_FOREST = 2,
-	ML_GBDT = 3
+	ML_GBDT = 3,
+	ML_ENSEMBLE = 4
 } MlAlgorithm;
+
+#define ML_MAX_MEMBERS 8		/* members of an ensemble */
 
 /* Training loss of gbdt; the numbers are stored in serialized models. */
 typedef enum MlLoss
@@ -95,6 +113,7 @@ typedef struct MlParams
 	int			early_stopping_rounds;
 	int			max_bins;
 	MlLoss		loss;
+	double		half_life;
 } MlParams;
 
 typedef struct MlModel MlModel;
@@ -112,6 +131,12 @@ extern bool MlParamsSetText(MlParams *params, const char *name,
 extern MlModel *MlModelFit(MlAlgorithm algorithm, const MlMatrix *X,
 						   const double *y, int n_valid,
 						   const MlParams *params, char *err, size_t errlen);
+extern MlModel *MlModelFitWeighted(MlAlgorithm algorithm, const MlMatrix *X,
+								   const double *y, const double *w, int n_valid,
+								   const MlParams *params, char *err, size_t errlen);
+extern MlModel *MlEnsembleCreate(MlModel **members, const double *weights, int n,
+								 char *err, size_t errlen);
+extern int	MlEnsembleMembers(const MlModel *model, const MlModel **members, double *weights);
 extern double MlModelPredict(const MlModel *model, const float *row);
 extern void MlModelPredictRows(const MlModel *model, const float *rows, int nrows,
 							   double *out);

@@ -7,7 +7,8 @@
  * image, so any number of processes can predict from one copy.  Images are
  * produced and read only by this code, in memory: they are not a storage
  * format (that is model_io.c, with its checksum).  Feature names are not
- * kept (prediction does not use them).
+ * kept (prediction does not use them).  An ensemble's image holds its
+ * weights and its members' own images, one after another.
  */
 #include <string.h>
 
@@ -24,7 +25,7 @@ typedef struct ImageHead
 	int32_t		nfeatures;
 	int32_t		ntrees;
 	int32_t		loss;
-	int32_t		pad;
+	int32_t		nmembers;		/* ensemble: members */
 	double		intercept;
 	double		base_score;
 	uint64_t	off_coef;		/* ridge: coef, fill, scale (nfeatures each) */
@@ -32,6 +33,8 @@ typedef struct ImageHead
 	uint64_t	off_scale;
 	uint64_t	off_gain;		/* trees: split gain per feature */
 	uint64_t	off_trees;		/* trees: ntrees ImageTree */
+	uint64_t	off_weights;	/* ensemble: nmembers weights */
+	uint64_t	off_members;	/* ensemble: nmembers offsets of member images */
 } ImageHead;
 
 /* Where one tree's nodes are. */
@@ -83,6 +86,16 @@ Layout(const MlModel *model, ImageHead *head)
 		for (t = 0; t < model->ntrees; t++)
 			at += Align8((size_t) model->trees[t].nnodes * sizeof(MlNode));
 	}
+	if (model->nmembers > 0)
+	{
+		head->nmembers = model->nmembers;
+		head->off_weights = at;
+		at += Align8((size_t) model->nmembers * sizeof(double));
+		head->off_members = at;
+		at += Align8((size_t) model->nmembers * sizeof(uint64_t));
+		for (t = 0; t < model->nmembers; t++)
+			at += Align8(MlModelImageSize(model->members[t]));
+	}
 	return at;
 }
 
@@ -131,6 +144,19 @@ MlModelImageWrite(const MlModel *model, void *dst)
 			at += Align8(nbytes);
 		}
 	}
+	if (model->nmembers > 0)
+	{
+		uint64_t   *offs = (uint64_t *) (base + head.off_members);
+
+		memcpy(base + head.off_weights, model->weights, (size_t) model->nmembers * sizeof(double));
+		at = head.off_members + Align8((size_t) model->nmembers * sizeof(uint64_t));
+		for (t = 0; t < model->nmembers; t++)
+		{
+			offs[t] = at;
+			MlModelImageWrite(model->members[t], base + at);
+			at += Align8(MlModelImageSize(model->members[t]));
+		}
+	}
 }
 
 /*
@@ -175,6 +201,16 @@ MlModelImageView(const void *src)
 			model->trees[t].nnodes = (int32_t) trees[t].nnodes;
 			model->trees[t].nodes = (MlNode *) (base + trees[t].off_nodes);
 		}
+	}
+	if (head->nmembers > 0)
+	{
+		const uint64_t *offs = (const uint64_t *) (base + head->off_members);
+
+		model->nmembers = head->nmembers;
+		model->weights = (double *) (base + head->off_weights);
+		model->members = SsAlloc0((size_t) head->nmembers * sizeof(MlModel *));
+		for (t = 0; t < head->nmembers; t++)
+			model->members[t] = MlModelImageView(base + offs[t]);
 	}
 	return model;
 }

@@ -29,6 +29,11 @@ struct MlModel
 	MlLoss		loss;
 	double		base_score;
 
+	/* ensemble: prediction = sum weights[i] * prediction of members[i] */
+	int			nmembers;
+	MlModel   **members;
+	double	   *weights;
+
 	/* gbdt fitted with validation rows: mean validation loss after each round (not stored) */
 	int			nvalid_rounds;
 	double	   *valid_loss;
@@ -39,18 +44,18 @@ extern bool MlParamsCheck(const MlParams *params, char *err, size_t errlen);
 
 /* ridge.c */
 extern bool MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y,
-					   int ntrain, const MlParams *params,
+					   const double *w, int ntrain, const MlParams *params,
 					   char *err, size_t errlen);
 extern double MlRidgePredict(const MlModel *model, const float *x,
 							 size_t stride);
 
 /* forest.c */
 extern void MlForestFit(MlModel *model, const MlMatrix *X, const double *y,
-						int ntrain, const MlParams *params);
+						const double *w, int ntrain, const MlParams *params);
 
 /* gbdt.c */
 extern void MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y,
-					  int ntrain, int nvalid, const MlParams *params);
+					  const double *w, int ntrain, int nvalid, const MlParams *params);
 
 /* model_io.c */
 extern uint32_t MlCrc32(const uint8_t *buf, size_t len);

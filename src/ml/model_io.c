@@ -3,7 +3,7 @@
  *
  * Layout (all integers and floats little-endian, written field by field):
  *
- *   header   "SSML" | u16 format version (2) | u16 algorithm id |
+ *   header   "SSML" | u16 format version (3) | u16 algorithm id |
  *            u64 payload length | u32 CRC-32 of the header's first 16 bytes
  *            followed by the payload
  *   payload  u32 nfeatures, then per feature u32 name length (0xFFFFFFFF:
@@ -12,13 +12,18 @@
  *            forest: per feature f64 split gain, u32 ntrees, trees
  *            gbdt:   u8 loss, f64 base score, per feature f64 split gain,
  *                    u32 ntrees, trees
+ *            ensemble (format 3): u32 nmembers (1..ML_MAX_MEMBERS), then per
+ *                    member f64 weight (>= 0), u64 length and the member's
+ *                    own complete blob (a ridge, forest or gbdt of format
+ *                    3 with the same number of features)
  *   tree     u32 nnodes, then per node either a leaf: u32 0xFFFFFFFF, f64
  *            value; or a split: u32 feature (bit 31: missing values go
  *            left), f32 threshold, u32 left, u32 right
  *
  * Only what prediction and model_explain need is stored (no per-node gain,
  * cover or split value): a 600-tree forest is about 0.7 MB, read whole on a
- * backend's first prediction.  Version 1 (41-byte nodes) is not read.
+ * backend's first prediction.  Version 2 (the same layout without
+ * ensembles) is still read; version 1 (41-byte nodes) is not.
  *
  * MlModelDeserialize checks the checksum and then every count, index and
  * value, so corrupt or truncated input gives an error, never a crash.
@@ -31,7 +36,8 @@
 #include "model_impl.h"
 
 #define MODEL_MAGIC "SSML"
-#define MODEL_FORMAT_VERSION 2
+#define MODEL_FORMAT_VERSION 3
+#define MODEL_FORMAT_OLDEST 2		/* the oldest version still read */
 #define HEADER_SIZE 20
 #define LEAF_SIZE 12
 #define SPLIT_SIZE 16
@@ -291,6 +297,19 @@ MlModelSerialize(const MlModel *model, size_t *len)
 			PutUint(&w, (uint64_t) model->loss, 1);
 			PutF64(&w, model->base_score);
 			PutForest(&w, model);
+			break;
+		case ML_ENSEMBLE:
+			PutUint(&w, (uint32_t) model->nmembers, 4);
+			for (i = 0; i < model->nmembers; i++)
+			{
+				size_t		mlen;
+				uint8_t    *member = MlModelSerialize(model->members[i], &mlen);
+
+				PutF64(&w, model->weights[i]);
+				PutUint(&w, (uint64_t) mlen, 8);
+				PutBytes(&w, member, mlen);
+				SsFree(member);
+			}
 			break;
 	}
 
@@ -559,6 +578,60 @@ GetRidge(Reader *r, MlModel *model)
 	}
 }
 
+static bool Deserialize(const uint8_t *buf, size_t len, MlModel **out,
+						char *errbuf, size_t errlen, bool member);
+
+/* Read an ensemble's members (each a complete blob of this format). */
+static void
+GetMembers(Reader *r, MlModel *model)
+{
+	uint32_t	n = (uint32_t) GetUint(r, 4);
+	int			i;
+
+	if (r->failed)
+		return;
+	if (n < 1 || n > ML_MAX_MEMBERS)
+	{
+		Fail(r, "model has an ensemble member count out of range");
+		return;
+	}
+	model->members = SsAlloc0((size_t) n * sizeof(MlModel *));
+	model->weights = SsAlloc0((size_t) n * sizeof(double));
+	model->nmembers = (int) n;
+	for (i = 0; i < model->nmembers && !r->failed; i++)
+	{
+		uint64_t	mlen;
+		char		merr[200];
+
+		model->weights[i] = GetFinite(r, "ensemble weight");
+		if (!r->failed && model->weights[i] < 0)
+			Fail(r, "model has a negative ensemble weight");
+		mlen = GetUint(r, 8);
+		if (r->failed)
+			return;
+		if (mlen > r->left)
+		{
+			Fail(r, "model payload is truncated");
+			return;
+		}
+		if (!Deserialize(r->p, (size_t) mlen, &model->members[i], merr, sizeof(merr), true))
+		{
+			char		msg[256];
+
+			snprintf(msg, sizeof(msg), "ensemble member %d: %s", i + 1, merr);
+			Fail(r, msg);
+			return;
+		}
+		if (model->members[i]->nfeatures != model->nfeatures)
+		{
+			Fail(r, "model has an ensemble member with other features");
+			return;
+		}
+		r->p += mlen;
+		r->left -= (size_t) mlen;
+	}
+}
+
 /*
  * Rebuild a model from buf[0..len).  Returns false with a message in errbuf
  * (and *out NULL) when the blob is not a complete, intact model of a known
@@ -567,6 +640,14 @@ GetRidge(Reader *r, MlModel *model)
 bool
 MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 				   char *errbuf, size_t errlen)
+{
+	return Deserialize(buf, len, out, errbuf, errlen, false);
+}
+
+/* MlModelDeserialize; a member (of an ensemble) must be no ensemble and of the current format. */
+static bool
+Deserialize(const uint8_t *buf, size_t len, MlModel **out,
+			char *errbuf, size_t errlen, bool member)
 {
 	Reader		r;
 	MlModel    *model;
@@ -594,7 +675,7 @@ MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 	algorithm = (unsigned) GetUint(&r, 2);
 	payload = GetUint(&r, 8);
 	crc = (uint32_t) GetUint(&r, 4);
-	if (version != MODEL_FORMAT_VERSION)
+	if (version < (member ? MODEL_FORMAT_VERSION : MODEL_FORMAT_OLDEST) || version > MODEL_FORMAT_VERSION)
 	{
 		snprintf(errbuf, errlen, "unsupported model format version %u", version);
 		return false;
@@ -611,7 +692,7 @@ MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 		return false;
 	}
 	if (algorithm != ML_RIDGE && algorithm != ML_RANDOM_FOREST &&
-		algorithm != ML_GBDT)
+		algorithm != ML_GBDT && (algorithm != ML_ENSEMBLE || version < 3 || member))
 	{
 		snprintf(errbuf, errlen, "unknown model algorithm id %u", algorithm);
 		return false;
@@ -635,6 +716,9 @@ MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 			model->loss = loss == ML_LOSS_POISSON ? ML_LOSS_POISSON : ML_LOSS_SQUARED;
 			model->base_score = GetFinite(&r, "base score");
 			GetTrees(&r, model);
+			break;
+		case ML_ENSEMBLE:
+			GetMembers(&r, model);
 			break;
 	}
 	if (!r.failed && r.left != 0)

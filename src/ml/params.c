@@ -45,6 +45,7 @@ static const ParamDef param_defs[] = {
 	{"colsample", "colsample_bytree", PARAM_DOUBLE, offsetof(MlParams, colsample), 0, 1, true},
 	{"early_stopping_rounds", NULL, PARAM_INT, offsetof(MlParams, early_stopping_rounds), 0, 100000, false},
 	{"max_bins", "max_bin", PARAM_INT, offsetof(MlParams, max_bins), 2, 255, false},
+	{"half_life", NULL, PARAM_DOUBLE, offsetof(MlParams, half_life), 0, 1e6, false},
 };
 
 #define NUM_PARAMS (sizeof(param_defs) / sizeof(param_defs[0]))
@@ -61,6 +62,8 @@ MlAlgorithmName(MlAlgorithm algorithm)
 			return "random_forest";
 		case ML_GBDT:
 			return "gbdt";
+		case ML_ENSEMBLE:
+			return "ensemble";
 	}
 	return "unknown";
 }
@@ -69,7 +72,7 @@ MlAlgorithmName(MlAlgorithm algorithm)
 bool
 MlAlgorithmFromName(const char *name, MlAlgorithm *algorithm)
 {
-	static const MlAlgorithm all[] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+	static const MlAlgorithm all[] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT, ML_ENSEMBLE};
 	size_t		i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -88,22 +91,23 @@ MlParamsInit(MlParams *params, MlAlgorithm algorithm)
 	memset(params, 0, sizeof(MlParams));
 	params->seed = 42;
 	params->alpha = 1.0;
-	params->max_depth = algorithm == ML_GBDT ? 6 : 16;
-	params->min_samples_leaf = 5;
+	params->max_depth = algorithm == ML_GBDT ? 4 : 16;
+	params->min_samples_leaf = 1;
 	params->max_features = 1.0 / 3.0;
 	params->n_trees = 100;
 	params->bootstrap = true;
-	params->n_estimators = 500;
+	params->n_estimators = 600;
 	params->learning_rate = 0.05;
 	params->max_leaves = 0;
-	params->min_child_weight = 1.0;
+	params->min_child_weight = 3.0;
 	params->lambda = 1.0;
 	params->gamma = 0.0;
-	params->subsample = 1.0;
-	params->colsample = 1.0;
-	params->early_stopping_rounds = 50;
+	params->subsample = 0.8;
+	params->colsample = 0.6;
+	params->early_stopping_rounds = 0;
 	params->max_bins = 255;
 	params->loss = ML_LOSS_SQUARED;
+	params->half_life = 0;
 }
 
 /* The definition of parameter name (or alias), or NULL. */

@@ -1,9 +1,10 @@
 /*
  * ridge.c — ridge regression on standardized features.
  *
- * Each feature is standardized with the mean and standard deviation of its
- * training rows (missing values take the mean, so they add nothing), the
- * target is centered, and (Z'Z + alpha I) beta = Z'(y - mean y) is solved by
+ * Each feature is standardized with the (weighted) mean and standard
+ * deviation of its training rows (missing values take the mean, so they add
+ * nothing), the target is centered on its weighted mean, and
+ * (Z'WZ + alpha I) beta = Z'W(y - mean y) is solved by
  * Cholesky in double precision; the intercept is not penalized.  The model
  * keeps the coefficients in the features' own units.  Features constant on
  * the training rows get coefficient 0.
@@ -18,27 +19,35 @@
 /* A pivot below this fraction of its diagonal means a singular system. */
 #define PIVOT_EPS 1e-10
 
-/* Mean (of non-missing values) and standard deviation (over all n rows,
- * missing ones counted at the mean) of column x[0..n). */
+/* Weight of row i (1 without weights). */
+static inline double
+RowWeight(const double *w, int i)
+{
+	return w ? w[i] : 1.0;
+}
+
+/* Weighted mean (of non-missing values) and standard deviation (over all n
+ * rows of total weight wsum, missing ones counted at the mean) of x[0..n). */
 static void
-ColumnMoments(const float *x, int n, double *mean, double *sd)
+ColumnMoments(const float *x, const double *w, int n, double wsum,
+			  double *mean, double *sd)
 {
 	double		sum = 0;
 	double		ss = 0;
-	int			cnt = 0;
+	double		cnt = 0;
 	int			i;
 
 	for (i = 0; i < n; i++)
 		if (!isnan(x[i]))
 		{
-			sum += x[i];
-			cnt++;
+			sum += RowWeight(w, i) * x[i];
+			cnt += RowWeight(w, i);
 		}
 	*mean = cnt > 0 ? sum / cnt : 0;
 	for (i = 0; i < n; i++)
 		if (!isnan(x[i]))
-			ss += (x[i] - *mean) * (x[i] - *mean);
-	*sd = sqrt(ss / n);
+			ss += RowWeight(w, i) * (x[i] - *mean) * (x[i] - *mean);
+	*sd = wsum > 0 ? sqrt(ss / wsum) : 0;
 }
 
 /* In-place Cholesky factor (lower) of the p x p matrix a; false if it is not
@@ -95,10 +104,10 @@ CholeskySolve(const double *l, int p, double *b)
 	}
 }
 
-/* Fit ridge on the first ntrain rows; false with a message if singular. */
+/* Fit ridge on the first ntrain rows (weights w, or NULL); false with a message if singular. */
 bool
-MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
-		   const MlParams *params, char *err, size_t errlen)
+MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y, const double *w,
+		   int ntrain, const MlParams *params, char *err, size_t errlen)
 {
 	int			p = X->ncols;
 	int			n = ntrain;
@@ -107,6 +116,7 @@ MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 	double	   *b = SsAlloc(((size_t) p + 1) * sizeof(double));
 	double	   *yc = SsAlloc(((size_t) n + 1) * sizeof(double));
 	double		ymean = 0;
+	double		wsum = 0;
 	bool		ok;
 	int			i;
 	int			j;
@@ -116,10 +126,14 @@ MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 	model->fill = SsAlloc0(((size_t) p + 1) * sizeof(double));
 	model->scale = SsAlloc0(((size_t) p + 1) * sizeof(double));
 	for (i = 0; i < n; i++)
-		ymean += y[i];
-	ymean /= n;
+	{
+		ymean += RowWeight(w, i) * y[i];
+		wsum += RowWeight(w, i);
+	}
+	ymean = wsum > 0 ? ymean / wsum : 0;
+	/* yc carries the weight: Z'W(y - mean) is then a plain dot product */
 	for (i = 0; i < n; i++)
-		yc[i] = y[i] - ymean;
+		yc[i] = RowWeight(w, i) * (y[i] - ymean);
 
 	/* standardized columns; constant ones stay all zero */
 	for (j = 0; j < p; j++)
@@ -129,7 +143,7 @@ MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 		double		mean;
 		double		sd;
 
-		ColumnMoments(x, n, &mean, &sd);
+		ColumnMoments(x, w, n, wsum, &mean, &sd);
 		model->fill[j] = mean;
 		if (!(sd > 0) || !isfinite(sd))
 			sd = 0;
@@ -149,8 +163,12 @@ MlRidgeFit(MlModel *model, const MlMatrix *X, const double *y, int ntrain,
 			const double *zk = z + (size_t) k * n;
 			double		s = 0;
 
-			for (i = 0; i < n; i++)
-				s += zj[i] * zk[i];
+			if (w)
+				for (i = 0; i < n; i++)
+					s += w[i] * zj[i] * zk[i];
+			else
+				for (i = 0; i < n; i++)
+					s += zj[i] * zk[i];
 			a[(size_t) j * p + k] = s;
 			a[(size_t) k * p + j] = s;
 		}

@@ -5,7 +5,7 @@ CREATE TABLE models (
   id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   project        text NOT NULL,
   station_id     integer NOT NULL,
-  algorithm      text NOT NULL CHECK (algorithm IN ('seasonal_naive', 'ridge', 'random_forest', 'gbdt')),
+  algorithm      text NOT NULL CHECK (algorithm IN ('seasonal_naive', 'ridge', 'random_forest', 'gbdt', 'ensemble')),
   grain          text NOT NULL CHECK (grain IN ('daily', 'hourly')),
   horizon        interval NOT NULL CHECK (horizon > interval '0'),
   feature_set    text NOT NULL,
@@ -28,7 +28,7 @@ COMMENT ON TABLE models IS 'Trained models: what they saw, their backtest metric
 COMMENT ON COLUMN models.id IS 'Model id.';
 COMMENT ON COLUMN models.project IS 'Forecasting target, by default "<station> <line> <grain> <horizon>".';
 COMMENT ON COLUMN models.station_id IS 'The station (stations.id).';
-COMMENT ON COLUMN models.algorithm IS 'seasonal_naive, ridge, random_forest or gbdt.';
+COMMENT ON COLUMN models.algorithm IS 'seasonal_naive, ridge, random_forest, gbdt or ensemble (the inverse-MSE weighted mean of a ridge, a random_forest and a gbdt, stored as one blob).';
 COMMENT ON COLUMN models.grain IS 'Grain of the target (daily; hourly values come from the two-stage split).';
 COMMENT ON COLUMN models.horizon IS 'Features use only observations at least this old.';
 COMMENT ON COLUMN models.feature_set IS 'Feature definition, e.g. "daily 7 days v2" (v2: the features of 0.2.0, seongsu.feature_columns()).';
@@ -82,7 +82,7 @@ CREATE FUNCTION train(station text DEFAULT '성수', line text DEFAULT '2호선'
   RETURNS TABLE (model_id bigint, algorithm text, metrics jsonb, deployed boolean, run_id bigint)
   AS 'MODULE_PATHNAME', 'train' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, date, text, boolean, bigint) IS
-  'Train seasonal_naive, ridge, random_forest, gbdt or auto (all; the best is the candidate) with expanding-window backtests on the data as of a snapshot (a new one of the current data, recorded as metrics.snapshot_id and runs.snapshot_id, or the one given), store the models, and deploy the best when it beats the live one (not when trained on a given snapshot); run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
+  'Train seasonal_naive, ridge, random_forest, gbdt, ensemble or auto (all five; the candidate is the ensemble unless a member beats it on all backtest folds but at most one) with expanding-window backtests over the last two years (8 folds, each fitted on every day before it) on the data as of a snapshot (a new one of the current data, recorded as metrics.snapshot_id and runs.snapshot_id, or the one given), store the models, and deploy the best when it beats the live one (not when trained on a given snapshot); run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
 
 CREATE FUNCTION deploy(model_id bigint) RETURNS void
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

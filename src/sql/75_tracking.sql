@@ -71,7 +71,7 @@ CREATE TABLE run_metrics (
   value   double precision,
   PRIMARY KEY (run_id, key, step)
 );
-COMMENT ON TABLE run_metrics IS 'Metric histories: rmse, mae, mape, smape, r2 and bias per backtest fold (step 1..k) and mean_<metric> (step 0), as in the run''s metrics; valid_loss_fold<k> per boosting round (step 1..) for gbdt, the mean validation loss on the fold''s early-stopping rows (in the target''s units: passengers, or the ratio to level28).  A call''s run has its best candidate''s.';
+COMMENT ON TABLE run_metrics IS 'Metric histories: rmse, mae, mape, smape, r2 and bias per backtest fold (step 1..k) and mean_<metric> (step 0: pooled over every fold''s scored days), as in the run''s metrics; valid_loss_fold<k> per boosting round (step 1..) for a gbdt with early_stopping_rounds, the mean validation loss on the fold''s early-stopping rows (in the target''s units: passengers, or the ratio to level28).  A call''s run has its best candidate''s.';
 COMMENT ON COLUMN run_metrics.run_id IS 'The run.';
 COMMENT ON COLUMN run_metrics.key IS 'Metric name.';
 COMMENT ON COLUMN run_metrics.step IS 'Fold (1..k), 0 for means, or boosting round.';

@@ -2,9 +2,18 @@
  * backtest.c — time-ordered backtests: a candidate fitted and scored on
  * expanding windows, and the best of a search.
  *
- * With k folds and a test block of b = min(365, n / (k + 1)) rows, fold i
- * trains on every row before its block and tests on the block; blocks are
- * the last k*b rows, in time order.  Metrics are on passengers.  With
+ * The last two years of the training range, [e - 729, e] (e its last
+ * usable day), are cut into k consecutive blocks (k = folds, 8 by
+ * default): block i covers days e - 730 + round(730 i / k) + 1 ..
+ * e - 730 + round(730 (i + 1) / k).  Fold i is fitted on every usable row
+ * whose day is before its block (feature rows already use only
+ * observations at least the horizon old, as the deployed model does) and
+ * scores the usable rows of the block; a block with fewer than 20 such rows
+ * or fewer than 200 rows before it is skipped.  There is no inner holdout
+ * (unless a gbdt asks for early stopping: then the last tenth of each
+ * fold's rows is its validation set).  Sample weights 0.5^(age / half_life)
+ * are relative to the fold's last fitted day.  Metrics are in passengers;
+ * the candidate's score is the pooled RMSE over every scored row.  With
  * target mode ratio the model learns passengers / level28 and predictions
  * are multiplied back by the level.
  */
@@ -66,8 +75,10 @@ MetricsJson(const Candidate *c, const char *search_report)
 	{
 		if (f)
 			appendStringInfoString(&s, ", ");
-		appendStringInfo(&s, "{\"test_from\": \"%s\", \"test_to\": \"%s\", \"metrics\": ",
-						 IsoDate(c->bt.fold_from[f]), IsoDate(c->bt.fold_to[f]));
+		appendStringInfo(&s, "{\"test_from\": \"%s\", \"test_to\": \"%s\", \"fit_from\": \"%s\", "
+						 "\"fit_to\": \"%s\", \"fit_rows\": %d, \"metrics\": ",
+						 IsoDate(c->bt.fold_from[f]), IsoDate(c->bt.fold_to[f]), IsoDate(c->bt.fit_from[f]),
+						 IsoDate(c->bt.fit_to[f]), c->bt.row_from[f]);
 		JsonMetrics(&s, &c->bt.fold[f]);
 		appendStringInfoChar(&s, '}');
 	}
@@ -86,10 +97,30 @@ MetricsJson(const Candidate *c, const char *search_report)
 		JsonNum(&s, key, q[i]);
 	}
 	appendStringInfo(&s, "}, \"target_mode\": \"%s\"", c->algorithm == ALG_NAIVE ? "lag" : c->ratio ? "ratio" : "raw");
+	if (c->nmembers > 0)
+		appendStringInfo(&s, ", \"ensemble\": %s", EnsembleMembersJson(c));
 	if (search_report)
 		appendStringInfo(&s, ", \"search\": %s", search_report);
 	appendStringInfoChar(&s, '}');
 	return s.data;
+}
+
+/*
+ * Sample weights of rows [0, n) of d: 0.5^((e - day) / half_life), e the
+ * last of those rows' days; NULL (every row weighs 1) when half_life is 0.
+ */
+double *
+SampleWeights(const Dataset *d, int n, double half_life)
+{
+	double	   *w;
+	int			i;
+
+	if (half_life <= 0 || n < 1)
+		return NULL;
+	w = palloc(sizeof(double) * n);
+	for (i = 0; i < n; i++)
+		w[i] = pow(0.5, (double) (d->day[n - 1] - d->day[i]) / half_life);
+	return w;
 }
 
 /*
@@ -102,7 +133,7 @@ FitPredict(const Dataset *d, int algorithm, const MlParams *p, bool ratio, int n
 		   char *err, size_t errlen)
 {
 	MlMatrix   *train, *test;
-	double	   *y;
+	double	   *y, *w;
 	MlModel    *m;
 	const double *vl;
 	int			i;
@@ -120,7 +151,15 @@ FitPredict(const Dataset *d, int algorithm, const MlParams *p, bool ratio, int n
 	y = palloc(sizeof(double) * (ntrain + 1));
 	for (i = 0; i < ntrain; i++)
 		y[i] = ratio ? d->target[i] / d->level[i] : d->target[i];
-	m = MlModelFit((MlAlgorithm) algorithm, train, y, nvalid, p, err, errlen);
+	/* the weights are relative to the last row fitted on (validation rows weigh nothing in the fit) */
+	w = SampleWeights(d, ntrain - nvalid, p->half_life);
+	if (w)
+	{
+		w = repalloc(w, sizeof(double) * ntrain);
+		for (i = ntrain - nvalid; i < ntrain; i++)
+			w[i] = 1;
+	}
+	m = MlModelFitWeighted((MlAlgorithm) algorithm, train, y, w, nvalid, p, err, errlen);
 	if (!m)
 		return false;
 	if (!MlModelPredictMatrix(m, test, pred, err, errlen))
@@ -140,67 +179,117 @@ FitPredict(const Dataset *d, int algorithm, const MlParams *p, bool ratio, int n
 	MlMatrixFree(train);
 	MlMatrixFree(test);
 	pfree(y);
+	if (w)
+		pfree(w);
 	return true;
 }
 
-/* Expanding-window backtest of one candidate with k folds. */
+/* The first row of d at or after day (d->n when none). */
+static int
+FirstRowFrom(const Dataset *d, int32 day)
+{
+	int			lo = 0, hi = d->n;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (d->day[mid] < day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The folds of a k-block backtest of d into bt (layout only: blocks, fit
+ * and test rows); ERROR when no block can be scored.
+ */
+static void
+BacktestLayout(const Dataset *d, Backtest *bt, int k)
+{
+	int32		e = d->day[d->n - 1];
+	int			b, npred = 0;
+
+	bt->folds = 0;
+	for (b = 0; b < k; b++)
+	{
+		int32		from = e - BACKTEST_DAYS + (int32) rint((double) BACKTEST_DAYS * b / k) + 1;
+		int32		to = e - BACKTEST_DAYS + (int32) rint((double) BACKTEST_DAYS * (b + 1) / k);
+		int			r0 = FirstRowFrom(d, from), r1 = FirstRowFrom(d, to + 1);
+		int			f = bt->folds;
+
+		if (r1 - r0 < MIN_TEST_ROWS || r0 < MIN_FIT_ROWS)
+			continue;
+		bt->fold_from[f] = from;
+		bt->fold_to[f] = to;
+		bt->fit_from[f] = d->day[0];
+		bt->fit_to[f] = d->day[r0 - 1];
+		bt->row_from[f] = r0;
+		bt->row_to[f] = r1;
+		bt->pred_at[f] = npred;
+		npred += r1 - r0;
+		bt->folds++;
+	}
+	if (bt->folds == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("too little data to backtest: no fold of the last two years has %d usable days with %d before them",
+						MIN_TEST_ROWS, MIN_FIT_ROWS),
+				 errdetail("The backtest cuts %s..%s into %d blocks; the training range has %d usable days from %s.",
+						   IsoDate(e - BACKTEST_DAYS + 1), IsoDate(e), k, d->n, IsoDate(d->day[0])),
+				 errhint("Train on a longer range: a model is scored on days it was not fitted on.")));
+	bt->npred = npred;
+}
+
+/* Pooled metrics and relative residuals of bt's scored rows. */
+void
+BacktestPool(Backtest *bt)
+{
+	int			i;
+
+	MlMetricsCompute(bt->actual, bt->pred, bt->npred, &bt->mean);
+	bt->rel_resid = palloc(sizeof(double) * (bt->npred + 1));
+	bt->nresid = 0;
+	for (i = 0; i < bt->npred; i++)
+		if (!isnan(bt->pred[i]) && bt->pred[i] > 0)
+			bt->rel_resid[bt->nresid++] = bt->actual[i] / bt->pred[i] - 1.0;
+}
+
+/* Expanding-window backtest of one candidate over k blocks (see the top of the file). */
 void
 RunBacktest(const Dataset *d, Candidate *c, int k)
 {
-	int			block = Min(365, d->n / (k + 1));
 	int			f, i;
-	double	   *sums = palloc0(sizeof(double) * 6);
 	char		err[256];
+	bool		early = c->algorithm == ML_GBDT && c->params.early_stopping_rounds > 0;
 
-	if (block < 7)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("too little data to backtest: %d usable rows for %d folds", d->n, k),
-				 errhint("Train on a longer range, or with fewer folds ({\"folds\": 2}).")));
-	c->bt.folds = k;
+	BacktestLayout(d, &c->bt, k);
 	c->bt.best_trees = 0;
-	c->bt.rel_resid = palloc(sizeof(double) * (k * block + 1));
-	c->bt.nresid = 0;
-	c->bt.first = d->n - k * block;
-	c->bt.block = block;
-	c->bt.pred = palloc(sizeof(double) * k * block);
-	for (f = 0; f < k; f++)
+	c->bt.pred = palloc(sizeof(double) * (c->bt.npred + 1));
+	c->bt.actual = palloc(sizeof(double) * (c->bt.npred + 1));
+	for (f = 0; f < c->bt.folds; f++)
 	{
-		int			from = d->n - (k - f) * block;
-		int			to = from + block;
+		int			from = c->bt.row_from[f], to = c->bt.row_to[f];
 		int			trees = 0;
-		double	   *pred = c->bt.pred + f * block;
+		double	   *pred = c->bt.pred + c->bt.pred_at[f];
 
 		CHECK_FOR_INTERRUPTS();
-		if (!FitPredict(d, c->algorithm, &c->params, c->ratio, from, Max(from / 10, 1),
+		if (!FitPredict(d, c->algorithm, &c->params, c->ratio, from, early ? Max(from / 10, 1) : 0,
 						from, to, pred, &trees, &c->bt.valid_loss[f], &c->bt.nrounds[f], err, sizeof(err)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("training failed: %s", err)));
-		MlMetricsCompute(d->target + from, pred, block, &c->bt.fold[f]);
-		c->bt.fold_from[f] = d->day[from];
-		c->bt.fold_to[f] = d->day[to - 1];
+		for (i = from; i < to; i++)
+			c->bt.actual[c->bt.pred_at[f] + i - from] = d->target[i];
+		MlMetricsCompute(d->target + from, pred, to - from, &c->bt.fold[f]);
 		c->bt.best_trees = Max(c->bt.best_trees, trees);
-		for (i = 0; i < block; i++)
-			if (!isnan(pred[i]) && pred[i] > 0)
-				c->bt.rel_resid[c->bt.nresid++] = d->target[from + i] / pred[i] - 1.0;
-		sums[0] += c->bt.fold[f].rmse;
-		sums[1] += c->bt.fold[f].mae;
-		sums[2] += c->bt.fold[f].mape;
-		sums[3] += c->bt.fold[f].smape;
-		sums[4] += c->bt.fold[f].r2;
-		sums[5] += c->bt.fold[f].bias;
 	}
-	c->bt.mean.n = k;
-	c->bt.mean.rmse = sums[0] / k;
-	c->bt.mean.mae = sums[1] / k;
-	c->bt.mean.mape = sums[2] / k;
-	c->bt.mean.smape = sums[3] / k;
-	c->bt.mean.r2 = sums[4] / k;
-	c->bt.mean.bias = sums[5] / k;
+	BacktestPool(&c->bt);
 }
 
-/* Backtest every candidate and return the best (lowest mean RMSE); fills a search report. */
+/* Backtest every candidate and return the best (lowest pooled RMSE); fills a search report. */
 Candidate *
 BestOf(const Dataset *d, List *cands, int folds, char **report)
 {

@@ -183,9 +183,17 @@ ReproSteps(void *arg)
 
 	TrainDataLoad(&p->r, &p->t);
 	memset(&p->opts, 0, sizeof(p->opts));
-	p->opts.folds = 3;
-	MlParamsInit(&p->c.params, p->c.algorithm == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) p->c.algorithm);
-	if (p->c.algorithm != ALG_NAIVE)
+	strcpy(p->opts.target, DEFAULT_TARGET);
+	p->opts.folds = DEFAULT_FOLDS;
+	memset(&p->c.bt, 0, sizeof(p->c.bt));
+	p->c.nmembers = 0;
+	MlParamsInit(&p->c.params, p->c.algorithm == ALG_NAIVE || p->c.algorithm == ML_ENSEMBLE
+				 ? ML_GBDT : (MlAlgorithm) p->c.algorithm);
+	/* an ensemble's own keys are its options; its members' parameters are EnsembleRefit's */
+	if (p->c.algorithm == ML_ENSEMBLE)
+		ApplyParams(&p->c.params, &p->opts, DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(p->hp),
+																			  CStringGetTextDatum("members"))));
+	else if (p->c.algorithm != ALG_NAIVE)
 		ApplyParams(&p->c.params, &p->opts, p->hp);
 	if (p->opts.has_levels)
 	{
@@ -194,10 +202,12 @@ ReproSteps(void *arg)
 	}
 	/* the stored n_estimators of a gbdt is its refit's */
 	p->c.bt.best_trees = p->c.params.n_estimators;
-	blob = TrainRefit(p->t.d, p->c.algorithm, &p->c, importances, coefficients);
+	blob = ModelBlob(p->c.algorithm == ML_ENSEMBLE ? EnsembleRefit(p->t.d, p->hp, &p->c) : TrainRefit(p->t.d, &p->c),
+					 importances, coefficients);
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, p->start);
-	params = ParamsJson(p->c.algorithm, &p->c.params, &p->opts, p->c.ratio ? "ratio" : "raw", p->r.H);
+	params = p->c.algorithm == ML_ENSEMBLE ? EnsembleParamsJson(&p->c, &p->opts, p->r.H)
+		: ParamsJson(p->c.algorithm, &p->c.params, &p->opts, p->c.ratio ? "ratio" : "raw", p->r.H);
 	spi = SsSpiConnect();
 	p->new_id = TrainStoreModel(p->r.project, p->t.station_id, &p->c, p->metrics, params, p->r.horizon,
 								p->feature_set, p->t.d, INSTR_TIME_GET_DOUBLE(now),

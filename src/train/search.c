@@ -277,13 +277,18 @@ GridCandidate(int algorithm, const MlParams *base, bool ratio, const SearchGrid 
 	return cd;
 }
 
+/* Half-lives (days; 0 = no decay) searched by default. */
+static const double recency_grid[] = {0, 730, 365};
+
 /*
  * Build the candidate list of an algorithm from the base params and a search
  * spec: every combination of the grid (at most MAX_CANDIDATES), or n_iter
- * random draws from it.
+ * random draws from it.  With recency (no search spec given, no half_life
+ * in the hyperparams) the candidates are the half-lives of recency_grid; a
+ * search spec replaces it (name half_life in it to search half-lives).
  */
 List *
-Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *folds)
+Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, bool recency, int *folds)
 {
 	List	   *out = NIL;
 	JsonbValue *params = JsonKey(search, "params");
@@ -296,7 +301,7 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	bool		random = false;
 	uint64		state = base->seed * 6364136223846793005ULL + 1442695040888963407ULL;
 
-	if (!search || algorithm == ALG_NAIVE)
+	if ((!search && !recency) || algorithm == ALG_NAIVE)
 	{
 		Candidate  *cd = palloc0(sizeof(Candidate));
 
@@ -305,8 +310,10 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 		cd->ratio = ratio;
 		return list_make1(cd);
 	}
-	if (!JB_ROOT_IS_OBJECT(search) || !params)
+	memset(&g, 0, sizeof(g));
+	if (search && (!JB_ROOT_IS_OBJECT(search) || !params))
 		SearchError("search must be an object with \"params\": {\"name\": [values], ...}");
+	if (search)
 	{
 		JsonbIterator *it = JsonbIteratorInit(&search->root);
 		JsonbValue	k;
@@ -327,8 +334,15 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *
 	}
 	if (fv && !JsonInteger(fv, 2, MAX_FOLDS, folds))
 		SearchError(psprintf("search.folds must be an integer between 2 and %d", MAX_FOLDS));
-	memset(&g, 0, sizeof(g));
-	SearchGridOf(params, &g);
+	if (search)
+		SearchGridOf(params, &g);
+	else
+	{
+		g.names[0] = "half_life";
+		g.counts[0] = lengthof(recency_grid);
+		memcpy(g.values[0], recency_grid, sizeof(recency_grid));
+		g.nnames = 1;
+	}
 	for (i = 0; i < g.nnames; i++)
 		combinations *= g.counts[i];
 	if (random)
@@ -397,12 +411,12 @@ ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, const char *
 					"\"max_features\": %s, \"n_trees\": %d, \"bootstrap\": %d, \"n_estimators\": %d, "
 					"\"learning_rate\": %s, \"max_leaves\": %d, \"min_child_weight\": %s, \"lambda\": %s, "
 					"\"gamma\": %s, \"subsample\": %s, \"colsample\": %s, \"early_stopping_rounds\": %d, "
-					"\"max_bins\": %d, \"loss\": \"%s\", \"target\": \"%s\", \"folds\": %d%s}",
+					"\"max_bins\": %d, \"loss\": \"%s\", \"half_life\": %s, \"target\": \"%s\", \"folds\": %d%s}",
 					(unsigned long long) p->seed, Exact(p->alpha), p->max_depth, p->min_samples_leaf,
 					Exact(p->max_features), p->n_trees, (int) p->bootstrap, p->n_estimators,
 					Exact(p->learning_rate), p->max_leaves, Exact(p->min_child_weight), Exact(p->lambda),
 					Exact(p->gamma), Exact(p->subsample), Exact(p->colsample), p->early_stopping_rounds, p->max_bins,
-					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", target, o->folds,
+					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", Exact(p->half_life), target, o->folds,
 					o->has_levels ? psprintf(", \"levels\": [%s, %s, %s]", Exact(o->levels[0]), Exact(o->levels[1]),
 											 Exact(o->levels[2])) : "");
 }

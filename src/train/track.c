@@ -125,11 +125,11 @@ TrackStartParams(const TrainRequest *r)
 	MlParams	p;
 	TrainOptions o;
 
-	if (r->nalgs > 1)
+	if (r->nalgs > 1 || r->algs[0] == ML_ENSEMBLE)
 		return r->hp ? JsonbToCString(NULL, &r->hp->root, VARSIZE(r->hp)) : pstrdup("{}");
 	memset(&o, 0, sizeof(o));
-	strcpy(o.target, "auto");
-	o.folds = 3;
+	strcpy(o.target, DEFAULT_TARGET);
+	o.folds = DEFAULT_FOLDS;
 	MlParamsInit(&p, r->algs[0] == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) r->algs[0]);
 	ApplyParams(&p, &o, r->hp);
 	return ParamsJson(r->algs[0], &p, &o, o.target, r->H);
@@ -401,17 +401,20 @@ TrackPredictions(Oid owner, int64 run_id, const Dataset *d, const Candidate *c)
 {
 	Oid			types[5] = {INT8OID, INT4ARRAYOID, DATEARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID};
 	Datum		v[5];
-	int			n = c->bt.folds * c->bt.block, i;
-	Datum	   *folds = palloc(sizeof(Datum) * n), *days = palloc(sizeof(Datum) * n);
-	Datum	   *actual = palloc(sizeof(Datum) * n), *pred = palloc(sizeof(Datum) * n);
+	int			n = c->bt.npred, f, i;
+	Datum	   *folds = palloc(sizeof(Datum) * (n + 1)), *days = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *actual = palloc(sizeof(Datum) * (n + 1)), *pred = palloc(sizeof(Datum) * (n + 1));
 
-	for (i = 0; i < n; i++)
-	{
-		folds[i] = Int32GetDatum(i / c->bt.block + 1);
-		days[i] = DateADTGetDatum(d->day[c->bt.first + i]);
-		actual[i] = Float8GetDatum(d->target[c->bt.first + i]);
-		pred[i] = Float8GetDatum(c->bt.pred[i]);
-	}
+	for (f = 0; f < c->bt.folds; f++)
+		for (i = c->bt.row_from[f]; i < c->bt.row_to[f]; i++)
+		{
+			int			k = c->bt.pred_at[f] + i - c->bt.row_from[f];
+
+			folds[k] = Int32GetDatum(f + 1);
+			days[k] = DateADTGetDatum(d->day[i]);
+			actual[k] = Float8GetDatum(d->target[i]);
+			pred[k] = Float8GetDatum(c->bt.pred[k]);
+		}
 	v[0] = Int64GetDatum(run_id);
 	v[1] = TrackArray(folds, n, INT4OID);
 	v[2] = TrackArray(days, n, DATEOID);
@@ -485,8 +488,9 @@ TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *can
 		v[3] = CStringGetTextDatum(r->line);
 		v[4] = IntervalPGetDatum(r->horizon);
 		v[5] = CStringGetTextDatum(c->algorithm == ALG_NAIVE ? "seasonal_naive" : MlAlgorithmName((MlAlgorithm) c->algorithm));
-		v[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(ParamsJson(c->algorithm, &c->params, opts,
-																		c->ratio ? "ratio" : "raw", r->H)));
+		v[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(c->nmembers > 0 ? EnsembleParamsJson(c, opts, r->H)
+															 : ParamsJson(c->algorithm, &c->params, opts,
+																		  c->ratio ? "ratio" : "raw", r->H)));
 		v[7] = c->described ? JsonbPGetDatum(c->described) : (Datum) 0;
 		n[7] = c->described ? ' ' : 'n';
 		v[8] = DateADTGetDatum(d->day[0]);

@@ -2,12 +2,14 @@
  * train.c — seongsu.train: time-ordered backtests, search, refit, storage
  * and automatic deployment.
  *
- * Backtests are expanding windows: with k folds and a test block of
- * b = min(365, n / (k + 1)) rows, fold i trains on every row before its
- * block and tests on the block; blocks are the last k*b rows, in time order.
- * Metrics are on passengers.  The winner of a search (lowest mean RMSE) is
- * refit on all the training rows.  With target mode ratio the model learns
- * passengers / level28 and predictions are multiplied back by the level.
+ * Backtests are expanding windows over the last two years (backtest.c).
+ * Each algorithm's candidates (its search grid times the half-lives of
+ * sample weights) are scored by pooled RMSE, and the winner is refit on
+ * every training row.  ensemble combines the winners of ridge,
+ * random_forest and gbdt (ensemble.c); auto trains every algorithm and
+ * deploys the ensemble unless one member beats it on all but at most one
+ * fold.  With target mode ratio the model learns passengers / level28 and
+ * predictions are multiplied back by the level.
  */
 #include "postgres.h"
 
@@ -24,7 +26,6 @@
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -186,25 +187,14 @@ LiveModelRmse(int64 id, int32 from, int32 to, double *rmse, char **reason)
 	return ok;
 }
 
-/* One algorithm's stored winner. */
-typedef struct TrainedModel
-{
-	int64		id;
-	int			algorithm;
-	Candidate  *win;
-	char	   *params;			/* as stored with the model */
-	char	   *metrics;
-	int64		run_id;			/* the winner's child run (0: untracked) */
-} TrainedModel;
-
 /* A train() call: its request, data, run and what it trained. */
 typedef struct TrainCall
 {
 	TrainRequest r;
 	TrainData	t;
 	TrackRun	run;
-	TrainedModel models[4];
-	int			best;			/* of models: the lowest mean backtest RMSE */
+	TrainedModel models[MAX_ALGS];
+	int			best;			/* of models: the one to deploy (AutoChoice) */
 	bool		deployed;
 	instr_time	start;
 } TrainCall;
@@ -222,6 +212,7 @@ TrainAlgorithms(const char *alg, TrainRequest *r)
 		r->algs[r->nalgs++] = ML_RIDGE;
 		r->algs[r->nalgs++] = ML_RANDOM_FOREST;
 		r->algs[r->nalgs++] = ML_GBDT;
+		r->algs[r->nalgs++] = ML_ENSEMBLE;
 	}
 	else if (strcmp(alg, "seasonal_naive") == 0)
 		r->algs[r->nalgs++] = ALG_NAIVE;
@@ -231,7 +222,7 @@ TrainAlgorithms(const char *alg, TrainRequest *r)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown algorithm \"%s\"", alg),
-				 errhint("Use seasonal_naive, ridge, random_forest, gbdt or auto.")));
+				 errhint("Use seasonal_naive, ridge, random_forest, gbdt, ensemble or auto.")));
 }
 
 /* Step 1: the arguments of train(), checked before any data is read. */
@@ -295,11 +286,11 @@ TrainRequestFrom(FunctionCallInfo fcinfo, TrainRequest *r)
 		int			folds;
 
 		memset(&opts, 0, sizeof(opts));
-		opts.folds = 3;
+		opts.folds = DEFAULT_FOLDS;
 		MlParamsInit(&scratch, ML_GBDT);
 		ApplyParams(&scratch, &opts, r->hp);
 		folds = opts.folds;
-		(void) Candidates(ML_GBDT, &scratch, true, r->search, &folds);
+		(void) Candidates(ML_GBDT, &scratch, true, r->search, false, &folds);
 	}
 	r->project = PG_ARGISNULL(9)
 		? psprintf("%s %s daily %lld days", r->station, r->line, (long long) r->H)
@@ -504,111 +495,136 @@ MetricsWithSnapshot(char *metrics, int64 snapshot_id)
 }
 
 /*
- * The winner refit on every training row, serialized, with its feature
- * importances and ridge coefficients (NaN for other algorithms) as
- * model_explain gives them; NULL for seasonal_naive.
+ * The winner refit on every training row, with its sample weights (relative
+ * to the last training day); NULL for seasonal_naive.  A gbdt backtested
+ * with early stopping is refit with the most rounds a fold kept (at least
+ * 50), recorded in win->params.
  */
-bytea *
-TrainRefit(const Dataset *d, int algorithm, Candidate *win, double *importances, double *coefficients)
+MlModel *
+TrainRefit(const Dataset *d, Candidate *win)
 {
 	MlParams	fp = win->params;
-	double	   *y;
+	double	   *y, *w;
 	char		err[256];
 	MlModel    *m;
-	uint8	   *bytes;
-	size_t		len;
-	bytea	   *blob;
 	int			i;
 
-	if (algorithm == ALG_NAIVE)
+	if (win->algorithm == ALG_NAIVE)
 		return NULL;
-	if (algorithm == ML_GBDT)
+	if (win->algorithm == ML_GBDT && fp.early_stopping_rounds > 0)
 		fp.n_estimators = Max(win->bt.best_trees, 50);
 	y = palloc(sizeof(double) * d->n);
 	for (i = 0; i < d->n; i++)
 		y[i] = win->ratio ? d->target[i] / d->level[i] : d->target[i];
-	m = MlModelFit((MlAlgorithm) algorithm, d->X, y, 0, &fp, err, sizeof(err));
+	w = SampleWeights(d, d->n, fp.half_life);
+	m = MlModelFitWeighted((MlAlgorithm) win->algorithm, d->X, y, w, 0, &fp, err, sizeof(err));
 	if (!m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("training failed: %s", err)));
-	MlModelImportances(m, importances);
-	{
-		double		intercept;
-		double	   *fill = palloc(sizeof(double) * DATASET_NCOLS);
+	win->params = fp;
+	return m;
+}
 
-		if (!MlModelLinearCoefficients(m, &intercept, coefficients, fill))
-			for (i = 0; i < DATASET_NCOLS; i++)
-				coefficients[i] = NAN;
-	}
+/*
+ * A fitted model serialized, with its feature importances and ridge
+ * coefficients (NaN for other algorithms) as model_explain gives them;
+ * NULL for none (seasonal_naive).
+ */
+bytea *
+ModelBlob(const MlModel *m, double *importances, double *coefficients)
+{
+	uint8	   *bytes;
+	size_t		len;
+	bytea	   *blob;
+	double		intercept;
+	double	   *fill = palloc(sizeof(double) * DATASET_NCOLS);
+	int			i;
+
+	if (!m)
+		return NULL;
+	MlModelImportances(m, importances);
+	if (!MlModelLinearCoefficients(m, &intercept, coefficients, fill))
+		for (i = 0; i < DATASET_NCOLS; i++)
+			coefficients[i] = NAN;
 	bytes = MlModelSerialize(m, &len);
 	blob = palloc(VARHDRSZ + len);
 	SET_VARSIZE(blob, VARHDRSZ + len);
 	memcpy(VARDATA(blob), bytes, len);
-	win->params = fp;
-	MlModelFree(m);
+	pfree(bytes);
 	return blob;
 }
 
 /*
- * Step 3: one algorithm: its candidates backtested, the winner refit and
- * stored, each candidate recorded as a child run of the call's run and the
- * model registered as the project's next version.
+ * One algorithm's search: its candidates (the grid times the half-lives,
+ * for each target mode asked) backtested, the best into out (not refit).
  */
-static TrainedModel
-TrainAlgorithm(const TrainRequest *r, TrainData *t, TrackRun *run, int algorithm, instr_time start)
+void
+AlgorithmSearch(const TrainRequest *r, TrainData *t, int algorithm, TrainedModel *out)
 {
 	MlParams	base;
-	TrainOptions opts;
-	List	   *cands = NIL;
-	char	   *report = NULL;
-	bytea	   *blob;
-	int			folds, spi;
-	instr_time	now;
-	TrainedModel out;
-	double		importances[DATASET_NCOLS], coefficients[DATASET_NCOLS];
+	TrainOptions *opts = &out->opts;
+	bool		recency = !r->search && JsonKey(r->hp, "half_life") == NULL;
+	int			folds;
 
-	memset(&opts, 0, sizeof(opts));
-	strcpy(opts.target, "auto");
-	opts.folds = 3;
+	memset(out, 0, sizeof(*out));
+	strcpy(opts->target, DEFAULT_TARGET);
+	opts->folds = DEFAULT_FOLDS;
 	MlParamsInit(&base, algorithm == ALG_NAIVE ? ML_GBDT : (MlAlgorithm) algorithm);
-	ApplyParams(&base, &opts, r->hp);
-	if (opts.has_levels)
+	ApplyParams(&base, opts, r->hp);
+	if (opts->has_levels)
 	{
-		memcpy(t->levels, opts.levels, sizeof(t->levels));
+		memcpy(t->levels, opts->levels, sizeof(t->levels));
 		t->have_levels = true;
 	}
-	folds = opts.folds;
-	if (algorithm == ALG_NAIVE || strcmp(opts.target, "raw") != 0)
-		cands = list_concat(cands, Candidates(algorithm, &base, algorithm != ALG_NAIVE, r->search, &folds));
-	if (algorithm != ALG_NAIVE && strcmp(opts.target, "ratio") != 0)
-		cands = list_concat(cands, Candidates(algorithm, &base, false, r->search, &folds));
-	opts.folds = folds;
-	out.algorithm = algorithm;
-	out.win = BestOf(t->d, cands, folds, &report);
-	blob = TrainRefit(t->d, algorithm, out.win, importances, coefficients);
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, start);
-	out.params = ParamsJson(algorithm, &out.win->params, &opts, out.win->ratio ? "ratio" : "raw", r->H);
-	out.metrics = MetricsWithSnapshot(MetricsJson(out.win, report), t->snapshot_id);
-	spi = SsSpiConnect();
-	out.id = TrainStoreModel(r->project, t->station_id, out.win, out.metrics, out.params, r->horizon,
-						psprintf("daily %lld days v2", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
-						t->have_shares ? t->shares : NULL, t->have_levels ? t->levels : NULL, blob);
-	SsSpiFinish(spi);
-	out.run_id = TrackAlgorithm(run, r, t->d, cands, &opts, out.win, out.id,
-								blob ? importances : NULL, blob ? coefficients : NULL);
-	TrackRegister(run, r->project, out.id, out.run_id);
-	return out;
+	folds = opts->folds;
+	if (algorithm == ALG_NAIVE || strcmp(opts->target, "raw") != 0)
+		out->cands = list_concat(out->cands, Candidates(algorithm, &base, algorithm != ALG_NAIVE, r->search, recency, &folds));
+	if (algorithm != ALG_NAIVE && strcmp(opts->target, "ratio") != 0)
+		out->cands = list_concat(out->cands, Candidates(algorithm, &base, false, r->search, recency, &folds));
+	opts->folds = folds;
+	out->algorithm = algorithm;
+	out->win = BestOf(t->d, out->cands, folds, &out->report);
 }
 
 /*
- * Step 4: deploy the best (lowest mean backtest RMSE) if it beats the live
- * model on the same window — the best's last backtest fold, scored for the
- * live model too; returns whether it was deployed.
+ * Step 3: one algorithm's winner (refit unless it already is) stored, each
+ * of its candidates recorded as a child run of the call's run and the model
+ * registered as the project's next version.
+ */
+static void
+AlgorithmStore(const TrainRequest *r, TrainData *t, TrackRun *run, TrainedModel *out, instr_time start)
+{
+	bytea	   *blob;
+	int			spi;
+	instr_time	now;
+	double		importances[DATASET_NCOLS], coefficients[DATASET_NCOLS];
+
+	if (!out->fitted)
+		out->fitted = TrainRefit(t->d, out->win);
+	blob = ModelBlob(out->fitted, importances, coefficients);
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	out->params = out->win->nmembers > 0 ? EnsembleParamsJson(out->win, &out->opts, r->H)
+		: ParamsJson(out->algorithm, &out->win->params, &out->opts, out->win->ratio ? "ratio" : "raw", r->H);
+	out->metrics = MetricsWithSnapshot(MetricsJson(out->win, out->report), t->snapshot_id);
+	spi = SsSpiConnect();
+	out->id = TrainStoreModel(r->project, t->station_id, out->win, out->metrics, out->params, r->horizon,
+						 psprintf("daily %lld days v2", (long long) r->H), t->d, INSTR_TIME_GET_DOUBLE(now),
+						 t->have_shares ? t->shares : NULL, t->have_levels ? t->levels : NULL, blob);
+	SsSpiFinish(spi);
+	out->run_id = TrackAlgorithm(run, r, t->d, out->cands, &out->opts, out->win, out->id,
+								 blob ? importances : NULL, blob ? coefficients : NULL);
+	TrackRegister(run, r->project, out->id, out->run_id);
+}
+
+/*
+ * Step 4: deploy the chosen model (AutoChoice) if it beats the live model
+ * on the same window — its last backtest fold, scored for the live model
+ * too; returns whether it was deployed.
  */
 static bool
-TrainDeploy(const TrainRequest *r, const TrainedModel *best)
+TrainDeploy(const TrainRequest *r, const TrainedModel *best, const char *why)
 {
 	const Candidate *w = best->win;
 	int			lf = w->bt.folds - 1;
@@ -623,15 +639,15 @@ TrainDeploy(const TrainRequest *r, const TrainedModel *best)
 	if (live == 0)
 	{
 		deploy = true;
-		reason = psprintf("first model of the project (backtest RMSE %.1f)", w->bt.mean.rmse);
+		reason = psprintf("first model of the project (backtest RMSE %.1f; %s)", w->bt.mean.rmse, why);
 	}
 	else if (!LiveModelRmse(live, w->bt.fold_from[lf], w->bt.fold_to[lf], &live_rmse, &reason))
 		deploy = true;
 	else
 	{
 		deploy = isnan(live_rmse) || new_rmse < live_rmse;
-		reason = psprintf("RMSE %.1f vs live model " INT64_FORMAT "'s %.1f on %s..%s",
-						  new_rmse, live, live_rmse, IsoDate(w->bt.fold_from[lf]), IsoDate(w->bt.fold_to[lf]));
+		reason = psprintf("RMSE %.1f vs live model " INT64_FORMAT "'s %.1f on %s..%s; %s",
+						  new_rmse, live, live_rmse, IsoDate(w->bt.fold_from[lf]), IsoDate(w->bt.fold_to[lf]), why);
 	}
 	if (deploy)
 	{
@@ -679,17 +695,21 @@ TrainSteps(void *arg)
 	TrainCall  *c = arg;
 	int			a;
 
+	char	   *why;
+
 	TrainDataLoad(&c->r, &c->t);
-	c->best = 0;
 	for (a = 0; a < c->r.nalgs; a++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		c->models[a] = TrainAlgorithm(&c->r, &c->t, &c->run, c->r.algs[a], c->start);
-		if (c->models[a].win->bt.mean.rmse < c->models[c->best].win->bt.mean.rmse)
-			c->best = a;
+		if (c->r.algs[a] == ML_ENSEMBLE)
+			EnsembleSearch(&c->r, &c->t, c->models, a, &c->models[a]);
+		else
+			AlgorithmSearch(&c->r, &c->t, c->r.algs[a], &c->models[a]);
+		AlgorithmStore(&c->r, &c->t, &c->run, &c->models[a], c->start);
 	}
+	c->best = AutoChoice(c->models, c->r.nalgs, &why);
 	/* a model of a given (past) snapshot is not deployed automatically */
-	c->deployed = !c->r.has_snapshot && TrainDeploy(&c->r, &c->models[c->best]);
+	c->deployed = !c->r.has_snapshot && TrainDeploy(&c->r, &c->models[c->best], why);
 	TrackRunFinish(&c->run, c->t.d, c->models[c->best].id, c->models[c->best].params,
 				   c->models[c->best].metrics, c->models[c->best].run_id, c->t.snapshot_id);
 }

@@ -1,7 +1,8 @@
 /*
  * gen_model_seeds.c — writes small serialized models (ridge, random forest,
- * squared and Poisson gbdt, with and without feature names) into the
- * directory given, as the seed corpus of fuzz_model_blob.
+ * squared and Poisson gbdt, with and without feature names, and an
+ * ensemble of three) into the directory given, as the seed corpus of
+ * fuzz_model_blob.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,10 +12,12 @@
 #include "../../src/alloc.h"
 #include "../../src/ml/model_impl.h"
 
-/* Fit one model on a small synthetic matrix and write its blob to dir/name. */
+/* Fit one model on a small synthetic matrix (an ensemble: of a ridge, a forest and a gbdt) and write its blob to dir/name. */
 static void
 WriteSeed(const char *dir, const char *name, MlAlgorithm algo, MlLoss loss, bool names)
 {
+	MlModel    *members[3];
+	double		weights[3] = {0.25, 0.25, 0.5};
 	int			n = 120, nf = 4, i, j;
 	MlMatrix   *X = MlMatrixCreate(n, nf);
 	double	   *y = SsAlloc(sizeof(double) * n);
@@ -46,7 +49,23 @@ WriteSeed(const char *dir, const char *name, MlAlgorithm algo, MlLoss loss, bool
 	p.max_depth = 3;
 	p.n_estimators = 5;
 	p.loss = loss;
-	m = MlModelFit(algo, X, y, 0, &p, err, sizeof(err));
+	if (algo == ML_ENSEMBLE)
+	{
+		MlParamsInit(&p, ML_RIDGE);
+		members[0] = MlModelFit(ML_RIDGE, X, y, 0, &p, err, sizeof(err));
+		MlParamsInit(&p, ML_RANDOM_FOREST);
+		p.n_trees = 2;
+		p.max_depth = 2;
+		members[1] = MlModelFit(ML_RANDOM_FOREST, X, y, 0, &p, err, sizeof(err));
+		MlParamsInit(&p, ML_GBDT);
+		p.n_estimators = 3;
+		p.max_depth = 2;
+		members[2] = MlModelFit(ML_GBDT, X, y, 0, &p, err, sizeof(err));
+		m = members[0] && members[1] && members[2]
+			? MlEnsembleCreate(members, weights, 3, err, sizeof(err)) : NULL;
+	}
+	else
+		m = MlModelFit(algo, X, y, 0, &p, err, sizeof(err));
 	if (!m)
 	{
 		fprintf(stderr, "%s: %s\n", name, err);
@@ -79,5 +98,6 @@ main(int argc, char **argv)
 	WriteSeed(argv[1], "forest", ML_RANDOM_FOREST, ML_LOSS_SQUARED, true);
 	WriteSeed(argv[1], "gbdt", ML_GBDT, ML_LOSS_SQUARED, true);
 	WriteSeed(argv[1], "gbdt_poisson", ML_GBDT, ML_LOSS_POISSON, false);
+	WriteSeed(argv[1], "ensemble", ML_ENSEMBLE, ML_LOSS_SQUARED, true);
 	return 0;
 }

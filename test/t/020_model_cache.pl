@@ -51,7 +51,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
 my $loaded = load_fixtures($node, 'postgres');
 cmp_ok($loaded, '>', 1900, "core fixtures loaded ($loaded days of Seongsu ridership)");
 
-# Every algorithm, one day ahead; the best is deployed.
+# Every algorithm and the ensemble, one day ahead; auto's choice is deployed.
 my %id;
 my $deployed;
 for my $row (split /\n/, $node->safe_psql('postgres', q{
@@ -62,7 +62,7 @@ for my $row (split /\n/, $node->safe_psql('postgres', q{
 	$id{$alg} = $mid;
 	$deployed = $mid if $dep eq 't';
 }
-is(scalar(keys %id), 4, 'train(auto) stored four models');
+is(scalar(keys %id), 5, 'train(auto) stored five models (the ensemble too)');
 ok(defined $deployed, "one of them is deployed (model $deployed)");
 my $project = $node->safe_psql('postgres', "SELECT project FROM seongsu.models WHERE id = $deployed");
 is($project, '성수 2호선 daily 1 days', 'project name');

@@ -43,7 +43,7 @@ sub gbdt_job
 	$from //= '2015-01-01';
 	return as_op(qq{SELECT seongsu.enqueue('train', '$from', '2024-05-31',
 	  '{"algorithm": "gbdt", "horizon": "1 day", "project": "$project", "force": true,
-	    "hyperparams": {"n_estimators": $rounds, "early_stopping_rounds": 0, "target": "raw"}}')});
+	    "hyperparams": {"n_estimators": $rounds, "early_stopping_rounds": 0, "target": "raw", "half_life": 0}}')});
 }
 
 # The run of job $j: status | children | model | db_user | error.
@@ -67,7 +67,7 @@ is(q1("SELECT state FROM seongsu.jobs WHERE id = $ja"), 'running', '(a) while th
 is(q1("SELECT seongsu.wait_for_job($ja, '5 minutes')"), 'done', '(a) the job is done');
 my ($status, $children, $model, $user, $error) = split /\|/, run_of($ja), -1;
 is($status, 'finished', '(a) its run finished');
-is($children, '1', '(a) with its one candidate (gbdt, raw target)');
+is($children, '1', '(a) with its one candidate (gbdt, raw target, no age decay)');
 is(q1("SELECT id FROM seongsu.models WHERE project = 'job-a'"), $model, '(a) the run names the model the job stored');
 is($user, 'op', '(a) trained as the role that enqueued it');
 is(q1("SELECT rows_written || '|' || coalesce(last_error, '') FROM seongsu.jobs WHERE id = $ja"), '1|',

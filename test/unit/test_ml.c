@@ -254,11 +254,14 @@ TestParams(void)
 	MlAlgorithm a;
 
 	MlParamsInit(&p, ML_GBDT);
-	CHECK(p.max_depth == 6 && p.learning_rate == 0.05 && p.n_estimators == 500 &&
-		  p.lambda == 1 && p.max_bins == 255 && p.seed == 42, "gbdt defaults");
+	CHECK(p.max_depth == 4 && p.learning_rate == 0.05 && p.n_estimators == 600 &&
+		  p.lambda == 1 && p.max_bins == 255 && p.seed == 42 && p.subsample == 0.8 &&
+		  p.colsample == 0.6 && p.min_child_weight == 3 && p.early_stopping_rounds == 0 &&
+		  p.half_life == 0, "gbdt defaults");
 	CHECK(MlParamsCheck(&p, errbuf, sizeof(errbuf)), "defaults invalid: %s", errbuf);
 	MlParamsInit(&p, ML_RANDOM_FOREST);
-	CHECK(p.max_depth == 16 && p.n_trees == 100 && p.bootstrap, "forest defaults");
+	CHECK(p.max_depth == 16 && p.n_trees == 100 && p.bootstrap && p.min_samples_leaf == 1 &&
+		  fabs(p.max_features - 1.0 / 3.0) < 1e-15, "forest defaults");
 	CHECK(MlParamsSet(&p, "max_depth", 8, errbuf, sizeof(errbuf)) && p.max_depth == 8,
 		  "set max_depth");
 	CHECK(MlParamsSet(&p, "eta", 0.3, errbuf, sizeof(errbuf)) && p.learning_rate == 0.3,
@@ -611,6 +614,9 @@ TestNanRouting(void)
 		p.learning_rate = 0.5;
 		p.n_estimators = 50;
 		p.lambda = 0;
+		p.subsample = 1;
+		p.colsample = 1;
+		p.min_child_weight = 1;
 		m = MustFit(ML_GBDT, X, y, 0, &p);
 		CHECK_NEAR(MlModelPredict(m, nan_row), nan_y, 1e-6);
 		CHECK_NEAR(MlModelPredict(m, low_row), 0, 1e-6);
@@ -713,6 +719,8 @@ TestGbdtStep(void)
 	p.n_estimators = 200;
 	p.max_depth = 3;
 	p.lambda = 0;
+	p.subsample = 1;
+	p.colsample = 1;
 	m = MustFit(ML_GBDT, X, y, 0, &p);
 	CHECK(ModelRmse(m, X, y, 0, N) < 1e-3, "step rmse %g", ModelRmse(m, X, y, 0, N));
 	MlModelFree(m);
@@ -1153,6 +1161,7 @@ TestFitErrors(void)
 			MlParamsInit(&p, algos[a]);
 			p.learning_rate = 1;
 			p.bootstrap = false;
+			p.subsample = 1;
 			m = MustFit(algos[a], Z, y, 0, &p);
 			CHECK_NEAR(MlModelPredict(m, NULL), mean, 1e-12);
 			MlModelFree(m);
@@ -1165,12 +1174,29 @@ TestFitErrors(void)
 	SsFree(y);
 }
 
-/* A small model of each algorithm, on data with NaNs and named features. */
+/* A small model of each algorithm, on data with NaNs and named features (an ensemble of the three). */
 static MlModel *
 SmallModel(MlAlgorithm algo, const MlMatrix *X, const double *y)
 {
 	MlParams	p;
 
+	if (algo == ML_ENSEMBLE)
+	{
+		MlModel    *members[3];
+		double		weights[3] = {0.2, 0.3, 0.5};
+		MlModel    *e;
+
+		members[0] = SmallModel(ML_RIDGE, X, y);
+		members[1] = SmallModel(ML_RANDOM_FOREST, X, y);
+		members[2] = SmallModel(ML_GBDT, X, y);
+		e = MlEnsembleCreate(members, weights, 3, errbuf, sizeof(errbuf));
+		if (e == NULL)
+		{
+			fprintf(stderr, "ensemble failed: %s\n", errbuf);
+			abort();
+		}
+		return e;
+	}
 	MlParamsInit(&p, algo);
 	p.n_trees = 8;
 	p.max_depth = 4;
@@ -1187,7 +1213,7 @@ TestRoundTrip(void)
 {
 	double	   *y;
 	MlMatrix   *X = SyntheticData(300, 5, 0.2, 0.3, 12, &y);
-	MlAlgorithm algos[3] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+	MlAlgorithm algos[4] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT, ML_ENSEMBLE};
 	int			a;
 	int			i;
 
@@ -1195,7 +1221,7 @@ TestRoundTrip(void)
 		y[i] = fabs(y[i]);
 	MlMatrixSetColName(X, 3, NULL);
 	MlMatrixSetColName(X, 4, "");
-	for (a = 0; a < 3; a++)
+	for (a = 0; a < 4; a++)
 	{
 		MlModel    *m = SmallModel(algos[a], X, y);
 		MlModel    *back;
@@ -1206,7 +1232,7 @@ TestRoundTrip(void)
 		double		p1[300];
 		double		p2[300];
 
-		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 2 && buf[5] == 0 &&
+		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 3 && buf[5] == 0 &&
 			  buf[6] == (uint8_t) algos[a], "header");
 		CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)),
 			  "%s", errbuf);
@@ -1259,12 +1285,12 @@ TestImage(void)
 {
 	double	   *y;
 	MlMatrix   *X = SyntheticData(300, 5, 0.2, 0.3, 13, &y);
-	MlAlgorithm algos[3] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+	MlAlgorithm algos[4] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT, ML_ENSEMBLE};
 	int			a, i;
 
 	for (i = 0; i < 300; i++)
 		y[i] = fabs(y[i]);		/* SmallModel's gbdt is poisson */
-	for (a = 0; a < 3; a++)
+	for (a = 0; a < 4; a++)
 	{
 		MlModel    *m = SmallModel(algos[a], X, y);
 		size_t		size = MlModelImageSize(m);
@@ -1365,7 +1391,7 @@ TestCorruption(void)
 {
 	double	   *y;
 	MlMatrix   *X = SyntheticData(200, 4, 0.2, 0.3, 31, &y);
-	MlAlgorithm algos[3] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+	MlAlgorithm algos[4] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT, ML_ENSEMBLE};
 	MlRng		rng;
 	int			a;
 	int			i;
@@ -1373,7 +1399,7 @@ TestCorruption(void)
 	for (i = 0; i < 200; i++)
 		y[i] = fabs(y[i]);
 	MlRngSeed(&rng, 2024);
-	for (a = 0; a < 3; a++)
+	for (a = 0; a < 4; a++)
 	{
 		MlModel    *m = SmallModel(algos[a], X, y);
 		size_t		len;
@@ -1586,6 +1612,239 @@ TestMetrics(void)
 	CHECK(isnan(MlQuantile(a0, 0, 0.5)), "empty quantile");
 }
 
+/* Predictions of m on every row of X into out (X->nrows values). */
+static void
+PredictAll(const MlModel *m, const MlMatrix *X, double *out)
+{
+	if (!MlModelPredictMatrix(m, X, out, errbuf, sizeof(errbuf)))
+		abort();
+}
+
+/* Largest absolute difference of two prediction vectors. */
+static double
+MaxDiff(const double *a, const double *b, int n)
+{
+	double		d = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d = fmax(d, fabs(a[i] - b[i]));
+	return d;
+}
+
+/*
+ * Sample weights: for ridge, weight 2 is the row duplicated; for every
+ * learner (forest without bootstrap, gbdt without row or column sampling,
+ * so that no random draw depends on the row count), weight 0 is the row
+ * absent, and a weight 2 on one row is that row twice.  The extra rows
+ * repeat feature values of other rows, so the bins are the same.
+ */
+static void
+TestWeights(void)
+{
+	enum
+	{
+		N = 120, NF = 4
+	};
+	double	   *y;
+	MlMatrix   *X = SyntheticData(N, NF, 0.1, 0.3, 77, &y);
+	MlMatrix   *Xdup = MlMatrixCreate(N + 1, NF);	/* row 5 twice */
+	MlMatrix   *Xzero = MlMatrixCreate(N + 1, NF);	/* plus a copy of row 5 with another target, weight 0 */
+	double		ydup[N + 1], yzero[N + 1], wdup[N], wzero[N + 1], wflat[N];
+	double		pa[N + 1], pb[N + 1];
+	MlAlgorithm algos[3] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+	int			a, i, j;
+
+	for (i = 0; i <= N; i++)
+	{
+		int			src = i < N ? i : 5;
+
+		for (j = 0; j < NF; j++)
+		{
+			MlMatrixSet(Xdup, i, j, MlMatrixGet(X, src, j));
+			MlMatrixSet(Xzero, i, j, MlMatrixGet(X, src, j));
+		}
+		ydup[i] = y[src];
+		yzero[i] = i < N ? y[i] : y[5] + 40;
+		wzero[i] = i < N ? 1 : 0;
+	}
+	for (i = 0; i < N; i++)
+	{
+		wdup[i] = i == 5 ? 2 : 1;
+		wflat[i] = 1;
+	}
+	for (a = 0; a < 3; a++)
+	{
+		MlParams	p;
+		MlModel    *plain, *weighted, *ones;
+
+		MlParamsInit(&p, algos[a]);
+		p.bootstrap = false;
+		p.max_features = 1;
+		p.n_trees = 3;
+		p.n_estimators = 30;
+		p.subsample = 1;
+		p.colsample = 1;
+		p.max_depth = 4;
+
+		/* weight 2 = the row twice */
+		plain = MustFit(algos[a], Xdup, ydup, 0, &p);
+		weighted = MlModelFitWeighted(algos[a], X, y, wdup, 0, &p, errbuf, sizeof(errbuf));
+		CHECK(weighted != NULL, "%s", errbuf);
+		PredictAll(plain, X, pa);
+		PredictAll(weighted, X, pb);
+		CHECK(MaxDiff(pa, pb, N) < 1e-9, "%s: weight 2 differs from a duplicated row by %g",
+			  MlAlgorithmName(algos[a]), MaxDiff(pa, pb, N));
+		MlModelFree(plain);
+		MlModelFree(weighted);
+
+		/* weight 0 = the row absent */
+		plain = MustFit(algos[a], X, y, 0, &p);
+		weighted = MlModelFitWeighted(algos[a], Xzero, yzero, wzero, 0, &p, errbuf, sizeof(errbuf));
+		CHECK(weighted != NULL, "%s", errbuf);
+		PredictAll(plain, X, pa);
+		PredictAll(weighted, X, pb);
+		CHECK(MaxDiff(pa, pb, N) < 1e-9, "%s: weight 0 differs from an absent row by %g",
+			  MlAlgorithmName(algos[a]), MaxDiff(pa, pb, N));
+		/* ... and the zero-weight row does change the fit when it weighs 1 */
+		ones = MustFit(algos[a], Xzero, yzero, 0, &p);
+		PredictAll(ones, X, pb);
+		CHECK(MaxDiff(pa, pb, N) > 1e-3, "%s: the extra row changes nothing", MlAlgorithmName(algos[a]));
+		MlModelFree(ones);
+		/* all weights 1 = no weights, byte for byte */
+		ones = MlModelFitWeighted(algos[a], X, y, wflat, 0, &p, errbuf, sizeof(errbuf));
+		CHECK(ones != NULL && SameBytes(plain, ones), "%s: unit weights differ from none", MlAlgorithmName(algos[a]));
+		MlModelFree(ones);
+		MlModelFree(plain);
+		MlModelFree(weighted);
+	}
+	/* bad weights are refused */
+	{
+		MlParams	p;
+
+		MlParamsInit(&p, ML_RIDGE);
+		wflat[3] = -1;
+		CHECK(MlModelFitWeighted(ML_RIDGE, X, y, wflat, 0, &p, errbuf, sizeof(errbuf)) == NULL &&
+			  strstr(errbuf, "weight of row 3") != NULL, "negative weight: %s", errbuf);
+		wflat[3] = NAN;
+		CHECK(MlModelFitWeighted(ML_RIDGE, X, y, wflat, 0, &p, errbuf, sizeof(errbuf)) == NULL,
+			  "NaN weight accepted");
+		for (i = 0; i < N; i++)
+			wflat[i] = 0;
+		CHECK(MlModelFitWeighted(ML_GBDT, X, y, wflat, 0, &p, errbuf, sizeof(errbuf)) == NULL &&
+			  strstr(errbuf, "no weight") != NULL, "all-zero weights: %s", errbuf);
+	}
+	MlMatrixFree(X);
+	MlMatrixFree(Xdup);
+	MlMatrixFree(Xzero);
+	SsFree(y);
+}
+
+/*
+ * An ensemble predicts the weighted sum of its members, its importances
+ * are the weighted members' shares; version-2 blobs (before ensembles) are
+ * still read, an ensemble claiming version 2 is not; bad members refused.
+ */
+static void
+TestEnsemble(void)
+{
+	enum
+	{
+		N = 200
+	};
+	double	   *y;
+	MlMatrix   *X = SyntheticData(N, 4, 0.2, 0.3, 91, &y);
+	MlModel    *e, *single, *back;
+	const MlModel *members[ML_MAX_MEMBERS];
+	double		weights[ML_MAX_MEMBERS], pe[N], pm[N], sum[N], imp[4], impm[4], impsum[4] = {0};
+	uint8_t    *buf;
+	size_t		len;
+	int			i, k, n;
+
+	for (i = 0; i < N; i++)
+		y[i] = fabs(y[i]);
+	e = SmallModel(ML_ENSEMBLE, X, y);
+	CHECK(MlModelAlgorithm(e) == ML_ENSEMBLE && strcmp(MlAlgorithmName(ML_ENSEMBLE), "ensemble") == 0, "algorithm");
+	n = MlEnsembleMembers(e, members, weights);
+	CHECK(n == 3 && weights[0] == 0.2 && weights[1] == 0.3 && weights[2] == 0.5, "members %d", n);
+	for (i = 0; i < N; i++)
+		sum[i] = 0;
+	for (k = 0; k < n; k++)
+	{
+		PredictAll(members[k], X, pm);
+		for (i = 0; i < N; i++)
+			sum[i] += weights[k] * pm[i];
+		MlModelImportances(members[k], impm);
+		for (i = 0; i < 4; i++)
+			impsum[i] += weights[k] * impm[i];
+	}
+	PredictAll(e, X, pe);
+	CHECK(MaxDiff(pe, sum, N) < 1e-12, "ensemble is not the weighted sum: %g", MaxDiff(pe, sum, N));
+	MlModelImportances(e, imp);
+	for (i = 0; i < 4; i++)
+		CHECK_NEAR(imp[i], impsum[i], 1e-12);
+	CHECK(MlModelNumTrees(e) == MlModelNumTrees(members[1]) + MlModelNumTrees(members[2]), "trees");
+	CHECK(MlModelNumFeatures(e) == 4 && strcmp(MlModelFeatureName(e, 1), "f1") == 0, "features");
+	{
+		double		ic, coef[4], fill[4];
+
+		CHECK(!MlModelLinearCoefficients(e, &ic, coef, fill), "an ensemble has no coefficients");
+	}
+
+	/* a version-2 blob of a single model is read; an ensemble claiming version 2 is not */
+	single = SmallModel(ML_GBDT, X, y);
+	buf = MlModelSerialize(single, &len);
+	buf[4] = 2;
+	MlBlobSeal(buf, len);
+	CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)), "version 2: %s", errbuf);
+	PredictAll(single, X, pm);
+	PredictAll(back, X, pe);
+	CHECK(MaxDiff(pm, pe, N) == 0, "version 2 predicts differently");
+	MlModelFree(back);
+	SsFree(buf);
+	buf = MlModelSerialize(e, &len);
+	buf[4] = 2;
+	MlBlobSeal(buf, len);
+	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
+		  strstr(errbuf, "algorithm id 4") != NULL, "version-2 ensemble: %s", errbuf);
+	buf[4] = 4;
+	MlBlobSeal(buf, len);
+	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
+		  strstr(errbuf, "format version 4") != NULL, "version 4: %s", errbuf);
+	SsFree(buf);
+
+	/* an ensemble cannot hold an ensemble, a negative weight or members of other shapes */
+	{
+		MlModel    *two[2];
+		double		w2[2] = {0.5, 0.5};
+		MlMatrix   *X3 = MlMatrixCreate(N, 3);
+		MlModel    *narrow;
+		MlParams	p;
+
+		for (i = 0; i < N; i++)
+			for (k = 0; k < 3; k++)
+				MlMatrixSet(X3, i, k, MlMatrixGet(X, i, k));
+		two[0] = single;
+		two[1] = e;
+		CHECK(MlEnsembleCreate(two, w2, 2, errbuf, sizeof(errbuf)) == NULL, "nested ensemble");
+		MlParamsInit(&p, ML_RIDGE);
+		narrow = MustFit(ML_RIDGE, X3, y, 0, &p);
+		two[1] = narrow;
+		CHECK(MlEnsembleCreate(two, w2, 2, errbuf, sizeof(errbuf)) == NULL, "members of other widths");
+		two[1] = single;
+		w2[1] = -0.1;
+		CHECK(MlEnsembleCreate(two, w2, 2, errbuf, sizeof(errbuf)) == NULL, "negative weight");
+		CHECK(MlEnsembleCreate(two, w2, 0, errbuf, sizeof(errbuf)) == NULL, "no members");
+		CHECK(MlModelFit(ML_ENSEMBLE, X, y, 0, &p, errbuf, sizeof(errbuf)) == NULL, "an ensemble is not fitted");
+		MlModelFree(narrow);
+		MlMatrixFree(X3);
+	}
+	MlModelFree(single);
+	MlModelFree(e);
+	MlMatrixFree(X);
+	SsFree(y);
+}
+
 /* Entry point: run every test and print the tally. */
 int
 main(void)
@@ -1607,6 +1866,8 @@ main(void)
 	RunTest("forest determinism", TestForestDeterminism);
 	RunTest("importances", TestImportances);
 	RunTest("fit errors", TestFitErrors);
+	RunTest("weights", TestWeights);
+	RunTest("ensemble", TestEnsemble);
 	RunTest("round trip", TestRoundTrip);
 	RunTest("image", TestImage);
 	RunTest("corruption", TestCorruption);

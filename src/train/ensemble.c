@@ -1,0 +1,369 @@
+/*
+ * ensemble.c — the ensemble algorithm and auto's choice.
+ *
+ * An ensemble is the weighted mean of the refit winners of ridge,
+ * random_forest and gbdt (each with its own searched half-life), weights
+ * w_i proportional to 1 / RMSE_i^2, RMSE_i the member's pooled backtest
+ * RMSE.  Its backtest is honest: fold k combines the members' fold-k
+ * predictions with weights from their errors on folds 0..k-1 only (equal
+ * weights on the first fold).  It is stored as one model (src/ml holds the
+ * members and weights).
+ *
+ * auto deploys the ensemble unless one member beats the ensemble's
+ * honest backtest on all folds but at most one (with 8 folds or more; with
+ * fewer, on all of them): then that member (the lowest pooled RMSE of
+ * those that do).  seasonal_naive is a reported baseline, never deployed
+ * by auto.  The rule and its evidence: docs/models.md.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "../kst.h"
+#include "train.h"
+
+/* The ensemble's members, in this order. */
+static const int member_algs[] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+
+#define NMEMBERS lengthof(member_algs)
+
+/* Folds a member must beat the ensemble on to replace it (auto's rule). */
+static int
+WinsNeeded(int folds)
+{
+	return folds >= DEFAULT_FOLDS ? folds - 1 : folds;
+}
+
+/* Folds on which member m has a lower RMSE than the ensemble e. */
+static int
+FoldWins(const Candidate *m, const Candidate *e)
+{
+	int			f, wins = 0;
+
+	for (f = 0; f < e->bt.folds && f < m->bt.folds; f++)
+		if (m->bt.fold[f].rmse < e->bt.fold[f].rmse)
+			wins++;
+	return wins;
+}
+
+/* Inverse-MSE weights (summing to 1) of n members of squared errors sse over cnt rows; equal when any is unusable. */
+static void
+InverseMseWeights(const double *sse, const int *cnt, int n, double *w)
+{
+	double		total = 0;
+	bool		usable = true;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		double		mse = cnt[i] > 0 ? sse[i] / cnt[i] : NAN;
+
+		usable = usable && mse > 0 && isfinite(mse);
+		w[i] = usable ? 1.0 / mse : 0;
+		total += w[i];
+	}
+	for (i = 0; i < n; i++)
+		w[i] = usable && isfinite(total) ? w[i] / total : 1.0 / n;
+}
+
+/*
+ * The honest backtest of ens from its members' (same folds): fold k's
+ * rows are predicted with weights from folds 0..k-1; ens->weights become
+ * the final ones, from every fold.
+ */
+static void
+EnsembleBacktest(Candidate *ens)
+{
+	Backtest   *bt = &ens->bt;
+	const Backtest *b0 = &ens->members[0]->bt;
+	double		sse[ML_MAX_MEMBERS] = {0};
+	int			cnt[ML_MAX_MEMBERS] = {0};
+	int			f, i, m;
+
+	for (m = 1; m < ens->nmembers; m++)
+		if (ens->members[m]->bt.folds != b0->folds || ens->members[m]->bt.npred != b0->npred)
+			elog(ERROR, "the members of an ensemble were backtested on different folds");
+	memcpy(bt, b0, sizeof(Backtest));
+	bt->pred = palloc(sizeof(double) * (b0->npred + 1));
+	bt->actual = palloc(sizeof(double) * (b0->npred + 1));
+	memcpy(bt->actual, b0->actual, sizeof(double) * b0->npred);
+	bt->best_trees = 0;
+	for (f = 0; f < bt->folds; f++)
+	{
+		int			at = bt->pred_at[f], n = bt->row_to[f] - bt->row_from[f];
+		double		w[ML_MAX_MEMBERS];
+
+		bt->nrounds[f] = 0;
+		bt->valid_loss[f] = NULL;
+		InverseMseWeights(sse, cnt, ens->nmembers, w);
+		for (i = at; i < at + n; i++)
+		{
+			bt->pred[i] = 0;
+			for (m = 0; m < ens->nmembers; m++)
+				bt->pred[i] += w[m] * ens->members[m]->bt.pred[i];
+		}
+		MlMetricsCompute(bt->actual + at, bt->pred + at, n, &bt->fold[f]);
+		for (m = 0; m < ens->nmembers; m++)
+			for (i = at; i < at + n; i++)
+			{
+				double		e = ens->members[m]->bt.pred[i] - bt->actual[i];
+
+				if (!isnan(e))
+				{
+					sse[m] += e * e;
+					cnt[m]++;
+				}
+			}
+	}
+	BacktestPool(bt);
+	InverseMseWeights(sse, cnt, ens->nmembers, ens->weights);
+}
+
+/* The best (lowest pooled RMSE) of an algorithm's candidates with target mode ratio (or raw). */
+static Candidate *
+BestWithTarget(List *cands, bool ratio)
+{
+	Candidate  *best = NULL;
+	ListCell   *lc;
+
+	foreach(lc, cands)
+	{
+		Candidate  *c = lfirst(lc);
+
+		if (c->ratio == ratio && (!best || c->bt.mean.rmse < best->bt.mean.rmse))
+			best = c;
+	}
+	if (!best)
+		elog(ERROR, "no candidate of the ensemble's target mode was backtested");
+	return best;
+}
+
+/*
+ * ensemble: the members' searches (those of models[0..nmodels) when auto
+ * already ran them, else run here, unstored), each member's best candidate
+ * of the ensemble's target mode (ratio unless hyperparams.target is raw),
+ * the honest backtest, and the refit members combined into out.
+ */
+void
+EnsembleSearch(const TrainRequest *r, TrainData *t, TrainedModel *models, int nmodels, TrainedModel *out)
+{
+	Candidate  *ens = palloc0(sizeof(Candidate));
+	MlModel    *fitted[ML_MAX_MEMBERS];
+	TrainedModel *tm = NULL;
+	char		err[256];
+	int			m, a;
+
+	for (m = 0; m < (int) NMEMBERS; m++)
+	{
+		Candidate  *mc;
+
+		CHECK_FOR_INTERRUPTS();
+		tm = NULL;
+		for (a = 0; a < nmodels; a++)
+			if (models[a].algorithm == member_algs[m])
+				tm = &models[a];
+		if (!tm)
+		{
+			tm = palloc0(sizeof(TrainedModel));
+			AlgorithmSearch(r, t, member_algs[m], tm);
+		}
+		if (m == 0)
+		{
+			out->opts = tm->opts;
+			ens->ratio = strcmp(tm->opts.target, "raw") != 0;
+		}
+		mc = BestWithTarget(tm->cands, ens->ratio);
+		fitted[m] = mc == tm->win && tm->fitted ? tm->fitted : TrainRefit(t->d, mc);
+		if (fitted[m] == tm->fitted)
+			tm->fitted = NULL;	/* the ensemble owns it now */
+		ens->members[m] = mc;
+	}
+	ens->nmembers = NMEMBERS;
+	ens->algorithm = ML_ENSEMBLE;
+	ens->started_at = GetCurrentTimestamp();
+	EnsembleBacktest(ens);
+	ens->finished_at = GetCurrentTimestamp();
+	out->algorithm = ML_ENSEMBLE;
+	out->cands = list_make1(ens);
+	out->report = NULL;
+	out->win = ens;
+	out->fitted = MlEnsembleCreate(fitted, ens->weights, ens->nmembers, err, sizeof(err));
+	if (!out->fitted)
+		elog(ERROR, "could not combine the ensemble: %s", err);
+}
+
+/*
+ * Which of the trained models to deploy, with why: auto's rule when an
+ * ensemble was trained, else the lowest pooled backtest RMSE (one model:
+ * that one).
+ */
+int
+AutoChoice(const TrainedModel *models, int n, char **why)
+{
+	const Candidate *ens = NULL;
+	int			a, e = -1, best = -1;
+
+	for (a = 0; a < n; a++)
+		if (models[a].algorithm == ML_ENSEMBLE)
+		{
+			e = a;
+			ens = models[a].win;
+		}
+	if (!ens)
+	{
+		for (a = 0; a < n; a++)
+			if (best < 0 || models[a].win->bt.mean.rmse < models[best].win->bt.mean.rmse)
+				best = a;
+		*why = pstrdup("lowest backtest RMSE");
+		return best;
+	}
+	for (a = 0; a < n; a++)
+	{
+		const Candidate *c = models[a].win;
+
+		if (a == e || c->algorithm == ALG_NAIVE || FoldWins(c, ens) < WinsNeeded(ens->bt.folds))
+			continue;
+		if (best < 0 || c->bt.mean.rmse < models[best].win->bt.mean.rmse)
+			best = a;
+	}
+	if (best < 0)
+	{
+		*why = psprintf("ensemble: no member beats it on %d of %d backtest folds", WinsNeeded(ens->bt.folds),
+						ens->bt.folds);
+		return e;
+	}
+	*why = psprintf("%s beats the ensemble on %d of %d backtest folds",
+					MlAlgorithmName((MlAlgorithm) models[best].algorithm), FoldWins(models[best].win, ens),
+					ens->bt.folds);
+	return best;
+}
+
+/* The members of an ensemble for its metrics document: algorithm, weight, half-life, pooled RMSE, folds won. */
+char *
+EnsembleMembersJson(const Candidate *ens)
+{
+	StringInfoData s;
+	int			m;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"wins_to_replace\": %d, \"members\": [", WinsNeeded(ens->bt.folds));
+	for (m = 0; m < ens->nmembers; m++)
+	{
+		const Candidate *c = ens->members[m];
+
+		appendStringInfo(&s, "%s{\"algorithm\": \"%s\", \"weight\": %.6g, \"half_life\": %g, \"rmse\": %.6g, \"fold_wins\": %d}",
+						 m ? ", " : "", MlAlgorithmName((MlAlgorithm) c->algorithm), ens->weights[m],
+						 c->params.half_life, c->bt.mean.rmse, FoldWins(c, ens));
+	}
+	appendStringInfoString(&s, "]}");
+	return s.data;
+}
+
+/*
+ * The hyper-parameters of an ensemble as stored: each member's algorithm,
+ * weight and parameters (as ParamsJson), the target mode and folds (and the
+ * crowd levels when given); EnsembleRefit reads them back.
+ */
+char *
+EnsembleParamsJson(const Candidate *ens, const TrainOptions *o, int64 H)
+{
+	StringInfoData s;
+	TrainOptions mo = *o;
+	int			m;
+
+	mo.has_levels = false;
+	initStringInfo(&s);
+	appendStringInfoString(&s, "{\"members\": [");
+	for (m = 0; m < ens->nmembers; m++)
+	{
+		const Candidate *c = ens->members[m];
+
+		appendStringInfo(&s, "%s{\"algorithm\": \"%s\", \"weight\": %s, \"params\": %s}", m ? ", " : "",
+						 MlAlgorithmName((MlAlgorithm) c->algorithm),
+						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(ens->weights[m]))),
+						 ParamsJson(c->algorithm, &c->params, &mo, c->ratio ? "ratio" : "raw", H));
+	}
+	appendStringInfo(&s, "], \"target\": \"%s\", \"folds\": %d", ens->ratio ? "ratio" : "raw", o->folds);
+	if (o->has_levels)
+		appendStringInfo(&s, ", \"levels\": [%s, %s, %s]",
+						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[0]))),
+						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[1]))),
+						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[2]))));
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
+
+/* ERROR: a stored ensemble's hyper-parameters cannot be read back. */
+static void
+EnsembleParamsError(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the ensemble's hyperparams are corrupt: %s", what)));
+}
+
+/*
+ * An ensemble refit from its stored hyper-parameters (EnsembleParamsJson)
+ * on d: each member refit with its parameters, combined with the stored
+ * weights; ens gets the members' candidates and weights.
+ */
+MlModel *
+EnsembleRefit(const Dataset *d, Jsonb *hp, Candidate *ens)
+{
+	JsonbValue *members = JsonKey(hp, "members");
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	MlModel    *fitted[ML_MAX_MEMBERS];
+	MlModel    *out;
+	char		err[256];
+
+	if (!members || members->type != jbvBinary || !JsonContainerIsArray(members->val.binary.data))
+		EnsembleParamsError("members is not an array");
+	ens->nmembers = 0;
+	it = JsonbIteratorInit(members->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		Jsonb	   *mj;
+		JsonbValue *alg, *weight, *params;
+		Candidate  *mc;
+		MlAlgorithm ma = ML_RIDGE;
+		TrainOptions mo;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (ens->nmembers >= ML_MAX_MEMBERS)
+			EnsembleParamsError("too many members");
+		mj = JsonbValueToJsonb(&e);
+		alg = JsonKey(mj, "algorithm");
+		weight = JsonKey(mj, "weight");
+		params = JsonKey(mj, "params");
+		if (!alg || alg->type != jbvString || !weight || weight->type != jbvNumeric || !params ||
+			!MlAlgorithmFromName(pnstrdup(alg->val.string.val, alg->val.string.len), &ma) || ma == ML_ENSEMBLE)
+			EnsembleParamsError("a member has no algorithm, weight or params");
+		mc = palloc0(sizeof(Candidate));
+		mc->algorithm = (int) ma;
+		memset(&mo, 0, sizeof(mo));
+		strcpy(mo.target, DEFAULT_TARGET);
+		MlParamsInit(&mc->params, ma);
+		ApplyParams(&mc->params, &mo, JsonbValueToJsonb(params));
+		mc->ratio = strcmp(mo.target, "raw") != 0;
+		/* the stored n_estimators of a gbdt is its refit's */
+		mc->bt.best_trees = mc->params.n_estimators;
+		ens->weights[ens->nmembers] = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+																		 NumericGetDatum(weight->val.numeric)));
+		fitted[ens->nmembers] = TrainRefit(d, mc);
+		ens->members[ens->nmembers++] = mc;
+	}
+	out = MlEnsembleCreate(fitted, ens->weights, ens->nmembers, err, sizeof(err));
+	if (!out)
+		EnsembleParamsError(err);
+	return out;
+}
