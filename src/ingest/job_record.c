@@ -214,7 +214,7 @@ JobRecord(JobRun *job)
 	v[3] = Int32GetDatum(job->requests);
 	v[4] = job->error ? CStringGetTextDatum(job->error) : (Datum) 0;
 	n[4] = job->error ? ' ' : 'n';
-	if (job->failed && job->transient && job->attempt < seongsu_job_max_attempts)
+	if (job->failed && job->transient && !job->final && job->attempt < seongsu_job_max_attempts)
 	{
 		int			delay = JobRetryDelaySec(job->attempt);
 

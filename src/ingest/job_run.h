@@ -83,6 +83,8 @@ typedef struct JobRun
 {
 	int64		id;
 	bool		train;			/* a training job (no SourceId) */
+	bool		pipeline;		/* a pipeline run's job (no SourceId; pipeline_job.c) */
+	bool		final;			/* claimed by seongsu.run_job: a failure is final (no job-level retry) */
 	char	   *enqueued_by;
 	SourceId	source;
 	int32		from;
@@ -114,5 +116,9 @@ extern void JobRecord(JobRun *job);
 extern void JobFinish(JobRun *job);
 extern void JobWorkerRecord(JobRun *job, MemoryContext cxt);
 extern void JobEndRun(JobRun *job, bool cancelled, const char *reason);
+extern ClaimResult JobClaim(JobRun *job, MemoryContext cxt, int64 only);
+extern void JobTrainInSession(JobRun *job, MemoryContext cxt);
+extern int64 JobInsert(const char *source, DateADT from, DateADT to, Jsonb *options);
+extern void PipelineJobRun(JobRun *job, MemoryContext cxt, volatile sig_atomic_t *stop);
 
 #endif							/* SEONGSU_JOB_RUN_H */

@@ -9,6 +9,7 @@
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -32,8 +33,39 @@ PG_FUNCTION_INFO_V1(enqueue);
 PG_FUNCTION_INFO_V1(run_pending_jobs);
 PG_FUNCTION_INFO_V1(cancel_job);
 PG_FUNCTION_INFO_V1(wait_for_job);
+PG_FUNCTION_INFO_V1(run_job);
 
 #define CANCEL_WAIT_MS 5000		/* cancel_job waits this long for a locked job row */
+
+/*
+ * Insert a pending job as the extension's owner, enqueued by the current
+ * user, and wake the worker when the transaction commits; returns its id.
+ */
+int64
+JobInsert(const char *source, DateADT from, DateADT to, Jsonb *options)
+{
+	Oid			types[5] = {TEXTOID, DATEOID, DATEOID, JSONBOID, TEXTOID};
+	Datum		v[5];
+	bool		isnull;
+	int64		job;
+	Oid			owner;
+	int			spi;
+
+	v[0] = CStringGetTextDatum(source);
+	v[1] = DateADTGetDatum(from);
+	v[2] = DateADTGetDatum(to);
+	v[3] = options ? JsonbPGetDatum(options) : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	v[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	spi = SsSpiConnect();
+	(void) JobsInstall(&owner);
+	JobExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
+			  "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			  5, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SsSpiFinish(spi);
+	WorkerWakeAtCommit();
+	return job;
+}
 
 /*
  * enqueue(source, from_date, to_date, options) RETURNS bigint.  Source
@@ -43,19 +75,14 @@ PG_FUNCTION_INFO_V1(wait_for_job);
 Datum
 enqueue(PG_FUNCTION_ARGS)
 {
-	int			spi;
 	char	   *name;
 	SourceId	id;
 	bool		train;
 	DateADT		from, to;
 	Jsonb	   *options;
-	Oid			types[5] = {TEXTOID, DATEOID, DATEOID, JSONBOID, TEXTOID};
-	Datum		v[5];
-	bool		isnull;
 	int64		job;
 	char	   *problem;
 	int			code;
-	Oid			owner;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -63,6 +90,11 @@ enqueue(PG_FUNCTION_ARGS)
 				 errmsg("source and from_date must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	train = strcmp(name, "train") == 0;
+	if (strcmp(name, "pipeline") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pipeline jobs are queued by seongsu.run_pipeline"),
+				 errhint("Call SELECT seongsu.run_pipeline(station, line, options).")));
 	if (!train && !SourceLookup(name, &id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -85,19 +117,7 @@ enqueue(PG_FUNCTION_ARGS)
 		SourceCheckKeys(id);
 	}
 
-	v[0] = CStringGetTextDatum(name);
-	v[1] = DateADTGetDatum(from);
-	v[2] = DateADTGetDatum(to);
-	v[3] = options ? JsonbPGetDatum(options) : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	v[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	spi = SsSpiConnect();
-	(void) JobsInstall(&owner);
-	JobExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
-		   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-		   5, types, v, NULL, SPI_OK_INSERT_RETURNING);
-	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SsSpiFinish(spi);
-	WorkerWakeAtCommit();
+	job = JobInsert(name, from, to, options);
 	PG_RETURN_INT64(job);
 }
 
@@ -146,6 +166,7 @@ cancel_job(PG_FUNCTION_ARGS)
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), CANCEL_WAIT_MS);
 	const char *result;
 	char	   *state;
+	char	   *source;
 	int			spi;
 
 	v[0] = Int64GetDatum(id);
@@ -174,8 +195,12 @@ cancel_job(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (strcmp(state, "running") == 0 && strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), "train") == 0)
+	source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (strcmp(state, "running") == 0 && (strcmp(source, "train") == 0 || strcmp(source, "pipeline") == 0))
 		WorkerCancelTrainingAtCommit(id);
+	if (strcmp(source, "pipeline") == 0 && (strcmp(state, "pending") == 0 || strcmp(state, "running") == 0))
+		JobExecAs(owner, "SELECT seongsu.pipeline_abandon((j.options OPERATOR(pg_catalog.->>) 'run_id')::pg_catalog.int8, $2) "
+				  "FROM seongsu.jobs j WHERE j.id OPERATOR(pg_catalog.=) $1", 2, types, v, NULL, SPI_OK_SELECT);
 	if (strcmp(state, "pending") == 0 || strcmp(state, "running") == 0)
 	{
 		JobExecAs(owner, "UPDATE seongsu.jobs SET state = 'failed', last_error = $2, "
@@ -253,4 +278,69 @@ wait_for_job(PG_FUNCTION_ARGS)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * run_job(job_id) RETURNS (state, rows_written, transient, error): run that
+ * pending job now in this session, inside the caller's transaction, and
+ * return how it ended.  A failure is final (no job-level retry: the caller
+ * retries, as the pipeline's ingest step does); transient says whether it
+ * failed on transient errors only.
+ */
+Datum
+run_job(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	TupleDesc	desc;
+	Datum		v[4];
+	bool		n[4] = {false, false, false, false};
+	JobRun		job;
+	ClaimResult claim;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "seongsu job", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	int			spi;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "run_job must return a record");
+	spi = SsSpiConnect();
+	JobExec("SELECT source FROM seongsu.jobs WHERE id OPERATOR(pg_catalog.=) $1", 1, (Oid[]) {INT8OID},
+			(Datum[]) {Int64GetDatum(id)}, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("ingestion job " INT64_FORMAT " does not exist", id)));
+	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "pipeline") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("job " INT64_FORMAT " runs a pipeline", id),
+				 errhint("A pipeline run in this session: seongsu.run_pipeline(..., options => '{\"sync\": true}').")));
+	claim = JobClaim(&job, cxt, id);
+	SsSpiFinish(spi);
+	if (claim == CLAIM_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ingestion job " INT64_FORMAT " is not pending", id),
+				 errhint("Only a pending job that no other session runs can be run with seongsu.run_job.")));
+	old = MemoryContextSwitchTo(cxt);
+	if (claim == CLAIM_REFUSED)
+	{
+		job.failed = true;
+		job.error = "not run: the job fails the queue's checks";
+	}
+	else if (job.train)
+		JobTrainInSession(&job, cxt);
+	else
+	{
+		JobFetch(&job, NULL);
+		spi = SsSpiConnect();
+		JobFinish(&job);
+		SsSpiFinish(spi);
+	}
+	MemoryContextSwitchTo(old);
+	v[0] = CStringGetTextDatum(job.failed ? "failed" : "done");
+	v[1] = Int64GetDatum(job.written);
+	v[2] = BoolGetDatum(job.failed && job.transient);
+	v[3] = job.error ? CStringGetTextDatum(job.error) : (Datum) 0;
+	n[3] = job.error == NULL;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
 }

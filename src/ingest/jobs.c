@@ -66,12 +66,13 @@ JobProblem(DateADT from, DateADT to, Jsonb *options, int *code)
 }
 
 /*
- * Claim the next due job into job (allocated in cxt).  A job that fails the
- * checks (a row written past enqueue's, e.g. before the table had them) is
- * marked failed with the reason and never run.
+ * Claim the next due job into job (allocated in cxt), or when only is not
+ * 0, that pending job whatever its next_attempt_at (seongsu.run_job).  A
+ * job that fails the checks (a row written past enqueue's, e.g. before the
+ * table had them) is marked failed with the reason and never run.
  */
-static ClaimResult
-JobClaim(JobRun *job, MemoryContext cxt)
+ClaimResult
+JobClaim(JobRun *job, MemoryContext cxt, int64 only)
 {
 	bool		isnull;
 	HeapTuple	tup;
@@ -87,13 +88,15 @@ JobClaim(JobRun *job, MemoryContext cxt)
 
 	if (!OidIsValid(install))
 		return CLAIM_NONE;
+	v[0] = Int64GetDatum(only);
 	JobExecAs(owner, "UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
 		   "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
 		   "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
-		   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() "
+		   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND CASE WHEN $1 OPERATOR(pg_catalog.=) 0 "
+		   "THEN next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() ELSE id OPERATOR(pg_catalog.=) $1 END "
 		   "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 		   "RETURNING id, source, from_date, to_date, options, attempts, enqueued_by",
-		   0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
+		   1, types, v, NULL, SPI_OK_UPDATE_RETURNING);
 	if (SPI_processed == 0)
 		return CLAIM_NONE;
 	tup = SPI_tuptable->vals[0];
@@ -111,7 +114,9 @@ JobClaim(JobRun *job, MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 	source = SPI_getvalue(tup, desc, 2);
 	job->train = strcmp(source, "train") == 0;
-	problem = job->train || SourceLookup(source, &job->source)
+	job->pipeline = strcmp(source, "pipeline") == 0;
+	job->final = only != 0;
+	problem = job->train || job->pipeline || SourceLookup(source, &job->source)
 		? JobProblem(job->from, job->to, job->options, &code)
 		: psprintf("unknown source \"%s\"", source);
 	if (problem == NULL)
@@ -198,7 +203,7 @@ JobTrainInWorker(JobRun *job, MemoryContext cxt, volatile sig_atomic_t *stop)
  * subtransaction so that a failed training fails the job (and the session
  * goes on with the next); a cancel of the statement ends the statement.
  */
-static void
+void
 JobTrainInSession(JobRun *job, MemoryContext cxt)
 {
 	ResourceOwner owner = CurrentResourceOwner;
@@ -252,20 +257,22 @@ JobsRunNext(MemoryContext cxt, volatile sig_atomic_t *stop)
 	if (stop)
 	{
 		JobTxBegin();
-		claim = JobClaim(&job, cxt);
+		claim = JobClaim(&job, cxt, 0);
 		JobTxCommit();
 	}
 	else
 	{
 		spi = SsSpiConnect();
-		claim = JobClaim(&job, cxt);
+		claim = JobClaim(&job, cxt, 0);
 		SsSpiFinish(spi);
 	}
 	if (claim != CLAIM_RUN)
 		return claim == CLAIM_REFUSED;
 
 	old = MemoryContextSwitchTo(cxt);
-	if (job.train)
+	if (job.pipeline)
+		PipelineJobRun(&job, cxt, stop);
+	else if (job.train)
 	{
 		if (stop)
 			JobTrainInWorker(&job, cxt, stop);
