@@ -107,13 +107,16 @@ SELECT seongsu.run_pipeline('성수', '2호선', '{"sync": true, "sources": [], 
 SELECT r.state, r.retrained, r.deployed, (SELECT model_id FROM seongsu.deployed_models WHERE project = '성수 2호선 daily 7 days') = :champ AS champion_kept,
        seongsu.model_for_alias('성수 2호선 daily 7 days', 'challenger') = r.trained_model_id AS challenger_named
 FROM seongsu.pipeline_runs r WHERE r.run_id = :r4;
--- the comparison as recorded equals the one recomputed here from seongsu.evaluate
-SELECT (s.detail->>'challenger_rmse')::numeric = round(((m.metrics->'folds'->-1->'metrics'->>'rmse')::numeric), 1) AS challenger_rmse_as_backtested,
-       (s.detail->>'champion_rmse')::numeric = (SELECT round(sqrt(avg((e.predicted - e.actual) ^ 2))::numeric, 1)
-                                                  FROM seongsu.evaluate(:champ, (m.metrics->'folds'->-1->>'test_from')::date,
-                                                                        (m.metrics->'folds'->-1->>'test_to')::date) e) AS champion_rmse_recomputed,
-       (s.detail->>'challenger_rmse')::numeric >= 0.98 * (s.detail->>'champion_rmse')::numeric AS not_better_by_margin
-FROM seongsu.pipeline_steps s JOIN seongsu.models m ON m.id = (s.detail->>'challenger')::bigint
+-- the comparison as recorded equals the one recomputed here from
+-- seongsu.evaluate over the 28 days before as_of
+SELECT (s.detail->>'challenger_rmse')::numeric = round(x.chal, 1) AS challenger_rmse_recomputed,
+       (s.detail->>'champion_rmse')::numeric = round(x.champ, 1) AS champion_rmse_recomputed,
+       x.n AS days, x.chal >= 0.98 * x.champ AS not_better_by_margin
+FROM seongsu.pipeline_steps s
+CROSS JOIN LATERAL (SELECT sqrt(avg((c.predicted - c.actual) ^ 2))::numeric AS chal, sqrt(avg((h.predicted - h.actual) ^ 2))::numeric AS champ, count(*) AS n
+                      FROM seongsu.evaluate((s.detail->>'challenger')::bigint, '2025-04-23', '2025-05-20') c
+                      JOIN seongsu.evaluate(:champ, '2025-04-23', '2025-05-20') h ON h.day = c.day
+                     WHERE c.predicted IS NOT NULL AND h.predicted IS NOT NULL) x
 WHERE s.run_id = :r4 AND s.step = 'promote';
 -- a ridge challenger trained on three more weeks of data, with no margin: deployed when better
 SELECT seongsu.run_pipeline('성수', '2호선', '{"sync": true, "sources": [], "as_of": "2025-05-22", "promote_margin": 0, "train": {"algorithm": "ridge"}, "policy": {"force": true}}') AS r5 \gset

@@ -187,6 +187,19 @@ PipelinePhaseEnd(PipelineRunner *r, int spi)
 		SsSpiFinish(spi);
 }
 
+/* The role named, or an error when it no longer exists. */
+static Oid
+PipelineRole(const char *name)
+{
+	Oid			role = get_role_oid(name, true);
+
+	if (!OidIsValid(role))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" that asked for the pipeline run no longer exists", name)));
+	return role;
+}
+
 /*
  * Run the run's remaining steps in order until one stops or fails; returns
  * the run's state (running: interrupted by the worker's shutdown, or the
@@ -215,6 +228,8 @@ PipelineSteps(PipelineRunner *r)
 			PipelinePhaseEnd(r, spi);
 			return "running";
 		}
+		if (!OidIsValid(r->role))
+			r->role = PipelineRole(r->job->enqueued_by);
 		v[0] = Int64GetDatum(r->run_id);
 		step = PipelineCallText(r, "SELECT seongsu.pipeline_begin_step($1)", 1, types, v, NULL);
 		if (step == NULL)
@@ -249,19 +264,6 @@ PipelineSteps(PipelineRunner *r)
 	return state;
 }
 
-/* The role named, or an error when it no longer exists. */
-static Oid
-PipelineRole(const char *name)
-{
-	Oid			role = get_role_oid(name, true);
-
-	if (!OidIsValid(role))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("role \"%s\" that asked for the pipeline run no longer exists", name)));
-	return role;
-}
-
 /*
  * Run a pipeline job (from JobsRunNext): its run's remaining steps, then
  * the job recorded done, failed, or pending again after its back-off when
@@ -293,7 +295,6 @@ PipelineJobRun(JobRun *job, MemoryContext cxt, volatile sig_atomic_t *stop)
 		WorkerTrainingBegin(job->id);
 	PG_TRY();
 	{
-		r.role = PipelineRole(job->enqueued_by);
 		state = PipelineSteps(&r);
 	}
 	PG_CATCH();

@@ -84,7 +84,7 @@ AS $$
 DECLARE
   defaults CONSTANT jsonb := jsonb_build_object(
     'sources', NULL, 'sync', false, 'as_of', NULL, 'horizon', '7 days', 'days', 7, 'alerts', true,
-    'train', jsonb_build_object('algorithm', 'auto'), 'promote_margin', 0.02, 'promote', true,
+    'train', jsonb_build_object('algorithm', 'auto'), 'promote_margin', 0.02, 'promote_window_days', 28, 'promote', true,
     'policy', jsonb_build_object('max_model_age_days', 28, 'min_model_age_days', 7, 'accuracy_ratio', 1.5,
                                  'drift_threshold', 0.10, 'window_days', 28, 'new_holiday_year', true,
                                  'force', false, 'never', false));
@@ -101,7 +101,7 @@ BEGIN
     IF NOT defaults ? k THEN
       RAISE EXCEPTION 'a pipeline has no option "%"', k
         USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'Options are sources, sync, as_of, horizon, days, alerts, train, promote, promote_margin and policy (docs/pipeline.md).';
+              HINT = 'Options are sources, sync, as_of, horizon, days, alerts, train, promote, promote_margin, promote_window_days and policy (docs/pipeline.md).';
     END IF;
   END LOOP;
   IF options ? 'policy' AND jsonb_typeof(options->'policy') <> 'object' THEN
@@ -143,10 +143,11 @@ BEGIN
   END;
   IF h <= interval '0' OR jsonb_typeof(o->'days') <> 'number' OR (o->>'days')::numeric NOT BETWEEN 1 AND 35
      OR jsonb_typeof(o->'promote_margin') <> 'number' OR (o->>'promote_margin')::numeric NOT BETWEEN 0 AND 0.5
+     OR jsonb_typeof(o->'promote_window_days') <> 'number' OR (o->>'promote_window_days')::numeric NOT BETWEEN 7 AND 366
      OR jsonb_typeof(o->'sync') <> 'boolean' OR jsonb_typeof(o->'alerts') <> 'boolean' OR jsonb_typeof(o->'promote') <> 'boolean' THEN
     RAISE EXCEPTION 'pipeline options out of range'
       USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = 'horizon is a positive interval, days a number 1..35, promote_margin a number 0..0.5; sync, alerts and promote are true or false.';
+            DETAIL = 'horizon is a positive interval, days a number 1..35, promote_margin a number 0..0.5, promote_window_days a number 7..366; sync, alerts and promote are true or false.';
   END IF;
   FOR k, v IN SELECT * FROM jsonb_each(o->'policy') LOOP
     IF (k IN ('new_holiday_year', 'force', 'never') AND jsonb_typeof(v) <> 'boolean')
@@ -533,7 +534,8 @@ DECLARE
   drift jsonb;
   snap bigint;
   t record;
-  fold jsonb;
+  champ_live record;
+  wfrom date;
   chal_rmse double precision;
   champ_rmse double precision;
   age integer;
@@ -620,23 +622,34 @@ BEGIN
     IF chal IS NULL THEN
       RETURN jsonb_build_object('outcome', 'continue', 'deployed', false, 'reason', 'nothing was trained', 'champion', champ);
     END IF;
-    SELECT * INTO m FROM @extschema@.models x WHERE x.id = chal;
-    fold := m.metrics->'folds'->-1;
-    chal_rmse := (fold->'metrics'->>'rmse')::double precision;
+    wfrom := as_of - (o->>'promote_window_days')::integer;
     IF champ IS NULL THEN
       decision := true; reason := format('first model of project %s', project);
     ELSE
-      SELECT sqrt(avg((e.predicted - e.actual) ^ 2)), count(*) INTO champ_rmse, n
-        FROM @extschema@.evaluate(champ, (fold->>'test_from')::date, (fold->>'test_to')::date) e
-       WHERE e.actual IS NOT NULL AND e.predicted IS NOT NULL;
-      decision := champ_rmse IS NULL OR chal_rmse < champ_rmse * (1 - margin);
+      -- both models over the same recent days (the challenger has seen them;
+      -- the champion only those after its train_to): the margin guards
+      -- against the challenger's in-sample advantage
+      SELECT sqrt(avg((c.predicted - c.actual) ^ 2)), sqrt(avg((h.predicted - h.actual) ^ 2)), count(*)
+        INTO chal_rmse, champ_rmse, n
+        FROM @extschema@.evaluate(chal, wfrom, as_of - 1) c
+        JOIN @extschema@.evaluate(champ, wfrom, as_of - 1) h ON h.day = c.day
+       WHERE c.actual IS NOT NULL AND c.predicted IS NOT NULL AND h.predicted IS NOT NULL;
+      decision := n > 0 AND chal_rmse < champ_rmse * (1 - margin);
       reason := format('challenger %s RMSE %s vs champion %s RMSE %s on %s..%s (%s days); promoted only when better by %s%%',
-                       chal, round(chal_rmse::numeric, 1), champ, coalesce(round(champ_rmse::numeric, 1)::text, 'none'),
-                       fold->>'test_from', fold->>'test_to', n, round(100 * margin::numeric, 1));
-    END IF;
-    SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, chal, as_of, (pol->>'window_days')::integer);
-    IF live.n > 0 THEN
-      reason := reason || format('; challenger''s shadow record: MAPE %s%% over %s forecasts', round(live.mape::numeric, 2), live.n);
+                       chal, coalesce(round(chal_rmse::numeric, 1)::text, 'none'), champ,
+                       coalesce(round(champ_rmse::numeric, 1)::text, 'none'), wfrom, as_of - 1, n,
+                       round(100 * margin::numeric, 1));
+      -- the shadow live record, where the challenger has one: not worse than the champion's
+      SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, chal, as_of, (pol->>'window_days')::integer);
+      IF live.n >= 7 THEN
+        SELECT * INTO champ_live FROM @extschema@.pipeline_live_record(sid, champ, as_of, (pol->>'window_days')::integer);
+        reason := reason || format('; shadow record: challenger MAPE %s%% over %s forecasts, champion %s%%',
+                                   round(live.mape::numeric, 2), live.n, round(champ_live.mape::numeric, 2));
+        IF live.mape > champ_live.mape THEN
+          decision := false;
+          reason := reason || ' (worse: kept in the shadow)';
+        END IF;
+      END IF;
     END IF;
     IF decision AND NOT (o->>'promote')::boolean THEN
       decision := false; reason := reason || '; not deployed: option promote is false';

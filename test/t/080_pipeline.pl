@@ -1,0 +1,123 @@
+# The pipeline (docs/pipeline.md) run by the worker against the loopback
+# replay server (synthetic series, "today" pinned to 2025-06-20), on the
+# core fixtures (성수 2호선 to 2025-05-31):
+#  (a) a run ingests the new days, publishes forecasts and records every step;
+#  (b) kill -9 of the worker during a run's ingest step: after the restart
+#      the run resumes at that step and ends succeeded, with no duplicate
+#      job, row or forecast;
+#  (c) a level shift of the station makes the policy retrain (and the
+#      challenger is promoted when it beats the champion by the margin);
+#  (d) a worse challenger is not promoted.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SeongsuTest qw(start_replay set_faults load_fixtures);
+
+my $SEOUL_KEY = 'SEOULKEY123';
+my $DGK_KEY   = 'dgk+KEY/456==';
+my $WORKER    = 'daily_seongsu ingest';
+my $PROJECT   = '성수 2호선 daily 7 days';
+
+my $base = start_replay(seoul_key => $SEOUL_KEY, dgk_key => $DGK_KEY, extra => [ '--today', '2025-06-20' ]);
+
+my $node = PostgreSQL::Test::Cluster->new('pipeline');
+$node->init;
+$node->append_conf('postgresql.conf', <<"EOC");
+shared_preload_libraries = 'daily_seongsu'
+seongsu.database = 'postgres'
+seongsu.seoul_api_key = '$SEOUL_KEY'
+seongsu.data_go_kr_key = '$DGK_KEY'
+seongsu.seoul_api_url = '$base'
+seongsu.data_go_kr_url = '$base'
+seongsu.open_meteo_url = '$base'
+seongsu.open_meteo_archive_url = '$base'
+seongsu.retry_base_ms = 20
+seongsu.http_timeout_ms = 20000
+restart_after_crash = on
+EOC
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
+$node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = '$WORKER'")
+  or BAIL_OUT('the worker did not start');
+my $days = load_fixtures($node, 'postgres');
+note("fixtures: $days days of ridership");
+
+sub sql { return $node->safe_psql('postgres', $_[0]); }
+
+# The first champion: ridge on the fixtures to 2025-05-31.
+sql(q{SELECT count(*) FROM seongsu.train('성수', '2호선', 'ridge', train_to => '2025-05-31', force => true)});
+my $champion0 = sql(qq{SELECT model_id FROM seongsu.deployed_models WHERE project = '$PROJECT'});
+ok($champion0, "a first champion ($champion0)");
+
+# ---------------------------------------------------------------- (a) a run
+my $r1 = sql(q{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-04", "sources": ["seoul_daily"], "train": {"algorithm": "ridge"}}')});
+is(sql("SELECT seongsu.wait_for_pipeline($r1, '5 minutes')"), 'succeeded', '(a) the run succeeded in the worker');
+is(sql("SELECT string_agg(format('%s:%s/%s', step, state, attempts), ' ' ORDER BY ordinal) FROM seongsu.pipeline_steps WHERE run_id = $r1"),
+	'ingest:succeeded/1 quality:succeeded/1 features:succeeded/1 monitor:succeeded/1 retrain:succeeded/1 promote:succeeded/1 publish:succeeded/1',
+	'(a) every step recorded, once');
+is(sql(q{SELECT count(*) FROM seongsu.ridership_daily r JOIN seongsu.stations s ON s.id = r.station_id
+       WHERE s.name = '성수' AND r.day BETWEEN '2025-06-01' AND '2025-06-03'}), '3', '(a) the new days were ingested');
+is(sql("SELECT string_agg(format('%s %s..%s %s', j.source, j.from_date, j.to_date, j.state), ', ')
+      FROM seongsu.jobs j WHERE j.source <> 'pipeline'"), 'seoul_daily 2025-05-25..2025-06-03 done',
+	'(a) through a job of its own, over the last ten days before as_of');
+is(sql("SELECT j.state FROM seongsu.jobs j JOIN seongsu.pipelines p ON p.job_id = j.id WHERE p.id = $r1"), 'done',
+	'(a) the pipeline job is done');
+my $published = sql("SELECT published_rows FROM seongsu.pipeline_runs WHERE run_id = $r1");
+cmp_ok($published, '>', 0, "(a) forecasts published ($published rows)");
+is(sql("SELECT count(*) FROM seongsu.prediction_log WHERE as_of = '2025-06-04' AND role = 'champion'"), $published,
+	'(a) prediction_log holds them as of the run day');
+is(sql("SELECT retrained FROM seongsu.pipeline_runs WHERE run_id = $r1"), 'f', '(a) a four-day-old champion is kept');
+
+# ---------------------------------------------------------------- (b) kill -9 mid-run
+set_faults($base, { match => 'CardSubwayStatsNew', fault => 'latency', ms => 1500 });
+my $r2 = sql(q{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-12", "sources": ["seoul_daily"], "policy": {"never": true}}')});
+ok($node->poll_query_until('postgres', "SELECT state = 'running' FROM seongsu.pipeline_steps WHERE run_id = $r2 AND step = 'ingest'"),
+	'(b) the ingest step is running');
+my $pid = sql("SELECT pid FROM pg_stat_activity WHERE backend_type = '$WORKER'");
+ok(kill('KILL', $pid), "(b) kill -9 the worker (pid $pid)");
+set_faults($base);
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = '$WORKER' AND pid <> $pid"),
+	'(b) the server restarted and a new worker runs');
+is(sql("SELECT seongsu.wait_for_pipeline($r2, '5 minutes')"), 'succeeded', '(b) the interrupted run ends succeeded');
+is(sql("SELECT string_agg(format('%s:%s/%s', step, state, attempts), ' ' ORDER BY ordinal) FROM seongsu.pipeline_steps WHERE run_id = $r2"),
+	'ingest:succeeded/2 quality:succeeded/1 features:succeeded/1 monitor:succeeded/1 retrain:succeeded/1 promote:succeeded/1 publish:succeeded/1',
+	'(b) it resumed at the interrupted step; the others ran once');
+is(sql("SELECT count(*) FROM seongsu.jobs WHERE source = 'seoul_daily' AND from_date = '2025-06-02'"), '1',
+	'(b) one ingestion job for the run (the killed attempt left none)');
+is(sql("SELECT count(*) - count(DISTINCT (station_id, day)) FROM seongsu.ridership_daily"), '0', '(b) no duplicate day');
+is(sql("SELECT count(*) FROM seongsu.prediction_log WHERE as_of = '2025-06-12' AND role = 'champion'"),
+	sql("SELECT published_rows FROM seongsu.pipeline_runs WHERE run_id = $r2"), '(b) the forecasts published once');
+is(sql("SELECT count(*) FROM seongsu.pipelines WHERE state IN ('queued', 'running', 'retrying')"), '0', '(b) nothing left active');
+
+# ---------------------------------------------------------------- (c) level shift
+# The station's level rises by 60% from 2025-06-01 (the replay server serves
+# one level, so the shift is written here, and these runs fetch nothing).
+sql(q{UPDATE seongsu.ridership_daily r SET boardings = r.boardings * 16 / 10, alightings = r.alightings * 16 / 10
+    FROM seongsu.stations s WHERE s.id = r.station_id AND s.name = '성수' AND r.day >= '2025-06-01'});
+my $policy = '"policy": {"max_model_age_days": 1000, "min_model_age_days": 0, "new_holiday_year": false}';
+my $r3 = sql(qq{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-14", "sources": [], "train": {"algorithm": "ridge"}, $policy}')});
+is(sql("SELECT seongsu.wait_for_pipeline($r3, '5 minutes')"), 'succeeded', '(c) the run after the shift succeeded');
+my ($retrained, $reason) = split /\|/, sql("SELECT retrained, retrain_reason FROM seongsu.pipeline_runs WHERE run_id = $r3");
+is($retrained, 't', '(c) the policy retrains');
+like($reason, qr/live MAPE .* is more than accuracy_ratio|live forecasts are off by/, "(c) because of the live record: $reason");
+my ($deployed, $chal, $chal_rmse, $champ_rmse, $why) = split /\|/,
+	sql("SELECT (s.detail->>'deployed'), s.detail->>'challenger', s.detail->>'challenger_rmse', s.detail->>'champion_rmse', s.detail->>'reason'
+	   FROM seongsu.pipeline_steps s WHERE s.run_id = $r3 AND s.step = 'promote'");
+note("(c) promote: $why");
+cmp_ok($chal_rmse, '<', 0.98 * $champ_rmse, '(c) the challenger beats the champion by the margin on the same window');
+is($deployed, 'true', '(c) and is promoted');
+is(sql(qq{SELECT model_id FROM seongsu.deployed_models WHERE project = '$PROJECT'}), $chal, '(c) the challenger is the champion');
+
+# ---------------------------------------------------------------- (d) a worse challenger
+my $r4 = sql(qq{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-15", "sources": [], "train": {"algorithm": "seasonal_naive"}, "policy": {"force": true}}')});
+is(sql("SELECT seongsu.wait_for_pipeline($r4, '5 minutes')"), 'succeeded', '(d) the run succeeded');
+my ($d_retrained, $d_deployed, $d_reason) = split /\|/,
+	sql("SELECT retrained, deployed, promote_reason FROM seongsu.pipeline_runs WHERE run_id = $r4");
+is("$d_retrained $d_deployed", 't f', "(d) a challenger was trained and not promoted: $d_reason");
+is(sql(qq{SELECT model_id FROM seongsu.deployed_models WHERE project = '$PROJECT'}), $chal, '(d) the champion is kept');
+
+done_testing();
