@@ -1158,7 +1158,10 @@ $$;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 
 
--- ======== pipeline (issue 16): seongsu.run_pipeline and its tables (src/sql/88_pipeline.sql) ========
+
+
+
+-- ======== pipeline (issue 16): seongsu.run_pipeline and its tables (src/sql/88_pipeline.sql, 89_pipeline_steps.sql) ========
 -- Jobs of source pipeline (a run of seongsu.run_pipeline) join train.
 ALTER TABLE jobs DROP CONSTRAINT jobs_source_known;
 DO $$
@@ -1178,7 +1181,7 @@ COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources(), train (seo
 -- pipeline_steps; a step's work and its 'succeeded' commit together, so a
 -- run interrupted anywhere resumes at the first step that did not succeed.
 --
--- The steps are SQL (pipeline_step below) run as the role that asked for
+-- The steps are SQL (pipeline_step, 89_pipeline_steps.sql) run as the role that asked for
 -- the run; the bookkeeping (pipeline_create, pipeline_begin_step,
 -- pipeline_end_step, ...) is run by the C runner as the extension's owner
 -- and granted to nobody.
@@ -1512,6 +1515,98 @@ AS $$
 $$;
 COMMENT ON FUNCTION pipeline_abandon(bigint, text) IS
   'The pipeline runner''s: end an active run failed (its job was cancelled or could not run it).';
+
+-- Wait for a run to end: succeeded, stopped or failed.
+CREATE FUNCTION wait_for_pipeline(run_id bigint, timeout interval DEFAULT '10 minutes') RETURNS text
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + timeout;
+  st text;
+  job_state text;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'wait_for_pipeline cannot see the worker''s progress in a % transaction', upper(current_setting('transaction_isolation'))
+      USING ERRCODE = 'active_sql_transaction', HINT = 'Call it in a READ COMMITTED transaction.';
+  END IF;
+  IF timeout IS NULL OR timeout < interval '0' THEN
+    RAISE EXCEPTION 'timeout must be a non-negative interval' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  LOOP
+    SELECT p.state, j.state INTO st, job_state
+      FROM @extschema@.pipelines p LEFT JOIN @extschema@.jobs j ON j.id = p.job_id
+     WHERE p.id = wait_for_pipeline.run_id;
+    IF st IS NULL THEN
+      RAISE EXCEPTION 'pipeline run % does not exist', run_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF st IN ('succeeded', 'stopped', 'failed') THEN
+      RETURN st;
+    END IF;
+    IF clock_timestamp() >= deadline THEN
+      RAISE EXCEPTION 'pipeline run % is still %', run_id, st
+        USING ERRCODE = 'query_canceled',
+              DETAIL = CASE WHEN st = 'retrying' THEN 'A step failed on a transient error; its job runs again at seongsu.jobs.next_attempt_at.' END,
+              HINT = CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_type = 'daily_seongsu ingest')
+                          THEN 'No worker is running (shared_preload_libraries lacks daily_seongsu): run it with SELECT seongsu.run_pending_jobs(), or ask for runs with {"sync": true}.'
+                          ELSE 'The worker is busy; wait longer, or look at seongsu.pipeline_runs and seongsu.jobs.' END;
+    END IF;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION wait_for_pipeline(bigint, interval) IS
+  'Wait until a pipeline run ends and return succeeded, stopped (a gate held it) or failed; query_canceled after timeout.';
+
+-- One row per run: state, duration, step states, what was trained and deployed, the alerts it raised.
+CREATE VIEW pipeline_runs AS
+  SELECT p.id AS run_id, p.station, p.line, p.as_of, p.state, p.requested_by, p.job_id,
+         p.created_at, p.started_at, p.finished_at,
+         coalesce(p.finished_at, CASE WHEN p.started_at IS NOT NULL THEN now() END) - p.started_at AS duration,
+         s.steps,
+         s.summary,
+         (s.retrain->>'retrain')::boolean AS retrained,
+         s.retrain->>'reason' AS retrain_reason,
+         (s.retrain->>'model_id')::bigint AS trained_model_id,
+         (s.promote->>'deployed')::boolean AS deployed,
+         CASE WHEN (s.promote->>'deployed')::boolean THEN (s.promote->>'challenger')::bigint END AS deployed_model_id,
+         s.promote->>'reason' AS promote_reason,
+         (s.publish->>'rows_written')::bigint AS published_rows,
+         s.alerts_raised,
+         p.error
+    FROM pipelines p
+   CROSS JOIN LATERAL (
+     SELECT jsonb_object_agg(x.step, x.state ORDER BY x.ordinal) AS steps,
+            string_agg(format('%s:%s', x.step, x.state), ' ' ORDER BY x.ordinal) AS summary,
+            max(x.detail::text) FILTER (WHERE x.step = 'retrain')::jsonb AS retrain,
+            max(x.detail::text) FILTER (WHERE x.step = 'promote')::jsonb AS promote,
+            max(x.detail::text) FILTER (WHERE x.step = 'publish')::jsonb AS publish,
+            ARRAY(SELECT DISTINCT a::bigint FROM pipeline_steps y, jsonb_array_elements_text(y.detail->'alerts_raised') a
+                   WHERE y.run_id = p.id ORDER BY 1) AS alerts_raised
+       FROM pipeline_steps x WHERE x.run_id = p.id) s;
+COMMENT ON VIEW pipeline_runs IS
+  'One row per pipeline run: state, duration, the steps'' states (steps: jsonb; summary: "ingest:succeeded quality:stopped ..."), whether it retrained and why, the model trained, whether it was deployed and why, forecast rows published, the alerts it raised, and the error.';
+
+CREATE FUNCTION run_pipeline(station text DEFAULT '성수', line text DEFAULT '2호선', options jsonb DEFAULT '{}')
+  RETURNS bigint AS 'MODULE_PATHNAME', 'run_pipeline' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION run_pipeline(text, text, jsonb) IS
+  'Queue a pipeline run (ingest, quality, features, monitor, retrain, promote, publish) for the worker, or run it in this session with {"sync": true}; returns its id (seongsu.wait_for_pipeline, seongsu.pipeline_runs).  Refused (object_in_use) while the station has an active run.  Options: docs/pipeline.md.';
+
+CREATE FUNCTION resume_pipeline(run_id bigint) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'resume_pipeline' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION resume_pipeline(bigint) IS
+  'Queue a failed or stopped pipeline run again (in this session when it was run with {"sync": true}) from its first step that did not succeed; its succeeded steps are not redone.  Returns the run id.';
+
+CREATE FUNCTION run_job(job_id bigint, OUT state text, OUT rows_written bigint, OUT transient boolean, OUT error text)
+  AS 'MODULE_PATHNAME', 'run_job' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION run_job(bigint) IS
+  'Run one pending ingestion or training job now, in this session and transaction, and return how it ended (done or failed; transient: failed on transient errors only).  A failure is final: there is no job-level retry.';
+
+-- The pipeline's steps (docs/pipeline.md): what each of ingest, quality,
+-- features, monitor, retrain, promote and publish does for a station as of a
+-- day (pipeline_do), the step of a run (pipeline_step, which the runner of
+-- src/ingest/pipeline_job.c calls as the role that asked for the run),
+-- scheduling with pg_cron, and simulate_pipeline.
 
 -- The live record of a model as of a day: its issued forecasts (any
 -- horizon) of the window_days days up to as_of against the actuals.
@@ -1864,92 +1959,6 @@ END
 $$;
 COMMENT ON FUNCTION pipeline_step(bigint, text) IS
   'Run one step of a pipeline run (the runner''s; as the role that asked for the run); returns its detail.';
-
--- Wait for a run to end: succeeded, stopped or failed.
-CREATE FUNCTION wait_for_pipeline(run_id bigint, timeout interval DEFAULT '10 minutes') RETURNS text
-  LANGUAGE plpgsql VOLATILE
-  SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  deadline timestamptz := clock_timestamp() + timeout;
-  st text;
-  job_state text;
-BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'wait_for_pipeline cannot see the worker''s progress in a % transaction', upper(current_setting('transaction_isolation'))
-      USING ERRCODE = 'active_sql_transaction', HINT = 'Call it in a READ COMMITTED transaction.';
-  END IF;
-  IF timeout IS NULL OR timeout < interval '0' THEN
-    RAISE EXCEPTION 'timeout must be a non-negative interval' USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  LOOP
-    SELECT p.state, j.state INTO st, job_state
-      FROM @extschema@.pipelines p LEFT JOIN @extschema@.jobs j ON j.id = p.job_id
-     WHERE p.id = wait_for_pipeline.run_id;
-    IF st IS NULL THEN
-      RAISE EXCEPTION 'pipeline run % does not exist', run_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF st IN ('succeeded', 'stopped', 'failed') THEN
-      RETURN st;
-    END IF;
-    IF clock_timestamp() >= deadline THEN
-      RAISE EXCEPTION 'pipeline run % is still %', run_id, st
-        USING ERRCODE = 'query_canceled',
-              DETAIL = CASE WHEN st = 'retrying' THEN 'A step failed on a transient error; its job runs again at seongsu.jobs.next_attempt_at.' END,
-              HINT = CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_type = 'daily_seongsu ingest')
-                          THEN 'No worker is running (shared_preload_libraries lacks daily_seongsu): run it with SELECT seongsu.run_pending_jobs(), or ask for runs with {"sync": true}.'
-                          ELSE 'The worker is busy; wait longer, or look at seongsu.pipeline_runs and seongsu.jobs.' END;
-    END IF;
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-END
-$$;
-COMMENT ON FUNCTION wait_for_pipeline(bigint, interval) IS
-  'Wait until a pipeline run ends and return succeeded, stopped (a gate held it) or failed; query_canceled after timeout.';
-
--- One row per run: state, duration, step states, what was trained and deployed, the alerts it raised.
-CREATE VIEW pipeline_runs AS
-  SELECT p.id AS run_id, p.station, p.line, p.as_of, p.state, p.requested_by, p.job_id,
-         p.created_at, p.started_at, p.finished_at,
-         coalesce(p.finished_at, CASE WHEN p.started_at IS NOT NULL THEN now() END) - p.started_at AS duration,
-         s.steps,
-         s.summary,
-         (s.retrain->>'retrain')::boolean AS retrained,
-         s.retrain->>'reason' AS retrain_reason,
-         (s.retrain->>'model_id')::bigint AS trained_model_id,
-         (s.promote->>'deployed')::boolean AS deployed,
-         CASE WHEN (s.promote->>'deployed')::boolean THEN (s.promote->>'challenger')::bigint END AS deployed_model_id,
-         s.promote->>'reason' AS promote_reason,
-         (s.publish->>'rows_written')::bigint AS published_rows,
-         s.alerts_raised,
-         p.error
-    FROM pipelines p
-   CROSS JOIN LATERAL (
-     SELECT jsonb_object_agg(x.step, x.state ORDER BY x.ordinal) AS steps,
-            string_agg(format('%s:%s', x.step, x.state), ' ' ORDER BY x.ordinal) AS summary,
-            max(x.detail::text) FILTER (WHERE x.step = 'retrain')::jsonb AS retrain,
-            max(x.detail::text) FILTER (WHERE x.step = 'promote')::jsonb AS promote,
-            max(x.detail::text) FILTER (WHERE x.step = 'publish')::jsonb AS publish,
-            ARRAY(SELECT DISTINCT a::bigint FROM pipeline_steps y, jsonb_array_elements_text(y.detail->'alerts_raised') a
-                   WHERE y.run_id = p.id ORDER BY 1) AS alerts_raised
-       FROM pipeline_steps x WHERE x.run_id = p.id) s;
-COMMENT ON VIEW pipeline_runs IS
-  'One row per pipeline run: state, duration, the steps'' states (steps: jsonb; summary: "ingest:succeeded quality:stopped ..."), whether it retrained and why, the model trained, whether it was deployed and why, forecast rows published, the alerts it raised, and the error.';
-
-CREATE FUNCTION run_pipeline(station text DEFAULT '성수', line text DEFAULT '2호선', options jsonb DEFAULT '{}')
-  RETURNS bigint AS 'MODULE_PATHNAME', 'run_pipeline' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION run_pipeline(text, text, jsonb) IS
-  'Queue a pipeline run (ingest, quality, features, monitor, retrain, promote, publish) for the worker, or run it in this session with {"sync": true}; returns its id (seongsu.wait_for_pipeline, seongsu.pipeline_runs).  Refused (object_in_use) while the station has an active run.  Options: docs/pipeline.md.';
-
-CREATE FUNCTION resume_pipeline(run_id bigint) RETURNS bigint
-  AS 'MODULE_PATHNAME', 'resume_pipeline' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION resume_pipeline(bigint) IS
-  'Queue a failed or stopped pipeline run again (in this session when it was run with {"sync": true}) from its first step that did not succeed; its succeeded steps are not redone.  Returns the run id.';
-
-CREATE FUNCTION run_job(job_id bigint, OUT state text, OUT rows_written bigint, OUT transient boolean, OUT error text)
-  AS 'MODULE_PATHNAME', 'run_job' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION run_job(bigint) IS
-  'Run one pending ingestion or training job now, in this session and transaction, and return how it ended (done or failed; transient: failed on transient errors only).  A failure is final: there is no job-level retry.';
 
 -- pg_cron: the job that runs the pipeline of a station.
 CREATE FUNCTION pipeline_cron_name(station text, line text) RETURNS text

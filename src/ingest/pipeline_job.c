@@ -5,7 +5,7 @@
  * job-level retries with back-off, cancel (seongsu.cancel_job) and crash
  * recovery; with {"sync": true} it runs in the caller's session instead.
  *
- * The steps themselves are SQL (seongsu.pipeline_step, src/sql/88_pipeline.sql),
+ * The steps themselves are SQL (seongsu.pipeline_step, src/sql/89_pipeline_steps.sql),
  * run by SPI as the role that asked for the run; nothing of src/train,
  * src/serve, src/features or src/ops is included.  The bookkeeping
  * (seongsu.pipeline_begin_step, pipeline_end_step, ...) runs as the
