@@ -57,7 +57,7 @@ typedef struct PipelineRunner
 /* How a step ended. */
 typedef struct StepResult
 {
-	char	   *outcome;		/* continue, stop, failed or retry */
+	char	   *outcome;		/* continue, stop, failed or retry (a step's detail says continue, stop or error) */
 	char	   *detail;			/* jsonb text */
 	char	   *error;
 	bool		interrupted;	/* the worker is shutting down: leave the run to resume */
@@ -83,10 +83,18 @@ PipelineTransient(int code)
 		code == ERRCODE_T_R_DEADLOCK_DETECTED || code == ERRCODE_LOCK_NOT_AVAILABLE;
 }
 
+/* Whether a failure with this SQLSTATE makes the run retry (its job runs again after the back-off). */
+static bool
+PipelineMayRetry(PipelineRunner *r, int sqlstate)
+{
+	return PipelineTransient(sqlstate) && r->job && !r->job->final && r->job->attempt < seongsu_job_max_attempts;
+}
+
 /*
  * Run one step in a subtransaction as the run's role (seongsu.pipeline_step);
- * an error becomes a failed (or, transient with job runs left, retry)
- * outcome whose detail keeps the SQLSTATE, detail and hint.
+ * an error, or a detail whose outcome is 'error' (a failure the step
+ * recorded itself), becomes a failed (or, transient with job runs left,
+ * retry) outcome whose detail keeps the SQLSTATE, message, detail and hint.
  */
 static StepResult
 PipelineStepRun(PipelineRunner *r, const char *step)
@@ -109,12 +117,24 @@ PipelineStepRun(PipelineRunner *r, const char *step)
 
 		GetUserIdAndSecContext(&user, &sec);
 		SetUserIdAndSecContext(r->role, sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-		JobExec("SELECT d OPERATOR(pg_catalog.->>) 'outcome', d::pg_catalog.text "
-				"FROM seongsu.pipeline_step($1, $2) AS d", 2, types, v, NULL, SPI_OK_SELECT);
+		JobExec("SELECT d OPERATOR(pg_catalog.->>) 'outcome', d::pg_catalog.text, d OPERATOR(pg_catalog.->>) 'sqlstate', "
+				"d OPERATOR(pg_catalog.->>) 'message' FROM seongsu.pipeline_step($1, $2) AS d", 2, types, v, NULL, SPI_OK_SELECT);
 		SetUserIdAndSecContext(user, sec);
 		tup = SPI_tuptable->vals[0];
 		res.outcome = MemoryContextStrdup(r->cxt, SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
 		res.detail = MemoryContextStrdup(r->cxt, SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+		if (strcmp(res.outcome, "error") == 0)
+		{
+			/* a failure the step records itself (keeping what it wrote: the ingest jobs and their log) */
+			char	   *code = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
+			char	   *msg = SPI_getvalue(tup, SPI_tuptable->tupdesc, 4);
+			int			sqlstate = code && strlen(code) == 5
+				? MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]) : ERRCODE_INTERNAL_ERROR;
+
+			res.error = MemoryContextStrdup(r->cxt, SecretsRedact(psprintf("%s (SQLSTATE %s)", msg ? msg : "failed",
+																		   unpack_sql_state(sqlstate))));
+			res.outcome = PipelineMayRetry(r, sqlstate) ? "retry" : "failed";
+		}
 		SsSpiFinish(spi);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(r->cxt);
@@ -152,8 +172,7 @@ PipelineStepRun(PipelineRunner *r, const char *step)
 			appendStringInfoString(&d, "null");
 		appendStringInfoChar(&d, '}');
 		res.detail = d.data;
-		res.outcome = PipelineTransient(edata->sqlerrcode) && r->job && !r->job->final &&
-			r->job->attempt < seongsu_job_max_attempts ? "retry" : "failed";
+		res.outcome = PipelineMayRetry(r, edata->sqlerrcode) ? "retry" : "failed";
 		if (strcmp(res.outcome, "failed") == 0 && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			res.error = SecretsRedact(psprintf("cancelled: %s", edata->message));
 	}

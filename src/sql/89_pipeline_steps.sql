@@ -91,8 +91,9 @@ COMMENT ON FUNCTION pipeline_at(date) IS 'When a run as of a day evaluates its a
 
 -- Step 1, ingest: queue the plan's jobs and run each at once in this
 -- transaction (seongsu.run_job); a source left to its default whose API key
--- is not set is skipped and said so.  Raises SSP03 when a job failed on
--- transient errors only (the run retries), SSP02 for any other failure.
+-- is not set is skipped and said so.  When a job fails the outcome is
+-- 'error' with SQLSTATE SSP03 (transient errors only: the run retries) or
+-- SSP02, recorded rather than raised so that the failed jobs stay.
 CREATE FUNCTION pipeline_ingest(station_id integer, as_of date, o jsonb) RETURNS jsonb
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
@@ -126,17 +127,18 @@ BEGIN
     END IF;
   END LOOP;
   IF cardinality(failures) > 0 THEN
-    RAISE EXCEPTION 'ingestion failed: %', array_to_string(failures, '; ')
-      USING ERRCODE = CASE WHEN transient THEN 'SSP03' ELSE 'SSP02' END,
-            DETAIL = jobs::text,
-            HINT = CASE WHEN transient THEN 'The failures were transient: the run retries after the job back-off (seongsu.job_retry_delay).'
-                        ELSE 'See seongsu.jobs and seongsu.ingest_log; fix the cause and call seongsu.resume_pipeline.' END;
+    -- recorded, not raised: the failed jobs and their ingest_log rows stay
+    RETURN jsonb_build_object('outcome', 'error', 'sqlstate', CASE WHEN transient THEN 'SSP03' ELSE 'SSP02' END,
+                              'message', 'ingestion failed: ' || array_to_string(failures, '; '),
+                              'hint', CASE WHEN transient THEN 'The failures were transient: the run retries after the job back-off (seongsu.job_retry_delay).'
+                                           ELSE 'See seongsu.jobs and seongsu.ingest_log; fix the cause and call seongsu.resume_pipeline.' END,
+                              'jobs', jobs, 'rows_written', rows);
   END IF;
   RETURN jsonb_build_object('outcome', 'continue', 'jobs', jobs, 'rows_written', rows);
 END
 $$;
 COMMENT ON FUNCTION pipeline_ingest(integer, date, jsonb) IS
-  'Pipeline step ingest: queue and run the jobs of seongsu.pipeline_ingest_plan in this transaction; raises SSP03 (transient) or SSP02 when one fails.';
+  'Pipeline step ingest: queue and run the jobs of seongsu.pipeline_ingest_plan in this transaction; outcome error with SQLSTATE SSP03 (transient) or SSP02 when one fails.';
 
 -- Step 2, quality: the gate over the 35 days to as_of (the window the
 -- quality alert rule reads); a failure stops the run and raises the alert.
@@ -174,7 +176,7 @@ AS $$ SELECT d.model_id FROM @extschema@.deployed_models d WHERE d.project = $1 
 COMMENT ON FUNCTION pipeline_champion(text) IS 'The deployed model (champion) of a project, or NULL.';
 
 -- Steps 3-7 and the quality gate by name, for a run (or a simulated day):
--- returns the step's detail, whose outcome is continue or stop.  trained:
+-- returns the step's detail, whose outcome is continue, stop or (ingest) error.  trained:
 -- the retrain step's detail (promote reads it).
 CREATE FUNCTION pipeline_do(step text, station text, line text, as_of date, options jsonb, trained jsonb DEFAULT NULL)
   RETURNS jsonb

@@ -7,7 +7,10 @@
 #      job, row or forecast;
 #  (c) a level shift of the station makes the policy retrain (and the
 #      challenger is promoted when it beats the champion by the margin);
-#  (d) a worse challenger is not promoted.
+#  (d) a worse challenger is not promoted;
+#  (e) an upstream failing on transient errors: the run is retrying, then,
+#      once the upstream is back, its job's next run resumes at the ingest
+#      step and succeeds.
 use strict;
 use warnings;
 use FindBin;
@@ -37,6 +40,9 @@ seongsu.open_meteo_url = '$base'
 seongsu.open_meteo_archive_url = '$base'
 seongsu.retry_base_ms = 20
 seongsu.http_timeout_ms = 20000
+seongsu.max_attempts = 2
+seongsu.job_max_attempts = 3
+seongsu.job_retry_delay = 1
 restart_after_crash = on
 EOC
 $node->start;
@@ -119,5 +125,22 @@ my ($d_retrained, $d_deployed, $d_reason) = split /\|/,
 	sql("SELECT retrained, deployed, promote_reason FROM seongsu.pipeline_runs WHERE run_id = $r4");
 is("$d_retrained $d_deployed", 't f', "(d) a challenger was trained and not promoted: $d_reason");
 is(sql(qq{SELECT model_id FROM seongsu.deployed_models WHERE project = '$PROJECT'}), $chal, '(d) the champion is kept');
+
+# ---------------------------------------------------------------- (e) transient failures
+set_faults($base, { match => 'CardSubwayStatsNew', fault => 'http500' });
+my $r5 = sql(q{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-16", "sources": ["seoul_daily"], "policy": {"never": true}}')});
+ok($node->poll_query_until('postgres', "SELECT state = 'retrying' FROM seongsu.pipelines WHERE id = $r5"),
+	'(e) the run is retrying after the transient failures');
+like(sql("SELECT error FROM seongsu.pipeline_steps WHERE run_id = $r5 AND step = 'ingest'"), qr/SQLSTATE SSP03/,
+	'(e) the ingest step failed with SSP03 (transient)');
+set_faults($base);
+is(sql("SELECT seongsu.wait_for_pipeline($r5, '2 minutes')"), 'succeeded', '(e) once the upstream is back the run succeeds');
+is(sql("SELECT string_agg(format('%s:%s/%s', step, state, attempts), ' ' ORDER BY ordinal) FROM seongsu.pipeline_steps WHERE run_id = $r5"),
+	'ingest:succeeded/2 quality:succeeded/1 features:succeeded/1 monitor:succeeded/1 retrain:succeeded/1 promote:succeeded/1 publish:succeeded/1',
+	'(e) ingest ran twice, the rest once');
+is(sql("SELECT count(*) FILTER (WHERE state = 'failed') || ' ' || count(*) FILTER (WHERE state = 'done') FROM seongsu.jobs WHERE source = 'seoul_daily' AND to_date = '2025-06-15'"),
+	'1 1', '(e) the failed fetch is recorded, and the one that succeeded');
+is(sql("SELECT j.state || ' ' || j.attempts FROM seongsu.jobs j JOIN seongsu.pipelines p ON p.job_id = j.id WHERE p.id = $r5"), 'done 2',
+	'(e) the pipeline job ran twice');
 
 done_testing();
