@@ -1,5 +1,5 @@
 -- Ingestion: the job queue, the per-request log, and the functions around
--- them (src/ingest/jobs.c, worker.c).
+-- them (src/ingest/jobs.c and job_*.c, worker.c).
 
 -- The sources are listed once, in C (src/ingest/sources.c): the jobs table's
 -- check and the source_status view are built from ingestion_sources().
