@@ -1162,6 +1162,8 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 
 
 
+
+
 -- ======== pipeline (issue 16): seongsu.run_pipeline and its tables (src/sql/88_pipeline.sql, 89_pipeline_steps.sql) ========
 -- Jobs of source pipeline (a run of seongsu.run_pipeline) join train.
 ALTER TABLE jobs DROP CONSTRAINT jobs_source_known;
@@ -1810,6 +1812,7 @@ DECLARE
   chal_rmse double precision;
   champ_rmse double precision;
   age integer;
+  latest_to date;
   margin double precision := (o->>'promote_margin')::double precision;
 BEGIN
   SELECT s.id INTO sid FROM @extschema@.stations s WHERE s.name = pipeline_do.station AND s.line = pipeline_do.line;
@@ -1846,15 +1849,18 @@ BEGIN
     SELECT * INTO m FROM @extschema@.models x WHERE x.id = champ;
     SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, champ, as_of, (pol->>'window_days')::integer);
     age := as_of - m.train_to;
+    -- the newest data any model of the project was trained on (a challenger
+    -- that was not promoted counts: no retraining every day behind it)
+    SELECT max(x.train_to) INTO latest_to FROM @extschema@.models x WHERE x.project = @extschema@.pipeline_project(station, line, (o->>'horizon')::interval) AND x.train_to < as_of;
     IF (pol->>'never')::boolean THEN
       decision := false; reason := 'the policy never retrains (never)';
     ELSIF (pol->>'force')::boolean THEN
       decision := true; reason := 'forced (policy force)';
     ELSIF champ IS NULL THEN
       decision := true; reason := format('project %s has no champion', project);
-    ELSIF age < (pol->>'min_model_age_days')::integer THEN
-      decision := false; reason := format('the champion %s has data to %s, %s days before %s: younger than min_model_age_days %s',
-                                          champ, m.train_to, age, as_of, pol->>'min_model_age_days');
+    ELSIF as_of - latest_to < (pol->>'min_model_age_days')::integer THEN
+      decision := false; reason := format('the latest model of the project has data to %s, %s days before %s: younger than min_model_age_days %s',
+                                          latest_to, as_of - latest_to, as_of, pol->>'min_model_age_days');
     ELSIF age > (pol->>'max_model_age_days')::integer THEN
       decision := true; reason := format('the champion %s has data to %s, %s days before %s: older than max_model_age_days %s',
                                          champ, m.train_to, age, as_of, pol->>'max_model_age_days');

@@ -69,13 +69,16 @@ SELECT count(*) = :models_before AS nothing_trained FROM seongsu.models;
 
 -- 3. The policy's other rules, each with its reason: the champion older
 -- than max_model_age_days; live accuracy worse than the backtest by the
--- ratio; live forecasts off by more than the drift threshold; a new
--- holiday year; force; never.  (Each as of 2025-05-20, nothing promoted.)
+-- ratio; live forecasts off by more than the drift threshold; force;
+-- never; within policy; a model of the project trained on data younger
+-- than min_model_age_days (the challenger the first of these runs trained).
+-- (Each as of 2025-05-20, nothing promoted.)
 CREATE TEMP TABLE policy_runs AS
 SELECT p.k, p.policy, seongsu.run_pipeline('성수', '2호선',
   format('{%s, "as_of": "2025-05-20", "promote": false, "policy": %s}', :'opts', p.policy)::jsonb) AS id
-FROM (VALUES (1, '{"max_model_age_days": 10}'), (2, '{"accuracy_ratio": 0.01}'), (3, '{"drift_threshold": 0}'),
-             (4, '{"force": true}'), (5, '{"never": true, "force": true}'), (6, '{}')) p(k, policy);
+FROM (VALUES (1, '{"max_model_age_days": 10}'), (2, '{"accuracy_ratio": 0.01, "min_model_age_days": 0}'),
+             (3, '{"drift_threshold": 0, "min_model_age_days": 0}'), (4, '{"force": true}'),
+             (5, '{"never": true, "force": true}'), (6, '{"min_model_age_days": 0}'), (7, '{}')) p(k, policy);
 SELECT p.policy, r.retrained, regexp_replace(r.retrain_reason, '[0-9.-]+', 'N', 'g') AS reason
 FROM policy_runs p JOIN seongsu.pipeline_runs r ON r.run_id = p.id ORDER BY p.k;
 -- the live record the accuracy and drift rules read: the champion's forecasts

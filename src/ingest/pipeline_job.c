@@ -63,7 +63,7 @@ typedef struct StepResult
 	bool		interrupted;	/* the worker is shutting down: leave the run to resume */
 } StepResult;
 
-/* The run's state after a bookkeeping call returning text (as the owner; caller has SPI). */
+/* The text a bookkeeping query returns, or NULL (no row, or NULL; as the owner; caller has SPI). */
 static char *
 PipelineCallText(PipelineRunner *r, const char *sql, int nargs, Oid *types, Datum *v, const char *nulls)
 {
@@ -71,6 +71,8 @@ PipelineCallText(PipelineRunner *r, const char *sql, int nargs, Oid *types, Datu
 	Datum		d;
 
 	JobExecAs(r->owner, sql, nargs, types, v, nulls, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? NULL : MemoryContextStrdup(r->cxt, TextDatumGetCString(d));
 }
@@ -238,9 +240,10 @@ PipelineSteps(PipelineRunner *r)
 		char	   *step;
 		StepResult	res;
 
-		CHECK_FOR_INTERRUPTS();
 		if (r->stop && *r->stop)
 			return "running";
+		if (!r->worker)
+			CHECK_FOR_INTERRUPTS();
 		spi = PipelinePhaseBegin(r);
 		if (r->worker && JobVerdictOf(r->job, false) != JOB_OURS)
 		{
@@ -256,7 +259,7 @@ PipelineSteps(PipelineRunner *r)
 									 1, types, v, NULL);
 		PipelinePhaseEnd(r, spi);
 		if (step == NULL)
-			return state;
+			return state ? state : "gone";
 
 		spi = PipelinePhaseBegin(r);
 		res = PipelineStepRun(r, step);
@@ -327,7 +330,10 @@ PipelineJobRun(JobRun *job, MemoryContext cxt, volatile sig_atomic_t *stop)
 			ReThrowError(edata);
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(cxt);
-		message = SecretsRedact(edata->message);
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && *stop)
+			state = "running";	/* shutting down between steps: the run resumes at restart */
+		else
+			message = SecretsRedact(edata->message);
 	}
 	PG_END_TRY();
 	if (r.worker)
@@ -336,7 +342,12 @@ PipelineJobRun(JobRun *job, MemoryContext cxt, volatile sig_atomic_t *stop)
 		return;					/* shutting down, or the job is no longer ours */
 
 	spi = PipelinePhaseBegin(&r);
-	if (message)
+	if (strcmp(state ? state : "", "gone") == 0)
+	{
+		message = psprintf("pipeline run " INT64_FORMAT " does not exist", r.run_id);
+		state = "failed";
+	}
+	else if (message)
 	{
 		Oid			types[2] = {INT8OID, TEXTOID};
 		Datum		v[2];
