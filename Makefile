@@ -95,7 +95,8 @@ $(DATA_built): $(SQL_PARTS)
 $(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h) daily_seongsu.control
 
 # Every file `make install` puts in place is there and is this checkout's
-# (the control file, the scripts of DATA and DATA_built, the library), and
+# (the control file, the scripts of DATA and DATA_built, Supabase's
+# after-create script, the library), and
 # no other daily_seongsu script is installed: a stale upgrade script would
 # let ALTER EXTENSION take a path this checkout does not ship.
 installcheck-files:
@@ -103,6 +104,8 @@ installcheck-files:
 	for f in $(EXTENSION).control $(DATA) $(DATA_built); do \
 	  cmp -s "$$f" "$$dir/$$(basename "$$f")" || { echo "not installed, or not this checkout's: $$dir/$$(basename "$$f")"; status=1; }; \
 	done; \
+	ac='$(DESTDIR)$(datadir)/$(EXTENSION)/after-create.sql'; \
+	cmp -s '$(srcdir)/supabase/after-create.sql' "$$ac" || { echo "not installed, or not this checkout's: $$ac"; status=1; }; \
 	for f in "$$dir"/$(EXTENSION)--*.sql; do \
 	  [ -e "$$f" ] || continue; \
 	  case " $(notdir $(DATA) $(DATA_built)) " in *" $$(basename "$$f") "*) ;; \

@@ -130,4 +130,17 @@ show -c "SELECT to_char(ts AT TIME ZONE 'Asia/Seoul', 'MM-DD HH24:00') AS kst, r
       FROM seongsu.forecast('성수', '2호선', (date '$TODAY' - 2 + time '06:00')::timestamp AT TIME ZONE 'Asia/Seoul',
                             (date '$TODAY' - 2 + time '23:00')::timestamp AT TIME ZONE 'Asia/Seoul')"
 
+say "tracking (seongsu.runs: the calls and their candidates) and the registry (seongsu.model_versions)"
+show -c "SELECT r.run_id, r.algorithm, r.horizon, r.status, count(c.run_id) AS candidates,
+             (r.metrics->'mean'->>'rmse')::numeric(10,0) AS rmse, r.model_id, r.snapshot_id
+      FROM seongsu.runs r LEFT JOIN seongsu.runs c ON c.parent_run_id = r.run_id
+      WHERE r.parent_run_id IS NULL GROUP BY r.run_id ORDER BY r.run_id"
+show -c "SELECT project, version, model_id, run_id, aliases, deployed FROM seongsu.model_versions WHERE deployed"
+
+say "monitoring: forecasts published as of $TODAY, alerts, the dashboard page"
+show -c "SELECT seongsu.publish_forecast('성수', '2호선', date '$TODAY') AS forecast_rows_published"
+show -c "SELECT severity, kind, subject, left(detail, 80) AS detail FROM seongsu.evaluate_alerts(timestamptz '$TODAY 09:00+09')"
+q -At -c "SELECT seongsu.dashboard('성수', '2호선', date '$TODAY')" > "$DS_WORK/dashboard.html"
+say "the dashboard page is $DS_WORK/dashboard.html ($(wc -c < "$DS_WORK/dashboard.html") bytes; open it in a browser)"
+
 say "done: psql -h 127.0.0.1 -p $PORT -U postgres   (stop with: bash test/demo.sh stop)"

@@ -10,6 +10,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -17,6 +18,7 @@
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -83,6 +85,15 @@ JobsInstall(Oid *owner)
 
 /* The SPI connection of the worker's current transaction (SsSpiConnect's level). */
 static int	worker_spi;
+
+/* Whether seongsu.jobs has enqueued_by (0.2.0; an installation of 0.1.0 not yet updated has not). */
+bool
+JobsHaveEnqueuedBy(void)
+{
+	Oid			rel = get_relname_relid("jobs", get_namespace_oid("seongsu", false));
+
+	return OidIsValid(rel) && get_attnum(rel, "enqueued_by") != InvalidAttrNumber;
+}
 
 /* Begin a worker transaction with SPI and a snapshot. */
 void

@@ -106,6 +106,7 @@ extern void JobExec(const char *sql, int nargs, Oid *types, Datum *values, const
 extern void JobExecAs(Oid owner, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 					  int expect);
 extern Oid	JobsInstall(Oid *owner);
+extern bool JobsHaveEnqueuedBy(void);
 extern char *JobProblem(DateADT from, DateADT to, Jsonb *options, int *code);
 extern void JobTxBegin(void);
 extern void JobTxCommit(void);

@@ -58,9 +58,14 @@ JobInsert(const char *source, DateADT from, DateADT to, Jsonb *options)
 	v[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	spi = SsSpiConnect();
 	(void) JobsInstall(&owner);
-	JobExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
-			  "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-			  5, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	if (JobsHaveEnqueuedBy())
+		JobExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options, enqueued_by) "
+				  "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+				  5, types, v, NULL, SPI_OK_INSERT_RETURNING);
+	else
+		JobExecAs(owner, "INSERT INTO seongsu.jobs (source, from_date, to_date, options) "
+				  "VALUES ($1, $2, $3, $4) RETURNING id",
+				  4, types, v, NULL, SPI_OK_INSERT_RETURNING);
 	job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SsSpiFinish(spi);
 	WorkerWakeAtCommit();

@@ -89,14 +89,15 @@ JobClaim(JobRun *job, MemoryContext cxt, int64 only)
 	if (!OidIsValid(install))
 		return CLAIM_NONE;
 	v[0] = Int64GetDatum(only);
-	JobExecAs(owner, "UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
-		   "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
-		   "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
-		   "WHERE state OPERATOR(pg_catalog.=) 'pending' AND CASE WHEN $1 OPERATOR(pg_catalog.=) 0 "
-		   "THEN next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() ELSE id OPERATOR(pg_catalog.=) $1 END "
-		   "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-		   "RETURNING id, source, from_date, to_date, options, attempts, enqueued_by",
-		   1, types, v, NULL, SPI_OK_UPDATE_RETURNING);
+	JobExecAs(owner, psprintf("UPDATE seongsu.jobs SET state = 'running', attempts = attempts OPERATOR(pg_catalog.+) 1, "
+							  "started_at = pg_catalog.now(), finished_at = NULL, requests = 0, last_error = NULL "
+							  "WHERE id OPERATOR(pg_catalog.=) (SELECT id FROM seongsu.jobs "
+							  "WHERE state OPERATOR(pg_catalog.=) 'pending' AND CASE WHEN $1 OPERATOR(pg_catalog.=) 0 "
+							  "THEN next_attempt_at OPERATOR(pg_catalog.<=) pg_catalog.now() ELSE id OPERATOR(pg_catalog.=) $1 END "
+							  "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+							  "RETURNING id, source, from_date, to_date, options, attempts, %s",
+							  JobsHaveEnqueuedBy() ? "enqueued_by" : "NULL::pg_catalog.text"),
+			  1, types, v, NULL, SPI_OK_UPDATE_RETURNING);
 	if (SPI_processed == 0)
 		return CLAIM_NONE;
 	tup = SPI_tuptable->vals[0];

@@ -24,6 +24,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -158,6 +159,13 @@ TrackTags(const char *error, const char *sqlstate)
 	return s.data;
 }
 
+/* Whether table seongsu.name exists: an installation of 0.1.0 not yet updated has no tracking tables (its calls are not tracked). */
+static bool
+TrackInstalled(const char *name)
+{
+	return OidIsValid(get_relname_relid(name, get_namespace_oid("seongsu", false)));
+}
+
 /*
  * Start the run of a train() call: the extension's owner into run->owner
  * and, with seongsu.track_runs on, the run's row (status running), which a
@@ -183,7 +191,7 @@ TrackRunStart(TrackRun *run, const TrainRequest *r)
 		elog(ERROR, "the daily_seongsu extension is not installed in this database");
 	run->owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	version = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-	if (!seongsu_track_runs)
+	if (!seongsu_track_runs || !TrackInstalled("runs"))
 	{
 		SsSpiFinish(spi);
 		return;
@@ -489,8 +497,11 @@ TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 ru
 	Oid			types[3] = {TEXTOID, INT8OID, INT8OID};
 	Datum		v[3];
 	char		n[3] = {' ', ' ', run_id ? ' ' : 'n'};
-	int			spi = SsSpiConnect();
+	int			spi;
 
+	if (!TrackInstalled("model_registry"))
+		return;
+	spi = SsSpiConnect();
 	v[0] = CStringGetTextDatum(project);
 	v[1] = Int64GetDatum(model_id);
 	v[2] = Int64GetDatum(run_id);

@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -25,6 +26,7 @@
 #include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
@@ -481,6 +483,14 @@ TrainDataLoad(const TrainRequest *r, TrainData *t)
 	int64		id;
 	int			spi = SsSpiConnect();
 
+	/* 0.1.0 not yet updated has no versioning: it trains on the current rows, as 0.1.0 did */
+	if (!OidIsValid(get_relname_relid("snapshots", get_namespace_oid("seongsu", false))))
+	{
+		SsSpiFinish(spi);
+		TrainDataRead(r, t);
+		t->snapshot_id = 0;
+		return;
+	}
 	if (!r->has_snapshot)
 	{
 		int32		station_id, from, to;
@@ -493,13 +503,16 @@ TrainDataLoad(const TrainRequest *r, TrainData *t)
 	t->snapshot_id = id;
 }
 
-/* The metrics document with the data snapshot the model was trained on (metrics.snapshot_id). */
+/* The metrics document with the data snapshot the model was trained on (metrics.snapshot_id; none when 0). */
 static char *
-MetricsWithSnapshot(const char *metrics, int64 snapshot_id)
+MetricsWithSnapshot(char *metrics, int64 snapshot_id)
 {
-	Datum		j = DirectFunctionCall2(jsonb_concat, DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics)),
-										DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"snapshot_id\": " INT64_FORMAT "}", snapshot_id))));
+	Datum		j;
 
+	if (snapshot_id == 0)
+		return metrics;
+	j = DirectFunctionCall2(jsonb_concat, DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics)),
+							DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"snapshot_id\": " INT64_FORMAT "}", snapshot_id))));
 	return DatumGetCString(DirectFunctionCall1(jsonb_out, j));
 }
 

@@ -23,7 +23,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
-use SeongsuTest qw(start_replay set_faults fault_hits data_dir);
+use SeongsuTest qw(start_replay set_faults fault_hits data_dir replay_urls);
 
 my $data = data_dir();
 
@@ -55,11 +55,7 @@ sub served_body
 my $conf = <<"EOC";
 seongsu.seoul_api_key = '$SEOUL_KEY'
 seongsu.data_go_kr_key = '$DGK_KEY'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 seongsu.http_timeout_ms = 2000
 seongsu.max_attempts = 4
 # a failed run fails its job here (test/t/043 covers the job-level retry)

@@ -18,7 +18,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
-use SeongsuTest qw(start_replay reset_served data_dir);
+use SeongsuTest qw(start_replay reset_served data_dir replay_urls);
 
 my $data = data_dir();
 my $SEOUL_KEY = 'SEOULKEY123';
@@ -55,11 +55,7 @@ shared_preload_libraries = 'daily_seongsu'
 seongsu.database = 'postgres'
 seongsu.seoul_api_key = '$SEOUL_KEY'
 seongsu.data_go_kr_key = '$DGK_KEY'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 seongsu.http_timeout_ms = 10000
 seongsu.max_concurrency = 2
 restart_after_crash = on

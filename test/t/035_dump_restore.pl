@@ -11,7 +11,7 @@ use lib "$FindBin::Bin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SeongsuTest qw(start_replay);
+use SeongsuTest qw(start_replay replay_urls);
 
 my $base = start_replay(seoul_key => 'SEOULKEY', dgk_key => 'DGKKEY');
 
@@ -23,11 +23,7 @@ shared_preload_libraries = 'daily_seongsu'
 seongsu.database = 'restored'
 seongsu.seoul_api_key = 'SEOULKEY'
 seongsu.data_go_kr_key = 'DGKKEY'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 EOC
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE original');

@@ -12,7 +12,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
-use SeongsuTest qw(start_replay set_faults served reset_served);
+use SeongsuTest qw(start_replay set_faults served reset_served replay_urls);
 
 my $base = start_replay(seoul_key => 'SEOULKEY', dgk_key => 'DGKKEY');
 my $WORKER = 'daily_seongsu ingest';
@@ -24,11 +24,7 @@ shared_preload_libraries = 'daily_seongsu'
 seongsu.database = 'postgres'
 seongsu.seoul_api_key = 'SEOULKEY'
 seongsu.data_go_kr_key = 'DGKKEY'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 seongsu.http_timeout_ms = 10000
 seongsu.max_concurrency = 2
 EOC

@@ -27,7 +27,7 @@ use Test::More;
 use HTTP::Tiny;
 use IPC::Run;
 use JSON::PP;
-use SeongsuTest qw(start_replay set_faults);
+use SeongsuTest qw(start_replay set_faults replay_urls);
 
 my $SEOUL = 'SeoulKey0123456789';
 my $DGK   = 'dgk+Key/0123456789==';
@@ -60,11 +60,7 @@ sub leaks
 # arguments), and the server log must show what the extension writes there.
 my $conf = <<"EOC";
 log_statement = none
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 seongsu.max_attempts = 2
 EOC
 my $node = PostgreSQL::Test::Cluster->new('secrets');

@@ -12,7 +12,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
-use SeongsuTest qw(start_replay set_faults);
+use SeongsuTest qw(start_replay set_faults replay_urls);
 
 my ($SEOUL, $DGK) = ('SeoulKey51', 'DgkKey51');
 my $base = start_replay(seoul_key => $SEOUL, dgk_key => $DGK);
@@ -32,11 +32,7 @@ $node->append_conf('postgresql.conf', <<"EOC");
 log_statement = none
 shared_preload_libraries = 'daily_seongsu'
 seongsu.database = 'postgres'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 seongsu.max_attempts = 2
 EOC
 $node->start;

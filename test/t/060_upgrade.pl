@@ -26,7 +26,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
-use SeongsuTest qw(start_replay);
+use SeongsuTest qw(start_replay replay_urls);
 
 my $SEOUL = 'UpgradeSeoulKey';
 my $DGK   = 'UpgradeDataGoKrKey';
@@ -47,11 +47,7 @@ cron.database_name = '$DB'
 seongsu.database = 'postgres'
 seongsu.seoul_api_key = '$SEOUL'
 seongsu.data_go_kr_key = '$DGK'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 EOC
 	$node->start;
 	$node->safe_psql('postgres', "CREATE DATABASE $DB");
@@ -114,7 +110,7 @@ sub normalize_dump
 {
 	my ($t) = @_;
 	# the random key pg_dump (15.14+, 17.6+) draws for \restrict on each run
-	$t =~ s/^\\(un)?restrict \S+$/\\$1restrict KEY/mg;
+	$t =~ s/^\\(un|)restrict \S+$/\\$1restrict KEY/mg;
 	# the OIDs and relfilenodes the server assigned (binary-upgrade calls)
 	$t =~ s/^SELECT pg_catalog\.binary_upgrade_set_next_\w+\(.*\);\n//mg;
 	# transaction counters, and toast tables named by OID
@@ -164,7 +160,8 @@ sub fingerprint
 
 # The rows the install script seeds (those of a configuration table that
 # its pg_dump condition leaves out), without the columns that record when
-# a row was written (default now()).
+# a row was written (default now(), or the version stamp of a versioned
+# table, seongsu.version_stamp(...)).
 sub seeded_rows
 {
 	my ($node) = @_;
@@ -174,7 +171,8 @@ sub seeded_rows
 		       || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
 		           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 		           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-		             AND pg_get_expr(d.adbin, d.adrelid) IS DISTINCT FROM 'now()')
+		             AND pg_get_expr(d.adbin, d.adrelid) IS DISTINCT FROM 'now()'
+		             AND coalesce(pg_get_expr(d.adbin, d.adrelid), '') !~ '^seongsu\.version_stamp\(')
 		FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(oid, w), pg_class c
 		WHERE e.extname = 'daily_seongsu' AND c.oid = u.oid AND w LIKE 'WHERE %'}))
 	{
@@ -185,6 +183,23 @@ sub seeded_rows
 	return \%s;
 }
 
+# The observations every installation gets (the same in the fresh install
+# the snapshots are compared with), through the import API 0.1.0 has too.
+my $IMPORTS = q{
+SELECT seongsu.import_text('ridership_daily', 'date,line,station,boardings,alightings' || E'\n' ||
+  string_agg(format('%s,2호선,성수,%s,%s', to_char(d, 'YYYY-MM-DD'), b, b + 900), E'\n' ORDER BY d))
+FROM (SELECT d, 30000 + 9000 * (extract(isodow FROM d) < 6)::int + ((d::date - date '2022-01-01') * 37 % 1009) AS b
+      FROM generate_series(date '2022-01-01', date '2024-12-31', interval '1 day') d) s;
+SELECT seongsu.import_text('ridership_hourly', 'service_date,line,station,hour,passengers' || E'\n' ||
+  string_agg(format('%s,2호선,성수,%s,%s', to_char(d, 'YYYY-MM-DD'), h, 500 + 100 * h), E'\n' ORDER BY d, h))
+FROM generate_series(date '2024-11-01', date '2024-12-31', interval '1 day') d, generate_series(5, 23) h;
+SELECT seongsu.import_text('openmeteo_daily', 'date,temperature_2m_mean_c,precipitation_sum_mm,rain_sum_mm,snowfall_sum_cm' || E'\n' ||
+  string_agg(format('%s,%s,0.5,0.5,0.0', to_char(d, 'YYYY-MM-DD'), (d::date - date '2024-01-01') % 9), E'\n'))
+FROM generate_series(date '2024-01-01', date '2024-12-31', interval '1 day') d;
+SELECT seongsu.import_text('kasi_holidays', '{"response":{"header":{"resultCode":"00","resultMsg":"NORMAL SERVICE."},"body":{"items":{"item":{"dateKind":"01","dateName":"성탄절","isHoliday":"Y","locdate":20241225,"seq":1}},"numOfRows":100,"pageNo":1,"totalCount":1}}}');
+};
+# and the ingestion job run on them
+my $JOB = q{SELECT seongsu.enqueue('seoul_daily', '2025-01-01', '2025-01-02')};
 my $PREDICTIONS = q{SELECT string_agg(format('%s %s %s', d::date, round(seongsu.predict_daily(d::date)::numeric, 6),
 		seongsu.crowd_level(d + interval '8 hours')), ',' ORDER BY d)
 	FROM generate_series(date '2024-12-20', date '2025-01-05', interval '1 day') d};
@@ -198,6 +213,27 @@ my $fresh_cron = $fresh->safe_psql($DB,
 	q{SELECT string_agg(format('%s|%s|%s', job_name, schedule, command), E'\n' ORDER BY job_name)
 	  FROM seongsu.ingestion_schedule(seoul_daily_days => 5)});
 
+# The same observations and ingestion job in a database of their own in the
+# fresh cluster: the snapshot of its data is the one an updated
+# installation holding the same rows must hash to.
+# (a snapshot of the default scope, its id and then its hash and row counts)
+sub snapshot_of
+{
+	my ($node, $db) = @_;
+	my $id = $node->safe_psql($db, 'SELECT seongsu.snapshot()');
+	return ($id, $node->safe_psql($db, "SELECT content_hash || ' ' || row_counts::text FROM seongsu.snapshots WHERE snapshot_id = $id"));
+}
+$fresh->safe_psql('postgres', 'CREATE DATABASE same_data');
+$fresh->safe_psql('same_data', 'CREATE EXTENSION daily_seongsu');
+$fresh->safe_psql('same_data', $IMPORTS);
+$fresh->safe_psql('same_data', "SELECT seongsu.set_secret('seoul_api_key', '$SEOUL')");
+my $fresh_job = $fresh->safe_psql('same_data', $JOB);
+$fresh->safe_psql('same_data', 'SELECT seongsu.run_pending_jobs()');
+is($fresh->safe_psql('same_data', "SELECT state FROM seongsu.jobs WHERE id = $fresh_job"), 'done',
+	"$current: the same data and job in a fresh install (database same_data)");
+my (undef, $fresh_snapshot) = snapshot_of($fresh, 'same_data');
+like($fresh_snapshot, qr/^[0-9a-f]{64} \{.*"ridership_daily": [1-9]/, "... whose snapshot has the rows ($fresh_snapshot)");
+
 for my $r (@releases)
 {
 	my $node = new_node("from_" . ($r =~ s/\W/_/gr));
@@ -206,18 +242,8 @@ for my $r (@releases)
 		"$r installed with the current library (every C function it declares exists)");
 
 	# Data of every kind, through $r's own API.
+	$node->safe_psql($DB, $IMPORTS);
 	$node->safe_psql($DB, q{
-SELECT seongsu.import_text('ridership_daily', 'date,line,station,boardings,alightings' || E'\n' ||
-  string_agg(format('%s,2호선,성수,%s,%s', to_char(d, 'YYYY-MM-DD'), b, b + 900), E'\n' ORDER BY d))
-FROM (SELECT d, 30000 + 9000 * (extract(isodow FROM d) < 6)::int + ((d::date - date '2022-01-01') * 37 % 1009) AS b
-      FROM generate_series(date '2022-01-01', date '2024-12-31', interval '1 day') d) s;
-SELECT seongsu.import_text('ridership_hourly', 'service_date,line,station,hour,passengers' || E'\n' ||
-  string_agg(format('%s,2호선,성수,%s,%s', to_char(d, 'YYYY-MM-DD'), h, 500 + 100 * h), E'\n' ORDER BY d, h))
-FROM generate_series(date '2024-11-01', date '2024-12-31', interval '1 day') d, generate_series(5, 23) h;
-SELECT seongsu.import_text('openmeteo_daily', 'date,temperature_2m_mean_c,precipitation_sum_mm,rain_sum_mm,snowfall_sum_cm' || E'\n' ||
-  string_agg(format('%s,%s,0.5,0.5,0.0', to_char(d, 'YYYY-MM-DD'), (d::date - date '2024-01-01') % 9), E'\n'))
-FROM generate_series(date '2024-01-01', date '2024-12-31', interval '1 day') d;
-SELECT seongsu.import_text('kasi_holidays', '{"response":{"header":{"resultCode":"00","resultMsg":"NORMAL SERVICE."},"body":{"items":{"item":{"dateKind":"01","dateName":"성탄절","isHoliday":"Y","locdate":20241225,"seq":1}},"numOfRows":100,"pageNo":1,"totalCount":1}}}');
 SELECT count(*) FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', force => true);
 SELECT count(*) FROM seongsu.train(algorithm => 'gbdt', horizon => '7 days', hyperparams => '{"n_estimators": 30}', force => true);
 SELECT seongsu.deploy(min(id)) FROM seongsu.models;
@@ -228,7 +254,7 @@ SELECT count(*) FROM seongsu.build_features(from_ts => '2024-12-01', to_ts => '2
 		$node->safe_psql($DB, "SELECT seongsu.set_secret('seoul_api_key', '$SEOUL')");
 	}
 	# a job run now, by the current library on the $r installation
-	my (undef, $done, $enqueue_err) = $node->psql($DB, q{SELECT seongsu.enqueue('seoul_daily', '2025-01-01', '2025-01-02')});
+	my (undef, $done, $enqueue_err) = $node->psql($DB, $JOB);
 	like($done, qr/^\d+$/, "$r: the current library enqueues a job on the $r installation") or diag($enqueue_err);
 	if ($node->safe_psql($DB, q{SELECT to_regclass('seongsu.secrets') IS NULL}) eq 't')
 	{
@@ -307,12 +333,34 @@ SELECT count(*) FROM seongsu.build_features(from_ts => '2024-12-01', to_ts => '2
 	is($node->safe_psql($DB, $CRON), $fresh_cron,
 		"$r updated: the pg_cron jobs are those schedule_ingestion makes in $current (the update added the new ones)");
 
+	# the rows $r wrote are versions: a snapshot of them hashes as the same
+	# rows in a fresh install do, and reads back through the history
+	my ($snapshot_id, $snapshot) = snapshot_of($node, $DB);
+	is($snapshot, $fresh_snapshot, "$r updated: seongsu.snapshot() of the same data has the fresh install's content hash");
+	is($node->safe_psql($DB, "SELECT seongsu.verify_snapshot($snapshot_id)"), 't',
+		"$r updated: ... and reads back (verify_snapshot)");
+	# the models $r stored are the first versions of their projects
+	is($node->safe_psql($DB, q{SELECT string_agg(format('%s v%s', g.model_id, g.version), ', ' ORDER BY g.model_id)
+		FROM seongsu.model_versions g}),
+		$node->safe_psql($DB, q{SELECT string_agg(format('%s v%s', id, n), ', ' ORDER BY id)
+		FROM (SELECT id, row_number() OVER (PARTITION BY project ORDER BY id) AS n FROM seongsu.models) m}),
+		"$r updated: its models are versions of their projects (seongsu.model_versions)");
+
 	# the updated installation works on: the pending job runs, a model trains
 	$node->safe_psql($DB, 'SELECT seongsu.run_pending_jobs()');
 	is($node->safe_psql($DB, "SELECT state || ' ' || (rows_written > 0) FROM seongsu.jobs WHERE id = $pending"),
 		'done true', "$r updated: the job left pending runs");
-	cmp_ok($node->safe_psql($DB, q{SELECT count(*) FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', force => true)}),
-		'>=', 1, "$r updated: a model trains");
+	my ($trained, $run) = split /\|/, $node->safe_psql($DB,
+		q{SELECT count(*), max(run_id) FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', force => true)});
+	cmp_ok($trained, '>=', 1, "$r updated: a model trains");
+	like($run // '', qr/^\d+$/, "$r updated: ... and train returns its run");
+	is($node->safe_psql($DB, qq{SELECT r.status || ' ' || r.extension_version || ' ' || (r.snapshot_id IS NOT NULL)
+		|| ' ' || (g.version = 1 + (SELECT count(*) FROM seongsu.models m WHERE m.project = g.project AND m.id < g.model_id))
+		|| ' ' || EXISTS (SELECT FROM seongsu.runs c WHERE c.parent_run_id = r.run_id)
+		FROM seongsu.runs r JOIN seongsu.model_registry g ON g.model_id = r.model_id
+		WHERE r.run_id = $run AND r.parent_run_id IS NULL}),
+		"finished $current true true true",
+		"$r updated: ... tracked in seongsu.runs (finished, on a snapshot, with its candidates), its model the next version of its project");
 	$node->stop;
 }
 

@@ -35,7 +35,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SeongsuTest qw(start_replay);
+use SeongsuTest qw(start_replay replay_urls);
 
 my $KEY = 'SupaSeoulKey0123';
 my $base = start_replay(seoul_key => $KEY, dgk_key => 'SupaDgkKey0123');
@@ -72,11 +72,7 @@ supautils.extension_custom_scripts_path = '$scripts'
 supautils.reserved_roles = 'supabase_admin, authenticator, service_role, authenticated, anon'
 supautils.reserved_memberships = 'pg_read_server_files, pg_write_server_files, pg_execute_server_program, authenticator'
 seongsu.database = 'postgres'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 log_statement = none
 EOC
 $node->start;

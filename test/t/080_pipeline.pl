@@ -18,7 +18,7 @@ use lib "$FindBin::Bin/lib";
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use SeongsuTest qw(start_replay set_faults load_fixtures);
+use SeongsuTest qw(start_replay replay_urls set_faults load_fixtures);
 
 my $SEOUL_KEY = 'SEOULKEY123';
 my $DGK_KEY   = 'dgk+KEY/456==';
@@ -34,11 +34,7 @@ shared_preload_libraries = 'daily_seongsu'
 seongsu.database = 'postgres'
 seongsu.seoul_api_key = '$SEOUL_KEY'
 seongsu.data_go_kr_key = '$DGK_KEY'
-seongsu.seoul_api_url = '$base'
-seongsu.data_go_kr_url = '$base'
-seongsu.open_meteo_url = '$base'
-seongsu.open_meteo_archive_url = '$base'
-seongsu.retry_base_ms = 20
+@{[ replay_urls($base) ]}
 seongsu.http_timeout_ms = 20000
 seongsu.max_attempts = 2
 seongsu.job_max_attempts = 3

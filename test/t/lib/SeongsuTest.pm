@@ -13,7 +13,7 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(start_replay set_faults fault_hits served reset_served data_dir load_fixtures close_to
+our @EXPORT_OK = qw(start_replay replay_urls set_faults fault_hits served reset_served data_dir load_fixtures close_to
   start_webhook_sink sink_posts set_sink_answers load_synthetic_station);
 
 # The real data folder (DS_DATA, as test/check.sh sets it) when it holds the
@@ -70,6 +70,15 @@ sub start_replay
 	my $port = slurp_file($portfile);
 	chomp $port;
 	return "http://127.0.0.1:$port";
+}
+
+# The settings that point the extension at the replay server at $base (every
+# API's URL) with a short first retry delay, as postgresql.conf lines.
+sub replay_urls
+{
+	my ($base) = @_;
+	return join("\n", map { "seongsu.$_ = '$base'" } qw(seoul_api_url data_go_kr_url open_meteo_url open_meteo_archive_url))
+	  . "\nseongsu.retry_base_ms = 20";
 }
 
 # Replace the fault rules of the replay server at $base.
