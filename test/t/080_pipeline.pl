@@ -10,7 +10,11 @@
 #  (d) a worse challenger is not promoted;
 #  (e) an upstream failing on transient errors: the run is retrying, then,
 #      once the upstream is back, its job's next run resumes at the ingest
-#      step and succeeds.
+#      step and succeeds;
+#  (f) schedule_pipeline / unschedule_pipeline with pg_cron: one job per
+#      station, updated in place, whose command queues a run;
+#  (g) simulate_pipeline over the fetched days gives the same report twice
+#      and keeps nothing.
 use strict;
 use warnings;
 use FindBin;
@@ -30,7 +34,9 @@ my $base = start_replay(seoul_key => $SEOUL_KEY, dgk_key => $DGK_KEY, extra => [
 my $node = PostgreSQL::Test::Cluster->new('pipeline');
 $node->init;
 $node->append_conf('postgresql.conf', <<"EOC");
-shared_preload_libraries = 'daily_seongsu'
+shared_preload_libraries = 'daily_seongsu,pg_cron'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
 seongsu.database = 'postgres'
 seongsu.seoul_api_key = '$SEOUL_KEY'
 seongsu.data_go_kr_key = '$DGK_KEY'
@@ -42,7 +48,7 @@ seongsu.job_retry_delay = 1
 restart_after_crash = on
 EOC
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION daily_seongsu');
+$node->safe_psql('postgres', 'CREATE EXTENSION pg_cron; CREATE EXTENSION daily_seongsu');
 $node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = '$WORKER'")
   or BAIL_OUT('the worker did not start');
 my $days = load_fixtures($node, 'postgres');
@@ -138,5 +144,28 @@ is(sql("SELECT count(*) FILTER (WHERE state = 'failed') || ' ' || count(*) FILTE
 	'1 1', '(e) the failed fetch is recorded, and the one that succeeded');
 is(sql("SELECT j.state || ' ' || j.attempts FROM seongsu.jobs j JOIN seongsu.pipelines p ON p.job_id = j.id WHERE p.id = $r5"), 'done 2',
 	'(e) the pipeline job ran twice');
+
+# ---------------------------------------------------------------- (f) pg_cron
+my $opts = '{"sources": [], "policy": {"never": true}}';
+my $job = sql(qq{SELECT seongsu.schedule_pipeline('30 22 * * *', '성수', '2호선', '$opts')});
+is(sql(qq{SELECT seongsu.schedule_pipeline('0 23 * * *', '성수', '2호선', '$opts')}), $job, '(f) scheduling again updates the same pg_cron job');
+is(sql("SELECT jobname || ' | ' || schedule FROM cron.job"), 'seongsu_pipeline 성수 2호선 | 0 23 * * *', '(f) one job, named after the station, the new schedule');
+my $command = sql("SELECT command FROM cron.job WHERE jobid = $job");
+like($command, qr/^SELECT seongsu\.run_pipeline\('성수', '2호선', '\{.*\}'::pg_catalog\.jsonb\)$/, "(f) its command: $command");
+my $r6 = sql($command);
+like(sql("SELECT seongsu.wait_for_pipeline($r6, '5 minutes')"), qr/^(succeeded|stopped)$/, '(f) the command queues a run the worker ends');
+is(sql("SELECT as_of = (now() AT TIME ZONE 'Asia/Seoul')::date FROM seongsu.pipelines WHERE id = $r6"), 't', '(f) as of today in KST');
+is(sql("SELECT seongsu.unschedule_pipeline('성수', '2호선')"), 't', '(f) unscheduled');
+is(sql("SELECT seongsu.unschedule_pipeline('성수', '2호선')::text || ' ' || (SELECT count(*) FROM cron.job)"), 'false 0', '(f) unscheduling again finds nothing');
+
+# ---------------------------------------------------------------- (g) simulate_pipeline
+my $state = "SELECT (SELECT count(*) FROM seongsu.models) || ' ' || (SELECT count(*) FROM seongsu.prediction_log) || ' ' || (SELECT count(*) FROM seongsu.deployments)";
+my $before = sql($state);
+my $sim = q{SELECT seongsu.simulate_pipeline('2025-06-01', '2025-06-14', '{"train": {"algorithm": "ridge"}, "days": 1, "policy": {"max_model_age_days": 7}}')};
+my $report = sql($sim);
+like($report, qr/"policy_result": \{.*"models_trained": \d+/, '(g) a report');
+is(sql($sim), $report, '(g) the same report twice');
+is(sql($state), $before, '(g) nothing kept (models, forecasts, deployments)');
+note("(g) $report");
 
 done_testing();
