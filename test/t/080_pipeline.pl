@@ -14,7 +14,9 @@
 #  (f) schedule_pipeline / unschedule_pipeline with pg_cron: one job per
 #      station, updated in place, whose command queues a run;
 #  (g) simulate_pipeline over the fetched days gives the same report twice
-#      and keeps nothing.
+#      and keeps nothing;
+#  (h) seongsu.cancel_job of a running run's job interrupts its step and
+#      ends the run failed; the station can run again.
 use strict;
 use warnings;
 use FindBin;
@@ -167,5 +169,20 @@ like($report, qr/"policy_result": \{.*"models_trained": \d+/, '(g) a report');
 is(sql($sim), $report, '(g) the same report twice');
 is(sql($state), $before, '(g) nothing kept (models, forecasts, deployments)');
 note("(g) $report");
+
+# ---------------------------------------------------------------- (h) cancel
+set_faults($base, { match => 'CardSubwayStatsNew', fault => 'latency', ms => 3000 });
+my $r7 = sql(q{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-18", "sources": ["seoul_daily"], "policy": {"never": true}}')});
+ok($node->poll_query_until('postgres', "SELECT state = 'running' FROM seongsu.pipeline_steps WHERE run_id = $r7 AND step = 'ingest'"),
+	'(h) the ingest step is running');
+is(sql("SELECT seongsu.cancel_job(job_id) FROM seongsu.pipelines WHERE id = $r7"), 'cancelled', '(h) its job cancelled');
+is(sql("SELECT seongsu.wait_for_pipeline($r7, '1 minute')"), 'failed', '(h) the run ends failed');
+ok($node->poll_query_until('postgres', "SELECT state = 'failed' AND error LIKE 'cancelled: %' FROM seongsu.pipeline_steps WHERE run_id = $r7 AND step = 'ingest'"),
+	'(h) its ingest step was interrupted (the runner recorded the cancel)');
+is(sql("SELECT count(*) FROM seongsu.jobs WHERE source = 'seoul_daily' AND to_date = '2025-06-17'"), '0',
+	'(h) nothing of the interrupted step was kept');
+set_faults($base);
+my $r8 = sql(q{SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "2025-06-18", "sources": [], "policy": {"never": true}}')});
+is(sql("SELECT seongsu.wait_for_pipeline($r8, '5 minutes')"), 'succeeded', '(h) the next run of the station runs');
 
 done_testing();
