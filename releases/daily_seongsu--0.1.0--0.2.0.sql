@@ -3162,6 +3162,7 @@ $$;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA seongsu_api FROM PUBLIC;
 
+
 -- ======== pipeline (issue 16): seongsu.run_pipeline and its tables (src/sql/88_pipeline.sql, 89_pipeline_steps.sql) ========
 -- Jobs of source pipeline (a run of seongsu.run_pipeline) join train.
 ALTER TABLE jobs DROP CONSTRAINT jobs_source_known;
@@ -3984,6 +3985,7 @@ CREATE FUNCTION schedule_pipeline(cron text DEFAULT '30 22 * * *', station text 
 AS $$
 DECLARE
   o jsonb;
+  worker_db text := pg_catalog.current_setting('seongsu.database', true);
 BEGIN
   IF cron IS NULL OR station IS NULL OR line IS NULL THEN
     RAISE EXCEPTION 'cron, station and line must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -4000,6 +4002,12 @@ BEGIN
       USING ERRCODE = 'undefined_object', HINT = 'Stations come from imported or ingested ridership; see seongsu.stations.';
   END IF;
   PERFORM @extschema@.require_pg_cron();
+  IF NOT coalesce((o->>'sync')::boolean, false) AND worker_db IS NOT NULL AND worker_db <> ''
+     AND worker_db <> pg_catalog.current_database() THEN
+    RAISE WARNING 'the ingestion worker runs in database %, not in %', worker_db, pg_catalog.current_database()
+      USING DETAIL = 'The scheduled runs will be queued here but no worker will run them.',
+            HINT = 'Set seongsu.database to this database and restart, or schedule with options {"sync": true}.';
+  END IF;
   -- cron.schedule with a job name replaces the current user's job of that name
   RETURN cron.schedule(@extschema@.pipeline_cron_name(station, line), cron,
                        format('SELECT @extschema@.run_pipeline(%L, %L, %L::pg_catalog.jsonb)', station, line, coalesce(options, '{}')));
