@@ -3163,6 +3163,7 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA seongsu_api FROM PUBLIC;
 
 
+
 -- ======== pipeline (issue 16): seongsu.run_pipeline and its tables (src/sql/88_pipeline.sql, 89_pipeline_steps.sql) ========
 -- Jobs of source pipeline (a run of seongsu.run_pipeline) join train.
 ALTER TABLE jobs DROP CONSTRAINT jobs_source_known;
@@ -3299,6 +3300,13 @@ BEGIN
     RAISE EXCEPTION 'option "train" must be a JSON object of seongsu.train''s arguments' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'For example {"train": {"algorithm": "ridge"}}.';
   END IF;
+  FOR k IN SELECT jsonb_object_keys(o->'train') LOOP
+    IF k NOT IN ('algorithm', 'hyperparams', 'search', 'train_from') THEN
+      RAISE EXCEPTION 'option "train" has no argument "%"', k
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'The retrain step passes algorithm, hyperparams, search and train_from to seongsu.train; the rest it sets itself.';
+    END IF;
+  END LOOP;
   o := jsonb_set(o, '{train}', (defaults->'train') || (o->'train'));
   IF o->'sources' <> 'null' AND (jsonb_typeof(o->'sources') <> 'array'
        OR EXISTS (SELECT 1 FROM jsonb_array_elements(o->'sources') s

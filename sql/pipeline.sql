@@ -182,6 +182,7 @@ SELECT state, error LIKE 'cancelled by %' AS cancelled FROM seongsu.pipeline_run
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"colour": "red"}')$$);
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"policy": {"max_age": 3}}')$$);
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"sources": ["nowhere"]}')$$);
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"train": {"train_to": "2025-01-01"}}')$$);
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"as_of": "someday"}')$$);
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"days": 99}')$$);
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('없는역', '2호선', '{}')$$);

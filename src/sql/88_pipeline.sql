@@ -121,6 +121,13 @@ BEGIN
     RAISE EXCEPTION 'option "train" must be a JSON object of seongsu.train''s arguments' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'For example {"train": {"algorithm": "ridge"}}.';
   END IF;
+  FOR k IN SELECT jsonb_object_keys(o->'train') LOOP
+    IF k NOT IN ('algorithm', 'hyperparams', 'search', 'train_from') THEN
+      RAISE EXCEPTION 'option "train" has no argument "%"', k
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'The retrain step passes algorithm, hyperparams, search and train_from to seongsu.train; the rest it sets itself.';
+    END IF;
+  END LOOP;
   o := jsonb_set(o, '{train}', (defaults->'train') || (o->'train'));
   IF o->'sources' <> 'null' AND (jsonb_typeof(o->'sources') <> 'array'
        OR EXISTS (SELECT 1 FROM jsonb_array_elements(o->'sources') s
