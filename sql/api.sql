@@ -31,6 +31,12 @@ FROM seongsu.forecast('API역', '2호선', '2025-01-01 00:00+09', '2025-02-28 23
 SELECT string_agg(concat_ws(' ', q.check_name, q.severity, q.status), ', ' ORDER BY q.n) AS checks
 FROM seongsu.check_quality('API역', '2호선', '2024-01-02', '2024-12-31')
   WITH ORDINALITY AS q(check_name, severity, status, observed, expected, detail, n) \gset
+-- The dashboard: the operator's page has a run's note; the public one is
+-- the page without the operator's panels.
+SELECT max(run_id) AS api_run FROM seongsu.runs WHERE parent_run_id IS NULL AND station = 'API역' \gset
+SELECT seongsu.set_note(:api_run, 'operator-only note');
+SELECT md5(regexp_replace(seongsu.dashboard_page('API역', '2호선', '2025-01-10', true), '<footer.*$', '')) AS public_page,
+       seongsu.dashboard('API역', '2호선', '2025-01-10') AS full_page \gset
 CREATE ROLE ss_api NOLOGIN;
 GRANT seongsu_api_user TO ss_api;
 SET ROLE ss_api;
@@ -51,6 +57,16 @@ FROM generate_series(1, 3) page,
 SELECT count(*) AS default_hours FROM seongsu_api.forecast('API역', '2호선', '2025-01-10', '2025-01-17');
 SELECT string_agg(concat_ws(' ', check_name, severity, status), ', ') = :'checks' AS quality_summary_equal
 FROM seongsu_api.quality_summary('API역', '2호선');
+SELECT seongsu_api.dashboard('API역', '2호선', '2025-01-10') AS page \gset
+SELECT md5(regexp_replace(:'page', '<footer.*$', '')) = :'public_page' AS the_public_page,
+       (SELECT array_agg(x[1] ORDER BY x[1]) FROM regexp_matches(:'page', '<section id="([a-z]+)"', 'g') x) AS sections,
+       (SELECT array_agg(x[1] ORDER BY x[1]) FROM regexp_matches(:'full_page', '<section id="([a-z]+)"', 'g') x) AS operators_sections,
+       position(format('<tr><td>%s</td>', :api_run) IN :'page') > 0 AS compares_the_runs,
+       position('operator-only note' IN :'page') = 0 AS no_run_notes,
+       position('operator-only note' IN :'full_page') > 0 AS operators_page_has_them,
+       :'page' ~* '<script|https?://|src=|@import|url\(' AS fetches_or_scripts,
+       :'page' ~ '</html>$' AS whole_page;
+SELECT length(seongsu_api.dashboard('API역', '2호선')) > 0 AS default_today;
 
 -- Beyond the reach, and bad arguments.
 SELECT seongsu_api.predict_daily('2025-03-04', 'API역', '2호선');
@@ -69,11 +85,17 @@ SELECT * FROM seongsu_api.forecast('API역', '2호선', '2025-01-02', '2025-01-0
 SELECT * FROM seongsu_api.forecast('API역', '2호선', '2025-01-01', 'infinity');
 SELECT count(*) AS far_page FROM seongsu_api.forecast('API역', '2호선', '2025-01-01', '2025-01-02', 2147483647, 1000);
 SELECT seongsu_api.predict_daily(NULL, 'API역', '2호선') IS NULL AS strict;
+SELECT seongsu_api.dashboard('API역', '2호선', '2030-01-01');
+SELECT seongsu_api.dashboard('API역', '2호선', '2022-12-31');
+SELECT seongsu_api.dashboard('없는역', '2호선');
+SELECT seongsu_api.dashboard(NULL, '2호선');
 
 -- Nothing of schema seongsu.
 SELECT seongsu.predict_daily('2024-06-05', 'API역', '2호선');
 SELECT count(*) FROM seongsu.models;
 SELECT seongsu.api_window('API역', '2호선');
+SELECT seongsu.dashboard('API역', '2호선');
+SELECT seongsu.dashboard_page('API역', '2호선', NULL, true);
 RESET ROLE;
 
 DROP ROLE ss_api;

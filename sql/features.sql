@@ -13,6 +13,30 @@ SELECT count(*) AS holidays_2014_2025 FROM seongsu.holidays WHERE day BETWEEN '2
 -- 설날 2024: Fri 02-09 .. Mon 02-12 (substitute) is one block of 4 days off.
 SELECT kst_date, iso_dow, is_holiday, holiday_name, is_substitute, is_day_off, block_len, block_pos, in_seollal, day_type
 FROM generate_series(timestamptz '2024-02-08 12:00+09', '2024-02-13 12:00+09', '1 day') t, seongsu.calendar_features(t);
+-- The same block in full (issue 12): kinds, positions from its start and
+-- end, the travel days before and after it (working days up to 5 days
+-- away; 02-02 is 7 days before, 02-17/18 are a weekend), the holiday
+-- neighbours (holiday-specific: 02-13 follows the substitute day), holiday
+-- identities (1..3 설날 1st..3rd day, 17 substitute) and hour-share day
+-- types (6 in a lunar block).
+SELECT kst_date, iso_dow AS dow, kind, block_len AS len, block_pos AS pos, block_pos_end AS pos_end,
+       lunar_pos, lunar_pos_end, lunar_days_to AS to_lunar, lunar_days_since AS since_lunar,
+       lunar_near_seollal AS near_seollal, before_holiday AS bh, after_holiday AS ah,
+       before_holiday_block AS bhb, after_holiday_block AS ahb, holiday_id AS hid, day_type
+FROM generate_series(timestamptz '2024-02-02 12:00+09', '2024-02-19 12:00+09', '1 day') t, seongsu.calendar_features(t);
+-- 근로자의 날: May 1 on a weekday that is no holiday is a special day (kind
+-- 4): not a day off, its own holiday identity (18) and day type (7); on a
+-- Sunday (2022) it is just a Sunday.
+SELECT kst_date, iso_dow, kind, is_special, is_day_off, is_holiday, holiday_id, day_type, day_of_month, days_to_month_end
+FROM generate_series(timestamptz '2024-04-30 12:00+09', '2024-05-02 12:00+09', '1 day') t, seongsu.calendar_features(t)
+UNION ALL
+SELECT kst_date, iso_dow, kind, is_special, is_day_off, is_holiday, holiday_id, day_type, day_of_month, days_to_month_end
+FROM seongsu.calendar_features('2022-05-01 12:00+09');
+-- 추석 2017 (10 days off): 10-03 is both 개천절 and 추석 and counts as 추석's
+-- first day; the temporary (16), substitute (17) and 한글날 (13) days keep
+-- their own identities; 09-29 is the travel day before it.
+SELECT kst_date, holiday_name, holiday_id, in_chuseok, in_seollal, lunar_pos, lunar_days_to, lunar_near_seollal
+FROM generate_series(timestamptz '2017-09-29 12:00+09', '2017-10-10 12:00+09', '1 day') t, seongsu.calendar_features(t);
 -- 2015-08-14 temporary holiday (seeded), Friday: a 3-day block with the weekend.
 SELECT kst_date, holiday_name, is_temporary, block_len, block_pos, days_since_holiday
 FROM seongsu.calendar_features('2015-08-14 09:00+09'), LATERAL (SELECT 1) x;
@@ -177,6 +201,104 @@ SELECT seongsu.import_text('congestion_survey', E'survey,day_type,line,station_c
 SELECT count(*) AS stored FROM seongsu.stations WHERE name LIKE '성%수%' AND name <> '성수';
 SELECT count(*) FROM seongsu.features(E'시험\x01역', '테스트선', '2024-03-01', '2024-03-02', 'daily', '1 day');
 SELECT count(*) FROM seongsu.features('시험역', E'테스트선\n', '2024-03-01', '2024-03-02', 'daily', '1 day');
+
+-- Level, ratios and regimes on the core fixtures' station (issue 12),
+-- recomputed here in SQL from the tables.  The level of day c is the mean
+-- of the working days of [c-27, c]: weekdays that are neither public
+-- holidays nor May 1 (근로자의 날 is a special day, not a working day).
+CREATE TEMP TABLE sd AS
+  SELECT d.day, d.passengers::float8 AS y,
+         extract(isodow FROM d.day) < 6 AND NOT seongsu.is_holiday(d.day)
+           AND to_char(d.day, 'MM-DD') <> '05-01' AS working
+    FROM seongsu.ridership_daily d JOIN seongsu.stations s ON s.id = d.station_id WHERE s.name = '성수';
+CREATE FUNCTION pg_temp.lvl(c date) RETURNS float8 LANGUAGE sql STABLE
+  AS $$ SELECT avg(y) FROM sd WHERE working AND day BETWEEN c - 27 AND c $$;
+CREATE FUNCTION pg_temp.own(d date) RETURNS float8 LANGUAGE sql STABLE
+  AS $$ SELECT y / pg_temp.lvl(d - 1) FROM sd WHERE day = d $$;
+CREATE TEMP TABLE f1 AS SELECT * FROM seongsu.features('성수', '2호선', '2023-01-01', '2025-05-31', 'daily', '1 day');
+CREATE TEMP TABLE f7 AS SELECT * FROM seongsu.features('성수', '2호선', '2023-01-01', '2025-05-31', 'daily', '7 days');
+-- 2024-05-02: the level of 04-04..05-01 leaves May 1 (a Wednesday) out.
+SELECT abs(level28 - pg_temp.lvl('2024-05-01')) < 1e-9 AS level_recomputed,
+       abs(level28 - (SELECT avg(y) FROM sd WHERE day BETWEEN '2024-04-04' AND '2024-05-01'
+                        AND (working OR day = '2024-05-01'))) > 1e-6 AS may_1_would_change_it,
+       abs(level91 - (SELECT avg(y) FROM sd WHERE working AND day BETWEEN date '2024-05-01' - 90 AND '2024-05-01')) < 1e-9 AS level91_recomputed
+FROM f1 WHERE kst_date = '2024-05-02';
+-- Every count column is given divided by level28 as <name>_ratio (the
+-- model inputs), NULL exactly when the count or the level is; the target too.
+SELECT h, count(DISTINCT kst_date) AS rows, count(*) AS values_compared,
+       count(*) FILTER (WHERE (r IS NULL) <> (x IS NULL OR l IS NULL)
+                           OR abs(r - x / l) > 1e-12 * greatest(1, abs(x / l))) AS wrong
+FROM (SELECT 1 AS h, to_jsonb(f1) AS j, kst_date FROM f1 UNION ALL SELECT 7, to_jsonb(f7), kst_date FROM f7) f,
+     LATERAL (SELECT c.name FROM seongsu.feature_columns() c
+               WHERE c.name = 'target' OR EXISTS (SELECT 1 FROM seongsu.feature_columns() r WHERE r.name = c.name || '_ratio')) c,
+     LATERAL (SELECT (f.j->>(c.name || '_ratio'))::float8 AS r, (f.j->>c.name)::float8 AS x,
+                     (f.j->>'level28')::float8 AS l) v
+GROUP BY h ORDER BY h;
+-- The model columns hold no count: every one is a calendar fact, a ratio,
+-- weather or a _ratio column (no raw lag, rolling, same-weekday mean or level).
+SELECT string_agg(name, ', ') AS raw_counts_in_model FROM seongsu.feature_columns()
+WHERE in_model AND (name ~ '^(lag_\d+d|roll\d+_(mean|std|min|max)|sdw\w+_mean|level\d+)$');
+-- Kind regimes at the cutoff 2024-04-30 (row 05-01, a special day): the
+-- mean own ratio (the day / the level of the day before) of the last 4
+-- Saturdays, Sundays, holidays; for the special day the last 2 May 1s on
+-- working weekdays within 5 years (2023 Monday, 2020 Friday; 2021 and 2022
+-- fell on a weekend); dev of 05-01 (the next row's dev_lag_1d) is its own
+-- ratio against that.
+SELECT abs(f.ratio_saturday - (SELECT avg(pg_temp.own(day)) FROM (SELECT day FROM sd WHERE extract(isodow FROM day) = 6
+          AND NOT seongsu.is_holiday(day) AND day <= '2024-04-30' ORDER BY day DESC LIMIT 4) x)) < 1e-12 AS saturday,
+       abs(f.ratio_sunday - (SELECT avg(pg_temp.own(day)) FROM (SELECT day FROM sd WHERE extract(isodow FROM day) = 7
+          AND NOT seongsu.is_holiday(day) AND day <= '2024-04-30' ORDER BY day DESC LIMIT 4) x)) < 1e-12 AS sunday,
+       abs(f.ratio_holiday - (SELECT avg(pg_temp.own(day)) FROM (SELECT day FROM sd WHERE seongsu.is_holiday(day)
+          AND day <= '2024-04-30' ORDER BY day DESC LIMIT 4) x)) < 1e-12 AS holiday,
+       abs(f.ratio_kind - (pg_temp.own('2023-05-01') + pg_temp.own('2020-05-01')) / 2) < 1e-12 AS special,
+       abs(g.dev_lag_1d - pg_temp.own('2024-05-01') / f.ratio_kind) < 1e-12 AS dev_of_may_1,
+       abs(g.yoy - g.level28 / (SELECT level28 FROM seongsu.features('성수', '2호선', '2023-05-04', '2023-05-04'))) < 1e-12 AS yoy
+FROM f1 f JOIN f1 g ON g.kst_date = f.kst_date + 1 WHERE f.kst_date = '2024-05-01';
+-- Working days have ratio_kind 1; a Saturday's is ratio_saturday.
+SELECT kst_date, kind, ratio_kind = 1 AS one, ratio_kind = ratio_saturday AS is_saturday_ratio
+FROM f1 WHERE kst_date IN ('2024-06-07', '2024-06-08');
+-- Christmas 2024: holiday_last_own is the own ratio of Christmas 2023, and
+-- holiday_last_rel that against the holiday regime the day before it.
+SELECT holiday_id, abs(holiday_last_own - pg_temp.own('2023-12-25')) < 1e-12 AS last_own,
+       abs(holiday_last_rel - pg_temp.own('2023-12-25') / (SELECT ratio_holiday FROM f1 WHERE kst_date = '2023-12-25')) < 1e-12 AS last_rel,
+       abs(holiday_expect - ratio_holiday * holiday_last_rel) < 1e-12 AS expect
+FROM f1 WHERE kst_date = '2024-12-25';
+-- The same-weekday mean without holidays: Monday 2024-02-19 skips 02-12
+-- (설날's substitute day) and takes 02-05, 01-29, 01-22, 01-15.
+SELECT abs(sdw4_nohol_mean - (SELECT avg(y) FROM sd WHERE day IN ('2024-02-05', '2024-01-29', '2024-01-22', '2024-01-15'))) < 1e-9 AS nohol,
+       abs(sdw4_mean - (SELECT avg(y) FROM sd WHERE day IN ('2024-02-12', '2024-02-05', '2024-01-29', '2024-01-22'))) < 1e-9 AS all_days
+FROM f1 WHERE kst_date = '2024-02-19';
+-- No leakage: a row for day t uses only observations at least the horizon
+-- old.  Change every observation after t - horizon (rolled back; the
+-- latest cutoff first, so that each change is after every later row's
+-- cutoff); the rows of May 1 and the day after the 설날 block, 1 and 7
+-- days ahead, stay.
+BEGIN;
+CREATE TEMP TABLE leak_before ON COMMIT DROP AS
+  SELECT h, t, (SELECT to_jsonb(f) - 'target' - 'target_ratio'
+                  FROM seongsu.features('성수', '2호선', t, t, 'daily', make_interval(days => h)) f) AS j
+    FROM (VALUES (1, date '2024-02-13'), (7, date '2024-02-13'), (1, date '2024-05-02'), (7, date '2024-05-01')) v(h, t);
+CREATE FUNCTION pg_temp.leak(h int, t date) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE seongsu.ridership_daily d SET boardings = d.boardings * 3 + 17
+    FROM seongsu.stations s WHERE s.id = d.station_id AND s.name = '성수' AND d.day > t - h;
+  RETURN (SELECT j FROM leak_before b WHERE b.h = leak.h AND b.t = leak.t) =
+         (SELECT to_jsonb(f) - 'target' - 'target_ratio'
+            FROM seongsu.features('성수', '2호선', t, t, 'daily', make_interval(days => h)) f);
+END $$;
+WITH o AS MATERIALIZED (SELECT * FROM leak_before ORDER BY t - h DESC)
+SELECT h, t, pg_temp.leak(h, t) AS unchanged FROM o;
+-- ... while changing the observation at t - horizon itself changes the row.
+UPDATE seongsu.ridership_daily d SET boardings = d.boardings + 1000
+  FROM seongsu.stations s WHERE s.id = d.station_id AND s.name = '성수' AND d.day = '2024-02-12';
+SELECT (SELECT j FROM leak_before WHERE h = 1 AND t = '2024-02-13') =
+       (SELECT to_jsonb(f) - 'target' - 'target_ratio' FROM seongsu.features('성수', '2호선', '2024-02-13', '2024-02-13') f) AS unchanged;
+ROLLBACK;
+-- A row does not depend on the range asked for (the history loaded).
+SELECT count(*) AS rows, count(*) FILTER (WHERE to_jsonb(a) <> to_jsonb(b)) AS differ
+FROM seongsu.features('성수', '2호선', '2024-12-20', '2024-12-31') a
+JOIN f1 b USING (kst_date);
+DROP TABLE sd, f1, f7;
 
 -- The feature columns are listed once, in C (feature_columns()): the output
 -- columns of features() and calendar_features() are exactly that list, in

@@ -55,9 +55,12 @@ SELECT m.train_from = (SELECT min(kst_date) FROM usable) AS from_first_usable_da
        m.train_rows = (SELECT count(*) FROM usable) AS rows_are_usable_days, m.matrix_bytes > 0 AS bytes_ok,
        array_length(m.hour_shares, 1) AS shares, m.levels[1] < m.levels[2] AND m.levels[2] < m.levels[3] AS levels_increase
 FROM seongsu.models m JOIN h1 ON h1.model_id = m.id WHERE h1.algorithm = 'gbdt';
--- Hour shares, recomputed: per day type (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat,
--- 4 Sun/holiday), the mean share of each hour over the type's last 4
--- service days with at least 18 hours, up to train_to.
+-- Hour shares, recomputed: per day type (calendar_features' day_type: 0
+-- working Monday, 1 working Tuesday-Thursday, 2 working Friday, 3 Saturday,
+-- 4 Sunday, 5 public holiday, 6 day off in a 설날/추석 block, 7 special
+-- day), the mean share of each hour over the type's last 4 service days
+-- with at least 18 hours, up to train_to (within 800 days of the latest);
+-- a type without such days takes special/lunar -> holiday -> Sunday's.
 CREATE TEMP TABLE shares_check AS
   WITH days AS (
     SELECT h.service_day AS day, sum(h.passengers)::float8 AS total,
@@ -66,12 +69,20 @@ CREATE TEMP TABLE shares_check AS
      WHERE s.name = '성수' AND h.service_day <= '2024-05-31' GROUP BY h.service_day HAVING count(h.passengers) >= 18
   ), last4 AS (
     SELECT * FROM (SELECT d.*, row_number() OVER (PARTITION BY d.t ORDER BY d.day DESC) AS k FROM days d) x WHERE k <= 4
+  ), own AS (
+    SELECT l.t, hr.h, avg(coalesce((SELECT sum(h.passengers) FROM seongsu.ridership_hourly h JOIN seongsu.stations s ON s.id = h.station_id
+                                     WHERE s.name = '성수' AND h.service_day = l.day
+                                       AND extract(hour FROM h.ts AT TIME ZONE 'Asia/Seoul') = hr.h), 0) / l.total) AS share
+      FROM last4 l, generate_series(0, 23) hr(h) GROUP BY l.t, hr.h
   )
-  SELECT l.t, hr.h, avg(coalesce((SELECT sum(h.passengers) FROM seongsu.ridership_hourly h JOIN seongsu.stations s ON s.id = h.station_id
-                                   WHERE s.name = '성수' AND h.service_day = l.day
-                                     AND extract(hour FROM h.ts AT TIME ZONE 'Asia/Seoul') = hr.h), 0) / l.total) AS share
-    FROM last4 l, generate_series(0, 23) hr(h) GROUP BY l.t, hr.h;
-SELECT count(*) AS shares_compared, max(abs(m.hour_shares[c.t * 24 + c.h + 1] - c.share)) < 1e-12 AS shares_recomputed
+  SELECT t.t, o.h, o.share,
+         (SELECT count(DISTINCT t) FROM own) AS types_with_days
+    FROM generate_series(0, 7) t(t)
+    JOIN own o ON o.t = (SELECT u.c FROM unnest(CASE t.t WHEN 7 THEN ARRAY[7, 5, 4] WHEN 6 THEN ARRAY[6, 5, 4]
+                                                        WHEN 5 THEN ARRAY[5, 4] ELSE ARRAY[t.t] END) WITH ORDINALITY u(c, ord)
+                          WHERE u.c IN (SELECT own.t FROM own) ORDER BY u.ord LIMIT 1);
+SELECT count(*) AS shares_compared, min(c.types_with_days) AS types_with_days,
+       max(abs(m.hour_shares[c.t * 24 + c.h + 1] - c.share)) < 1e-12 AS shares_recomputed
   FROM shares_check c, seongsu.models m JOIN h1 ON h1.model_id = m.id WHERE h1.algorithm = 'gbdt';
 -- Crowd levels: the 50th, 80th and 95th percentiles of the hourly
 -- passengers (hours 05-24) implied by the last 365 training days.
@@ -150,7 +161,7 @@ UPDATE seongsu.ridership_daily SET boardings = boardings - 5000 WHERE day >= '20
 -- Explain: importances sum to 1; ridge has coefficients.
 SELECT round(sum(value::text::numeric), 6) AS importance_sum
 FROM h1, jsonb_each((seongsu.model_explain(h1.model_id))->'importances') WHERE h1.algorithm = 'gbdt';
-SELECT (seongsu.model_explain(model_id)->'coefficients') ? 'lag_7d' AS has_coefficients FROM h1 WHERE algorithm = 'ridge';
+SELECT (seongsu.model_explain(model_id)->'coefficients') ? 'lag_7d_ratio' AS has_coefficients FROM h1 WHERE algorithm = 'ridge';
 
 -- Deploy and roll back.
 SELECT seongsu.deploy((SELECT model_id FROM h1 WHERE algorithm = 'ridge'));
@@ -315,7 +326,7 @@ CREATE TEMP VIEW live_check AS
   FROM seongsu.models m JOIN live_row l ON l.id = m.id;
 UPDATE seongsu.models SET hour_shares[3] = 'NaN' WHERE id = :live;
 SELECT pg_temp.error_of($$SELECT seongsu.predict_daily('2024-09-03')$$, :live);
-UPDATE seongsu.models SET hour_shares = (SELECT hour_shares[1:29] || 1e308::float8 || hour_shares[31:120] FROM live_row) WHERE id = :live;
+UPDATE seongsu.models SET hour_shares = (SELECT hour_shares[1:29] || 1e308::float8 || hour_shares[31:192] FROM live_row) WHERE id = :live;
 SELECT pg_temp.error_of(format($$SELECT count(*) FROM seongsu.evaluate(%s, '2024-09-03', '2024-09-03')$$, :live), :live);
 UPDATE seongsu.models SET hour_shares = (SELECT array_agg(x * 2) FROM unnest((SELECT hour_shares FROM live_row)) x) WHERE id = :live;
 SELECT pg_temp.error_of(format('SELECT seongsu.model_explain(%s)', :live), :live);

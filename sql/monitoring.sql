@@ -40,8 +40,8 @@ SELECT algorithm, deployed FROM seongsu.train('모니터역', '2호선', 'ridge'
 SELECT algorithm, deployed FROM seongsu.train('모니터역', '2호선', 'ridge', horizon => '7 days', train_to => '2025-01-31', force => true);
 SELECT model_id AS m1 FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 1 days' \gset
 SELECT model_id AS m7 FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 7 days' \gset
--- no model was trained after them: no challenger
-SELECT seongsu.challenger_model('모니터역 2호선 daily 1 days') IS NULL AS no_challenger;
+-- no model is aliased challenger
+SELECT seongsu.model_for_alias('모니터역 2호선 daily 1 days', 'challenger') IS NULL AS no_challenger;
 
 -- 1. Publishing.  A day's publication: 7 daily rows and 7 x 24 hourly ones.
 SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-02-01') AS first_publication;
@@ -254,12 +254,24 @@ SELECT :'texts_default' = :'texts_other' AS same_texts,
        :'texts_default' ~ 'quality\|모니터역 2호선: impossible_values\|.*2025-04-09 2,039,900' AS quality_text_ok,
        :'texts_default' ~ 'stale_source\|openmeteo_daily\|Latest day 2025-03-31 is 11 days before 2025-04-11' AS stale_text_ok;
 
--- 4. A challenger: a model of the project trained later (in another
--- transaction), not deployed, is published and scored beside the champion.
+-- 4. A challenger: the model of the project aliased 'challenger' in the
+-- registry (seongsu.set_alias) is published and scored beside the
+-- champion; a model merely trained later is not, nor once the alias is
+-- removed.
 SELECT model_id AS challenger FROM seongsu.train('모니터역', '2호선', 'seasonal_naive', horizon => '1 day',
   train_to => '2025-01-31', force => true) \gset
-SELECT seongsu.challenger_model('모니터역 2호선 daily 1 days') = :challenger AS is_challenger,
-       (SELECT model_id FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 1 days') = :m1 AS champion_kept;
+BEGIN;
+DELETE FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
+SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-03-20') > 0 AS published;
+SELECT count(*) FILTER (WHERE role = 'champion') > 0 AS champion_rows,
+       count(*) FILTER (WHERE role = 'challenger') AS challenger_rows_before_the_alias
+FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
+ROLLBACK;
+SELECT seongsu.set_alias('모니터역 2호선 daily 1 days', 'challenger', :challenger, 'shadow test');
+SELECT seongsu.model_for_alias('모니터역 2호선 daily 1 days', 'challenger') = :challenger AS is_challenger,
+       (SELECT model_id FROM seongsu.deployed_models WHERE project = '모니터역 2호선 daily 1 days') = :m1 AS champion_kept,
+       (SELECT array_agg(role ORDER BY role) FROM seongsu.monitored_models((SELECT id FROM seongsu.stations WHERE name = '모니터역'))
+         WHERE model_id = :challenger) AS monitored_as;
 BEGIN;
 DELETE FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
 SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-03-20') AS rows_with_challenger;
@@ -270,6 +282,14 @@ GROUP BY role, grain, horizon_days, model_id ORDER BY role, grain, horizon_days;
 SELECT p.predicted = e.predicted AS same_as_evaluate
 FROM seongsu.prediction_log p JOIN seongsu.evaluate(:challenger, '2025-03-21', '2025-03-21') e ON e.day = p.target_day
 WHERE p.as_of = '2025-03-20' AND p.role = 'challenger' AND p.grain = 'daily' AND p.horizon_days = 1;
+ROLLBACK;
+BEGIN;
+SELECT seongsu.set_alias('모니터역 2호선 daily 1 days', 'challenger', NULL, 'shadow test over');
+DELETE FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
+SELECT seongsu.publish_forecast('모니터역', '2호선', '2025-03-20') > 0 AS published;
+SELECT count(*) FILTER (WHERE role = 'champion') > 0 AS champion_rows,
+       count(*) FILTER (WHERE role = 'challenger') AS challenger_rows_without_the_alias
+FROM seongsu.prediction_log WHERE as_of = '2025-03-20';
 ROLLBACK;
 
 -- 5. metrics(): a family per metric, with its samples (the exposition
@@ -288,12 +308,37 @@ SELECT seongsu.prometheus_labels('station', E'a"b\\c\nd', 'x', NULL) AS escaped,
 
 -- 6. The dashboard: every panel, SVG charts, no script, nothing fetched,
 -- every text escaped (a station named with markup).
+SELECT max(run_id) AS last_call FROM seongsu.runs WHERE parent_run_id IS NULL AND station = '모니터역' \gset
+SELECT seongsu.set_note(:last_call, '<i>shadow</i> & "test"');
 SELECT seongsu.dashboard('모니터역', '2호선', '2025-04-10') AS page \gset
 SELECT (SELECT array_agg(x[1] ORDER BY x[1]) FROM regexp_matches(:'page', '<section id="([a-z]+)"', 'g') x) AS sections,
        (SELECT count(*) FROM regexp_matches(:'page', '<svg ', 'g')) AS charts,
        (SELECT count(*) FROM regexp_matches(:'page', '<table>', 'g')) AS tables,
        :'page' ~* '<script|https?://|src=|@import|url\(' AS fetches_or_scripts,
        (SELECT array_agg(l ORDER BY l) FROM unnest(ARRAY['여유', '보통', '혼잡', '매우혼잡']) l WHERE position(l IN :'page') > 0) AS levels;
+-- the model comparison is the latest train() runs of the station's
+-- projects (seongsu.runs: algorithm, parameters, backtest RMSE and MAPE,
+-- status, role) and the candidates of the latest finished one
+SELECT substring(:'page' from '<section id="models">.*?</section>') AS models \gset
+SELECT (SELECT array_agg(x[1]::bigint ORDER BY x[1]::bigint DESC)
+          FROM regexp_matches(:'models', '<tr><td>([0-9]+)</td><td>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}</td>', 'g') x)
+       = (SELECT array_agg(run_id ORDER BY run_id DESC) FROM seongsu.runs
+           WHERE parent_run_id IS NULL AND station = '모니터역') AS the_stations_runs,
+       (SELECT bool_and(position(format('<td>%s</td><td>%s</td><td>%s', r.run_id,
+                                        to_char(r.started_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'),
+                                        seongsu.html_escape(r.project)) IN :'models') > 0
+                        AND position(format('<td class="n">%s</td><td class="n">%s</td><td><span class="b ok">%s</span>',
+                                            seongsu.html_count((r.metrics->'mean'->>'rmse')::float8),
+                                            to_char((r.metrics->'mean'->>'mape')::float8, 'FM990.00') || '%', r.status) IN :'models') > 0
+                        AND position(seongsu.html_escape(seongsu.params_summary(r.params)) IN :'models') > 0)
+          FROM seongsu.runs r WHERE r.parent_run_id IS NULL AND r.station = '모니터역') AS each_runs_values,
+       position(format('Candidates of run %s', :last_call) IN :'models') > 0 AS candidates_of_the_last_run,
+       (SELECT count(*) FROM regexp_matches(:'models', '<span class="b ok">champion</span>', 'g')) AS champions,
+       (SELECT count(*) FROM regexp_matches(:'models', '<span class="b info">challenger</span>', 'g')) AS challengers,
+       position('&lt;i&gt;shadow&lt;/i&gt; &amp; &quot;test&quot;' IN :'models') > 0 AS note_escaped,
+       position('<i>' IN :'models') = 0 AS no_raw_markup;
+SELECT seongsu.params_summary('{"alpha": 1, "target": "ratio", "folds": 3}') AS summary,
+       length(seongsu.params_summary((SELECT jsonb_object_agg('k' || i, repeat('x', 20)) FROM generate_series(1, 20) i))) AS capped;
 SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n2025-03-01,2호선,"<b>역</b>&''x""",1000,1000') AS markup_station;
 SELECT seongsu.dashboard('<b>역</b>&''x"', '2호선', '2025-04-10') AS page \gset
 SELECT position('<b>' IN :'page') = 0 AS no_raw_markup,

@@ -54,7 +54,7 @@ FROM seongsu.pipeline_runs r WHERE r.run_id = :r1;
 -- the features of the 35 days before it are in the feature store
 SELECT (s.detail->>'rows_written')::integer AS feature_rows,
        (SELECT count(*) FROM seongsu.feature_rows f JOIN seongsu.feature_sets fs ON fs.id = f.feature_set
-         WHERE fs.name = 'daily 7 days v1' AND f.station_id = :sid
+         WHERE fs.name = 'daily 7 days v2' AND f.station_id = :sid
            AND f.ts BETWEEN '2025-03-27 00:00+09' AND '2025-04-30 00:00+09') AS stored
 FROM seongsu.pipeline_steps s WHERE s.run_id = :r1 AND s.step = 'features';
 

@@ -215,6 +215,49 @@ SELECT r.identical, r.reason
 FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2024-05-31', project => 'versions alpha',
                    hyperparams => '{"alpha": 1.23456789, "target": "ratio"}', force => true) t, seongsu.reproduce_model(t.model_id) r;
 
+-- reproduce(run_id): a train() call's run reproduced after a new day has
+-- arrived and an old one was revised (in a transaction: the data then come
+-- back as they were) is identical, as a run of its own that stored a new,
+-- undeployed version of the project, tagged with what it reproduces.
+SELECT run_id AS r_all, model_id AS m_all FROM seongsu.train(algorithm => 'ridge', horizon => '1 day',
+                                                           project => 'versions all', force => true) \gset
+BEGIN;
+SELECT seongsu.import_text('ridership_daily', E'date,line,station,boardings,alightings\n'
+                           '2025-06-01,2호선,성수,50000,51000\n2025-05-20,2호선,성수,1,2') AS new_and_revised;
+SELECT run_id AS rr, model_id AS mr, identical, reason IS NULL AS no_reason FROM seongsu.reproduce(:r_all) \gset
+SELECT :'identical' AS identical, :'no_reason' AS no_reason, :mr <> :m_all AS new_model,
+       (SELECT m.blob = o.blob FROM seongsu.models m, seongsu.models o WHERE m.id = :mr AND o.id = :m_all) AS same_bytes,
+       r.parent_run_id IS NULL AS own_run, r.status, r.algorithm, r.model_id = :mr AS run_has_the_model,
+       r.snapshot_id = o.snapshot_id AS on_the_runs_snapshot, r.params = o.params AS same_params,
+       r.tags->>'seongsu.reproduces_run' = :'r_all' AS tagged_with_the_run,
+       r.tags->>'seongsu.reproduces_model' = :'m_all' AS tagged_with_the_model,
+       (SELECT v.run_id = :rr AND v.deployed = false FROM seongsu.model_versions v WHERE v.model_id = :mr) AS undeployed_version,
+       (SELECT max(day) FROM seongsu.ridership_daily d JOIN seongsu.stations s ON s.id = d.station_id WHERE s.name = '성수') AS data_now_to
+FROM seongsu.runs r JOIN seongsu.runs o ON o.run_id = :r_all WHERE r.run_id = :rr;
+ROLLBACK;
+-- The candidate that stored the model reproduces it too; one that was only
+-- backtested stored none: an error naming what to reproduce instead.
+SELECT c.run_id AS c_stored FROM seongsu.runs c WHERE c.parent_run_id = :r_all AND c.model_id = :m_all \gset
+SELECT c.run_id AS c_unstored FROM seongsu.runs c WHERE c.parent_run_id = :r_all AND c.model_id IS NULL LIMIT 1 \gset
+SELECT identical, reason FROM seongsu.reproduce(:c_stored);
+\x
+SELECT sqlstate, message, detail, replace(replace(hint, :'c_stored', '<stored>'), :'r_all', '<call>') AS hint
+FROM pg_temp.error_of(format('SELECT seongsu.reproduce(%s)', :c_unstored), :c_unstored);
+\x
+-- A run trained by another build of the extension: false, with the reason
+-- (the bytes of the refit are compared all the same).
+BEGIN;
+UPDATE seongsu.runs SET build = 'another-build' WHERE run_id = :r_all;
+SELECT run_id AS rb, identical, reason FROM seongsu.reproduce(:r_all) \gset
+SELECT :'identical' AS identical, replace(replace(:'reason', r.build, '<this build>'), 'run ' || :'r_all' || ' ', 'run <run> ') AS reason,
+       r.tags->>'seongsu.reproduces_run' = :'r_all' AS tagged_with_the_run
+FROM seongsu.runs r WHERE r.run_id = :rb;
+ROLLBACK;
+\set VERBOSITY default
+SELECT * FROM seongsu.reproduce(-1);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+
 -- Lineage: every row of the snapshot, by table, source and write.
 SELECT l.table_name, sum(l.rows) = (s.row_counts->>l.table_name)::bigint AS all_rows, count(*) > 0 AS writes,
        bool_and(l.first_day <= l.last_day) AS days_ordered
@@ -222,6 +265,27 @@ FROM seongsu.lineage(:s3) l, seongsu.snapshots s WHERE s.snapshot_id = :s3
 GROUP BY l.table_name, s.row_counts ORDER BY l.table_name;
 SELECT source, rows, first_day, last_day FROM seongsu.lineage(:s3)
 WHERE table_name = 'ridership_daily' AND first_day = '2024-04-10' AND last_day = '2024-04-10';
+
+-- Lineage from a model: its candidate run, its call, its snapshot and the
+-- writes of the snapshot's rows (exactly seongsu.lineage of the snapshot);
+-- a reproduction's model leads to the reproduction's run, on the same data.
+SELECT g.run_id AS m0_run, r.parent_run_id AS m0_call FROM seongsu.model_registry g JOIN seongsu.runs r ON r.run_id = g.run_id
+WHERE g.model_id = :m0 \gset
+SELECT count(*) > 0 AS has_rows, bool_and(run_id = :m0_run) AS its_run, bool_and(call_run_id = :m0_call) AS its_call,
+       bool_and(snapshot_id = :s0) AS its_snapshot,
+       NOT EXISTS (SELECT table_name, source, written_at, rows, first_day, last_day, job_id FROM seongsu.model_lineage(:m0)
+                   EXCEPT ALL SELECT * FROM seongsu.lineage(:s0))
+       AND NOT EXISTS (SELECT * FROM seongsu.lineage(:s0) EXCEPT ALL
+                       SELECT table_name, source, written_at, rows, first_day, last_day, job_id FROM seongsu.model_lineage(:m0)) AS the_snapshots_writes
+FROM seongsu.model_lineage(:m0);
+SELECT run_id AS rr2, model_id AS mr2 FROM seongsu.reproduce(:m0_call) \gset
+SELECT bool_and(run_id = :rr2) AS the_reproductions_run, bool_and(call_run_id = :rr2) AS its_own_call,
+       bool_and(snapshot_id = :s0) AS the_same_snapshot
+FROM seongsu.model_lineage(:mr2);
+\set VERBOSITY default
+SELECT * FROM seongsu.model_lineage(-1);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
 
 -- Every station at once.
 SELECT seongsu.snapshot(station => NULL, line => NULL) AS s_all \gset
@@ -293,7 +357,7 @@ FROM pg_class c WHERE c.relnamespace = 'seongsu'::regnamespace AND c.relkind = '
 SELECT p.proname, has_function_privilege('seongsu_reader', p.oid, 'EXECUTE') AS reader,
        has_function_privilege('seongsu_operator', p.oid, 'EXECUTE') AS operator
 FROM pg_proc p WHERE p.pronamespace = 'seongsu'::regnamespace
-  AND p.proname IN ('snapshot', 'verify_snapshot', 'diff_snapshots', 'lineage', 'purge_history', 'reproduce_model', 'version_stamp')
+  AND p.proname IN ('snapshot', 'verify_snapshot', 'diff_snapshots', 'lineage', 'model_lineage', 'purge_history', 'reproduce_model', 'reproduce', 'version_stamp')
 ORDER BY 1;
 
 DELETE FROM seongsu.deployments WHERE project LIKE 'versions%';

@@ -6,7 +6,9 @@
  *
  * Parts, downhill (nothing includes a part above it):
  *   entry      daily_seongsu.c
- *   train      src/train/   training, search, backtests
+ *   train      src/train/   training, search, backtests, tracking, reproduction
+ *   ops        src/ops/     data versioning, monitoring (includes serve,
+ *                           features, ingest/sources.h; included by nobody)
  *   serve      src/serve/   prediction entry points, model cache, inputs, evaluate
  *   features   src/features/ calendar, holidays, windows, features, dataset, shares
  *   ml         src/ml/      the pure-C model library       ingest  src/ingest/

@@ -9,21 +9,12 @@
 #include <limits.h>
 #include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
-#include "utils/date.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
-#include "../kst.h"
 #include "../safe_spi.h"
 
 #include "dataset.h"
-
-#define DATASET_BATCH 1024
 
 /* Feature-row column of each model column: the F_MODEL columns, in order. */
 static const int *
@@ -106,11 +97,10 @@ DatasetNaive(const Datum *v, const bool *n, int naive_col)
 
 /*
  * The training rows of (station, line) for the days [first, last] at a
- * horizon of H days: the rows of seongsu.features(), read through an SPI
- * cursor DATASET_BATCH rows at a time into column arrays, keeping those
- * that have a target and a level.  Memory lives in the current context:
- * the arrays and one fetched batch (features() itself materializes its
- * rows in a tuplestore, which spills to disk beyond work_mem).
+ * horizon of H days: the rows of seongsu.features (computed here by the same
+ * code, FeatureRow, not through the SQL function: the installed declaration
+ * may be an earlier release's until ALTER EXTENSION UPDATE), keeping those
+ * that have a target and a level.  Memory lives in the current context.
  */
 Dataset *
 DatasetBuild(const char *station, const char *line, int32 first, int32 last, int64 H)
@@ -121,67 +111,54 @@ DatasetBuild(const char *station, const char *line, int32 first, int32 last, int
 	int			naive_col = DatasetNaiveColumn(H);
 	float	   *row = palloc(sizeof(float) * DATASET_NCOLS);
 	float	  **cols = palloc(sizeof(float *) * DATASET_NCOLS);
-	Interval   *horizon = palloc0(sizeof(Interval));
-	Oid			types[5] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID};
-	Datum		args[5];
 	Datum		v[FEATURE_NCOLS];
 	bool		n[FEATURE_NCOLS];
-	Portal		portal;
+	FeatureCtx *ctx;
+	MemoryContext rowcxt, old;
+	int32		station_id, day;
 	int			c;
 
-	if (cap > INT_MAX / DATASET_NCOLS)
+	if (cap < 1 || cap > INT_MAX / DATASET_NCOLS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("training range too long")));
+	if (H < 1 || H > FEATURE_MAX_HORIZON_DAYS)
+		elog(ERROR, "horizon of " INT64_FORMAT " days out of range", H);
 	for (c = 0; c < DATASET_NCOLS; c++)
 		cols[c] = palloc_extended(sizeof(float) * (cap + 1), MCXT_ALLOC_HUGE);
 	d->target = palloc(sizeof(double) * (cap + 1));
 	d->level = palloc(sizeof(double) * (cap + 1));
 	d->naive = palloc(sizeof(double) * (cap + 1));
 	d->day = palloc(sizeof(int32) * (cap + 1));
-	horizon->day = (int32) H;
-	args[0] = CStringGetTextDatum(station);
-	args[1] = CStringGetTextDatum(line);
-	args[2] = TimestampTzGetDatum(KstInstant(first, 0));
-	args[3] = TimestampTzGetDatum(KstInstant(last, 0));
-	args[4] = IntervalPGetDatum(horizon);
 
 	spi = SsSpiConnect();
-	portal = SPI_cursor_open_with_args(NULL, "SELECT * FROM seongsu.features($1, $2, $3, $4, 'daily', $5)",
-									   5, types, args, NULL, false, 0);
-	for (;;)
+	station_id = FeatureStationId(station, line);
+	SsSpiFinish(spi);
+	ctx = FeatureCtxLoad(station_id, first, last, 1, H, CurrentMemoryContext);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dataset row", ALLOCSET_SMALL_SIZES);
+	for (day = first; day <= last; day++)
 	{
-		uint64		i;
+		double		level;
 
 		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, DATASET_BATCH);
-		if (SPI_processed == 0)
-			break;
-		if (SPI_tuptable->tupdesc->natts != FEATURE_NCOLS)
-			elog(ERROR, "seongsu.features returned %d columns, expected %d",
-				 SPI_tuptable->tupdesc->natts, FEATURE_NCOLS);
-		for (i = 0; i < SPI_processed; i++)
+		old = MemoryContextSwitchTo(rowcxt);
+		FeatureRow(ctx, day, H, v, n);
+		MemoryContextSwitchTo(old);
+		level = n[FCOL_level28] ? NAN : DatumGetFloat8(v[FCOL_level28]);
+		if (!n[FCOL_target] && level > 0)
 		{
-			double		level;
-
-			CHECK_FOR_INTERRUPTS();
-			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
-			level = n[FCOL_level28] ? NAN : DatumGetFloat8(v[FCOL_level28]);
-			if (n[FCOL_target] || !(level > 0) || d->n >= cap)
-				continue;
 			DatasetRow(v, n, row);
 			for (c = 0; c < DATASET_NCOLS; c++)
 				cols[c][d->n] = row[c];
 			d->target[d->n] = DatumGetFloat8(v[FCOL_target]);
 			d->level[d->n] = level;
 			d->naive[d->n] = DatasetNaive(v, n, naive_col);
-			d->day[d->n] = DatumGetDateADT(v[FCOL_kst_date]);
+			d->day[d->n] = day;
 			d->n++;
 		}
-		SPI_freetuptable(SPI_tuptable);
+		MemoryContextReset(rowcxt);
 	}
-	SPI_cursor_close(portal);
-	SsSpiFinish(spi);
+	MemoryContextDelete(rowcxt);
 	d->X = MlMatrixCreate(d->n, DATASET_NCOLS);
 	for (c = 0; c < DATASET_NCOLS; c++)
 	{

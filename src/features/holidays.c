@@ -30,8 +30,8 @@ RowFlags(bool is_holiday, const char *kind, const char *name)
 
 /*
  * The holidays of [from, to] (PostgreSQL dates), allocated in the current
- * context: per day, the flags of all its rows and their names joined by
- * ", " in name order.
+ * context: per day, the flags of all its rows, their names joined by
+ * ", " in name order, and the holiday's identity (CalendarAssignIds).
  */
 HolidaySet *
 HolidaySetLoad(int32 from, int32 to)
@@ -60,6 +60,7 @@ HolidaySetLoad(int32 from, int32 to)
 		hs->days = palloc(sizeof(int32) * (SPI_processed + 1));
 		hs->flags = palloc(sizeof(uint8) * (SPI_processed + 1));
 		hs->names = palloc(sizeof(char *) * (SPI_processed + 1));
+		hs->ids = palloc(sizeof(int8) * (SPI_processed + 1));
 		initStringInfo(&names);
 		for (i = 0; i < SPI_processed; i++)
 		{
@@ -88,6 +89,7 @@ HolidaySetLoad(int32 from, int32 to)
 		if (hs->n > 0)
 			hs->names[hs->n - 1] = pstrdup(names.data);
 		pfree(names.data);
+		CalendarAssignIds(hs);
 		MemoryContextSwitchTo(old);
 	}
 	SsSpiFinish(spi);

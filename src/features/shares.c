@@ -1,12 +1,16 @@
 /*
  * shares.c — hour-of-day shares by day type, and crowd-level thresholds.
  *
- * Shares come from the station's hourly data: for each of the five day types
- * (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday) the mean share of each
- * hour over the last 4 complete service days of that type (at or before the
- * training end); a type with no such day uses the mean of all days.  With no
- * hourly data, the latest CardSubwayTime month gives one profile for every
- * type.  The crowd levels are the 50th, 80th and 95th percentiles of the
+ * Shares come from the station's hourly data: for each of the eight day
+ * types of calendar.h (0 working Monday, 1 working Tuesday-Thursday,
+ * 2 working Friday, 3 Saturday, 4 Sunday, 5 public holiday outside a
+ * 설날/추석 block, 6 day off inside one, 7 special day) the mean share of
+ * each hour over the last 4 complete service days of that type (at least
+ * 18 hours, a positive total; at or before the training end, at most
+ * SHARES_LOOKBACK_DAYS before the latest such day).  A type with no such
+ * day takes another's: special and lunar days the holidays', holidays
+ * Sunday's; then the mean of all complete days read.  With no hourly data,
+ * the latest CardSubwayTime month gives one profile for every type.  The crowd levels are the 50th, 80th and 95th percentiles of the
  * hourly passengers (hours 05-24) implied by the last 365 training days.
  */
 #include "postgres.h"
@@ -24,6 +28,7 @@
 #include "shares.h"
 
 #define LAST_DAYS_PER_TYPE 4
+#define SHARES_LOOKBACK_DAYS 800	/* hourly days read before the latest */
 
 static const VersionTable profile_tables[2] = {VT_HOUR_PROFILE, VT_HOUR_PROFILE};
 static const VersionTable hourly_tables[2] = {VT_RIDERSHIP_HOURLY, VT_RIDERSHIP_HOURLY};
@@ -61,10 +66,20 @@ SharesFromProfile(int32 station_id, int32 up_to, double *shares)
 	}
 	if (total <= 0)
 		return false;
-	for (t = 0; t < 5; t++)
+	for (t = 0; t < CAL_NDAYTYPES; t++)
 		for (k = 0; k < 24; k++)
 			shares[t * 24 + k] = h[k] / total;
 	return true;
+}
+
+/* The day type whose shares type t takes: itself when it has days, else its fallback's. */
+static int
+SharesFallback(int t, const int *used)
+{
+	while (t >= 0 && used[t] == 0)
+		t = t == CAL_DAYTYPE_SPECIAL || t == CAL_DAYTYPE_LUNAR ? CAL_DAYTYPE_HOLIDAY
+			: t == CAL_DAYTYPE_HOLIDAY ? CAL_DAYTYPE_SUNDAY : -1;
+	return t;
 }
 
 /*
@@ -80,8 +95,8 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 	int32		first_day = 0, last_day = 0;
 	double	   *hours;			/* [day][24] */
 	int		   *present;
-	int			ndays, t, k, used[5] = {0};
-	double		all[24] = {0};
+	int			ndays, t, k, used[CAL_NDAYTYPES] = {0};
+	double		all[24] = {0}, sum[SHARES_N] = {0};
 	int			nall = 0;
 	HolidaySet *hs;
 
@@ -91,7 +106,7 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 										 "passengers::pg_catalog.float8 FROM (%s) AS h "
 										 "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2 "
 										 "AND service_day OPERATOR(pg_catalog.>) (SELECT pg_catalog.max(service_day) "
-										 "OPERATOR(pg_catalog.-) 120 FROM (%s) AS m "
+										 "OPERATOR(pg_catalog.-) " CppAsString2(SHARES_LOOKBACK_DAYS) " FROM (%s) AS m "
 										 "WHERE station_id OPERATOR(pg_catalog.=) $1 AND service_day OPERATOR(pg_catalog.<=) $2)",
 										 2, hourly_tables),
 							  2, types, v, NULL, true, 0) != SPI_OK_SELECT)
@@ -126,7 +141,6 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 		}
 	}
 	hs = HolidaySetLoad(first_day - 40, last_day + 40);
-	memset(shares, 0, sizeof(double) * SHARES_N);
 	for (k = ndays - 1; k >= 0; k--)
 	{
 		double		total = 0;
@@ -145,14 +159,18 @@ SharesCompute(int32 station_id, int32 up_to, double *shares)
 		if (used[t] >= LAST_DAYS_PER_TYPE)
 			continue;
 		for (h = 0; h < 24; h++)
-			shares[t * 24 + h] += hours[k * 24 + h] / total;
+			sum[t * 24 + h] += hours[k * 24 + h] / total;
 		used[t]++;
 	}
 	if (nall == 0)
 		return SharesFromProfile(station_id, up_to, shares);
-	for (t = 0; t < 5; t++)
+	for (t = 0; t < CAL_NDAYTYPES; t++)
+	{
+		int			from = SharesFallback(t, used);
+
 		for (k = 0; k < 24; k++)
-			shares[t * 24 + k] = used[t] > 0 ? shares[t * 24 + k] / used[t] : all[k] / nall;
+			shares[t * 24 + k] = from >= 0 ? sum[from * 24 + k] / used[from] : all[k] / nall;
+	}
 	return true;
 }
 
@@ -161,22 +179,19 @@ bool
 SharesLevels(const Dataset *d, const double *shares, double *levels)
 {
 	int			from = Max(0, d->n - 365);
-	int			type_col = -1, c, i, h, n = 0;
+	int			i, h, n = 0;
 	double	   *vals;
+	HolidaySet *hs;
 	static const int service_hours[20] = {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 0};
 
-	if (!shares)
+	if (!shares || d->n == 0)
 		return false;
-	for (c = 0; c < DATASET_NCOLS; c++)
-		if (strcmp(DatasetColumnName(c), "day_type") == 0)
-			type_col = c;
+	hs = HolidaySetLoad(d->day[from] - 40, d->day[d->n - 1] + 40);
 	vals = palloc(sizeof(double) * (d->n - from) * 20 + 1);
 	for (i = from; i < d->n; i++)
 	{
-		int			t = (int) MlMatrixGet(d->X, i, type_col);
+		int			t = CalendarDayTypeOf(hs, d->day[i]);
 
-		if (t < 0 || t > 4)
-			continue;
 		for (h = 0; h < 20; h++)
 			vals[n++] = d->target[i] * shares[t * 24 + service_hours[h]];
 	}

@@ -9,7 +9,7 @@
 
 #include "dataset.h"
 
-#define SHARES_N (5 * 24)		/* day type x hour */
+#define SHARES_N (CAL_NDAYTYPES * 24)	/* day type (calendar.h) x hour */
 
 extern bool SharesCompute(int32 station_id, int32 up_to, double *shares);
 extern bool SharesLevels(const Dataset *d, const double *shares, double *levels);

@@ -13,8 +13,11 @@
  * days with observed passengers; calendar columns (functions of the date)
  * and covid_level are left out.  Inputs counted in passengers (lags,
  * rolling and same-weekday statistics, level28) are of kind 'level': they
- * follow the station's level, so they drift whenever ridership grows; the
- * others (ratios to the level, weather) are of kind 'feature'.
+ * follow the station's level, so they drift whenever ridership grows; so
+ * are the slowly moving summaries of the recent past (F_SMOOTH: rolling
+ * statistics and levels divided by the level, regimes, growth), whose
+ * values on the days of a window are not independent; the others (ratios
+ * to the level, weather) are of kind 'feature'.
  *
  * Bins are quantiles of the reference: one per 5 recent values, 2 to 10
  * (equal edges merged); shares are smoothed by half a count.  A PSI over a
@@ -83,11 +86,11 @@ DriftColumn(int col)
 		FeatureInfos[col].kind == FK_F8 && col != FCOL_covid_level;
 }
 
-/* The kind of a compared column: 'level' for inputs in passengers, else 'feature'. */
+/* The kind of a compared column: 'level' for inputs in passengers and slow summaries, else 'feature'. */
 static const char *
 DriftKind(int col)
 {
-	return col >= FCOL_lag_1d && col <= FCOL_level28 ? "level" : "feature";
+	return (col >= FCOL_lag_1d && col <= FCOL_level28) || (FeatureInfos[col].flags & F_SMOOTH) ? "level" : "feature";
 }
 
 /* Day of year (1..366) of a PostgreSQL date. */
@@ -214,7 +217,7 @@ DriftModels(int32 station_id, DriftModel *out)
 							  "(SELECT d.model_id AS id, d.horizon, 1 AS k "
 							  "FROM seongsu.deployed_models d WHERE d.station_id OPERATOR(pg_catalog.=) $1 "
 							  "AND d.grain OPERATOR(pg_catalog.=) 'daily' "
-							  "UNION ALL SELECT seongsu.challenger_model(d.project), d.horizon, 2 "
+							  "UNION ALL SELECT seongsu.model_for_alias(d.project, 'challenger'), d.horizon, 2 "
 							  "FROM seongsu.deployed_models d WHERE d.station_id OPERATOR(pg_catalog.=) $1 "
 							  "AND d.grain OPERATOR(pg_catalog.=) 'daily') x "
 							  "JOIN seongsu.models m ON m.id OPERATOR(pg_catalog.=) x.id "

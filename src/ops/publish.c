@@ -1,8 +1,8 @@
 /*
  * publish.c — forecasts as issued: publish_forecast writes the daily and
  * hourly forecasts that a station's champion (its deployed daily models)
- * and its challenger (seongsu.challenger_model of each deployed project,
- * when there is one) issue as of a day into seongsu.prediction_log.
+ * and its challenger (the model aliased 'challenger' in each deployed
+ * project, seongsu.model_for_alias, when there is one) issue as of a day into seongsu.prediction_log.
  *
  * "As of day A" means with what was observed up to A: observations after A
  * are hidden; the days from the last observation (at most A) up to each
@@ -140,7 +140,7 @@ PublishDay(PublishRows *r, int role, const LoadedModel *m, const FeatureCtx *ctx
  * Predict the target days (as_of, last] of one role from its models
  * (shortest horizon first) over series[] as observed up to cutoff, filling
  * the days after the cutoff with the role's own predictions, and add the
- * rows to r.  ctx->ser.v is overwritten from `observed` first.
+ * rows to r.  ctx's series is overwritten from `observed` first.
  */
 static void
 PublishRole(PublishRows *r, int role, LoadedModel **models, int nmodels, FeatureCtx *ctx,
@@ -149,12 +149,11 @@ PublishRole(PublishRows *r, int role, LoadedModel **models, int nmodels, Feature
 	int32		d;
 	int			i;
 
-	memcpy(ctx->ser.v, observed, sizeof(double) * ctx->ser.n);
+	FeatureCtxSetSeries(ctx, observed);
 	for (d = cutoff + 1; d <= last; d++)
 	{
 		LoadedModel *m = models[nmodels - 1];
 		double		p;
-		int64		k = d - ctx->ser.base;
 
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < nmodels; i++)
@@ -164,8 +163,7 @@ PublishRole(PublishRows *r, int role, LoadedModel **models, int nmodels, Feature
 				break;
 			}
 		PredictDays(m, ctx, &d, 1, &p);
-		if (k >= 0 && k < ctx->ser.n)
-			ctx->ser.v[k] = p;
+		FeatureCtxSetValue(ctx, d, p);
 		if (d > as_of)
 			PublishDay(r, role, m, ctx, d, as_of, p);
 	}
@@ -224,7 +222,7 @@ PublishModels(int32 station_id, LoadedModel **champ, int *nchamp, LoadedModel **
 	bool		isnull;
 
 	v[0] = Int32GetDatum(station_id);
-	if (SPI_execute_with_args("SELECT d.model_id, seongsu.challenger_model(d.project) "
+	if (SPI_execute_with_args("SELECT d.model_id, seongsu.model_for_alias(d.project, 'challenger') "
 							  "FROM seongsu.deployed_models d WHERE d.station_id OPERATOR(pg_catalog.=) $1 "
 							  "AND d.grain OPERATOR(pg_catalog.=) 'daily' ORDER BY d.horizon, d.model_id LIMIT 8",
 							  1, types, v, NULL, false, 0) != SPI_OK_SELECT)

@@ -1,6 +1,6 @@
 /*
  * versions.h — what the files of data versioning share (src/ops: stamp.c,
- * content.c, snapshot.c, diff.c, lineage.c): the content of a snapshot
+ * content*.c, snapshot.c, diff.c, lineage.c): the content of a snapshot
  * scope, its canonical serialization and digests, and the scope itself.
  *
  * The content of a scope (station or every station, from_date, to_date) is,
@@ -99,7 +99,7 @@ typedef struct Scope
 	char	  **names;
 } Scope;
 
-/* content.c */
+/* content.c, content_codec.c, content_read.c, content_cache.c */
 extern void ContentMonths(const ContentTable *t, const Scope *s, int32 *lo, int32 *hi);
 extern int32 ContentMonthOf(const ContentTable *t, Datum key0);
 extern void ContentKeyRange(const ContentTable *t, const Scope *s, Datum *lo, Datum *hi);

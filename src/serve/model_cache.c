@@ -162,8 +162,8 @@ ModelRowProblem(HeapTuple t, TupleDesc d, int c0, LoadedModel *m, char **algorit
 	n = ReadF8Array(t, d, c0 + 8, m->shares, SHARES_N);
 	m->has_shares = n >= 0;
 	if (n >= 0 && n != SHARES_N)
-		return psprintf("it has %d hour shares, not %d (5 day types x 24 hours)", n, SHARES_N);
-	for (k = 0; m->has_shares && k < 5; k++)
+		return psprintf("it has %d hour shares, not %d (%d day types x 24 hours)", n, SHARES_N, CAL_NDAYTYPES);
+	for (k = 0; m->has_shares && k < CAL_NDAYTYPES; k++)
 	{
 		double		sum = 0;
 

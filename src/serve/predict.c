@@ -115,12 +115,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 	if (last > observed)
 	{
 		/* recursive fill writes predictions into the series: use a private copy */
-		FeatureCtx *copy = palloc(sizeof(FeatureCtx));
-
-		*copy = *in->ctx;
-		copy->ser.v = palloc(sizeof(double) * copy->ser.n);
-		memcpy(copy->ser.v, in->ctx->ser.v, sizeof(double) * copy->ser.n);
-		f->ctx = copy;
+		f->ctx = FeatureCtxCopy(in->ctx, CurrentMemoryContext);
 	}
 	start = Min(first, observed + 1);
 	chosen = palloc0(sizeof(LoadedModel *) * (last - start + 1));
@@ -181,12 +176,7 @@ ForecastDays(const char *station, const char *line, int32 first, int32 last)
 		if (d - m->H > observed)
 			p = PredictRow(m, f->ctx, d);
 		if (d > observed)
-		{
-			int64		k = d - f->ctx->ser.base;
-
-			if (k >= 0 && k < f->ctx->ser.n)
-				f->ctx->ser.v[k] = p;
-		}
+			FeatureCtxSetValue(f->ctx, d, p);
 		if (d >= first)
 		{
 			f->value[d - first] = p;

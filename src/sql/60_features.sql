@@ -33,7 +33,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION calendar_features(timestamptz) IS
-  'Calendar of the KST day and hour of ts: weekday, holidays (substitute, temporary), blocks of days off, bridge days, distances to days off and holidays (capped at 30), season encodings, day type (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday); the columns are described by seongsu.feature_columns().';
+  'Calendar of the KST day and hour of ts: weekday, kind of day (working, Saturday, Sunday, public holiday, special day such as May 1), holidays (substitute, temporary, election, which holiday), blocks of days off and 설날/추석 blocks with positions and travel days, bridge days, holiday neighbours, distances to days off and holidays, day of month, season encodings, hour-share day type; the columns are described by seongsu.feature_columns().';
 COMMENT ON FUNCTION features(text, text, timestamptz, timestamptz, text, interval) IS
   'Every feature row of a station in [from_ts, to_ts] (one per KST day or hour), using only observations at or before ts - horizon; seongsu.feature_columns() describes each column.';
 
@@ -96,7 +96,7 @@ DECLARE
   hi timestamptz := to_ts;
   n bigint;
   secs bigint := extract(epoch FROM horizon)::bigint;
-  set_name text := format('%s %s v1', grain,
+  set_name text := format('%s %s v2', grain,
                           CASE WHEN secs % 86400 = 0 THEN (secs / 86400) || ' days' ELSE (secs / 3600) || ' hours' END);
 BEGIN
   SELECT s.id INTO sid FROM @extschema@.stations s WHERE s.name = station AND s.line = build_features.line;
@@ -117,8 +117,8 @@ BEGIN
     RAISE EXCEPTION 'station "%" on line "%" has no % observations', station, line, grain
       USING ERRCODE = 'no_data_found';
   END IF;
-  INSERT INTO @extschema@.feature_sets (name, grain, horizon, columns)
-  SELECT set_name, grain, horizon, array_agg(c.name ORDER BY c.ordinal)
+  INSERT INTO @extschema@.feature_sets (name, grain, horizon, version, columns)
+  SELECT set_name, grain, horizon, 2, array_agg(c.name ORDER BY c.ordinal)
     FROM @extschema@.feature_columns() c
   ON CONFLICT (name) DO NOTHING;
   SELECT f.id INTO fs FROM @extschema@.feature_sets f WHERE f.name = set_name;
@@ -132,7 +132,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION build_features(text, text, timestamptz, timestamptz, text, interval) IS
-  'Materialize seongsu.features rows into seongsu.feature_rows under a feature set named like "daily 7 days v1"; returns rows inserted or changed (0 when nothing changed).';
+  'Materialize seongsu.features rows into seongsu.feature_rows under a feature set named like "daily 7 days v2" (v2: the feature code of 0.2.0); returns rows inserted or changed (0 when nothing changed).';
 
 GRANT SELECT ON feature_sets, feature_rows TO seongsu_reader;
 GRANT INSERT, UPDATE, DELETE ON feature_sets, feature_rows TO seongsu_operator;

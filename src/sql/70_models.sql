@@ -31,7 +31,7 @@ COMMENT ON COLUMN models.station_id IS 'The station (stations.id).';
 COMMENT ON COLUMN models.algorithm IS 'seasonal_naive, ridge, random_forest or gbdt.';
 COMMENT ON COLUMN models.grain IS 'Grain of the target (daily; hourly values come from the two-stage split).';
 COMMENT ON COLUMN models.horizon IS 'Features use only observations at least this old.';
-COMMENT ON COLUMN models.feature_set IS 'Feature definition, e.g. "daily 7 days v1".';
+COMMENT ON COLUMN models.feature_set IS 'Feature definition, e.g. "daily 7 days v2" (v2: the features of 0.2.0, seongsu.feature_columns()).';
 COMMENT ON COLUMN models.features IS 'Feature columns, in model order.';
 COMMENT ON COLUMN models.target_mode IS 'raw (passengers), ratio (passengers / level28, multiplied back) or lag (seasonal naive).';
 COMMENT ON COLUMN models.hyperparams IS 'Hyper-parameters used (after search).';
@@ -41,7 +41,7 @@ COMMENT ON COLUMN models.train_seconds IS 'Wall time of training, backtests incl
 COMMENT ON COLUMN models.matrix_bytes IS 'Size of the training matrix held in memory.';
 COMMENT ON COLUMN models.train_from IS 'First day of the training data.';
 COMMENT ON COLUMN models.train_to IS 'Last day of the training data.';
-COMMENT ON COLUMN models.hour_shares IS 'Hour-of-day shares, 5 day types x 24 hours (0 Mon, 1 Tue-Thu, 2 Fri, 3 Sat, 4 Sun/holiday), for the two-stage hourly forecast.';
+COMMENT ON COLUMN models.hour_shares IS 'Hour-of-day shares, 8 day types x 24 hours (calendar_features day_type: 0 working Monday, 1 working Tuesday-Thursday, 2 working Friday, 3 Saturday, 4 Sunday, 5 public holiday, 6 day off in a 설날/추석 block, 7 special day), for the two-stage hourly forecast.';
 COMMENT ON COLUMN models.levels IS 'Crowd-level thresholds in passengers per hour: 보통 from [1], 혼잡 from [2], 매우혼잡 from [3] (the 50th, 80th and 95th percentiles of the station''s hourly passengers over the last training year, or hyperparams.levels); NULL without hour shares.';
 COMMENT ON COLUMN models.blob IS 'The model: SSML magic, format version, CRC-32 (NULL for seasonal_naive).';
 -- Stored uncompressed: a model is read whole on a backend's first prediction,

@@ -1,4 +1,4 @@
--- Data versioning (src/ops/stamp.c, content.c, snapshot.c, diff.c,
+-- Data versioning (src/ops/stamp.c, content*.c, snapshot.c, diff.c,
 -- lineage.c; the feature loaders read through src/features/asof.c): the
 -- revision history of the observed data that training reads, content-
 -- addressed snapshots of it, their differences and lineage.
@@ -186,6 +186,43 @@ CREATE FUNCTION lineage(snapshot_id bigint)
 COMMENT ON FUNCTION lineage(bigint) IS
   'Where the snapshot''s rows come from: per table, source and write (version stamp), the rows and their KST days, and the ingestion job that wrote them (null for imports and other writes).';
 
+-- Lineage from a model: the run that stored it (a candidate's, or a
+-- reproduction's), that run's train() call, the data snapshot it read
+-- (runs.snapshot_id, else the model's metrics.snapshot_id) and, through
+-- seongsu.lineage, the writes — ingestion jobs and imports — of its rows.
+CREATE FUNCTION model_lineage(model_id bigint)
+  RETURNS TABLE (run_id bigint, call_run_id bigint, snapshot_id bigint, table_name text,
+                 source text, written_at timestamptz, rows bigint, first_day date, last_day date, job_id bigint)
+  LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+BEGIN
+  SELECT g.run_id, coalesce(r.parent_run_id, r.run_id) AS call_run_id,
+         coalesce(r.snapshot_id, (md.metrics ->> 'snapshot_id')::bigint) AS snapshot_id
+    INTO m
+    FROM @extschema@.models md
+    LEFT JOIN @extschema@.model_registry g ON g.model_id = md.id
+    LEFT JOIN @extschema@.runs r ON r.run_id = g.run_id
+   WHERE md.id = model_lineage.model_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model % does not exist', model_lineage.model_id
+      USING ERRCODE = 'no_data_found', HINT = 'See seongsu.models for the trained models.';
+  END IF;
+  IF m.snapshot_id IS NULL THEN
+    RAISE EXCEPTION 'model % records no data snapshot', model_lineage.model_id
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = 'Neither its run nor its metrics name the snapshot it was trained on: it was trained before training recorded the data it read.',
+            HINT = 'Retrain it; models trained now record their snapshot.';
+  END IF;
+  RETURN QUERY
+    SELECT m.run_id, m.call_run_id, m.snapshot_id, l.table_name, l.source, l.written_at,
+           l.rows, l.first_day, l.last_day, l.job_id
+    FROM @extschema@.lineage(m.snapshot_id) l;
+END
+$$;
+COMMENT ON FUNCTION model_lineage(bigint) IS
+  'Where a model comes from: the run that stored it, that run''s train() call, the data snapshot it read, and per table, source and write the rows of that snapshot with the ingestion job that wrote them (null for imports and other writes), as seongsu.lineage gives them.';
+
 CREATE FUNCTION purge_history(older_than timestamptz) RETURNS bigint
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -219,9 +256,16 @@ CREATE FUNCTION reproduce_model(model_id bigint)
 COMMENT ON FUNCTION reproduce_model(bigint) IS
   'Refit a model with its stored hyper-parameters on the data of the snapshot it recorded (metrics.snapshot_id), store the result as a new model (not deployed), and compare it with the original byte for byte.';
 
+CREATE FUNCTION reproduce(run_id bigint)
+  RETURNS TABLE (run_id bigint, model_id bigint, identical boolean, reason text)
+  AS 'MODULE_PATHNAME', 'reproduce' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION reproduce(bigint) IS
+  'Reproduce the model a run stored (a train() call''s best model, or the model a candidate refit) as reproduce_model does, as a run of its own: returns that run and the new model; identical only when the bytes are the same and the run was trained by this build (runs.build) and version of the extension, otherwise false with the reason.  A candidate that was only backtested stored no model: an error says what to reproduce or train instead.';
+
 GRANT SELECT ON snapshots, snapshot_chunks TO seongsu_reader;
-GRANT EXECUTE ON FUNCTION verify_snapshot(bigint), diff_snapshots(bigint, bigint), lineage(bigint) TO seongsu_reader;
-REVOKE ALL ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), version_stamp(regclass),
-  purge_history(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), version_stamp(regclass)
-  TO seongsu_operator;
+GRANT EXECUTE ON FUNCTION verify_snapshot(bigint), diff_snapshots(bigint, bigint), lineage(bigint), model_lineage(bigint)
+  TO seongsu_reader;
+REVOKE ALL ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), reproduce(bigint),
+  version_stamp(regclass), purge_history(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION snapshot(text, text, date, date), reproduce_model(bigint), reproduce(bigint),
+  version_stamp(regclass) TO seongsu_operator;

@@ -35,7 +35,7 @@ COMMENT ON COLUMN prediction_log.id IS 'Row id.';
 COMMENT ON COLUMN prediction_log.issued_at IS 'When the forecast was written (later than as_of for a back-dated publication).';
 COMMENT ON COLUMN prediction_log.as_of IS 'The forecast uses observations up to this KST day only.';
 COMMENT ON COLUMN prediction_log.station_id IS 'The station (stations.id).';
-COMMENT ON COLUMN prediction_log.role IS 'champion (a deployed model) or challenger (seongsu.challenger_model of its project).';
+COMMENT ON COLUMN prediction_log.role IS 'champion (a deployed model) or challenger (the model its project''s challenger alias names: seongsu.model_for_alias).';
 COMMENT ON COLUMN prediction_log.model_id IS 'The model that made the forecast (models.id; kept when the model is deleted).';
 COMMENT ON COLUMN prediction_log.grain IS 'daily (the service day''s passengers) or hourly (one hour: the day times the hour''s share).';
 COMMENT ON COLUMN prediction_log.target_day IS 'The service day forecast (the day an hourly row belongs to: hours 00-03 belong to the day before).';
@@ -46,27 +46,10 @@ COMMENT ON COLUMN prediction_log.lower IS 'Lower end of the 90% interval (the mo
 COMMENT ON COLUMN prediction_log.upper IS 'Upper end of the 90% interval (the 95th percentile).';
 COMMENT ON COLUMN prediction_log.level IS 'Crowd level of an hourly row (여유, 보통, 혼잡, 매우혼잡) by the model''s thresholds.';
 
--- The challenger of a project: scored in the shadow beside its live model.
--- Until a model registry names one, it is the best (by mean backtest RMSE)
--- of the project's daily models trained after its live model went live (a
--- later transaction's): the candidates that lost the comparison with the
--- live model, or were trained by hand.  NULL when there is none.  This is
--- the only place that defines it: publish_forecast, live_accuracy, drift,
--- the alerts and the dashboard all ask here.
-CREATE FUNCTION challenger_model(project text) RETURNS bigint
-  LANGUAGE sql STABLE
-  SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT m.id
-    FROM @extschema@.deployed_models d
-    JOIN @extschema@.models m ON m.project = d.project AND m.station_id = d.station_id
-   WHERE d.project = challenger_model.project
-     AND m.grain = 'daily' AND m.id <> d.model_id AND m.created_at > d.deployed_at
-   ORDER BY (m.metrics->'mean'->>'rmse')::float8 NULLS LAST, m.id DESC
-   LIMIT 1
-$$;
-COMMENT ON FUNCTION challenger_model(text) IS
-  'The challenger of a project: the best (by mean backtest RMSE) of its daily models trained after its live model went live, or NULL.';
+-- The challenger of a project is the model its 'challenger' alias names
+-- (seongsu.set_alias, seongsu.model_for_alias in 75_tracking.sql): the one
+-- place that defines it.  publish_forecast, live_accuracy, drift, the
+-- alerts and the dashboard all ask there.
 
 CREATE FUNCTION publish_forecast(station text DEFAULT '성수', line text DEFAULT '2호선',
                                  as_of date DEFAULT NULL, days integer DEFAULT 7)
@@ -389,13 +372,13 @@ AS $$
     FROM (SELECT d.model_id, 'champion'::text AS role, d.project, d.horizon, 1 AS k
             FROM @extschema@.deployed_models d WHERE d.station_id = monitored_models.station_id AND d.grain = 'daily'
           UNION ALL
-          SELECT @extschema@.challenger_model(d.project), 'challenger', d.project, d.horizon, 2
+          SELECT @extschema@.model_for_alias(d.project, 'challenger'), 'challenger', d.project, d.horizon, 2
             FROM @extschema@.deployed_models d WHERE d.station_id = monitored_models.station_id AND d.grain = 'daily') x
    WHERE x.model_id IS NOT NULL
    ORDER BY x.k, x.horizon, x.model_id
 $$;
 COMMENT ON FUNCTION monitored_models(integer) IS
-  'The models monitored for a station: its deployed daily models (role champion) and the challenger of each of their projects (role challenger).';
+  'The models monitored for a station: its deployed daily models (role champion) and the model aliased challenger in each of their projects (role challenger).';
 
 -- The quality rule's memo: check_quality takes 50-100 ms even over a few
 -- weeks, more than every other rule together, so evaluate_alerts keeps the
@@ -781,7 +764,21 @@ COMMENT ON FUNCTION level_colour(text) IS 'Internal (dashboard): the colour of �
 -- text from the database is escaped.  today fixes the day the page is for
 -- (default: the KST date): the forecast shown is the latest published as of
 -- that day or before.
-CREATE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+-- A run's parameters in one short line for the dashboard: key=value in key
+-- order, without the options every run has (folds), at most 120 characters.
+CREATE FUNCTION params_summary(params jsonb) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN length(s) > 120 THEN left(s, 119) || '…' ELSE s END
+    FROM (SELECT coalesce(string_agg(format('%s=%s', e.key, CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}'
+                                                                ELSE e.value::text END), ', ' ORDER BY e.key), '') AS s
+            FROM jsonb_each(CASE WHEN jsonb_typeof(params) = 'object' THEN params ELSE '{}' END) e
+           WHERE e.key <> 'folds') x
+$$;
+COMMENT ON FUNCTION params_summary(jsonb) IS 'Internal (dashboard): a run''s parameters as one short line (key=value, folds left out, at most 120 characters).';
+
+CREATE FUNCTION dashboard_page(station text, line text, today date, for_public boolean)
   RETURNS text
   LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
@@ -795,6 +792,7 @@ DECLARE
   pub date;
   last_obs date;
   top double precision;
+  latest_run bigint;
   chart_from date;
   chart_to date;
   html text;
@@ -974,34 +972,77 @@ BEGIN
                  || 'level inputs follow the station''s growth and raise no alert.</p>' END
     || '</section></div>';
 
-  -- 4. model comparison: the station's latest models
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td><td>%s</td></tr>',
-                           m.id, @extschema@.html_escape(m.project), @extschema@.html_escape(m.algorithm),
-                           @extschema@.html_escape(m.target_mode), @extschema@.html_count((m.metrics->'mean'->>'rmse')::double precision),
-                           coalesce(to_char((m.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
-                           format('%s..%s', m.train_from, m.train_to),
-                           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.deployed_models d WHERE d.model_id = m.id)
+  -- 4. model comparison: the latest train() runs of the station's
+  -- projects (seongsu.runs), and the candidates of the latest finished one
+  -- that stored a model (its algorithms side by side)
+  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td>'
+                           '<td><span class="b %s">%s</span> %s</td><td>%s</td></tr>',
+                           r.run_id, to_char(r.started_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'),
+                           @extschema@.html_escape(r.project),
+                           @extschema@.html_escape(r.algorithm || coalesce(' → ' || nullif(m.algorithm, r.algorithm), '')),
+                           @extschema@.html_escape(@extschema@.params_summary(r.params)),
+                           @extschema@.html_count((r.metrics->'mean'->>'rmse')::double precision),
+                           coalesce(to_char((r.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
+                           CASE r.status WHEN 'finished' THEN 'ok' WHEN 'running' THEN 'pending' WHEN 'cancelled' THEN 'warn' ELSE 'failed' END,
+                           r.status,
+                           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.deployed_models d WHERE d.model_id = r.model_id)
                                 THEN '<span class="b ok">champion</span>'
-                                WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = m.id AND mm.role = 'challenger')
-                                THEN '<span class="b info">challenger</span>' ELSE '' END),
-                    '' ORDER BY m.id DESC)
+                                WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = r.model_id AND mm.role = 'challenger')
+                                THEN '<span class="b info">challenger</span>' ELSE '' END,
+                           CASE WHEN for_public THEN ''
+                                ELSE @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
+                                                                           'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
+                                                                           'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
+                                                                           r.notes, ''), 160)) END),
+                    '' ORDER BY r.run_id DESC)
     INTO part
-    FROM (SELECT * FROM @extschema@.models mo WHERE mo.station_id = sid ORDER BY mo.id DESC LIMIT 10) m;
-  html := html || '<section id="models"><h2>모델 비교 · Latest models</h2>'
+    FROM (SELECT * FROM @extschema@.runs ru
+           WHERE ru.parent_run_id IS NULL
+             AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
+                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
+           ORDER BY ru.run_id DESC LIMIT 10) r
+    LEFT JOIN @extschema@.models m ON m.id = r.model_id;
+  html := html || '<section id="models"><h2>모델 비교 · Latest runs</h2>'
     || CASE WHEN part IS NULL THEN '<p class="empty">No model has been trained for this station.</p>'
-            ELSE '<div class="scroll"><table><tr><th>id</th><th>project</th><th>algorithm</th><th>target</th><th>backtest RMSE</th>'
-                 || '<th>MAPE</th><th>trained on</th><th></th></tr>' || part || '</table></div>' END
+            ELSE '<div class="scroll"><table><tr><th>run</th><th>started (KST)</th><th>project</th><th>algorithm</th><th>params</th>'
+                 || '<th>backtest RMSE</th><th>MAPE</th><th>status</th><th>note</th></tr>' || part || '</table></div>' END;
+  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+                           c.run_id, @extschema@.html_escape(c.algorithm), @extschema@.html_escape(@extschema@.params_summary(c.params)),
+                           @extschema@.html_count((c.metrics->'mean'->>'rmse')::double precision),
+                           coalesce(to_char((c.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
+                           CASE WHEN c.model_id = p.model_id THEN '<span class="b ok">best</span>' ELSE '' END),
+                    '' ORDER BY (c.metrics->'mean'->>'rmse')::double precision NULLS LAST, c.run_id),
+         min(p.run_id)
+    INTO part, latest_run
+    FROM (SELECT ru.run_id, ru.model_id FROM @extschema@.runs ru
+           WHERE ru.parent_run_id IS NULL AND ru.status = 'finished'
+             AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
+                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
+           ORDER BY ru.run_id DESC LIMIT 1) p
+    JOIN @extschema@.runs c ON c.parent_run_id = p.run_id AND c.model_id IS NOT NULL;
+  html := html || CASE WHEN part IS NULL THEN ''
+                       ELSE format('<h3>Candidates of run %s (each algorithm''s best, refit)</h3>', latest_run)
+                            || '<div class="scroll"><table><tr><th>run</th><th>algorithm</th><th>params</th><th>backtest RMSE</th>'
+                            || '<th>MAPE</th><th></th></tr>' || part || '</table></div>' END
     || '</section>';
 
   -- 5. data quality (the last 91 days) and source freshness
   SELECT string_agg(format('<tr><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td></tr>',
-                           @extschema@.html_escape(q.check_name), q.status, q.status, @extschema@.html_escape(q.detail)),
+                           @extschema@.html_escape(q.check_name), q.status, q.status,
+                           CASE WHEN for_public THEN '' ELSE @extschema@.html_escape(q.detail) END),
                     '' ORDER BY q.status = 'pass', q.check_name)
     INTO part
     FROM @extschema@.check_quality(station, line, day0 - 90, day0, day0) q
    WHERE q.check_name NOT LIKE 'staleness:%';
   html := html || '<div class="grid"><section id="quality"><h2>데이터 품질 · Data quality (91 days)</h2>'
     || '<div class="scroll"><table><tr><th>check</th><th>status</th><th>detail</th></tr>' || coalesce(part, '') || '</table></div></section>';
+  IF for_public THEN
+    -- the public page (seongsu_api.dashboard) ends here: sources, alerts and
+    -- jobs describe the operation, not the forecasts
+    RETURN html || '</div><footer class="muted">daily_seongsu · seongsu_api.dashboard() · '
+      || @extschema@.html_escape(format('generated %s KST', to_char(now() AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI')))
+      || '</footer></main></body></html>';
+  END IF;
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
                            @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
                            CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
@@ -1053,16 +1094,25 @@ BEGIN
     || '</footer></main></body></html>';
 END
 $$;
+COMMENT ON FUNCTION dashboard_page(text, text, date, boolean) IS
+  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, jobs).';
+
+CREATE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+  RETURNS text
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT @extschema@.dashboard_page(station, line, today, false) $$;
 COMMENT ON FUNCTION dashboard(text, text, date) IS
-  'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest models, data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
+  'One self-contained HTML page for a station (inline CSS and SVG, no script, nothing fetched): the next 7 days'' forecast with hourly crowd levels and intervals, recent actuals against the issued forecasts, live accuracy and drift, the latest runs and their candidates (model comparison), data quality and source freshness, open alerts, the latest jobs and publications.  today (default: the KST date) picks the latest forecast published as of then.';
 
 -- 8. Privileges: readers see everything here; operators publish and
 -- evaluate, through the functions only (they write as the owner).
 GRANT SELECT ON prediction_log, live_accuracy, alerts, alert_outbox, ingest_counters, alert_quality_state TO seongsu_reader;
-GRANT EXECUTE ON FUNCTION challenger_model(text), feature_drift(text, text, integer), drift(text, text, interval),
+GRANT EXECUTE ON FUNCTION feature_drift(text, text, integer), drift(text, text, interval),
   residual_drift_rows(bigint, text, integer, double precision, double precision, double precision, double precision, double precision),
   source_freshness(date), monitored_models(integer), alert_payload(alerts), quality_fingerprint(integer, date), prometheus_escape(text),
   prometheus_labels(text[]), prometheus_value(double precision), metrics(), html_escape(text),
-  html_count(double precision), level_colour(text), dashboard(text, text, date) TO seongsu_reader;
+  html_count(double precision), level_colour(text), params_summary(jsonb), dashboard_page(text, text, date, boolean),
+  dashboard(text, text, date) TO seongsu_reader;
 REVOKE ALL ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION publish_forecast(text, text, date, integer), evaluate_alerts(timestamptz) TO seongsu_operator;

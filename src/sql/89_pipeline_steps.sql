@@ -13,10 +13,13 @@ CREATE FUNCTION pipeline_live_record(station_id integer, model_id bigint, as_of 
 AS $$
   SELECT count(*), 100 * avg(abs(p.predicted - r.passengers) / r.passengers),
          sqrt(avg((p.predicted - r.passengers) ^ 2)), avg((p.predicted - r.passengers) / r.passengers)
-    FROM @extschema@.prediction_log p
-    JOIN @extschema@.ridership_daily r ON r.station_id = p.station_id AND r.day = p.target_day
-   WHERE p.station_id = $1 AND p.model_id = $2 AND p.grain = 'daily' AND p.as_of < p.target_day
-     AND p.target_day <= $3 AND p.target_day > $3 - $4 AND p.predicted IS NOT NULL AND r.passengers > 0
+    FROM (SELECT DISTINCT ON (l.as_of, l.target_day) l.target_day, l.predicted   -- once, whatever role issued it
+            FROM @extschema@.prediction_log l
+           WHERE l.station_id = $1 AND l.model_id = $2 AND l.grain = 'daily' AND l.as_of < l.target_day
+             AND l.target_day <= $3 AND l.target_day > $3 - $4 AND l.predicted IS NOT NULL
+           ORDER BY l.as_of, l.target_day, l.role) p
+    JOIN @extschema@.ridership_daily r ON r.station_id = $1 AND r.day = p.target_day
+   WHERE r.passengers > 0
 $$;
 COMMENT ON FUNCTION pipeline_live_record(integer, bigint, date, integer) IS
   'A model''s issued daily forecasts for the window_days days up to as_of against the actuals: count, MAPE (%), RMSE and mean relative error (bias).';
@@ -225,7 +228,7 @@ BEGIN
                               'window', jsonb_build_array(as_of - 35, as_of - 1));
   WHEN 'monitor' THEN
     SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, champ, as_of, (pol->>'window_days')::integer);
-    chal := CASE WHEN champ IS NOT NULL THEN @extschema@.challenger_model(project) END;
+    chal := CASE WHEN champ IS NOT NULL THEN @extschema@.model_for_alias(project, 'challenger') END;
     IF (o->>'alerts')::boolean THEN
       IF as_of >= (now() AT TIME ZONE 'Asia/Seoul')::date THEN
         SELECT jsonb_object_agg(d.status, d.n) INTO drift
@@ -326,6 +329,8 @@ BEGIN
     END IF;
     IF decision THEN
       PERFORM @extschema@.set_alias(project, 'champion', chal, left('pipeline: ' || reason, 1000));
+      -- the champion is no longer anyone's challenger
+      PERFORM @extschema@.set_alias(project, 'challenger', NULL, format('pipeline: model %s promoted as of %s', chal, as_of));
     END IF;
     RETURN jsonb_build_object('outcome', 'continue', 'deployed', decision, 'reason', reason, 'champion', champ,
                               'challenger', chal, 'challenger_rmse', round(chal_rmse::numeric, 1),

@@ -227,6 +227,35 @@ $$;
 COMMENT ON FUNCTION seongsu_api.quality_summary(text, text) IS
   'Name, severity (error, warning, info) and status (pass, warn, fail) of each seongsu.check_quality check over the station''s last 365 observed days.';
 
+-- The station's dashboard page (seongsu.dashboard) for the public: the
+-- forecast, actuals against issued forecasts, live accuracy, drift, the
+-- model comparison and the data-quality checks' statuses, without what
+-- describes the operation rather than the forecasts (quality details, run
+-- notes and errors, source freshness, alerts, jobs).  today, when given,
+-- lies within the API's reach; the page's own windows are fixed (7 days
+-- ahead, 8 weeks back, 91 days of checks, 10 runs), so a call's work is
+-- bounded.  PL/pgSQL: the arguments are checked before any page is built.
+CREATE FUNCTION seongsu_api.dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
+  RETURNS text
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF station IS NULL OR line IS NULL THEN
+    RAISE EXCEPTION 'station and line must not be null'
+      USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave them out for 성수 on 2호선.';
+  END IF;
+  IF today IS NULL THEN
+    PERFORM @extschema@.api_window(station, line);
+  ELSE
+    PERFORM @extschema@.api_check(station, line, today, today);
+  END IF;
+  RETURN @extschema@.dashboard_page(station, line, today, true);
+END
+$$;
+COMMENT ON FUNCTION seongsu_api.dashboard(text, text, date) IS
+  'seongsu.dashboard for the public: the forecast, actuals, live accuracy, drift, model comparison and the quality checks'' statuses (no quality details, run notes, sources, alerts or jobs); today, when given, within the station''s first observation and 62 days after its last.';
+
 GRANT USAGE ON SCHEMA seongsu_api TO seongsu_api_user;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA seongsu_api FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA seongsu_api TO seongsu_api_user;

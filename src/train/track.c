@@ -135,11 +135,12 @@ TrackStartParams(const TrainRequest *r)
 	return ParamsJson(r->algs[0], &p, &o, o.target, r->H);
 }
 
-/* The system tags of a run: the training job it belongs to, and why it ended when it failed. */
+/* The system tags of a run: the training job it belongs to, what it reproduces, and why it ended when it failed. */
 static char *
-TrackTags(const char *error, const char *sqlstate)
+TrackTags(const TrackRun *run, const char *error, const char *sqlstate)
 {
 	StringInfoData s;
+	int			i;
 
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
@@ -147,6 +148,13 @@ TrackTags(const char *error, const char *sqlstate)
 	{
 		appendStringInfoString(&s, "\"seongsu.job_id\": ");
 		escape_json(&s, seongsu_training_job);
+	}
+	for (i = 0; i < run->ntags; i++)
+	{
+		appendStringInfoString(&s, s.len > 1 ? ", " : "");
+		escape_json(&s, run->tag_key[i]);
+		appendStringInfoString(&s, ": ");
+		escape_json(&s, run->tag_value[i]);
 	}
 	if (error)
 	{
@@ -218,7 +226,7 @@ TrackRunStart(TrackRun *run, const TrainRequest *r)
 	run->row[TC_EXTENSION_VERSION] = version;
 	run->row[TC_BUILD] = pstrdup(track_build);
 	run->row[TC_DB_USER] = GetUserNameFromId(GetUserId(), false);
-	run->row[TC_TAGS] = TrackTags(NULL, NULL);
+	run->row[TC_TAGS] = TrackTags(run, NULL, NULL);
 	run->live = seongsu_training_job && seongsu_training_job[0] && !IsolationUsesXactSnapshot();
 	SsSpiFinish(spi);
 	if (run->live && !TrackRowWrite(run->owner, run->row, true, &why))
@@ -231,6 +239,31 @@ TrackRunStart(TrackRun *run, const TrainRequest *r)
 	TrackSpent(run, start);
 }
 
+/*
+ * A system tag of the run (e.g. seongsu.reproduces_run), given after
+ * TrackRunStart in the same memory context; kept when the run fails, and
+ * added to a row already committed when it finishes.
+ */
+void
+TrackRunTag(TrackRun *run, const char *key, const char *value)
+{
+	if (run->run_id == 0)
+		return;
+	if (run->ntags >= TRACK_MAX_TAGS)
+		elog(ERROR, "too many system tags for run " INT64_FORMAT, run->run_id);
+	run->tag_key[run->ntags] = pstrdup(key);
+	run->tag_value[run->ntags] = pstrdup(value);
+	run->ntags++;
+	run->row[TC_TAGS] = TrackTags(run, NULL, NULL);
+}
+
+/* The source revision compiled into this library (what runs.build records). */
+const char *
+TrackBuild(void)
+{
+	return track_build;
+}
+
 /* The row of a run that failed (or was cancelled) with edata, written in a transaction of its own. */
 static void
 TrackRunEnded(TrackRun *run, ErrorData *edata)
@@ -240,7 +273,7 @@ TrackRunEnded(TrackRun *run, ErrorData *edata)
 
 	run->row[TC_STATUS] = pstrdup(cancelled ? "cancelled" : "failed");
 	run->row[TC_FINISHED_AT] = TrackIsoTime(GetCurrentTimestamp());
-	run->row[TC_TAGS] = TrackTags(edata->message ? edata->message : "unknown error",
+	run->row[TC_TAGS] = TrackTags(run, edata->message ? edata->message : "unknown error",
 								  unpack_sql_state(edata->sqlerrcode));
 	if (!TrackRowWrite(run->owner, run->row, true, &why))
 		ereport(LOG,
@@ -524,8 +557,8 @@ void
 TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
 			   const char *metrics, int64 best_run, int64 snapshot_id)
 {
-	Oid			types[7] = {INT8OID, DATEOID, DATEOID, JSONBOID, JSONBOID, INT8OID, INT8OID};
-	Datum		v[7];
+	Oid			types[8] = {INT8OID, DATEOID, DATEOID, JSONBOID, JSONBOID, INT8OID, INT8OID, JSONBOID};
+	Datum		v[8];
 	int			spi;
 	instr_time	start;
 
@@ -540,9 +573,11 @@ TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *para
 	v[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
 	v[5] = Int64GetDatum(model_id);
 	v[6] = Int64GetDatum(snapshot_id);
+	v[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->row[TC_TAGS]));
 	TrackExec(run->owner, "UPDATE seongsu.runs SET status = 'finished', finished_at = pg_catalog.clock_timestamp(), "
-			  "train_from = $2, train_to = $3, params = $4, metrics = $5, model_id = $6, snapshot_id = $7 "
-			  "WHERE run_id OPERATOR(pg_catalog.=) $1", 7, types, v, NULL, SPI_OK_UPDATE);
+			  "train_from = $2, train_to = $3, params = $4, metrics = $5, model_id = $6, snapshot_id = $7, "
+			  "tags = tags OPERATOR(pg_catalog.||) $8 "
+			  "WHERE run_id OPERATOR(pg_catalog.=) $1", 8, types, v, NULL, SPI_OK_UPDATE);
 	if (SPI_processed != 1)
 		elog(ERROR, "run " INT64_FORMAT " is missing from seongsu.runs", run->run_id);
 	/* its candidates read the same snapshot */

@@ -16,6 +16,7 @@
 #include "../features/dataset.h"
 #include "../ml/metrics.h"
 #include "../ml/model.h"
+#include "../features/shares.h"
 
 #define ALG_NAIVE 0
 
@@ -82,6 +83,18 @@ typedef struct TrainRequest
 	int64		snapshot_arg;
 } TrainRequest;
 
+/* What training reads once for every algorithm. */
+typedef struct TrainData
+{
+	int32		station_id;
+	Dataset    *d;
+	double		shares[SHARES_N];
+	double		levels[3];
+	bool		have_shares;
+	bool		have_levels;
+	int64		snapshot_id;	/* the data snapshot it was read as of */
+} TrainData;
+
 /* The columns of a run's own row that track_writer.c writes (TrackRowWrite). */
 typedef enum TrackColumn
 {
@@ -106,6 +119,8 @@ typedef enum TrackColumn
 	TC_NCOLUMNS
 } TrackColumn;
 
+#define TRACK_MAX_TAGS 4
+
 /* A train() call's run, as track.c records it. */
 typedef struct TrackRun
 {
@@ -114,6 +129,9 @@ typedef struct TrackRun
 	bool		live;			/* its row was committed at start (a training job in the worker) */
 	char	   *row[TC_NCOLUMNS];	/* the row as text (NULL: SQL NULL), in a long-lived context */
 	instr_time	spent;			/* time spent recording (reported at DEBUG1 when it finishes) */
+	int			ntags;			/* system tags of its own (TrackRunTag) */
+	const char *tag_key[TRACK_MAX_TAGS];
+	const char *tag_value[TRACK_MAX_TAGS];
 } TrackRun;
 
 /* backtest.c */
@@ -127,8 +145,17 @@ extern JsonbValue *JsonKey(Jsonb *j, const char *key);
 extern List *Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, int *folds);
 extern char *ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, const char *target, int64 H);
 
+/* train.c */
+extern int64 TrainStoreModel(const char *project, int32 station_id, const Candidate *c, const char *metrics,
+							 const char *params, Interval *horizon, const char *feature_set, const Dataset *d,
+							 double seconds, const double *shares, const double *levels, bytea *blob);
+extern void TrainDataLoad(const TrainRequest *r, TrainData *t);
+extern bytea *TrainRefit(const Dataset *d, int algorithm, Candidate *win, double *importances, double *coefficients);
+
 /* track.c */
 extern void TrackRunStart(TrackRun *run, const TrainRequest *r);
+extern void TrackRunTag(TrackRun *run, const char *key, const char *value);
+extern const char *TrackBuild(void);
 extern void TrackGuarded(TrackRun *run, void (*body) (void *), void *arg);
 extern int64 TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *cands,
 							const TrainOptions *opts, const Candidate *win, int64 model_id,

@@ -41,13 +41,13 @@ SET client_min_messages = warning;
 SELECT count(*) FROM seongsu.train(algorithm => 'gbdt', horizon => '1 day', force => true);
 SELECT count(*) FROM seongsu.train(algorithm => 'random_forest', horizon => '7 days', force => true);
 SQL
-# the challenger: trained in a later transaction, not deployed
-psql -qAt -c "SELECT count(*) FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2025-04-30', force => true)" >/dev/null
+# the challenger: trained in a later transaction and aliased (seongsu.set_alias)
+psql -qAt -c "SELECT seongsu.set_alias('성수 2호선 daily 1 days', 'challenger', t.model_id, 'bench') FROM seongsu.train(algorithm => 'ridge', horizon => '1 day', train_to => '2025-04-30', force => true) t" >/dev/null
 psql -qAt <<'SQL'
 SELECT format('%s days, %s to %s', count(*), min(day), max(day)) FROM seongsu.ridership_daily;
 SELECT format('deployed: %s; challenger of the 1-day project: %s',
               (SELECT string_agg(algorithm || ' ' || horizon, ', ') FROM seongsu.deployed_models),
-              (SELECT algorithm FROM seongsu.models WHERE id = seongsu.challenger_model('성수 2호선 daily 1 days')));
+              (SELECT algorithm FROM seongsu.models WHERE id = seongsu.model_for_alias('성수 2호선 daily 1 days', 'challenger')));
 SELECT format('published: %s rows', sum(seongsu.publish_forecast(as_of => d::date)))
   FROM generate_series(date '2024-05-31', date '2025-05-30', interval '1 day') d;
 INSERT INTO seongsu.ingest_log (job_id, source, url, attempt, http_status, latency_ms, rows_parsed, rows_written, error, at)

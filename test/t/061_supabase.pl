@@ -353,7 +353,7 @@ is($acl, join("\n", 'postgres on function seongsu.set_secret(text,text)', 'postg
 is(q1(q{SELECT string_agg(DISTINCT x.grantee::regrole || ' ' || x.privilege_type || ' ' || n.nspname || '.' || p.proname, E'\n')
 	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) x
 	WHERE x.grantee = 'seongsu_api_user'::regrole}),
-	join("\n", map { "seongsu_api_user EXECUTE seongsu_api.$_" } qw(crowd_level forecast predict_crowd predict_daily quality_summary)),
+	join("\n", map { "seongsu_api_user EXECUTE seongsu_api.$_" } qw(crowd_level dashboard forecast predict_crowd predict_daily quality_summary)),
 	'(f) seongsu_api_user may execute exactly the functions of seongsu_api');
 is(q1(q{SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'seongsu'::regnamespace
 	AND has_table_privilege('seongsu_api_user', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')}), '0',
