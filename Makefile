@@ -43,7 +43,7 @@ SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
 # created, on fixtures of its own (test/fixtures); installcheck-real runs the
 # tests that read the real data folder (make installcheck-real DATA=dir, a
 # folder the server can read; test/check.sh runs it when ../shared/data exists).
-REGRESS = import_variants import_errors timezone ingest fixtures features models tracking versions schedule quality monitoring security release api
+REGRESS = import_variants import_errors timezone ingest fixtures features models tracking versions schedule quality monitoring security release api pipeline
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 REGRESS_REAL = import_real features_real models_real quality_real
 

@@ -3728,3 +3728,1014 @@ COMMENT ON FUNCTION train(text, text, text, text, interval, jsonb, jsonb, date, 
   'Train seasonal_naive, ridge, random_forest, gbdt, ensemble or auto (all five; the candidate is the ensemble unless a member beats it on all backtest folds but at most one) with expanding-window backtests over the last two years (8 folds, each fitted on every day before it) on the data as of a snapshot (a new one of the current data, recorded as metrics.snapshot_id and runs.snapshot_id, or the one given), store the models, and deploy the best when it beats the live one (not when trained on a given snapshot); run_id is the call''s run in seongsu.runs (NULL with seongsu.track_runs off).';
 -- 75_tracking (issue 12): the fold metrics' mean is pooled; learning curves only with early stopping.
 COMMENT ON TABLE run_metrics IS 'Metric histories: rmse, mae, mape, smape, r2 and bias per backtest fold (step 1..k) and mean_<metric> (step 0: pooled over every fold''s scored days), as in the run''s metrics; valid_loss_fold<k> per boosting round (step 1..) for a gbdt with early_stopping_rounds, the mean validation loss on the fold''s early-stopping rows (in the target''s units: passengers, or the ratio to level28).  A call''s run has its best candidate''s.';
+
+
+
+-- ======== pipeline (issue 16): seongsu.run_pipeline and its tables (src/sql/88_pipeline.sql, 89_pipeline_steps.sql) ========
+-- Jobs of source pipeline (a run of seongsu.run_pipeline) join train.
+ALTER TABLE jobs DROP CONSTRAINT jobs_source_known;
+DO $$
+BEGIN
+  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s, ''train'', ''pipeline''))',
+                            (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s.name), ', ' ORDER BY s.ordinal)
+                             FROM @extschema@.ingestion_sources() s));
+END
+$$;
+COMMENT ON CONSTRAINT jobs_source_known ON jobs IS 'The source is one seongsu.enqueue knows.';
+COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources(), train (seongsu.train as a job in the worker) or pipeline (a run of seongsu.run_pipeline; options {"run_id": n}).';
+
+-- The pipeline (docs/pipeline.md): ingest -> quality -> features -> monitor
+-- -> retrain -> promote -> publish for one station, as a job of source
+-- 'pipeline' that the worker runs step by step (src/ingest/pipeline_job.c),
+-- or in the caller's session with {"sync": true}.  Each step is a row of
+-- pipeline_steps; a step's work and its 'succeeded' commit together, so a
+-- run interrupted anywhere resumes at the first step that did not succeed.
+--
+-- The steps are SQL (pipeline_step, 89_pipeline_steps.sql) run as the role that asked for
+-- the run; the bookkeeping (pipeline_create, pipeline_begin_step,
+-- pipeline_end_step, ...) is run by the C runner as the extension's owner
+-- and granted to nobody.
+
+CREATE TABLE pipelines (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  station_id    integer NOT NULL,
+  station       text NOT NULL,
+  line          text NOT NULL,
+  as_of         date NOT NULL CHECK (isfinite(as_of)),
+  options       jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(options) = 'object'),
+  state         text NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'stopped', 'failed')),
+  job_id        bigint,
+  requested_by  text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  started_at    timestamptz,
+  finished_at   timestamptz,
+  error         text
+);
+-- one active run per station: a second run_pipeline is refused (55006)
+CREATE UNIQUE INDEX pipelines_one_active ON pipelines (station_id) WHERE state IN ('queued', 'running', 'retrying');
+CREATE INDEX pipelines_station ON pipelines (station_id, id);
+COMMENT ON TABLE pipelines IS 'Pipeline runs (seongsu.run_pipeline): one row per run; at most one queued, running or retrying run per station.  Written only by the pipeline runner.';
+COMMENT ON COLUMN pipelines.id IS 'Run id, returned by seongsu.run_pipeline.';
+COMMENT ON COLUMN pipelines.station_id IS 'The station (stations.id).';
+COMMENT ON COLUMN pipelines.station IS 'Station name as given.';
+COMMENT ON COLUMN pipelines.line IS 'Line name as given.';
+COMMENT ON COLUMN pipelines.as_of IS 'The KST day the run acts as of (options.as_of, default today in KST).';
+COMMENT ON COLUMN pipelines.options IS 'The options given (sources, sync, as_of, horizon, days, train, policy, promote_margin, alerts).';
+COMMENT ON COLUMN pipelines.state IS 'queued, running, retrying (a step failed on a transient error; the job runs again after its back-off), succeeded, stopped (a gate held it; nothing downstream ran) or failed.';
+COMMENT ON COLUMN pipelines.job_id IS 'The job of source pipeline that runs it (NULL: run in the session with {"sync": true}).';
+COMMENT ON COLUMN pipelines.requested_by IS 'The role that asked for the run (or resumed it): its steps run as this role.';
+COMMENT ON COLUMN pipelines.created_at IS 'When the run was asked for.';
+COMMENT ON COLUMN pipelines.started_at IS 'When its first step started.';
+COMMENT ON COLUMN pipelines.finished_at IS 'When it succeeded, stopped or failed.';
+COMMENT ON COLUMN pipelines.error IS 'Why it failed or stopped: the step and its error.';
+
+CREATE TABLE pipeline_steps (
+  run_id       bigint NOT NULL REFERENCES pipelines (id) ON DELETE CASCADE,
+  step         text NOT NULL CHECK (step IN ('ingest', 'quality', 'features', 'monitor', 'retrain', 'promote', 'publish')),
+  ordinal      integer NOT NULL CHECK (ordinal BETWEEN 1 AND 7),
+  state        text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'succeeded', 'stopped', 'failed', 'skipped')),
+  started_at   timestamptz,
+  finished_at  timestamptz,
+  attempts     integer NOT NULL DEFAULT 0,
+  detail       jsonb,
+  error        text,
+  PRIMARY KEY (run_id, step),
+  UNIQUE (run_id, ordinal)
+);
+COMMENT ON TABLE pipeline_steps IS 'The steps of each pipeline run, in order: ingest, quality, features, monitor, retrain, promote, publish.  Written only by the pipeline runner.';
+COMMENT ON COLUMN pipeline_steps.run_id IS 'The run (pipelines.id).';
+COMMENT ON COLUMN pipeline_steps.step IS 'ingest, quality, features, monitor, retrain, promote or publish.';
+COMMENT ON COLUMN pipeline_steps.ordinal IS 'Its place in the run, 1..7.';
+COMMENT ON COLUMN pipeline_steps.state IS 'pending, running, succeeded, stopped (the quality gate held the run), failed, or skipped (a step after a stop).';
+COMMENT ON COLUMN pipeline_steps.started_at IS 'When its last attempt started.';
+COMMENT ON COLUMN pipeline_steps.finished_at IS 'When its last attempt ended.';
+COMMENT ON COLUMN pipeline_steps.attempts IS 'How many times it was started (a crash, a transient failure or seongsu.resume_pipeline start it again).';
+COMMENT ON COLUMN pipeline_steps.detail IS 'What it did: jobs and rows (ingest), failing checks (quality), rows (features), live accuracy and alerts (monitor), the policy''s decision and reason (retrain), the comparison and decision (promote), rows published (publish).';
+COMMENT ON COLUMN pipeline_steps.error IS 'Why its last attempt failed, with the SQLSTATE.';
+
+-- The names of the steps, in order.
+CREATE FUNCTION pipeline_step_names() RETURNS text[]
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ARRAY['ingest', 'quality', 'features', 'monitor', 'retrain', 'promote', 'publish']::text[] $$;
+COMMENT ON FUNCTION pipeline_step_names() IS 'The pipeline''s steps, in the order they run.';
+
+-- The options a run takes and their defaults (docs/pipeline.md), merged
+-- with the given ones; raises for an unknown option or a bad value.
+CREATE FUNCTION pipeline_options(options jsonb) RETURNS jsonb
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  defaults CONSTANT jsonb := jsonb_build_object(
+    'sources', NULL, 'sync', false, 'as_of', NULL, 'horizon', '7 days', 'days', 7, 'alerts', true,
+    'train', jsonb_build_object('algorithm', 'auto'), 'promote_margin', 0.02, 'promote_window_days', 28, 'promote', true,
+    'policy', jsonb_build_object('max_model_age_days', 28, 'min_model_age_days', 7, 'accuracy_ratio', 1.5,
+                                 'drift_threshold', 0.10, 'window_days', 28, 'new_holiday_year', true,
+                                 'force', false, 'never', false));
+  o jsonb;
+  k text;
+  v jsonb;
+  h interval;
+BEGIN
+  IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+    RAISE EXCEPTION 'pipeline options must be a JSON object'
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'For example ''{"as_of": "2025-05-20", "sources": ["seoul_daily"]}''.';
+  END IF;
+  FOR k IN SELECT jsonb_object_keys(options) LOOP
+    IF NOT defaults ? k THEN
+      RAISE EXCEPTION 'a pipeline has no option "%"', k
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Options are sources, sync, as_of, horizon, days, alerts, train, promote, promote_margin, promote_window_days and policy (docs/pipeline.md).';
+    END IF;
+  END LOOP;
+  IF options ? 'policy' AND jsonb_typeof(options->'policy') <> 'object' THEN
+    RAISE EXCEPTION 'option "policy" must be a JSON object' USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'For example {"policy": {"max_model_age_days": 14}}.';
+  END IF;
+  FOR k IN SELECT jsonb_object_keys(coalesce(options->'policy', '{}')) LOOP
+    IF NOT defaults->'policy' ? k THEN
+      RAISE EXCEPTION 'the retraining policy has no setting "%"', k
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Settings are max_model_age_days, min_model_age_days, accuracy_ratio, drift_threshold, window_days, new_holiday_year, force and never.';
+    END IF;
+  END LOOP;
+  o := defaults || (options - 'policy')
+       || jsonb_build_object('policy', (defaults->'policy') || coalesce(options->'policy', '{}'));
+  IF jsonb_typeof(o->'train') <> 'object' THEN
+    RAISE EXCEPTION 'option "train" must be a JSON object of seongsu.train''s arguments' USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'For example {"train": {"algorithm": "ridge"}}.';
+  END IF;
+  FOR k IN SELECT jsonb_object_keys(o->'train') LOOP
+    IF k NOT IN ('algorithm', 'hyperparams', 'search', 'train_from') THEN
+      RAISE EXCEPTION 'option "train" has no argument "%"', k
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'The retrain step passes algorithm, hyperparams, search and train_from to seongsu.train; the rest it sets itself.';
+    END IF;
+  END LOOP;
+  o := jsonb_set(o, '{train}', (defaults->'train') || (o->'train'));
+  IF o->'sources' <> 'null' AND (jsonb_typeof(o->'sources') <> 'array'
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(o->'sources') s
+                   WHERE jsonb_typeof(s) <> 'string'
+                      OR s #>> '{}' NOT IN (SELECT i.name FROM @extschema@.ingestion_sources() i))) THEN
+    RAISE EXCEPTION 'option "sources" must be an array of source names'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = format('Sources are those of seongsu.ingestion_sources(): %s; [] ingests nothing.',
+                          (SELECT string_agg(i.name, ', ' ORDER BY i.ordinal) FROM @extschema@.ingestion_sources() i));
+  END IF;
+  BEGIN
+    IF o->'as_of' <> 'null' THEN
+      PERFORM (o->>'as_of')::date;
+      IF NOT isfinite((o->>'as_of')::date) THEN RAISE EXCEPTION USING ERRCODE = 'invalid_datetime_format'; END IF;
+    END IF;
+    h := (o->>'horizon')::interval;
+  EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'option "as_of" must be a date and "horizon" an interval'
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'For example {"as_of": "2025-05-20", "horizon": "1 day"}.';
+  END;
+  IF h <= interval '0' OR jsonb_typeof(o->'days') <> 'number' OR (o->>'days')::numeric NOT BETWEEN 1 AND 35
+     OR jsonb_typeof(o->'promote_margin') <> 'number' OR (o->>'promote_margin')::numeric NOT BETWEEN 0 AND 0.5
+     OR jsonb_typeof(o->'promote_window_days') <> 'number' OR (o->>'promote_window_days')::numeric NOT BETWEEN 7 AND 366
+     OR jsonb_typeof(o->'sync') <> 'boolean' OR jsonb_typeof(o->'alerts') <> 'boolean' OR jsonb_typeof(o->'promote') <> 'boolean' THEN
+    RAISE EXCEPTION 'pipeline options out of range'
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'horizon is a positive interval, days a number 1..35, promote_margin a number 0..0.5, promote_window_days a number 7..366; sync, alerts and promote are true or false.';
+  END IF;
+  FOR k, v IN SELECT * FROM jsonb_each(o->'policy') LOOP
+    IF (k IN ('new_holiday_year', 'force', 'never') AND jsonb_typeof(v) <> 'boolean')
+       OR (k NOT IN ('new_holiday_year', 'force', 'never') AND (jsonb_typeof(v) <> 'number' OR v::text::numeric < 0)) THEN
+      RAISE EXCEPTION 'retraining policy setting "%" must be %', k,
+            CASE WHEN k IN ('new_holiday_year', 'force', 'never') THEN 'true or false' ELSE 'a number >= 0' END
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+  END LOOP;
+  RETURN o;
+END
+$$;
+COMMENT ON FUNCTION pipeline_options(jsonb) IS
+  'A pipeline run''s options with every default filled in (docs/pipeline.md lists them); raises invalid_parameter_value for an unknown or bad one.';
+
+-- The project of a run: the station's daily models at the run's horizon.
+CREATE FUNCTION pipeline_project(station text, line text, horizon interval) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT format('%s %s daily %s', station, line,
+                CASE WHEN extract(epoch FROM horizon)::bigint % 86400 = 0
+                     THEN (extract(epoch FROM horizon)::bigint / 86400) || ' days'
+                     ELSE (extract(epoch FROM horizon)::bigint / 3600) || ' hours' END)
+$$;
+COMMENT ON FUNCTION pipeline_project(text, text, interval) IS
+  'The project a pipeline run trains and promotes in: "<station> <line> daily <horizon>", as seongsu.train names it.';
+
+-- Runner (owner): a new run and its seven pending steps.
+CREATE FUNCTION pipeline_create(station text, line text, options jsonb, requested_by text) RETURNS bigint
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o jsonb := @extschema@.pipeline_options(options);
+  sid integer;
+  run bigint;
+  other bigint;
+BEGIN
+  IF station IS NULL OR line IS NULL THEN
+    RAISE EXCEPTION 'station and line must not be null' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT s.id INTO sid FROM @extschema@.stations s WHERE s.name = pipeline_create.station AND s.line = pipeline_create.line;
+  IF sid IS NULL THEN
+    RAISE EXCEPTION 'station "%" on line "%" is unknown', station, line
+      USING ERRCODE = 'undefined_object',
+            HINT = 'Stations come from imported or ingested ridership; see seongsu.stations.';
+  END IF;
+  SELECT p.id INTO other FROM @extschema@.pipelines p
+   WHERE p.station_id = sid AND p.state IN ('queued', 'running', 'retrying');
+  IF other IS NOT NULL THEN
+    RAISE EXCEPTION 'pipeline run % of station "%" on line "%" is still active', other, station, line
+      USING ERRCODE = 'object_in_use',
+            DETAIL = 'Two runs for the same station never run at once.',
+            HINT = format('Wait for it with SELECT seongsu.wait_for_pipeline(%s), or cancel its job with seongsu.cancel_job.', other);
+  END IF;
+  INSERT INTO @extschema@.pipelines (station_id, station, line, as_of, options, requested_by)
+  VALUES (sid, station, line, coalesce((o->>'as_of')::date, (now() AT TIME ZONE 'Asia/Seoul')::date), options, requested_by)
+  RETURNING id INTO run;
+  INSERT INTO @extschema@.pipeline_steps (run_id, step, ordinal)
+  SELECT run, s.step, s.ordinal FROM unnest(@extschema@.pipeline_step_names()) WITH ORDINALITY s(step, ordinal);
+  RETURN run;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'another pipeline run of station "%" on line "%" is active', station, line
+    USING ERRCODE = 'object_in_use', DETAIL = 'Two runs for the same station never run at once.',
+          HINT = 'Wait for it with seongsu.wait_for_pipeline (seongsu.pipeline_runs shows it).';
+END
+$$;
+COMMENT ON FUNCTION pipeline_create(text, text, jsonb, text) IS
+  'The pipeline runner''s: a new queued run and its pending steps (refused with object_in_use while the station has an active run).';
+
+-- Runner (owner): a failed or stopped run queued again from its first unfinished step.
+CREATE FUNCTION pipeline_reopen(run_id bigint, requested_by text) RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  p @extschema@.pipelines;
+BEGIN
+  SELECT * INTO p FROM @extschema@.pipelines r WHERE r.id = pipeline_reopen.run_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'pipeline run % does not exist', run_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF p.state NOT IN ('failed', 'stopped') THEN
+    RAISE EXCEPTION 'pipeline run % is %, not failed or stopped', run_id, p.state
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = CASE WHEN p.state = 'succeeded' THEN 'Start a new run with seongsu.run_pipeline.'
+                        ELSE format('Wait for it with SELECT seongsu.wait_for_pipeline(%s).', run_id) END;
+  END IF;
+  BEGIN
+    UPDATE @extschema@.pipelines r SET state = 'queued', finished_at = NULL, error = NULL, job_id = NULL,
+           requested_by = pipeline_reopen.requested_by
+     WHERE r.id = pipeline_reopen.run_id;
+  EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'another pipeline run of station "%" on line "%" is active', p.station, p.line
+      USING ERRCODE = 'object_in_use', HINT = 'Resume this run when that one has finished.';
+  END;
+  UPDATE @extschema@.pipeline_steps s SET state = 'pending'
+   WHERE s.run_id = pipeline_reopen.run_id AND s.state IN ('failed', 'stopped', 'skipped', 'running');
+  RETURN p.options;
+END
+$$;
+COMMENT ON FUNCTION pipeline_reopen(bigint, text) IS
+  'The pipeline runner''s: queue a failed or stopped run again; its succeeded steps stay done.';
+
+-- Runner (owner): the job that runs a queued run.
+CREATE FUNCTION pipeline_attach_job(run_id bigint, job_id bigint) RETURNS void
+  LANGUAGE sql
+  SET search_path = pg_catalog, pg_temp
+AS $$ UPDATE @extschema@.pipelines SET job_id = $2 WHERE id = $1 $$;
+COMMENT ON FUNCTION pipeline_attach_job(bigint, bigint) IS 'The pipeline runner''s: record the job that runs a run.';
+
+-- Runner (owner): the next step to run (marked running, one attempt more),
+-- or NULL when none is left; the run is running from its first step on.
+CREATE FUNCTION pipeline_begin_step(run_id bigint) RETURNS text
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  s text;
+  st text;
+BEGIN
+  SELECT p.state INTO st FROM @extschema@.pipelines p WHERE p.id = pipeline_begin_step.run_id FOR UPDATE;
+  IF st IS NULL OR st NOT IN ('queued', 'running', 'retrying') THEN
+    RETURN NULL;
+  END IF;
+  UPDATE @extschema@.pipelines p SET state = 'running', started_at = coalesce(p.started_at, clock_timestamp())
+   WHERE p.id = pipeline_begin_step.run_id;
+  UPDATE @extschema@.pipeline_steps ps
+     SET state = 'running', attempts = ps.attempts + 1, started_at = clock_timestamp(), finished_at = NULL, error = NULL
+   WHERE (ps.run_id, ps.ordinal) = (SELECT x.run_id, x.ordinal FROM @extschema@.pipeline_steps x
+                                      WHERE x.run_id = pipeline_begin_step.run_id AND x.state <> 'succeeded'
+                                      ORDER BY x.ordinal LIMIT 1)
+  RETURNING ps.step INTO s;
+  IF s IS NULL THEN
+    UPDATE @extschema@.pipelines p SET state = 'succeeded', finished_at = clock_timestamp()
+     WHERE p.id = pipeline_begin_step.run_id;
+  END IF;
+  RETURN s;
+END
+$$;
+COMMENT ON FUNCTION pipeline_begin_step(bigint) IS
+  'The pipeline runner''s: mark the run''s first unfinished step running and return it (NULL: the run is over; it succeeded when every step did).';
+
+-- Runner (owner): record how a step ended and return the run's state.
+-- outcome: 'continue' (succeeded), 'stop' (a gate held the run), 'failed',
+-- or 'retry' (failed on a transient error, and the job runs again).
+CREATE FUNCTION pipeline_end_step(run_id bigint, step text, outcome text, detail jsonb, error text) RETURNS text
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ord integer;
+  st text;
+BEGIN
+  UPDATE @extschema@.pipeline_steps s
+     SET state = CASE outcome WHEN 'continue' THEN 'succeeded' WHEN 'stop' THEN 'stopped' ELSE 'failed' END,
+         finished_at = clock_timestamp(), detail = pipeline_end_step.detail, error = pipeline_end_step.error
+   WHERE s.run_id = pipeline_end_step.run_id AND s.step = pipeline_end_step.step
+  RETURNING s.ordinal INTO ord;
+  IF outcome = 'stop' THEN
+    UPDATE @extschema@.pipeline_steps s SET state = 'skipped'
+     WHERE s.run_id = pipeline_end_step.run_id AND s.ordinal > ord;
+  END IF;
+  UPDATE @extschema@.pipelines p
+     SET state = CASE outcome WHEN 'continue' THEN 'running' WHEN 'stop' THEN 'stopped'
+                              WHEN 'retry' THEN 'retrying' ELSE 'failed' END,
+         finished_at = CASE WHEN outcome IN ('stop', 'failed') THEN clock_timestamp() END,
+         error = CASE WHEN outcome = 'continue' THEN NULL
+                      WHEN outcome = 'stop' THEN format('%s: %s', pipeline_end_step.step, detail->>'reason')
+                      ELSE format('%s: %s', pipeline_end_step.step, pipeline_end_step.error) END
+   WHERE p.id = pipeline_end_step.run_id
+  RETURNING p.state INTO st;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION pipeline_end_step(bigint, text, text, jsonb, text) IS
+  'The pipeline runner''s: record a step''s outcome (continue, stop, failed, retry) and return the run''s new state.';
+
+-- Runner (owner): a run whose job ended without it (cancelled, or failed while recording) ends failed.
+CREATE FUNCTION pipeline_abandon(run_id bigint, reason text) RETURNS void
+  LANGUAGE sql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  UPDATE @extschema@.pipeline_steps SET state = 'failed', finished_at = clock_timestamp(), error = $2
+   WHERE run_id = $1 AND state = 'running';
+  UPDATE @extschema@.pipelines SET state = 'failed', finished_at = clock_timestamp(), error = $2
+   WHERE id = $1 AND state IN ('queued', 'running', 'retrying');
+$$;
+COMMENT ON FUNCTION pipeline_abandon(bigint, text) IS
+  'The pipeline runner''s: end an active run failed (its job was cancelled or could not run it).';
+
+-- Wait for a run to end: succeeded, stopped or failed.
+CREATE FUNCTION wait_for_pipeline(run_id bigint, timeout interval DEFAULT '10 minutes') RETURNS text
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + timeout;
+  st text;
+  job_state text;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'wait_for_pipeline cannot see the worker''s progress in a % transaction', upper(current_setting('transaction_isolation'))
+      USING ERRCODE = 'active_sql_transaction', HINT = 'Call it in a READ COMMITTED transaction.';
+  END IF;
+  IF timeout IS NULL OR timeout < interval '0' THEN
+    RAISE EXCEPTION 'timeout must be a non-negative interval' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  LOOP
+    SELECT p.state, j.state INTO st, job_state
+      FROM @extschema@.pipelines p LEFT JOIN @extschema@.jobs j ON j.id = p.job_id
+     WHERE p.id = wait_for_pipeline.run_id;
+    IF st IS NULL THEN
+      RAISE EXCEPTION 'pipeline run % does not exist', run_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF st IN ('succeeded', 'stopped', 'failed') THEN
+      RETURN st;
+    END IF;
+    IF clock_timestamp() >= deadline THEN
+      RAISE EXCEPTION 'pipeline run % is still %', run_id, st
+        USING ERRCODE = 'query_canceled',
+              DETAIL = CASE WHEN st = 'retrying' THEN 'A step failed on a transient error; its job runs again at seongsu.jobs.next_attempt_at.' END,
+              HINT = CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_type = 'daily_seongsu ingest')
+                          THEN 'No worker is running (shared_preload_libraries lacks daily_seongsu): run it with SELECT seongsu.run_pending_jobs(), or ask for runs with {"sync": true}.'
+                          ELSE 'The worker is busy; wait longer, or look at seongsu.pipeline_runs and seongsu.jobs.' END;
+    END IF;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION wait_for_pipeline(bigint, interval) IS
+  'Wait until a pipeline run ends and return succeeded, stopped (a gate held it) or failed; query_canceled after timeout.';
+
+-- One row per run: state, duration, step states, what was trained and deployed, the alerts it raised.
+CREATE VIEW pipeline_runs AS
+  SELECT p.id AS run_id, p.station, p.line, p.as_of, p.state, p.requested_by, p.job_id,
+         p.created_at, p.started_at, p.finished_at,
+         coalesce(p.finished_at, CASE WHEN p.started_at IS NOT NULL THEN now() END) - p.started_at AS duration,
+         s.steps,
+         s.summary,
+         (s.retrain->>'retrain')::boolean AS retrained,
+         s.retrain->>'reason' AS retrain_reason,
+         (s.retrain->>'model_id')::bigint AS trained_model_id,
+         (s.promote->>'deployed')::boolean AS deployed,
+         CASE WHEN (s.promote->>'deployed')::boolean THEN (s.promote->>'challenger')::bigint END AS deployed_model_id,
+         s.promote->>'reason' AS promote_reason,
+         (s.publish->>'rows_written')::bigint AS published_rows,
+         s.alerts_raised,
+         p.error
+    FROM pipelines p
+   CROSS JOIN LATERAL (
+     SELECT jsonb_object_agg(x.step, x.state ORDER BY x.ordinal) AS steps,
+            string_agg(format('%s:%s', x.step, x.state), ' ' ORDER BY x.ordinal) AS summary,
+            max(x.detail::text) FILTER (WHERE x.step = 'retrain')::jsonb AS retrain,
+            max(x.detail::text) FILTER (WHERE x.step = 'promote')::jsonb AS promote,
+            max(x.detail::text) FILTER (WHERE x.step = 'publish')::jsonb AS publish,
+            ARRAY(SELECT DISTINCT a::bigint FROM pipeline_steps y, jsonb_array_elements_text(y.detail->'alerts_raised') a
+                   WHERE y.run_id = p.id ORDER BY 1) AS alerts_raised
+       FROM pipeline_steps x WHERE x.run_id = p.id) s;
+COMMENT ON VIEW pipeline_runs IS
+  'One row per pipeline run: state, duration, the steps'' states (steps: jsonb; summary: "ingest:succeeded quality:stopped ..."), whether it retrained and why, the model trained, whether it was deployed and why, forecast rows published, the alerts it raised, and the error.';
+
+CREATE FUNCTION run_pipeline(station text DEFAULT '성수', line text DEFAULT '2호선', options jsonb DEFAULT '{}')
+  RETURNS bigint AS 'MODULE_PATHNAME', 'run_pipeline' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION run_pipeline(text, text, jsonb) IS
+  'Queue a pipeline run (ingest, quality, features, monitor, retrain, promote, publish) for the worker, or run it in this session with {"sync": true}; returns its id (seongsu.wait_for_pipeline, seongsu.pipeline_runs).  Refused (object_in_use) while the station has an active run.  Options: docs/pipeline.md.';
+
+CREATE FUNCTION resume_pipeline(run_id bigint) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'resume_pipeline' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION resume_pipeline(bigint) IS
+  'Queue a failed or stopped pipeline run again (in this session when it was run with {"sync": true}) from its first step that did not succeed; its succeeded steps are not redone.  Returns the run id.';
+
+CREATE FUNCTION run_job(job_id bigint, OUT state text, OUT rows_written bigint, OUT transient boolean, OUT error text)
+  AS 'MODULE_PATHNAME', 'run_job' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION run_job(bigint) IS
+  'Run one pending ingestion or training job now, in this session and transaction, and return how it ended (done or failed; transient: failed on transient errors only).  A failure is final: there is no job-level retry.';
+
+-- The pipeline's steps (docs/pipeline.md): what each of ingest, quality,
+-- features, monitor, retrain, promote and publish does for a station as of a
+-- day (pipeline_do), the step of a run (pipeline_step, which the runner of
+-- src/ingest/pipeline_job.c calls as the role that asked for the run),
+-- scheduling with pg_cron, and simulate_pipeline.
+
+-- The live record of a model as of a day: its issued forecasts (any
+-- horizon) of the window_days days up to as_of against the actuals.
+CREATE FUNCTION pipeline_live_record(station_id integer, model_id bigint, as_of date, window_days integer)
+  RETURNS TABLE (n bigint, mape double precision, rmse double precision, bias double precision)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT count(*), 100 * avg(abs(p.predicted - r.passengers) / r.passengers),
+         sqrt(avg((p.predicted - r.passengers) ^ 2)), avg((p.predicted - r.passengers) / r.passengers)
+    FROM (SELECT DISTINCT ON (l.as_of, l.target_day) l.target_day, l.predicted   -- once, whatever role issued it
+            FROM @extschema@.prediction_log l
+           WHERE l.station_id = $1 AND l.model_id = $2 AND l.grain = 'daily' AND l.as_of < l.target_day
+             AND l.target_day <= $3 AND l.target_day > $3 - $4 AND l.predicted IS NOT NULL
+           ORDER BY l.as_of, l.target_day, l.role) p
+    JOIN @extschema@.ridership_daily r ON r.station_id = $1 AND r.day = p.target_day
+   WHERE r.passengers > 0
+$$;
+COMMENT ON FUNCTION pipeline_live_record(integer, bigint, date, integer) IS
+  'A model''s issued daily forecasts for the window_days days up to as_of against the actuals: count, MAPE (%), RMSE and mean relative error (bias).';
+
+-- Step 1: the ingestion jobs of a run as of its day (source, from, to, options).
+CREATE FUNCTION pipeline_ingest_plan(station_id integer, as_of date, sources jsonb)
+  RETURNS TABLE (source text, from_date date, to_date date, options jsonb)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  today date := (now() AT TIME ZONE 'Asia/Seoul')::date;
+  last_daily date;
+  all_sources boolean := sources IS NULL OR sources = 'null';
+BEGIN
+  SELECT max(r.day) INTO last_daily FROM @extschema@.ridership_daily r WHERE r.station_id = $1 AND r.day < as_of;
+  FOR source IN SELECT i.name FROM @extschema@.ingestion_sources() i
+                 WHERE all_sources OR sources ? i.name ORDER BY i.ordinal LOOP
+    options := '{}';
+    CASE source
+      WHEN 'seoul_daily' THEN
+        -- published about 3 days late and sometimes revised: the last 10
+        -- days, and every day since the latest one held (at most a year)
+        from_date := greatest(least(as_of - 10, coalesce(last_daily + 1, as_of - 10)), as_of - 366);
+        to_date := as_of - 1;
+      WHEN 'seoul_hour_profile' THEN
+        -- the previous month, once it is not held yet
+        from_date := (date_trunc('month', as_of) - interval '1 month')::date;
+        to_date := from_date;
+        CONTINUE WHEN all_sources AND EXISTS (SELECT 1 FROM @extschema@.hour_profile h
+                                               WHERE h.station_id = $1 AND h.month = from_date);
+      WHEN 'kma_asos_hourly', 'openmeteo_daily' THEN
+        from_date := as_of - 7;
+        to_date := as_of - 1;
+      WHEN 'kasi_holidays' THEN
+        -- the current month and the next 12, while fewer than 365 days ahead are known
+        from_date := date_trunc('month', as_of)::date;
+        to_date := (date_trunc('month', as_of) + interval '13 months' - interval '1 day')::date;
+        CONTINUE WHEN all_sources AND coalesce((SELECT max(h.day) FROM @extschema@.holidays h), '-infinity') >= as_of + 365;
+      WHEN 'kma_forecast' THEN
+        -- forecasts exist only for now: runs as of a past day skip them
+        CONTINUE WHEN as_of <> today;
+        from_date := as_of;
+        to_date := as_of;
+        options := jsonb_build_object('base_time', '0500');
+      WHEN 'openmeteo_forecast' THEN
+        CONTINUE WHEN as_of <> today;
+        from_date := as_of;
+        to_date := as_of;
+      ELSE
+        CONTINUE;
+    END CASE;
+    IF from_date <= to_date THEN
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pipeline_ingest_plan(integer, date, jsonb) IS
+  'The ingestion jobs a pipeline run as of a day queues (sources NULL: every source; forecasts only as of today; holidays and the monthly hour profile only when missing).';
+
+-- The instant a run as of a day evaluates its alerts at: now for today, the
+-- day's last second (KST) for a past day.
+CREATE FUNCTION pipeline_at(as_of date) RETURNS timestamptz
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN $1 >= (now() AT TIME ZONE 'Asia/Seoul')::date THEN now()
+              ELSE (($1 + 1)::timestamp AT TIME ZONE 'Asia/Seoul') - interval '1 second' END
+$$;
+COMMENT ON FUNCTION pipeline_at(date) IS 'When a run as of a day evaluates its alerts: now for today, else the day''s last second in KST.';
+
+-- Step 1, ingest: queue the plan's jobs and run each at once in this
+-- transaction (seongsu.run_job); a source left to its default whose API key
+-- is not set is skipped and said so.  When a job fails the outcome is
+-- 'error' with SQLSTATE SSP03 (transient errors only: the run retries) or
+-- SSP02, recorded rather than raised so that the failed jobs stay.
+CREATE FUNCTION pipeline_ingest(station_id integer, as_of date, o jsonb) RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  j record;
+  id bigint;
+  r record;
+  jobs jsonb := '[]';
+  rows bigint := 0;
+  failures text[] := '{}';
+  transient boolean := true;
+BEGIN
+  FOR j IN SELECT * FROM @extschema@.pipeline_ingest_plan(station_id, as_of, o->'sources') LOOP
+    BEGIN
+      id := @extschema@.enqueue(j.source, j.from_date, j.to_date, j.options);
+    EXCEPTION WHEN OTHERS THEN
+      IF o->'sources' <> 'null' THEN
+        RAISE;
+      END IF;
+      jobs := jobs || jsonb_build_object('source', j.source, 'skipped', SQLERRM);
+      CONTINUE;
+    END;
+    SELECT * INTO r FROM @extschema@.run_job(id);
+    jobs := jobs || jsonb_build_object('source', j.source, 'job_id', id, 'from', j.from_date, 'to', j.to_date,
+                                       'state', r.state, 'rows_written', r.rows_written, 'error', r.error);
+    rows := rows + coalesce(r.rows_written, 0);
+    IF r.state <> 'done' THEN
+      failures := failures || format('%s (job %s): %s', j.source, id, r.error);
+      transient := transient AND r.transient;
+    END IF;
+  END LOOP;
+  IF cardinality(failures) > 0 THEN
+    -- recorded, not raised: the failed jobs and their ingest_log rows stay
+    RETURN jsonb_build_object('outcome', 'error', 'sqlstate', CASE WHEN transient THEN 'SSP03' ELSE 'SSP02' END,
+                              'message', 'ingestion failed: ' || array_to_string(failures, '; '),
+                              'hint', CASE WHEN transient THEN 'The failures were transient: the run retries after the job back-off (seongsu.job_retry_delay).'
+                                           ELSE 'See seongsu.jobs and seongsu.ingest_log; fix the cause and call seongsu.resume_pipeline.' END,
+                              'jobs', jobs, 'rows_written', rows);
+  END IF;
+  RETURN jsonb_build_object('outcome', 'continue', 'jobs', jobs, 'rows_written', rows);
+END
+$$;
+COMMENT ON FUNCTION pipeline_ingest(integer, date, jsonb) IS
+  'Pipeline step ingest: queue and run the jobs of seongsu.pipeline_ingest_plan in this transaction; outcome error with SQLSTATE SSP03 (transient) or SSP02 when one fails.';
+
+-- Step 2, quality: the gate over the 35 days to as_of (the window the
+-- quality alert rule reads); a failure stops the run and raises the alert.
+CREATE FUNCTION pipeline_quality(station text, line text, as_of date, o jsonb) RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  msg text;
+  lines text;
+  raised jsonb := '[]';
+BEGIN
+  BEGIN
+    PERFORM @extschema@.assert_quality(station, line, as_of - 34, as_of, false, as_of);
+  EXCEPTION WHEN SQLSTATE 'SSQ01' THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, lines = PG_EXCEPTION_DETAIL;
+    IF (o->>'alerts')::boolean THEN
+      SELECT coalesce(jsonb_agg(a.id ORDER BY a.id), '[]') INTO raised
+        FROM @extschema@.evaluate_alerts(@extschema@.pipeline_at(as_of)) a WHERE a.resolved_at IS NULL;
+    END IF;
+    RETURN jsonb_build_object('outcome', 'stop', 'reason', msg, 'failing', string_to_array(lines, E'\n'),
+                              'window', jsonb_build_array(as_of - 34, as_of), 'alerts_raised', raised);
+  END;
+  RETURN jsonb_build_object('outcome', 'continue', 'window', jsonb_build_array(as_of - 34, as_of));
+END
+$$;
+COMMENT ON FUNCTION pipeline_quality(text, text, date, jsonb) IS
+  'Pipeline step quality: seongsu.assert_quality over as_of - 34 .. as_of; on failure the run stops and seongsu.evaluate_alerts raises the quality alert.';
+
+-- The live model of a project, or NULL.
+CREATE FUNCTION pipeline_champion(project text) RETURNS bigint
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$ SELECT d.model_id FROM @extschema@.deployed_models d WHERE d.project = $1 $$;
+COMMENT ON FUNCTION pipeline_champion(text) IS 'The deployed model (champion) of a project, or NULL.';
+
+-- Steps 3-7 and the quality gate by name, for a run (or a simulated day):
+-- returns the step's detail, whose outcome is continue, stop or (ingest) error.  trained:
+-- the retrain step's detail (promote reads it).
+CREATE FUNCTION pipeline_do(step text, station text, line text, as_of date, options jsonb, trained jsonb DEFAULT NULL)
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o jsonb := @extschema@.pipeline_options(options);
+  pol jsonb := o->'policy';
+  horizon interval := (o->>'horizon')::interval;
+  project text := @extschema@.pipeline_project(station, line, (o->>'horizon')::interval);
+  sid integer;
+  champ bigint;
+  chal bigint;
+  m @extschema@.models;
+  live record;
+  n bigint;
+  decision boolean;
+  reason text;
+  raised jsonb := '[]';
+  drift jsonb;
+  snap bigint;
+  t record;
+  champ_live record;
+  wfrom date;
+  chal_rmse double precision;
+  champ_rmse double precision;
+  age integer;
+  latest_to date;
+  margin double precision := (o->>'promote_margin')::double precision;
+BEGIN
+  SELECT s.id INTO sid FROM @extschema@.stations s WHERE s.name = pipeline_do.station AND s.line = pipeline_do.line;
+  IF sid IS NULL THEN
+    RAISE EXCEPTION 'station "%" on line "%" is unknown', station, line USING ERRCODE = 'undefined_object';
+  END IF;
+  champ := @extschema@.pipeline_champion(project);
+  CASE step
+  WHEN 'ingest' THEN
+    RETURN @extschema@.pipeline_ingest(sid, as_of, o);
+  WHEN 'quality' THEN
+    RETURN @extschema@.pipeline_quality(station, line, as_of, o);
+  WHEN 'features' THEN
+    SELECT * INTO t FROM @extschema@.build_features(station, line, (as_of - 35)::timestamp AT TIME ZONE 'Asia/Seoul',
+                                                    (as_of - 1)::timestamp AT TIME ZONE 'Asia/Seoul', 'daily', horizon);
+    RETURN jsonb_build_object('outcome', 'continue', 'feature_set', t.feature_set, 'rows_written', t.rows_written,
+                              'window', jsonb_build_array(as_of - 35, as_of - 1));
+  WHEN 'monitor' THEN
+    SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, champ, as_of, (pol->>'window_days')::integer);
+    chal := CASE WHEN champ IS NOT NULL THEN @extschema@.model_for_alias(project, 'challenger') END;
+    IF (o->>'alerts')::boolean THEN
+      IF as_of >= (now() AT TIME ZONE 'Asia/Seoul')::date THEN
+        SELECT jsonb_object_agg(d.status, d.n) INTO drift
+          FROM (SELECT dd.status, count(*) AS n FROM @extschema@.drift(station, line, '28 days') dd GROUP BY dd.status) d;
+      END IF;
+      SELECT coalesce(jsonb_agg(a.id ORDER BY a.id), '[]') INTO raised
+        FROM @extschema@.evaluate_alerts(@extschema@.pipeline_at(as_of)) a WHERE a.resolved_at IS NULL;
+    END IF;
+    RETURN jsonb_build_object('outcome', 'continue', 'champion', champ, 'challenger', chal,
+                              'live', jsonb_build_object('n', live.n, 'mape', round(live.mape::numeric, 3),
+                                                         'rmse', round(live.rmse::numeric, 1), 'bias', round(live.bias::numeric, 4)),
+                              'drift', drift, 'alerts_raised', raised);
+  WHEN 'retrain' THEN
+    SELECT * INTO m FROM @extschema@.models x WHERE x.id = champ;
+    SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, champ, as_of, (pol->>'window_days')::integer);
+    age := as_of - m.train_to;
+    -- the newest data any model of the project was trained on (a challenger
+    -- that was not promoted counts: no retraining every day behind it)
+    SELECT max(x.train_to) INTO latest_to FROM @extschema@.models x WHERE x.project = @extschema@.pipeline_project(station, line, (o->>'horizon')::interval) AND x.train_to < as_of;
+    IF (pol->>'never')::boolean THEN
+      decision := false; reason := 'the policy never retrains (never)';
+    ELSIF (pol->>'force')::boolean THEN
+      decision := true; reason := 'forced (policy force)';
+    ELSIF champ IS NULL THEN
+      decision := true; reason := format('project %s has no champion', project);
+    ELSIF as_of - latest_to < (pol->>'min_model_age_days')::integer THEN
+      decision := false; reason := format('the latest model of the project has data to %s, %s days before %s: younger than min_model_age_days %s',
+                                          latest_to, as_of - latest_to, as_of, pol->>'min_model_age_days');
+    ELSIF age > (pol->>'max_model_age_days')::integer THEN
+      decision := true; reason := format('the champion %s has data to %s, %s days before %s: older than max_model_age_days %s',
+                                         champ, m.train_to, age, as_of, pol->>'max_model_age_days');
+    ELSIF live.n >= 7 AND live.mape > (pol->>'accuracy_ratio')::double precision * (m.metrics->'mean'->>'mape')::double precision THEN
+      decision := true; reason := format('live MAPE %s%% over %s forecasts is more than accuracy_ratio %s times the backtest MAPE %s%%',
+                                         round(live.mape::numeric, 2), live.n, pol->>'accuracy_ratio',
+                                         round((m.metrics->'mean'->>'mape')::numeric, 2));
+    ELSIF live.n >= 7 AND abs(live.bias) > (pol->>'drift_threshold')::double precision THEN
+      decision := true; reason := format('live forecasts are off by %s%% on average (drift_threshold %s%%)',
+                                         round(100 * live.bias::numeric, 1), round(100 * (pol->>'drift_threshold')::numeric, 1));
+    ELSIF (pol->>'new_holiday_year')::boolean AND extract(year FROM as_of) > extract(year FROM m.train_to) THEN
+      decision := true; reason := format('a new holiday calendar year (%s) since the champion''s data (to %s)',
+                                         extract(year FROM as_of), m.train_to);
+    ELSE
+      decision := false;
+      reason := format('within policy: champion %s has data to %s (%s days), live MAPE %s%% over %s forecasts (backtest %s%%), bias %s%%',
+                       champ, m.train_to, age, coalesce(round(live.mape::numeric, 2)::text, '-'), live.n,
+                       round((m.metrics->'mean'->>'mape')::numeric, 2), coalesce(round(100 * live.bias::numeric, 1)::text, '-'));
+    END IF;
+    IF NOT decision THEN
+      RETURN jsonb_build_object('outcome', 'continue', 'retrain', false, 'reason', reason, 'champion', champ);
+    END IF;
+    -- trained on a snapshot of the data to the day before: recorded, not deployed (promote decides)
+    snap := @extschema@.snapshot(station, line, NULL, as_of - 1);
+    SELECT r.model_id, r.algorithm, r.run_id, (r.metrics->'mean'->>'rmse')::double precision AS rmse INTO t
+      FROM @extschema@.train(station, line, coalesce(o->'train'->>'algorithm', 'auto'), 'daily', horizon,
+                             coalesce(o->'train'->'hyperparams', '{}'), o->'train'->'search',
+                             (o->'train'->>'train_from')::date, as_of - 1, project, false, snap) r
+     ORDER BY (r.metrics->'mean'->>'rmse')::double precision NULLS LAST, r.model_id LIMIT 1;
+    PERFORM @extschema@.set_alias(project, 'challenger', t.model_id, format('trained by the pipeline as of %s: %s', as_of, reason));
+    RETURN jsonb_build_object('outcome', 'continue', 'retrain', true, 'reason', reason, 'champion', champ,
+                              'model_id', t.model_id, 'algorithm', t.algorithm, 'run_id', t.run_id, 'snapshot_id', snap,
+                              'backtest_rmse', round(t.rmse::numeric, 1));
+  WHEN 'promote' THEN
+    chal := (trained->>'model_id')::bigint;
+    IF chal IS NULL THEN
+      RETURN jsonb_build_object('outcome', 'continue', 'deployed', false, 'reason', 'nothing was trained', 'champion', champ);
+    END IF;
+    wfrom := as_of - (o->>'promote_window_days')::integer;
+    IF champ IS NULL THEN
+      decision := true; reason := format('first model of project %s', project);
+    ELSE
+      -- both models over the same recent days (the challenger has seen them;
+      -- the champion only those after its train_to): the margin guards
+      -- against the challenger's in-sample advantage
+      SELECT sqrt(avg((c.predicted - c.actual) ^ 2)), sqrt(avg((h.predicted - h.actual) ^ 2)), count(*)
+        INTO chal_rmse, champ_rmse, n
+        FROM @extschema@.evaluate(chal, wfrom, as_of - 1) c
+        JOIN @extschema@.evaluate(champ, wfrom, as_of - 1) h ON h.day = c.day
+       WHERE c.actual IS NOT NULL AND c.predicted IS NOT NULL AND h.predicted IS NOT NULL;
+      decision := n > 0 AND chal_rmse < champ_rmse * (1 - margin);
+      reason := format('challenger %s RMSE %s vs champion %s RMSE %s on %s..%s (%s days); promoted only when better by %s%%',
+                       chal, coalesce(round(chal_rmse::numeric, 1)::text, 'none'), champ,
+                       coalesce(round(champ_rmse::numeric, 1)::text, 'none'), wfrom, as_of - 1, n,
+                       round(100 * margin::numeric, 1));
+      -- the shadow live record, where the challenger has one: not worse than the champion's
+      SELECT * INTO live FROM @extschema@.pipeline_live_record(sid, chal, as_of, (pol->>'window_days')::integer);
+      IF live.n >= 7 THEN
+        SELECT * INTO champ_live FROM @extschema@.pipeline_live_record(sid, champ, as_of, (pol->>'window_days')::integer);
+        reason := reason || format('; shadow record: challenger MAPE %s%% over %s forecasts, champion %s%%',
+                                   round(live.mape::numeric, 2), live.n, round(champ_live.mape::numeric, 2));
+        IF live.mape > champ_live.mape THEN
+          decision := false;
+          reason := reason || ' (worse: kept in the shadow)';
+        END IF;
+      END IF;
+    END IF;
+    IF decision AND NOT (o->>'promote')::boolean THEN
+      decision := false; reason := reason || '; not deployed: option promote is false';
+    END IF;
+    IF decision THEN
+      PERFORM @extschema@.set_alias(project, 'champion', chal, left('pipeline: ' || reason, 1000));
+      -- the champion is no longer anyone's challenger
+      PERFORM @extschema@.set_alias(project, 'challenger', NULL, format('pipeline: model %s promoted as of %s', chal, as_of));
+    END IF;
+    RETURN jsonb_build_object('outcome', 'continue', 'deployed', decision, 'reason', reason, 'champion', champ,
+                              'challenger', chal, 'challenger_rmse', round(chal_rmse::numeric, 1),
+                              'champion_rmse', round(champ_rmse::numeric, 1));
+  WHEN 'publish' THEN
+    n := @extschema@.publish_forecast(station, line, as_of, (o->>'days')::integer);
+    RETURN jsonb_build_object('outcome', 'continue', 'rows_written', n, 'champion', champ);
+  ELSE
+    RAISE EXCEPTION 'unknown pipeline step "%"', step USING ERRCODE = 'invalid_parameter_value';
+  END CASE;
+END
+$$;
+COMMENT ON FUNCTION pipeline_do(text, text, text, date, jsonb, jsonb) IS
+  'Run one pipeline step for a station as of a day with the given options (docs/pipeline.md); returns its detail, whose outcome is continue or stop.';
+
+-- A step of a run: pipeline_do with the run's station, day and options
+-- (the runner calls it as the role that asked for the run).
+CREATE FUNCTION pipeline_step(run_id bigint, step text) RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  p @extschema@.pipelines;
+BEGIN
+  SELECT * INTO p FROM @extschema@.pipelines r WHERE r.id = pipeline_step.run_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'pipeline run % does not exist', run_id USING ERRCODE = 'no_data_found';
+  END IF;
+  RETURN @extschema@.pipeline_do(step, p.station, p.line, p.as_of, p.options,
+                                 (SELECT s.detail FROM @extschema@.pipeline_steps s
+                                   WHERE s.run_id = pipeline_step.run_id AND s.step = 'retrain'));
+END
+$$;
+COMMENT ON FUNCTION pipeline_step(bigint, text) IS
+  'Run one step of a pipeline run (the runner''s; as the role that asked for the run); returns its detail.';
+
+-- pg_cron: the job that runs the pipeline of a station.
+CREATE FUNCTION pipeline_cron_name(station text, line text) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$ SELECT format('seongsu_pipeline %s %s', station, line) $$;
+COMMENT ON FUNCTION pipeline_cron_name(text, text) IS 'The pg_cron job name of a station''s scheduled pipeline.';
+
+-- Create or update the pg_cron job that runs a station's pipeline
+-- (default every day at 07:30 KST, after the morning's data); returns its id.
+CREATE FUNCTION schedule_pipeline(cron text DEFAULT '30 22 * * *', station text DEFAULT '성수',
+                                  line text DEFAULT '2호선', options jsonb DEFAULT '{}')
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  o jsonb;
+  worker_db text := pg_catalog.current_setting('seongsu.database', true);
+BEGIN
+  IF cron IS NULL OR station IS NULL OR line IS NULL THEN
+    RAISE EXCEPTION 'cron, station and line must not be null' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  o := @extschema@.pipeline_options(coalesce(options, '{}'));
+  IF options ? 'as_of' THEN
+    RAISE EXCEPTION 'a scheduled pipeline cannot have option "as_of"'
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'Each scheduled run acts as of its own day (today in KST).',
+            HINT = 'Leave as_of out; run a past day with seongsu.run_pipeline or seongsu.simulate_pipeline.';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.stations s WHERE s.name = schedule_pipeline.station AND s.line = schedule_pipeline.line) THEN
+    RAISE EXCEPTION 'station "%" on line "%" is unknown', station, line
+      USING ERRCODE = 'undefined_object', HINT = 'Stations come from imported or ingested ridership; see seongsu.stations.';
+  END IF;
+  PERFORM @extschema@.require_pg_cron();
+  IF NOT coalesce((o->>'sync')::boolean, false) AND worker_db IS NOT NULL AND worker_db <> ''
+     AND worker_db <> pg_catalog.current_database() THEN
+    RAISE WARNING 'the ingestion worker runs in database %, not in %', worker_db, pg_catalog.current_database()
+      USING DETAIL = 'The scheduled runs will be queued here but no worker will run them.',
+            HINT = 'Set seongsu.database to this database and restart, or schedule with options {"sync": true}.';
+  END IF;
+  -- cron.schedule with a job name replaces the current user's job of that name
+  RETURN cron.schedule(@extschema@.pipeline_cron_name(station, line), cron,
+                       format('SELECT @extschema@.run_pipeline(%L, %L, %L::pg_catalog.jsonb)', station, line, coalesce(options, '{}')));
+END
+$$;
+COMMENT ON FUNCTION schedule_pipeline(text, text, text, jsonb) IS
+  'Create or update the pg_cron job (named "seongsu_pipeline <station> <line>"; schedule in UTC, default 22:30 = 07:30 KST) that runs seongsu.run_pipeline with these options; returns its pg_cron job id.  Needs pg_cron in this database (feature_not_supported otherwise).';
+
+-- Remove the pg_cron job of a station's pipeline; returns whether there was one.
+CREATE FUNCTION unschedule_pipeline(station text DEFAULT '성수', line text DEFAULT '2호선') RETURNS boolean
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM @extschema@.require_pg_cron();
+  IF NOT EXISTS (SELECT 1 FROM cron.job c WHERE c.jobname = @extschema@.pipeline_cron_name(station, line)
+                                           AND c.username = current_user) THEN
+    RETURN false;
+  END IF;
+  RETURN cron.unschedule(@extschema@.pipeline_cron_name(station, line));
+END
+$$;
+COMMENT ON FUNCTION unschedule_pipeline(text, text) IS
+  'Remove the pg_cron job of seongsu.schedule_pipeline for a station (the current user''s); false when there was none.';
+
+-- One strategy of simulate_pipeline: from a champion trained on the data to
+-- from_date - 1, each day the retrain (and promote) steps by the policy in
+-- o, then publish; returns what happened (the caller rolls it all back).
+CREATE FUNCTION pipeline_simulate_one(station text, line text, from_date date, to_date date, o jsonb) RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  sid integer := (SELECT s.id FROM @extschema@.stations s WHERE s.name = $1 AND s.line = $2);
+  project text := @extschema@.pipeline_project(station, line, (o->>'horizon')::interval);
+  d date;
+  r jsonb;
+  p jsonb;
+  first bigint;
+  trained integer := 0;
+  deployed integer := 0;
+  retrain_days jsonb := '[]';
+  acc record;
+BEGIN
+  -- the period's forecasts are the simulation's own
+  DELETE FROM @extschema@.prediction_log l WHERE l.station_id = sid AND l.as_of BETWEEN from_date - 1 AND to_date;
+  SELECT t.model_id INTO first
+    FROM @extschema@.train(station, line, coalesce(o->'train'->>'algorithm', 'auto'), 'daily', (o->>'horizon')::interval,
+                           coalesce(o->'train'->'hyperparams', '{}'), o->'train'->'search', (o->'train'->>'train_from')::date,
+                           from_date - 1, project, false, @extschema@.snapshot(station, line, NULL, from_date - 1)) t
+   ORDER BY (t.metrics->'mean'->>'rmse')::double precision NULLS LAST, t.model_id LIMIT 1;
+  PERFORM @extschema@.set_alias(project, 'champion', first, 'simulate_pipeline: the starting champion');
+  d := from_date;
+  WHILE d <= to_date LOOP
+    r := @extschema@.pipeline_do('retrain', station, line, d, o);
+    IF (r->>'retrain')::boolean THEN
+      trained := trained + 1;
+      retrain_days := retrain_days || to_jsonb(d);
+      p := @extschema@.pipeline_do('promote', station, line, d, o, r);
+      IF (p->>'deployed')::boolean THEN
+        deployed := deployed + 1;
+      END IF;
+    END IF;
+    PERFORM @extschema@.pipeline_do('publish', station, line, d, o);
+    d := d + 1;
+  END LOOP;
+  SELECT count(*) AS n, 100 * avg(abs(l.predicted - r.passengers) / r.passengers) AS mape,
+         sqrt(avg((l.predicted - r.passengers) ^ 2)) AS rmse
+    INTO acc
+    FROM @extschema@.prediction_log l
+    JOIN @extschema@.ridership_daily r ON r.station_id = l.station_id AND r.day = l.target_day
+   WHERE l.station_id = sid AND l.role = 'champion' AND l.grain = 'daily' AND l.horizon_days = 1
+     AND l.as_of BETWEEN from_date AND to_date AND l.predicted IS NOT NULL AND r.passengers > 0;
+  RETURN jsonb_build_object('models_trained', trained, 'deploys', deployed, 'retrain_days', retrain_days,
+                            'live', jsonb_build_object('n', acc.n, 'mape', round(acc.mape::numeric, 3),
+                                                       'rmse', round(acc.rmse::numeric, 1)));
+END
+$$;
+COMMENT ON FUNCTION pipeline_simulate_one(text, text, date, date, jsonb) IS
+  'seongsu.simulate_pipeline''s: replay one retraining policy over a period; the caller rolls its writes back.';
+
+-- Replay daily runs over a past period against the stored data (the
+-- retrain, promote and publish steps as of each day; no fetch, no alert)
+-- for the policy in options and, for comparison, "never retrain" and
+-- "retrain daily" (options.compare, default both); nothing is kept.
+CREATE FUNCTION simulate_pipeline(from_date date, to_date date, options jsonb DEFAULT '{}',
+                                  station text DEFAULT '성수', line text DEFAULT '2호선')
+  RETURNS jsonb
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  compare jsonb := coalesce(options->'compare', '["never", "daily"]');
+  o jsonb;
+  strategy text;
+  result jsonb;
+  report jsonb;
+BEGIN
+  IF from_date IS NULL OR to_date IS NULL OR NOT isfinite(from_date) OR NOT isfinite(to_date) OR to_date < from_date THEN
+    RAISE EXCEPTION 'from_date and to_date must be finite dates, from_date first' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF to_date - from_date >= 731 THEN
+    RAISE EXCEPTION 'a simulation covers at most 731 days, this one %', to_date - from_date + 1
+      USING ERRCODE = 'program_limit_exceeded', HINT = 'Simulate a year or two at a time.';
+  END IF;
+  IF jsonb_typeof(compare) <> 'array' OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(compare) c WHERE c NOT IN ('never', 'daily')) THEN
+    RAISE EXCEPTION 'option "compare" must be an array of "never" and "daily"' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  o := @extschema@.pipeline_options(coalesce(options, '{}') - 'compare' - 'sync' - 'sources' - 'as_of')
+       || jsonb_build_object('alerts', false);
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.stations s WHERE s.name = simulate_pipeline.station AND s.line = simulate_pipeline.line) THEN
+    RAISE EXCEPTION 'station "%" on line "%" is unknown', station, line USING ERRCODE = 'undefined_object';
+  END IF;
+  report := jsonb_build_object('station', station, 'line', line, 'from', from_date, 'to', to_date,
+                               'days', to_date - from_date + 1, 'policy', o->'policy', 'train', o->'train');
+  FOR strategy IN SELECT 'policy' UNION ALL SELECT c FROM jsonb_array_elements_text(compare) c LOOP
+    BEGIN
+      result := @extschema@.pipeline_simulate_one(station, line, from_date, to_date,
+                  CASE strategy WHEN 'never' THEN jsonb_set(o, '{policy,never}', 'true')
+                                WHEN 'daily' THEN jsonb_set(jsonb_set(o, '{policy,force}', 'true'), '{policy,never}', 'false')
+                                ELSE o END);
+      RAISE EXCEPTION USING ERRCODE = 'SSPSM';  -- roll back what the strategy wrote
+    EXCEPTION WHEN SQLSTATE 'SSPSM' THEN
+      report := report || jsonb_build_object(CASE strategy WHEN 'policy' THEN 'policy_result'
+                                                           WHEN 'never' THEN 'never_retrain' ELSE 'retrain_daily' END, result);
+    END;
+  END LOOP;
+  RETURN report;
+END
+$$;
+COMMENT ON FUNCTION simulate_pipeline(date, date, jsonb, text, text) IS
+  'Replay a daily pipeline over [from_date, to_date] against the stored data (retrain, promote, publish as of each day, from a champion trained to from_date - 1) for the policy in options and for "never retrain" and "retrain daily"; returns a report (models trained, deploys, one-day-ahead live accuracy of each).  Nothing is kept.';
+
+REVOKE ALL ON pipelines, pipeline_steps, pipeline_runs FROM PUBLIC;
+GRANT SELECT ON pipelines, pipeline_steps, pipeline_runs TO seongsu_reader;
+GRANT EXECUTE ON FUNCTION pipeline_step_names(), pipeline_project(text, text, interval), pipeline_cron_name(text, text),
+  wait_for_pipeline(bigint, interval) TO seongsu_reader;
+GRANT EXECUTE ON FUNCTION run_pipeline(text, text, jsonb), resume_pipeline(bigint), run_job(bigint),
+  pipeline_options(jsonb), pipeline_step(bigint, text), pipeline_do(text, text, text, date, jsonb, jsonb),
+  pipeline_ingest(integer, date, jsonb), pipeline_quality(text, text, date, jsonb), pipeline_ingest_plan(integer, date, jsonb),
+  pipeline_live_record(integer, bigint, date, integer), pipeline_at(date), pipeline_champion(text),
+  schedule_pipeline(text, text, text, jsonb), unschedule_pipeline(text, text),
+  simulate_pipeline(date, date, jsonb, text, text) TO seongsu_operator;
+
+-- 98_dump: the new tables and sequence are configuration tables too.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.pipelines', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.pipelines_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.pipeline_steps', '');
+-- 99_privileges: nothing is granted to PUBLIC.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+-- ======== end of the pipeline block ========

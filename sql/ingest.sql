@@ -227,10 +227,10 @@ SELECT count(*) > 0 AS has_sources, bool_and(description <> '') AS described,
 FROM seongsu.ingestion_sources();
 SELECT count(*) > 0 AS has_kinds, bool_and(description <> '' AND layout <> '') AS described
 FROM seongsu.import_kinds();
--- the jobs table accepts exactly the sources and train, the status view has one row
+-- the jobs table accepts exactly the sources, train and pipeline, the status view has one row
 -- for each (in order, each measured), and the schedule's enqueue jobs name
 -- no other (its last job purges pg_cron's history and enqueues nothing)
-SELECT array_agg(t.m[1] ORDER BY t.o) = (SELECT array_agg(name ORDER BY ordinal) || '{train}' FROM seongsu.ingestion_sources())
+SELECT array_agg(t.m[1] ORDER BY t.o) = (SELECT array_agg(name ORDER BY ordinal) || '{train,pipeline}' FROM seongsu.ingestion_sources())
          AS check_agrees
 FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''([^'']*)''', 'g') WITH ORDINALITY AS t(m, o)
 WHERE c.conrelid = 'seongsu.jobs'::regclass AND c.conname = 'jobs_source_known';

@@ -1,5 +1,5 @@
 -- Ingestion: the job queue, the per-request log, and the functions around
--- them (src/ingest/jobs.c, worker.c).
+-- them (src/ingest/jobs.c and job_*.c, worker.c).
 
 -- The sources are listed once, in C (src/ingest/sources.c): the jobs table's
 -- check and the source_status view are built from ingestion_sources().
@@ -34,7 +34,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_runnable ON jobs (next_attempt_at, id) WHERE state IN ('pending', 'running');
 DO $$
 BEGIN
-  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s, ''train''))',
+  EXECUTE pg_catalog.format('ALTER TABLE @extschema@.jobs ADD CONSTRAINT jobs_source_known CHECK (source IN (%s, ''train'', ''pipeline''))',
                             (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(s.name), ', ' ORDER BY s.ordinal)
                              FROM @extschema@.ingestion_sources() s));
 END
@@ -46,7 +46,7 @@ COMMENT ON CONSTRAINT jobs_dates_finite ON jobs IS 'A job covers finite dates (n
 COMMENT ON CONSTRAINT jobs_dates_ordered ON jobs IS 'to_date is not before from_date.';
 COMMENT ON CONSTRAINT jobs_span_within_cap ON jobs IS 'A job covers at most 7305 days (20 years); enqueue several for more.  The runner checks this again when it claims a job.';
 COMMENT ON COLUMN jobs.id IS 'Job id, returned by seongsu.enqueue.';
-COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources(), or train (seongsu.train as a job in the worker).';
+COMMENT ON COLUMN jobs.source IS 'One of seongsu.ingestion_sources(), train (seongsu.train as a job in the worker) or pipeline (a run of seongsu.run_pipeline; options {"run_id": n}).';
 COMMENT ON COLUMN jobs.from_date IS 'First KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.to_date IS 'Last KST day (or month) to fetch.';
 COMMENT ON COLUMN jobs.options IS 'Source options, e.g. {"station": "108"}, {"nx": 61, "ny": 126}, {"base_time": "0500"} (kma_forecast: issue time on from_date); for train the arguments of seongsu.train, e.g. {"algorithm": "gbdt", "horizon": "1 day", "hyperparams": {...}} (from_date and to_date are train_from and train_to).';
