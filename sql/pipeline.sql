@@ -237,3 +237,13 @@ SELECT count(*) = :models_before AS models_kept, (SELECT count(*) FROM seongsu.p
        (SELECT count(*) FROM seongsu.deployments) = :deployments_before AS deployments_kept FROM seongsu.models;
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.simulate_pipeline('2025-04-21', '2025-04-01')$$);
 SELECT * FROM pg_temp.error_of($$SELECT seongsu.simulate_pipeline('2020-01-01', '2025-04-01')$$);
+
+-- 12. The dashboard shows the station's last pipeline runs (at most 7, newest
+-- first, each with its state and steps), and the public page does not.
+SELECT (regexp_match(seongsu.dashboard('성수', '2호선', '2025-05-31'), '<section id="pipeline">.*?</section>'))[1] AS panel \gset
+SELECT array(SELECT (m)[1]::bigint FROM regexp_matches(:'panel', '<tr><td>([0-9]+)</td>', 'g') m)
+         = array(SELECT run_id FROM seongsu.pipeline_runs WHERE station = '성수' AND line = '2호선' ORDER BY run_id DESC LIMIT 7)
+         AS newest_runs_listed,
+       (SELECT bool_and(strpos(:'panel', format('>%s</span>', state)) > 0 AND strpos(:'panel', summary) > 0)
+          FROM (SELECT * FROM seongsu.pipeline_runs WHERE station = '성수' ORDER BY run_id DESC LIMIT 7) r) AS states_and_steps,
+       strpos(seongsu_api.dashboard('성수', '2호선', '2025-05-31'), 'id="pipeline"') = 0 AS not_on_the_public_page;

@@ -1066,6 +1066,26 @@ BEGIN
             ELSE '<div class="scroll"><table><tr><th>severity</th><th>kind</th><th>subject</th><th>detail</th><th>raised (KST)</th></tr>'
                  || part || '</table></div>' END
     || '</section>';
+  -- the last pipeline runs of the station (seongsu.pipeline_runs, src/sql/88_pipeline.sql)
+  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="b %s">%s</span></td><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
+                           p.run_id, p.as_of,
+                           CASE p.state WHEN 'succeeded' THEN 'ok' WHEN 'failed' THEN 'fail' WHEN 'stopped' THEN 'warn' ELSE 'pending' END,
+                           p.state, coalesce(to_char(p.duration, 'HH24:MI:SS'), '–'),
+                           @extschema@.html_escape(coalesce(p.summary, '')),
+                           @extschema@.html_escape(CASE WHEN p.retrained THEN 'yes: ' ELSE 'no: ' END || coalesce(p.retrain_reason, '–')),
+                           @extschema@.html_escape(CASE WHEN p.deployed THEN format('model %s: ', p.deployed_model_id) ELSE '' END
+                                                   || coalesce(p.promote_reason, '–')),
+                           coalesce(p.published_rows::text, '–')),
+                    '' ORDER BY p.run_id DESC)
+    INTO part
+    FROM (SELECT * FROM @extschema@.pipeline_runs pr
+           WHERE pr.station = dashboard_page.station AND pr.line = dashboard_page.line
+           ORDER BY pr.run_id DESC LIMIT 7) p;
+  html := html || '<section id="pipeline"><h2>파이프라인 · Pipeline runs</h2>'
+    || CASE WHEN part IS NULL THEN '<p class="empty">No pipeline run yet (seongsu.run_pipeline, seongsu.schedule_pipeline).</p>'
+            ELSE '<div class="scroll"><table><tr><th>run</th><th>as of</th><th>state</th><th>took</th><th>steps</th><th>retrain</th><th>promote</th><th>published</th></tr>'
+                 || part || '</table></div>' END
+    || '</section>';
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td><td>%s</td></tr>',
                            r.what, @extschema@.html_escape(r.name), @extschema@.html_escape(r.scope), r.state, r.state,
                            coalesce(to_char(r.at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'), '–'),
@@ -1095,7 +1115,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION dashboard_page(text, text, date, boolean) IS
-  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, jobs).';
+  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, pipeline runs, jobs).';
 
 CREATE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
   RETURNS text
