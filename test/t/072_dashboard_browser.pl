@@ -50,7 +50,7 @@ is($?, 0, 'headless Chromium loaded the page');
 # (read as bytes, like this file's literals)
 my $dom = eval { JSON::PP->new->decode($json) } // {};
 
-is_deeply($dom->{sections}, [qw(forecast actuals accuracy drift models quality freshness alerts runs)], 'every panel, in order');
+is_deeply($dom->{sections}, [qw(forecast actuals accuracy drift models quality freshness alerts pipeline runs)], 'every panel, in order');
 is($dom->{svgs}{'forecast-daily'}{rects}, 7, 'the next 7 days as bars');
 is($dom->{svgs}{'forecast-daily'}{lines}, 7, 'each with its 90% interval');
 is($dom->{svgs}{'forecast-hourly'}{rects}, 7 * 24, 'an hourly crowd level for each hour of the 7 days');
