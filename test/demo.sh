@@ -137,8 +137,13 @@ show -c "SELECT r.run_id, r.algorithm, r.horizon, r.status, count(c.run_id) AS c
       WHERE r.parent_run_id IS NULL GROUP BY r.run_id ORDER BY r.run_id"
 show -c "SELECT project, version, model_id, run_id, aliases, deployed FROM seongsu.model_versions WHERE deployed"
 
-say "monitoring: forecasts published as of $TODAY, alerts, the dashboard page"
-show -c "SELECT seongsu.publish_forecast('성수', '2호선', date '$TODAY') AS forecast_rows_published"
+say "the pipeline as of $TODAY in the worker (ingest -> quality gate -> features -> monitor -> retrain policy -> promote -> publish)"
+run=$(q -At -c "SELECT seongsu.run_pipeline('성수', '2호선', jsonb_build_object('as_of', date '$TODAY'))")
+show -c "SELECT seongsu.wait_for_pipeline($run, '10 minutes') AS pipeline_state"
+show -c "SELECT run_id, state, duration, summary, retrained, left(retrain_reason, 60) AS retrain_reason, deployed, published_rows
+      FROM seongsu.pipeline_runs WHERE run_id = $run"
+
+say "monitoring: alerts as of $TODAY and the dashboard page"
 show -c "SELECT severity, kind, subject, left(detail, 80) AS detail FROM seongsu.evaluate_alerts(timestamptz '$TODAY 09:00+09')"
 q -At -c "SELECT seongsu.dashboard('성수', '2호선', date '$TODAY')" > "$DS_WORK/dashboard.html"
 say "the dashboard page is $DS_WORK/dashboard.html ($(wc -c < "$DS_WORK/dashboard.html") bytes; open it in a browser)"
