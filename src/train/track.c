@@ -283,6 +283,32 @@ TrackRunEnded(TrackRun *run, ErrorData *edata)
 }
 
 /*
+ * TrackRunEnded, whose own failure is only logged: recording must not
+ * replace the error that ended the run (a function of its own, so that its
+ * PG_TRY does not nest in the caller's).
+ */
+static void
+TrackRunEndedOrLog(TrackRun *run, ErrorData *edata, MemoryContext cxt)
+{
+	PG_TRY();
+	{
+		TrackRunEnded(run, edata);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *again;
+
+		MemoryContextSwitchTo(cxt);
+		again = CopyErrorData();
+		FlushErrorState();
+		ereport(LOG,
+				(errmsg("daily_seongsu: run " INT64_FORMAT " could not be recorded as ended: %s",
+						run->run_id, again->message)));
+	}
+	PG_END_TRY();
+}
+
+/*
  * Write the run's row and run body(arg) — the work of the run — in a
  * subtransaction; when it raises an error, roll back what it wrote, record
  * the run as failed or cancelled (query_canceled: a cancel or
@@ -330,23 +356,7 @@ TrackGuarded(TrackRun *run, void (*body) (void *), void *arg)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		/* recording must not replace the error: its own failure is only logged */
-		PG_TRY();
-		{
-			TrackRunEnded(run, edata);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *again;
-
-			MemoryContextSwitchTo(cxt);
-			again = CopyErrorData();
-			FlushErrorState();
-			ereport(LOG,
-					(errmsg("daily_seongsu: run " INT64_FORMAT " could not be recorded as ended: %s",
-							run->run_id, again->message)));
-		}
-		PG_END_TRY();
+		TrackRunEndedOrLog(run, edata, cxt);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
