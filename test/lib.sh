@@ -16,7 +16,7 @@ DS_WORK=${DS_WORK:-/tmp/daily_seongsu}
 DS_PACKAGES="postgresql-$DS_PG_MAJOR postgresql-server-dev-$DS_PG_MAJOR postgresql-$DS_PG_MAJOR-cron
   postgresql-plpython3-$DS_PG_MAJOR libcurl4-openssl-dev libjson-c-dev libipc-run-perl
   build-essential clang libclang-rt-dev python3 python3-numpy python3-sklearn python3-xgboost valgrind
-  chromium fonts-nanum"
+  chromium fonts-nanum libicu-dev"
 
 # Print a step heading.
 ds_say() { printf '\n== %s\n' "$*"; }
