@@ -30,6 +30,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use Cwd qw(abs_path);
 use File::Copy qw(copy);
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
@@ -44,7 +45,8 @@ my $base = start_replay(seoul_key => $KEY, dgk_key => 'SupaDgkKey0123');
 # supautils, built against this server
 # ----------------------------------------------------------------------
 my $root = $ENV{DS_ROOT} // '.';
-my $build = PostgreSQL::Test::Utils::tempdir;
+# (absolute: the server reads it from its data folder; 17's tempdir may be relative)
+my $build = abs_path(PostgreSQL::Test::Utils::tempdir);
 my ($make_out, $make_err) = ('', '');
 IPC::Run::run([ 'cp', '-R', "$root/test/vendor/supautils/.", $build ], '>', \$make_out, '2>', \$make_err)
   or BAIL_OUT("cannot copy test/vendor/supautils: $make_err");
@@ -57,7 +59,7 @@ ok(-f "$build/supautils.so", 'supautils built against this server');
 my ($sharedir) = run_command([ 'pg_config', '--sharedir' ]);
 chomp $sharedir;
 ok(-f "$sharedir/daily_seongsu/after-create.sql", 'make install put daily_seongsu/after-create.sql in the share folder');
-my $scripts = PostgreSQL::Test::Utils::tempdir;
+my $scripts = abs_path(PostgreSQL::Test::Utils::tempdir);
 symlink("$sharedir/daily_seongsu", "$scripts/daily_seongsu") or BAIL_OUT("symlink: $!");
 
 my $node = PostgreSQL::Test::Cluster->new('supabase');
