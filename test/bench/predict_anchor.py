@@ -9,7 +9,7 @@ early stopping, hist) on the same rows and feature columns:
   --columns a,b,…  our model's feature columns in model order (seongsu.models.features)
   --target-mode M  our model's target mode: 'ratio' (target / level28, multiplied back) or 'raw'
   --train-to DAY   last training day (our model's train_to)
-  --shares x,y,…   our model's hour shares (5 day types x 24 hours)
+  --shares x,y,…   our model's hour shares (8 day types x 24 hours)
   --out DIR        writes DIR/xgb_model.ubj and DIR/xgb_meta.json (read by the PL/Python functions)
 
 Booleans become 0/1, NULLs NaN (XGBoost's missing value), as in our dataset.
@@ -51,8 +51,8 @@ def main():
 
     cols = a.columns.split(',')
     shares = [float(x) for x in a.shares.split(',')]
-    if len(shares) != 120:
-        sys.exit(f'predict_anchor.py: expected 120 hour shares, got {len(shares)}')
+    if len(shares) != 192:
+        sys.exit(f'predict_anchor.py: expected 192 hour shares, got {len(shares)}')
     with open(a.features, newline='', encoding='utf-8') as f:
         r = csv.reader(f)
         header = next(r)

@@ -96,7 +96,7 @@ SID=$("${PSQL[@]}" -At -c "SELECT id FROM seongsu.stations WHERE name = '$STATIO
 ds_say "our gbdt: 600 trees, depth 6, no early stopping, horizon 1 day"
 res=$("${PSQL[@]}" -At -F $'\t' -c '\timing on' -c "
   SELECT model_id, algorithm FROM seongsu.train(station => '$STATION', line => '$LINE', algorithm => 'gbdt',
-         horizon => '1 day', force => true, hyperparams => '{\"n_estimators\": 600, \"early_stopping_rounds\": 0}')")
+         horizon => '1 day', force => true, hyperparams => '{\"n_estimators\": 600, \"max_depth\": 6, \"early_stopping_rounds\": 0}')")
 MODEL=$(grep -v '^Time:' <<< "$res" | head -1 | cut -f1)
 [ -n "$MODEL" ] || { echo "predict_speed.sh: seongsu.train(gbdt) returned no model" >&2; exit 1; }
 "${PSQL[@]}" -c "SELECT seongsu.deploy($MODEL)" >/dev/null
