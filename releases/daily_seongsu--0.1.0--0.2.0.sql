@@ -3257,7 +3257,8 @@ COMMENT ON FUNCTION params_summary(jsonb) IS 'Internal (dashboard): a run''s par
 
 GRANT EXECUTE ON FUNCTION params_summary(jsonb) TO seongsu_reader;
 
--- 85_monitoring: the page is dashboard_page(station, line, today, for_public);
+-- 85_monitoring: the page is dashboard_page(station, line, today, for_public)
+-- (with the last pipeline runs, issue 16);
 -- seongsu.dashboard calls it for operators (DROP and CREATE: its language changes).
 DROP FUNCTION IF EXISTS dashboard(text, text, date);
 CREATE OR REPLACE FUNCTION dashboard_page(station text, line text, today date, for_public boolean)
@@ -3548,6 +3549,26 @@ BEGIN
             ELSE '<div class="scroll"><table><tr><th>severity</th><th>kind</th><th>subject</th><th>detail</th><th>raised (KST)</th></tr>'
                  || part || '</table></div>' END
     || '</section>';
+  -- the last pipeline runs of the station (seongsu.pipeline_runs, src/sql/88_pipeline.sql)
+  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="b %s">%s</span></td><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
+                           p.run_id, p.as_of,
+                           CASE p.state WHEN 'succeeded' THEN 'ok' WHEN 'failed' THEN 'fail' WHEN 'stopped' THEN 'warn' ELSE 'pending' END,
+                           p.state, coalesce(to_char(p.duration, 'HH24:MI:SS'), '–'),
+                           @extschema@.html_escape(coalesce(p.summary, '')),
+                           @extschema@.html_escape(CASE WHEN p.retrained THEN 'yes: ' ELSE 'no: ' END || coalesce(p.retrain_reason, '–')),
+                           @extschema@.html_escape(CASE WHEN p.deployed THEN format('model %s: ', p.deployed_model_id) ELSE '' END
+                                                   || coalesce(p.promote_reason, '–')),
+                           coalesce(p.published_rows::text, '–')),
+                    '' ORDER BY p.run_id DESC)
+    INTO part
+    FROM (SELECT * FROM @extschema@.pipeline_runs pr
+           WHERE pr.station = dashboard_page.station AND pr.line = dashboard_page.line
+           ORDER BY pr.run_id DESC LIMIT 7) p;
+  html := html || '<section id="pipeline"><h2>파이프라인 · Pipeline runs</h2>'
+    || CASE WHEN part IS NULL THEN '<p class="empty">No pipeline run yet (seongsu.run_pipeline, seongsu.schedule_pipeline).</p>'
+            ELSE '<div class="scroll"><table><tr><th>run</th><th>as of</th><th>state</th><th>took</th><th>steps</th><th>retrain</th><th>promote</th><th>published</th></tr>'
+                 || part || '</table></div>' END
+    || '</section>';
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td><td>%s</td></tr>',
                            r.what, @extschema@.html_escape(r.name), @extschema@.html_escape(r.scope), r.state, r.state,
                            coalesce(to_char(r.at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'), '–'),
@@ -3577,7 +3598,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION dashboard_page(text, text, date, boolean) IS
-  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, jobs).';
+  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, pipeline runs, jobs).';
 
 CREATE OR REPLACE FUNCTION dashboard(station text DEFAULT '성수', line text DEFAULT '2호선', today date DEFAULT NULL)
   RETURNS text
@@ -4739,343 +4760,3 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.pipeline_steps', '');
 -- 99_privileges: nothing is granted to PUBLIC.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 -- ======== end of the pipeline block ========
-
--- 85_monitoring (issue 16): the dashboard shows the station's last pipeline runs.
-CREATE OR REPLACE FUNCTION dashboard_page(station text, line text, today date, for_public boolean)
-  RETURNS text
-  LANGUAGE plpgsql STABLE
-  SET search_path = pg_catalog, pg_temp
-  SET jit = off
-  SET DateStyle = 'ISO, YMD'
-AS $$
-DECLARE
-  day0 date := coalesce(today, (now() AT TIME ZONE 'Asia/Seoul')::date);
-  sid integer := @extschema@.quality_scope(station, line, NULL, NULL);
-  title text := @extschema@.html_escape(format('%s %s', station, line));
-  pub date;
-  last_obs date;
-  top double precision;
-  latest_run bigint;
-  chart_from date;
-  chart_to date;
-  html text;
-  part text;
-  wd CONSTANT text[] := ARRAY['월', '화', '수', '목', '금', '토', '일'];
-BEGIN
-  SELECT max(p.as_of) INTO pub FROM @extschema@.prediction_log p
-   WHERE p.station_id = sid AND p.role = 'champion' AND p.as_of <= day0;
-  SELECT max(d.day) INTO last_obs FROM @extschema@.ridership_daily d WHERE d.station_id = sid;
-
-  html := '<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8">'
-    || '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    || '<title>' || title || ' · daily_seongsu</title><style>'
-    || ':root{--ink:#1d2330;--muted:#5f6b7a;--line:#dde1e6;--card:#fff;--bg:#f3f5f8;--accent:#2f5bd3;--act:#1d2330}'
-    || '*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--ink);'
-    || 'font:15px/1.45 system-ui,-apple-system,"Apple SD Gothic Neo","Noto Sans KR","Noto Sans CJK KR","Malgun Gothic","NanumGothic",sans-serif}'
-    || 'main{max-width:1080px;margin:0 auto;padding:12px}header h1{font-size:1.4rem;margin:.3em 0}'
-    || '.muted{color:var(--muted);font-size:.85rem}section{background:var(--card);border-radius:10px;'
-    || 'padding:12px 14px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}h2{font-size:1.08rem;margin:.1em 0 .5em}'
-    || 'h3{font-size:.95rem;margin:.8em 0 .3em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}'
-    || '.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.84rem}'
-    || 'th,td{padding:4px 6px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}'
-    || 'th{color:var(--muted);font-weight:600;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}'
-    || '.b{display:inline-block;padding:0 7px;border-radius:9px;font-size:.78rem;font-weight:600;white-space:nowrap}'
-    || '.ok,.pass,.sent{background:#e3f4e8;color:#1e6b3a}.warn,.warning,.pending{background:#fff3d6;color:#7a5200}'
-    || '.alert,.fail,.failed,.critical{background:#fde3e1;color:#9b1c13}.insufficient,.info,.skipped{background:#eceff3;color:#4a5563}'
-    || '.legend{display:flex;flex-wrap:wrap;gap:10px;font-size:.85rem;margin:.4em 0}.legend i{display:inline-block;width:12px;height:12px;'
-    || 'border-radius:3px;margin-right:4px;vertical-align:-1px}svg{display:block;width:100%;height:auto}'
-    || '.chart{overflow-x:auto}.chart svg{min-width:560px}'
-    || 'svg text{font-size:13px;fill:var(--muted)}.empty{color:var(--muted);font-style:italic}'
-    || '</style></head><body><main>'
-    || '<header><h1>' || title || ' 혼잡도 예보</h1><p class="muted">'
-    || @extschema@.html_escape(format('Today %s (KST) · latest observed day %s · forecast published as of %s',
-                                      day0, coalesce(last_obs::text, 'none'), coalesce(pub::text, 'none')))
-    || '</p></header>';
-
-  -- 1. the next 7 days: daily totals with their 90% intervals, hourly levels
-  html := html || '<section id="forecast"><h2>다음 7일 예보 · Next 7 days</h2>';
-  IF pub IS NULL THEN
-    html := html || '<p class="empty">No forecast has been published for this station: SELECT seongsu.publish_forecast();</p>';
-  ELSE
-    SELECT max(coalesce(p.upper, p.predicted)) INTO top FROM @extschema@.prediction_log p
-     WHERE p.station_id = sid AND p.role = 'champion' AND p.as_of = pub AND p.grain = 'daily';
-    top := greatest(coalesce(top, 1), 1);
-    SELECT '<svg id="forecast-daily" viewBox="0 0 700 230" role="img" aria-label="daily forecast">'
-           || string_agg(format('<rect x="%s" y="%s" width="64" height="%s" rx="4" fill="#2f5bd3" fill-opacity=".85">'
-                                || '<title>%s</title></rect>',
-                                20 + k * 96, 190 - round(coalesce(p.predicted, 0) / top * 160),
-                                round(coalesce(p.predicted, 0) / top * 160),
-                                @extschema@.html_escape(format('%s: %s passengers (90%%: %s – %s)', p.target_day,
-                                  @extschema@.html_count(p.predicted), @extschema@.html_count(p.lower), @extschema@.html_count(p.upper))))
-                         || CASE WHEN p.lower IS NOT NULL AND p.upper IS NOT NULL
-                                 THEN format('<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#1d2330" stroke-width="1.5"/>',
-                                             52 + k * 96, 52 + k * 96, 190 - round(p.upper / top * 160), 190 - round(p.lower / top * 160))
-                                 ELSE '' END
-                         || format('<text x="%s" y="%s" text-anchor="middle" style="fill:#1d2330;font-weight:600">%s</text>',
-                                   52 + k * 96, 182 - round(coalesce(p.upper, p.predicted, 0) / top * 160),
-                                   @extschema@.html_escape(coalesce(to_char(p.predicted / 1000, 'FM9990.0') || 'k', '–')))
-                         || format('<text x="%s" y="208" text-anchor="middle">%s</text><text x="%s" y="224" text-anchor="middle">%s</text>',
-                                   52 + k * 96, to_char(p.target_day, 'MM-DD'), 52 + k * 96,
-                                   wd[extract(isodow FROM p.target_day)::integer]),
-                         '' ORDER BY p.target_day)
-           || '</svg>'
-      INTO part
-      FROM (SELECT pl.*, (row_number() OVER (ORDER BY pl.target_day) - 1)::integer AS k
-              FROM @extschema@.prediction_log pl
-             WHERE pl.station_id = sid AND pl.role = 'champion' AND pl.as_of = pub AND pl.grain = 'daily'
-             ORDER BY pl.target_day LIMIT 7) p;
-    html := html || '<h3>Passengers per day (bars) and 90% interval</h3><div class="chart">' || coalesce(part, '') || '</div>';
-    -- hourly levels: one row per day, one cell per service hour (04 .. 03)
-    SELECT '<svg id="forecast-hourly" viewBox="0 0 700 ' || (30 + 26 * count(DISTINCT p.target_day)) || '" role="img" aria-label="hourly crowd levels">'
-           || (SELECT string_agg(format('<text x="%s" y="15" text-anchor="middle">%s</text>', 80 + h * 25 + 12, lpad(((h + 4) % 24)::text, 2, '0')), '')
-                 FROM generate_series(0, 23, 3) h)
-           || string_agg(format('<rect x="%s" y="%s" width="23" height="22" rx="3" fill="%s"><title>%s</title></rect>',
-                                80 + p.slot * 25, 22 + p.k * 26, @extschema@.level_colour(p.level),
-                                @extschema@.html_escape(format('%s %s:00 · %s · %s passengers', p.target_day,
-                                  to_char(p.target_hour AT TIME ZONE 'Asia/Seoul', 'HH24'), coalesce(p.level, '–'),
-                                  @extschema@.html_count(p.predicted))))
-                         || CASE WHEN p.slot = 0
-                                 THEN format('<text x="4" y="%s">%s %s</text>', 37 + p.k * 26, to_char(p.target_day, 'MM-DD'),
-                                             wd[extract(isodow FROM p.target_day)::integer])
-                                 ELSE '' END,
-                         '' ORDER BY p.k, p.slot)
-           || '</svg>'
-      INTO part
-      FROM (SELECT pl.*, (dense_rank() OVER (ORDER BY pl.target_day) - 1)::integer AS k,
-                   ((extract(epoch FROM pl.target_hour - (pl.target_day::timestamp AT TIME ZONE 'Asia/Seoul')) / 3600)::integer - 4) AS slot
-              FROM @extschema@.prediction_log pl
-             WHERE pl.station_id = sid AND pl.role = 'champion' AND pl.as_of = pub AND pl.grain = 'hourly'
-               AND pl.target_day <= pub + 7) p;
-    html := html || '<h3>Hourly crowd level</h3><div class="legend">'
-      || (SELECT string_agg(format('<span><i style="background:%s"></i>%s</span>', @extschema@.level_colour(l), l), '' ORDER BY o)
-            FROM unnest(ARRAY['여유', '보통', '혼잡', '매우혼잡']) WITH ORDINALITY AS u(l, o))
-      || '</div>' || coalesce('<div class="chart">' || part || '</div>', '<p class="empty">The model has no hour shares: no hourly forecast.</p>');
-  END IF;
-  html := html || '</section>';
-
-  -- 2. recent actuals against the forecasts issued for them (the latest issued per day)
-  chart_to := (SELECT max(l.window_to) FROM @extschema@.live_accuracy l WHERE l.station_id = sid AND l.grain = 'daily');
-  chart_from := chart_to - 55;
-  html := html || '<section id="actuals"><h2>실측 vs 예보 · Actuals against issued forecasts</h2>';
-  IF chart_to IS NULL THEN
-    html := html || '<p class="empty">No issued forecast has an actual yet.</p>';
-  ELSE
-    WITH pts AS (
-      SELECT d.day, r.passengers::double precision AS actual, f.predicted, f.lower, f.upper
-        FROM generate_series(chart_from, chart_to, interval '1 day') g(t)
-       CROSS JOIN LATERAL (SELECT g.t::date AS day) d
-        LEFT JOIN @extschema@.ridership_daily r ON r.station_id = sid AND r.day = d.day
-        LEFT JOIN LATERAL (SELECT pl.predicted, pl.lower, pl.upper FROM @extschema@.prediction_log pl
-                            WHERE pl.station_id = sid AND pl.role = 'champion' AND pl.grain = 'daily' AND pl.target_day = d.day
-                            ORDER BY pl.horizon_days LIMIT 1) f ON true
-    ), bounds AS (
-      SELECT coalesce(min(least(p.actual, p.lower, p.predicted)), 0) * 0.95 AS lo,
-             coalesce(max(greatest(p.actual, p.upper, p.predicted)), 1) * 1.02 AS hi
-        FROM pts p
-    ), xy AS (
-      SELECT p.*, b.lo, b.hi,
-             round((60 + (p.day - chart_from) * 11.4)::numeric, 1) AS x,
-             round((210 - (p.actual - b.lo) / greatest(b.hi - b.lo, 1) * 190)::numeric, 1) AS ya,
-             round((210 - (p.predicted - b.lo) / greatest(b.hi - b.lo, 1) * 190)::numeric, 1) AS yp,
-             round((210 - (p.lower - b.lo) / greatest(b.hi - b.lo, 1) * 190)::numeric, 1) AS yl,
-             round((210 - (p.upper - b.lo) / greatest(b.hi - b.lo, 1) * 190)::numeric, 1) AS yu
-        FROM pts p CROSS JOIN bounds b
-    )
-    SELECT '<svg id="actuals-chart" viewBox="0 0 700 240" role="img" aria-label="actuals against forecasts">'
-           || format('<text x="4" y="24">%s</text><text x="4" y="214">%s</text>', @extschema@.html_count(max(xy.hi)), @extschema@.html_count(max(xy.lo)))
-           || '<polygon fill="#2f5bd3" fill-opacity=".15" stroke="none" points="'
-           || coalesce(string_agg(xy.x || ',' || xy.yu, ' ' ORDER BY xy.day) FILTER (WHERE xy.yu IS NOT NULL AND xy.yl IS NOT NULL) || ' '
-                       || string_agg(xy.x || ',' || xy.yl, ' ' ORDER BY xy.day DESC) FILTER (WHERE xy.yu IS NOT NULL AND xy.yl IS NOT NULL), '')
-           || '"/><polyline fill="none" stroke="#2f5bd3" stroke-width="2" stroke-dasharray="5 3" points="'
-           || coalesce(string_agg(xy.x || ',' || xy.yp, ' ' ORDER BY xy.day) FILTER (WHERE xy.yp IS NOT NULL), '')
-           || '"/><polyline fill="none" stroke="#1d2330" stroke-width="2" points="'
-           || coalesce(string_agg(xy.x || ',' || xy.ya, ' ' ORDER BY xy.day) FILTER (WHERE xy.ya IS NOT NULL), '')
-           || '"/>'
-           || format('<text x="60" y="232">%s</text><text x="690" y="232" text-anchor="end">%s</text>', chart_from, chart_to)
-           || '</svg>'
-      INTO part FROM xy;
-    html := html || '<div class="chart">' || part || '</div><div class="legend"><span><i style="background:#1d2330"></i>actual</span>'
-      || '<span><i style="background:#2f5bd3"></i>forecast (latest issued)</span>'
-      || '<span><i style="background:#2f5bd3;opacity:.2"></i>90% interval</span></div>';
-  END IF;
-  html := html || '</section>';
-
-  -- 3. live accuracy (champion and challenger side by side) and drift
-  SELECT string_agg(format('<tr><td>%s</td><td><span class="b %s">%s</span></td><td class="n">%s</td><td class="n">%s</td>'
-                           || '<td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td></tr>',
-                           @extschema@.html_escape(coalesce(l.project, 'model ' || l.model_id)),
-                           CASE WHEN l.role = 'champion' THEN 'ok' ELSE 'info' END, l.role,
-                           l.window_days || 'd', l.n, @extschema@.html_count(l.rmse),
-                           coalesce(to_char(l.mape, 'FM990.00') || '%', '–'), @extschema@.html_count(l.bias),
-                           coalesce(to_char(100 * l.coverage, 'FM990') || '%', '–'),
-                           coalesce(to_char(l.mape_ratio, 'FM990.00') || '×', '–')),
-                    '' ORDER BY l.project, l.window_days, l.role)
-    INTO part
-    FROM @extschema@.live_accuracy l
-    JOIN @extschema@.monitored_models(sid) m ON m.model_id = l.model_id AND m.role = l.role
-   WHERE l.station_id = sid AND l.grain = 'daily' AND l.horizon_days IS NULL;
-  html := html || '<div class="grid"><section id="accuracy"><h2>실시간 정확도 · Live accuracy</h2>'
-    || CASE WHEN part IS NULL THEN '<p class="empty">No issued forecast of the current models has an actual yet.</p>'
-            ELSE '<div class="scroll"><table><tr><th>project</th><th>role</th><th>window</th><th>n</th><th>RMSE</th><th>MAPE</th>'
-                 || '<th>bias</th><th>in 90%</th><th>/ backtest</th></tr>' || part || '</table></div>' END
-    || '</section>';
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
-                           d.model_id, @extschema@.html_escape(d.kind), @extschema@.html_escape(d.name),
-                           coalesce(to_char(d.value, 'FM9990.000'), '–'),
-                           CASE WHEN d.kind = 'level' THEN 'info' ELSE d.status END, d.status),
-                    '' ORDER BY d.kind = 'level', d.status = 'ok', d.value DESC NULLS LAST)
-    INTO part
-    FROM (SELECT dd.*, row_number() OVER (PARTITION BY dd.kind = 'level' ORDER BY dd.status = 'ok', dd.value DESC NULLS LAST) AS r
-            FROM @extschema@.drift(station, line, '28 days') dd WHERE dd.role = 'champion') d
-   WHERE d.kind = 'residual' OR d.r <= 8;
-  html := html || '<section id="drift"><h2>드리프트 · Drift (28 days)</h2>'
-    || CASE WHEN part IS NULL THEN '<p class="empty">No deployed model to compare.</p>'
-            ELSE '<div class="scroll"><table><tr><th>model</th><th>kind</th><th>input</th><th>PSI / value</th><th>status</th></tr>'
-                 || part || '</table></div><p class="muted">PSI of the inputs against the training window (same time of year); '
-                 || 'level inputs follow the station''s growth and raise no alert.</p>' END
-    || '</section></div>';
-
-  -- 4. model comparison: the latest train() runs of the station's
-  -- projects (seongsu.runs), and the candidates of the latest finished one
-  -- that stored a model (its algorithms side by side)
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td>'
-                           '<td><span class="b %s">%s</span> %s</td><td>%s</td></tr>',
-                           r.run_id, to_char(r.started_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'),
-                           @extschema@.html_escape(r.project),
-                           @extschema@.html_escape(r.algorithm || coalesce(' → ' || nullif(m.algorithm, r.algorithm), '')),
-                           @extschema@.html_escape(@extschema@.params_summary(r.params)),
-                           @extschema@.html_count((r.metrics->'mean'->>'rmse')::double precision),
-                           coalesce(to_char((r.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
-                           CASE r.status WHEN 'finished' THEN 'ok' WHEN 'running' THEN 'pending' WHEN 'cancelled' THEN 'warn' ELSE 'failed' END,
-                           r.status,
-                           CASE WHEN EXISTS (SELECT 1 FROM @extschema@.deployed_models d WHERE d.model_id = r.model_id)
-                                THEN '<span class="b ok">champion</span>'
-                                WHEN EXISTS (SELECT 1 FROM @extschema@.monitored_models(sid) mm WHERE mm.model_id = r.model_id AND mm.role = 'challenger')
-                                THEN '<span class="b info">challenger</span>' ELSE '' END,
-                           CASE WHEN for_public THEN ''
-                                ELSE @extschema@.html_escape(left(coalesce(r.tags->>'seongsu.error',
-                                                                           'reproduces run ' || (r.tags->>'seongsu.reproduces_run'),
-                                                                           'reproduces model ' || (r.tags->>'seongsu.reproduces_model'),
-                                                                           r.notes, ''), 160)) END),
-                    '' ORDER BY r.run_id DESC)
-    INTO part
-    FROM (SELECT * FROM @extschema@.runs ru
-           WHERE ru.parent_run_id IS NULL
-             AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
-                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
-           ORDER BY ru.run_id DESC LIMIT 10) r
-    LEFT JOIN @extschema@.models m ON m.id = r.model_id;
-  html := html || '<section id="models"><h2>모델 비교 · Latest runs</h2>'
-    || CASE WHEN part IS NULL THEN '<p class="empty">No model has been trained for this station.</p>'
-            ELSE '<div class="scroll"><table><tr><th>run</th><th>started (KST)</th><th>project</th><th>algorithm</th><th>params</th>'
-                 || '<th>backtest RMSE</th><th>MAPE</th><th>status</th><th>note</th></tr>' || part || '</table></div>' END;
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
-                           c.run_id, @extschema@.html_escape(c.algorithm), @extschema@.html_escape(@extschema@.params_summary(c.params)),
-                           @extschema@.html_count((c.metrics->'mean'->>'rmse')::double precision),
-                           coalesce(to_char((c.metrics->'mean'->>'mape')::double precision, 'FM990.00') || '%', '–'),
-                           CASE WHEN c.model_id = p.model_id THEN '<span class="b ok">best</span>' ELSE '' END),
-                    '' ORDER BY (c.metrics->'mean'->>'rmse')::double precision NULLS LAST, c.run_id),
-         min(p.run_id)
-    INTO part, latest_run
-    FROM (SELECT ru.run_id, ru.model_id FROM @extschema@.runs ru
-           WHERE ru.parent_run_id IS NULL AND ru.status = 'finished'
-             AND (ru.project IN (SELECT mo.project FROM @extschema@.models mo WHERE mo.station_id = sid)
-                  OR (ru.station = dashboard_page.station AND ru.line = dashboard_page.line))
-           ORDER BY ru.run_id DESC LIMIT 1) p
-    JOIN @extschema@.runs c ON c.parent_run_id = p.run_id AND c.model_id IS NOT NULL;
-  html := html || CASE WHEN part IS NULL THEN ''
-                       ELSE format('<h3>Candidates of run %s (each algorithm''s best, refit)</h3>', latest_run)
-                            || '<div class="scroll"><table><tr><th>run</th><th>algorithm</th><th>params</th><th>backtest RMSE</th>'
-                            || '<th>MAPE</th><th></th></tr>' || part || '</table></div>' END
-    || '</section>';
-
-  -- 5. data quality (the last 91 days) and source freshness
-  SELECT string_agg(format('<tr><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td></tr>',
-                           @extschema@.html_escape(q.check_name), q.status, q.status,
-                           CASE WHEN for_public THEN '' ELSE @extschema@.html_escape(q.detail) END),
-                    '' ORDER BY q.status = 'pass', q.check_name)
-    INTO part
-    FROM @extschema@.check_quality(station, line, day0 - 90, day0, day0) q
-   WHERE q.check_name NOT LIKE 'staleness:%';
-  html := html || '<div class="grid"><section id="quality"><h2>데이터 품질 · Data quality (91 days)</h2>'
-    || '<div class="scroll"><table><tr><th>check</th><th>status</th><th>detail</th></tr>' || coalesce(part, '') || '</table></div></section>';
-  IF for_public THEN
-    -- the public page (seongsu_api.dashboard) ends here: sources, alerts and
-    -- jobs describe the operation, not the forecasts
-    RETURN html || '</div><footer class="muted">daily_seongsu · seongsu_api.dashboard() · '
-      || @extschema@.html_escape(format('generated %s KST', to_char(now() AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI')))
-      || '</footer></main></body></html>';
-  END IF;
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
-                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
-                           CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
-                           CASE WHEN f.latest_day IS NULL THEN 'no data' WHEN f.stale THEN 'stale' ELSE 'fresh' END),
-                    '' ORDER BY f.source)
-    INTO part
-    FROM @extschema@.source_freshness(day0) f;
-  html := html || '<section id="freshness"><h2>데이터 신선도 · Source freshness</h2>'
-    || '<div class="scroll"><table><tr><th>source</th><th>latest day</th><th>days behind</th><th></th></tr>' || part
-    || '</table></div></section></div>';
-
-  -- 6. open alerts, the latest jobs and publications
-  SELECT string_agg(format('<tr><td><span class="b %s">%s</span></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-                           a.severity, a.severity, @extschema@.html_escape(a.kind), @extschema@.html_escape(a.subject),
-                           @extschema@.html_escape(a.detail), to_char(a.raised_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI')),
-                    '' ORDER BY a.severity, a.raised_at DESC)
-    INTO part
-    FROM @extschema@.alerts a WHERE a.resolved_at IS NULL;
-  html := html || '<section id="alerts"><h2>알림 · Open alerts</h2>'
-    || CASE WHEN part IS NULL THEN '<p class="empty">No open alert.</p>'
-            ELSE '<div class="scroll"><table><tr><th>severity</th><th>kind</th><th>subject</th><th>detail</th><th>raised (KST)</th></tr>'
-                 || part || '</table></div>' END
-    || '</section>';
-  -- the last pipeline runs of the station (seongsu.pipeline_runs, src/sql/88_pipeline.sql)
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td><span class="b %s">%s</span></td><td class="n">%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%s</td></tr>',
-                           p.run_id, p.as_of,
-                           CASE p.state WHEN 'succeeded' THEN 'ok' WHEN 'failed' THEN 'fail' WHEN 'stopped' THEN 'warn' ELSE 'pending' END,
-                           p.state, coalesce(to_char(p.duration, 'HH24:MI:SS'), '–'),
-                           @extschema@.html_escape(coalesce(p.summary, '')),
-                           @extschema@.html_escape(CASE WHEN p.retrained THEN 'yes: ' ELSE 'no: ' END || coalesce(p.retrain_reason, '–')),
-                           @extschema@.html_escape(CASE WHEN p.deployed THEN format('model %s: ', p.deployed_model_id) ELSE '' END
-                                                   || coalesce(p.promote_reason, '–')),
-                           coalesce(p.published_rows::text, '–')),
-                    '' ORDER BY p.run_id DESC)
-    INTO part
-    FROM (SELECT * FROM @extschema@.pipeline_runs pr
-           WHERE pr.station = dashboard_page.station AND pr.line = dashboard_page.line
-           ORDER BY pr.run_id DESC LIMIT 7) p;
-  html := html || '<section id="pipeline"><h2>파이프라인 · Pipeline runs</h2>'
-    || CASE WHEN part IS NULL THEN '<p class="empty">No pipeline run yet (seongsu.run_pipeline, seongsu.schedule_pipeline).</p>'
-            ELSE '<div class="scroll"><table><tr><th>run</th><th>as of</th><th>state</th><th>took</th><th>steps</th><th>retrain</th><th>promote</th><th>published</th></tr>'
-                 || part || '</table></div>' END
-    || '</section>';
-  SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td>%s</td><td><span class="b %s">%s</span></td><td>%s</td><td>%s</td></tr>',
-                           r.what, @extschema@.html_escape(r.name), @extschema@.html_escape(r.scope), r.state, r.state,
-                           coalesce(to_char(r.at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI'), '–'),
-                           @extschema@.html_escape(coalesce(r.note, ''))),
-                    '' ORDER BY r.at DESC NULLS LAST)
-    INTO part
-    FROM (
-      (SELECT 'job ' || j.id AS what, j.source AS name, format('%s..%s', j.from_date, j.to_date) AS scope,
-              CASE j.state WHEN 'done' THEN 'ok' WHEN 'failed' THEN 'fail' ELSE 'pending' END AS state,
-              coalesce(j.finished_at, j.started_at, j.created_at) AS at,
-              coalesce(left(j.last_error, 200), format('%s rows', j.rows_written)) AS note
-         FROM @extschema@.jobs j ORDER BY j.id DESC LIMIT 8)
-      UNION ALL
-      (SELECT 'publication', p.role, format('as of %s', p.as_of), 'ok', max(p.issued_at), format('%s rows', count(*))
-         FROM @extschema@.prediction_log p WHERE p.station_id = sid
-        GROUP BY p.as_of, p.role ORDER BY p.as_of DESC, p.role LIMIT 4)
-    ) r;
-  html := html || '<section id="runs"><h2>최근 실행 · Latest jobs and publications</h2>'
-    || CASE WHEN part IS NULL THEN '<p class="empty">Nothing has run yet.</p>'
-            ELSE '<div class="scroll"><table><tr><th>run</th><th>what</th><th>scope</th><th>state</th><th>at (KST)</th><th>note</th></tr>'
-                 || part || '</table></div>' END
-    || '</section>';
-
-  RETURN html || '<footer class="muted">daily_seongsu · seongsu.dashboard() · '
-    || @extschema@.html_escape(format('generated %s KST', to_char(now() AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI')))
-    || '</footer></main></body></html>';
-END
-$$;
-COMMENT ON FUNCTION dashboard_page(text, text, date, boolean) IS
-  'Internal (seongsu.dashboard, seongsu_api.dashboard): the dashboard page; for_public leaves out what describes the operation rather than the forecasts (quality details, run notes and errors, source freshness, alerts, pipeline runs, jobs).';

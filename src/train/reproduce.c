@@ -182,6 +182,7 @@ ReproSteps(void *arg)
 	int			spi;
 
 	TrainDataLoad(&p->r, &p->t);
+	p->run.snapshot_id = p->t.snapshot_id;
 	memset(&p->opts, 0, sizeof(p->opts));
 	strcpy(p->opts.target, DEFAULT_TARGET);
 	p->opts.folds = DEFAULT_FOLDS;
@@ -218,7 +219,7 @@ ReproSteps(void *arg)
 	if (!p->reason && stored)
 		p->reason = pstrdup(stored);
 	TrackRegister(&p->run, p->r.project, p->new_id, p->run.run_id);
-	TrackRunFinish(&p->run, p->t.d, p->new_id, params, p->metrics, p->model_run, p->t.snapshot_id);
+	TrackRunFinish(&p->run, p->t.d, p->new_id, params, p->metrics, p->model_run);
 }
 
 /* Reproduce model p->model_id as a run of its own (tagged with the run asked for, when by run). */

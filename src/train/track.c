@@ -471,8 +471,8 @@ TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *can
 			   const TrainOptions *opts, const Candidate *win, int64 model_id,
 			   const double *importances, const double *coefficients)
 {
-	Oid			types[17] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, TEXTOID, JSONBOID, JSONBOID,
-		DATEOID, DATEOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			types[18] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, TEXTOID, JSONBOID, JSONBOID,
+		DATEOID, DATEOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
 	ListCell   *lc;
 	int64		winner = 0;
 	int			spi;
@@ -485,8 +485,8 @@ TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *can
 	foreach(lc, cands)
 	{
 		const Candidate *c = lfirst(lc);
-		Datum		v[17];
-		char		n[17];
+		Datum		v[18];
+		char		n[18];
 		bool		isnull;
 		int64		id;
 
@@ -513,11 +513,13 @@ TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset *d, List *can
 		v[14] = CStringGetTextDatum(run->row[TC_EXTENSION_VERSION]);
 		v[15] = CStringGetTextDatum(run->row[TC_BUILD]);
 		v[16] = CStringGetTextDatum(run->row[TC_DB_USER]);
+		v[17] = Int64GetDatum(run->snapshot_id);	/* a candidate reads its call's snapshot */
+		n[17] = run->snapshot_id ? ' ' : 'n';
 		TrackExec(run->owner, "INSERT INTO seongsu.runs (parent_run_id, project, station, line, grain, horizon, "
 				  "algorithm, params, search, train_from, train_to, status, started_at, finished_at, metrics, "
-				  "model_id, extension_version, build, db_user) "
-				  "VALUES ($1, $2, $3, $4, 'daily', $5, $6, $7, $8, $9, $10, 'finished', $11, $12, $13, $14, $15, $16, $17) "
-				  "RETURNING run_id", 17, types, v, n, SPI_OK_INSERT_RETURNING);
+				  "model_id, extension_version, build, db_user, snapshot_id) "
+				  "VALUES ($1, $2, $3, $4, 'daily', $5, $6, $7, $8, $9, $10, 'finished', $11, $12, $13, $14, $15, $16, $17, $18) "
+				  "RETURNING run_id", 18, types, v, n, SPI_OK_INSERT_RETURNING);
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		TrackMetrics(run->owner, id, c);
 		TrackPredictions(run->owner, id, d, c);
@@ -569,7 +571,7 @@ TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 ru
  */
 void
 TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
-			   const char *metrics, int64 best_run, int64 snapshot_id)
+			   const char *metrics, int64 best_run)
 {
 	Oid			types[8] = {INT8OID, DATEOID, DATEOID, JSONBOID, JSONBOID, INT8OID, INT8OID, JSONBOID};
 	Datum		v[8];
@@ -586,7 +588,7 @@ TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *para
 	v[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params));
 	v[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
 	v[5] = Int64GetDatum(model_id);
-	v[6] = Int64GetDatum(snapshot_id);
+	v[6] = Int64GetDatum(run->snapshot_id);
 	v[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(run->row[TC_TAGS]));
 	TrackExec(run->owner, "UPDATE seongsu.runs SET status = 'finished', finished_at = pg_catalog.clock_timestamp(), "
 			  "train_from = $2, train_to = $3, params = $4, metrics = $5, model_id = $6, snapshot_id = $7, "
@@ -594,9 +596,6 @@ TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *para
 			  "WHERE run_id OPERATOR(pg_catalog.=) $1", 8, types, v, NULL, SPI_OK_UPDATE);
 	if (SPI_processed != 1)
 		elog(ERROR, "run " INT64_FORMAT " is missing from seongsu.runs", run->run_id);
-	/* its candidates read the same snapshot */
-	TrackExec(run->owner, "UPDATE seongsu.runs SET snapshot_id = $7 WHERE parent_run_id OPERATOR(pg_catalog.=) $1 "
-			  "AND snapshot_id IS NULL", 7, types, v, NULL, SPI_OK_UPDATE);
 	v[1] = Int64GetDatum(best_run);
 	types[1] = INT8OID;
 	TrackExec(run->owner, "INSERT INTO seongsu.run_metrics (run_id, key, step, value) "

@@ -698,6 +698,7 @@ TrainSteps(void *arg)
 	char	   *why;
 
 	TrainDataLoad(&c->r, &c->t);
+	c->run.snapshot_id = c->t.snapshot_id;
 	for (a = 0; a < c->r.nalgs; a++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -711,7 +712,7 @@ TrainSteps(void *arg)
 	/* a model of a given (past) snapshot is not deployed automatically */
 	c->deployed = !c->r.has_snapshot && TrainDeploy(&c->r, &c->models[c->best], why);
 	TrackRunFinish(&c->run, c->t.d, c->models[c->best].id, c->models[c->best].params,
-				   c->models[c->best].metrics, c->models[c->best].run_id, c->t.snapshot_id);
+				   c->models[c->best].metrics, c->models[c->best].run_id);
 }
 
 /*

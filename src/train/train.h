@@ -144,6 +144,7 @@ typedef struct TrackRun
 	bool		live;			/* its row was committed at start (a training job in the worker) */
 	char	   *row[TC_NCOLUMNS];	/* the row as text (NULL: SQL NULL), in a long-lived context */
 	instr_time	spent;			/* time spent recording (reported at DEBUG1 when it finishes) */
+	int64		snapshot_id;	/* the data snapshot the call reads (0 until it is read) */
 	int			ntags;			/* system tags of its own (TrackRunTag) */
 	const char *tag_key[TRACK_MAX_TAGS];
 	const char *tag_value[TRACK_MAX_TAGS];
@@ -197,7 +198,7 @@ extern int64 TrackAlgorithm(TrackRun *run, const TrainRequest *r, const Dataset 
 							const double *importances, const double *coefficients);
 extern void TrackRegister(const TrackRun *run, const char *project, int64 model_id, int64 run_id);
 extern void TrackRunFinish(TrackRun *run, const Dataset *d, int64 model_id, const char *params,
-						   const char *metrics, int64 best_run, int64 snapshot_id);
+						   const char *metrics, int64 best_run);
 extern void TrackRunTag(TrackRun *run, const char *key, const char *value);
 extern const char *TrackBuild(void);
 
