@@ -247,3 +247,12 @@ SELECT array(SELECT (m)[1]::bigint FROM regexp_matches(:'panel', '<tr><td>([0-9]
        (SELECT bool_and(strpos(:'panel', format('>%s</span>', state)) > 0 AND strpos(:'panel', summary) > 0)
           FROM (SELECT * FROM seongsu.pipeline_runs WHERE station = '성수' ORDER BY run_id DESC LIMIT 7) r) AS states_and_steps,
        strpos(seongsu_api.dashboard('성수', '2호선', '2025-05-31'), 'id="pipeline"') = 0 AS not_on_the_public_page;
+
+-- 13. Options and arguments of the wrong shape, each refused with its SQLSTATE and hint.
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '[]')$$);
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"policy": [1]}')$$);
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"train": 3}')$$);
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.run_pipeline('성수', '2호선', '{"policy": {"max_model_age_days": "a week"}}')$$);
+SELECT * FROM pg_temp.error_of(format('SELECT seongsu.wait_for_pipeline(%s, %L)', :r8, '-1 second'));
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.schedule_pipeline(NULL)$$);
+SELECT * FROM pg_temp.error_of($$SELECT seongsu.simulate_pipeline('2025-04-01', '2025-04-07', '{"compare": ["sometimes"]}')$$);

@@ -170,6 +170,7 @@ SELECT count(*) FILTER (WHERE differs) AS differing, count(*) > 40 AS many_keys
 FROM seongsu.compare_runs(ARRAY[:a1_run, :a1_run]);
 SELECT pg_temp.error_of(format('SELECT * FROM seongsu.compare_runs(ARRAY[%s, -1, -2])', :a1_run));
 SELECT pg_temp.error_of('SELECT * FROM seongsu.compare_runs(''{}'')');
+SELECT pg_temp.error_of('SELECT seongsu.set_tag(NULL, ''purpose'', ''x'')');
 SELECT pg_temp.error_of(format('SELECT * FROM seongsu.compare_runs(ARRAY[%s, NULL])', :a1_run));
 SELECT pg_temp.error_of('SELECT * FROM seongsu.compare_runs((SELECT array_agg(i) FROM generate_series(1, 101) i))');
 
