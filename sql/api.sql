@@ -37,6 +37,20 @@ SELECT max(run_id) AS api_run FROM seongsu.runs WHERE parent_run_id IS NULL AND 
 SELECT seongsu.set_note(:api_run, 'operator-only note');
 SELECT md5(regexp_replace(seongsu.dashboard_page('API역', '2호선', '2025-01-10', true), '<footer.*$', '')) AS public_page,
        seongsu.dashboard('API역', '2호선', '2025-01-10') AS full_page \gset
+-- A station with ridership hours but no days (an hourly import only): the
+-- API has nothing to predict from.
+SELECT seongsu.import_text('ridership_hourly',
+  E'service_date,line,station,hour,passengers\n2024-12-30,2호선,시간역,8,900') AS hours_only_rows;
+-- The error of a call: SQLSTATE, message, hint.
+CREATE FUNCTION pg_temp.error_of(call text) RETURNS TABLE (code text, message text, hint text)
+  LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE call;
+  RETURN QUERY SELECT 'none'::text, NULL::text, NULL::text;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+  RETURN NEXT;
+END $$;
 CREATE ROLE ss_api NOLOGIN;
 GRANT seongsu_api_user TO ss_api;
 SET ROLE ss_api;
@@ -89,6 +103,13 @@ SELECT seongsu_api.dashboard('API역', '2호선', '2030-01-01');
 SELECT seongsu_api.dashboard('API역', '2호선', '2022-12-31');
 SELECT seongsu_api.dashboard('없는역', '2호선');
 SELECT seongsu_api.dashboard(NULL, '2호선');
+-- a station without daily ridership: no_data_found (P0002) from each kind of call
+SELECT c.fn, e.*
+FROM (VALUES ('predict_daily', $$SELECT seongsu_api.predict_daily('2024-12-30', '시간역', '2호선')$$),
+             ('forecast', $$SELECT * FROM seongsu_api.forecast('시간역', '2호선', '2024-12-30 08:00+09', '2024-12-30 09:00+09')$$),
+             ('quality_summary', $$SELECT * FROM seongsu_api.quality_summary('시간역', '2호선')$$),
+             ('dashboard', $$SELECT seongsu_api.dashboard('시간역', '2호선')$$)) c(fn, call),
+     LATERAL pg_temp.error_of(c.call) e;
 
 -- Nothing of schema seongsu.
 SELECT seongsu.predict_daily('2024-06-05', 'API역', '2호선');

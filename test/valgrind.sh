@@ -3,6 +3,10 @@
 # fixtures) with the server under valgrind memcheck; fails when a test fails
 # or when any report's stack passes through the extension's code.
 # Used by `make valgrind-check` (not part of CI: about NN minutes on 2 cores).
+# DS_VALGRIND_TESTS="fixtures tracking" runs only those tests (for a look at
+# one report; the check is the whole schedule), and valgrind reads more
+# options from VALGRIND_OPTS (e.g. --track-origins=yes, to see where an
+# uninitialised value came from).
 # (The pure-C parts also run under ASan/UBSan: `make sanitize-check`.
 # Preloading ASan into Debian's postgres binary deadlocks at start-up, so the
 # SQL layer is checked here.)
@@ -39,7 +43,7 @@ vg_stop() {
 # the order of memcheck's slowdown of the server.
 make -C "$DS_ROOT" -s clean PG_CONFIG="$DS_BIN/pg_config"
 ds_build_install
-printf '%s\n' "jit = off" "regress.time_scale = 50" | ds_start_cluster "$PORT"
+ds_start_cluster "$PORT" <<< $'jit = off\nregress.time_scale = 50'
 ds_stop_cluster "$PORT"
 trap vg_stop EXIT
 
@@ -54,7 +58,7 @@ done
 
 status=0
 rm -rf "$DS_ROOT/results" "$DS_ROOT/regression.diffs" "$DS_ROOT/regression.out"
-if ! make -C "$DS_ROOT" -s installcheck PG_CONFIG="$DS_BIN/pg_config"; then
+if ! make -C "$DS_ROOT" -s installcheck PG_CONFIG="$DS_BIN/pg_config" ${DS_VALGRIND_TESTS:+REGRESS="$DS_VALGRIND_TESTS"}; then
   status=1
   [ -f "$DS_ROOT/regression.diffs" ] && head -200 "$DS_ROOT/regression.diffs"
 fi
