@@ -2833,7 +2833,8 @@ BEGIN
   html := html || '<div class="grid"><section id="quality"><h2>데이터 품질 · Data quality (91 days)</h2>'
     || '<div class="scroll"><table><tr><th>check</th><th>status</th><th>detail</th></tr>' || coalesce(part, '') || '</table></div></section>';
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
-                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
+                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'),
+                           CASE WHEN f.days_behind < 0 THEN format('%s ahead', -f.days_behind) ELSE coalesce(f.days_behind::text, '–') END,
                            CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
                            CASE WHEN f.latest_day IS NULL THEN 'no data' WHEN f.stale THEN 'stale' ELSE 'fresh' END),
                     '' ORDER BY f.source)
@@ -3527,7 +3528,8 @@ BEGIN
       || '</footer></main></body></html>';
   END IF;
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
-                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
+                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'),
+                           CASE WHEN f.days_behind < 0 THEN format('%s ahead', -f.days_behind) ELSE coalesce(f.days_behind::text, '–') END,
                            CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
                            CASE WHEN f.latest_day IS NULL THEN 'no data' WHEN f.stale THEN 'stale' ELSE 'fresh' END),
                     '' ORDER BY f.source)
