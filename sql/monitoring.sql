@@ -316,6 +316,13 @@ SELECT (SELECT array_agg(x[1] ORDER BY x[1]) FROM regexp_matches(:'page', '<sect
        (SELECT count(*) FROM regexp_matches(:'page', '<table>', 'g')) AS tables,
        :'page' ~* '<script|https?://|src=|@import|url\(' AS fetches_or_scripts,
        (SELECT array_agg(l ORDER BY l) FROM unnest(ARRAY['여유', '보통', '혼잡', '매우혼잡']) l WHERE position(l IN :'page') > 0) AS levels;
+-- source freshness: a source ahead of today (holidays known in advance)
+-- reads "N ahead", not a negative number of days behind
+SELECT f.source, f.days_behind,
+       position(format('<tr><td>%s</td><td>%s</td><td class="n">%s ahead</td>', f.source, f.latest_day, -f.days_behind)
+                IN :'page') > 0 AS shown_ahead
+  FROM seongsu.source_freshness('2025-04-10') f WHERE f.days_behind < 0;
+SELECT position('<td class="n">-' IN substring(:'page' from '<section id="freshness">.*?</section>')) = 0 AS no_negative_days;
 -- the model comparison is the latest train() runs of the station's
 -- projects (seongsu.runs: algorithm, parameters, backtest RMSE and MAPE,
 -- status, role) and the candidates of the latest finished one

@@ -1044,7 +1044,8 @@ BEGIN
       || '</footer></main></body></html>';
   END IF;
   SELECT string_agg(format('<tr><td>%s</td><td>%s</td><td class="n">%s</td><td><span class="b %s">%s</span></td></tr>',
-                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'), coalesce(f.days_behind::text, '–'),
+                           @extschema@.html_escape(f.source), coalesce(f.latest_day::text, '–'),
+                           CASE WHEN f.days_behind < 0 THEN format('%s ahead', -f.days_behind) ELSE coalesce(f.days_behind::text, '–') END,
                            CASE WHEN f.latest_day IS NULL THEN 'info' WHEN f.stale THEN 'warn' ELSE 'ok' END,
                            CASE WHEN f.latest_day IS NULL THEN 'no data' WHEN f.stale THEN 'stale' ELSE 'fresh' END),
                     '' ORDER BY f.source)

@@ -11,8 +11,9 @@ Reads, from --dir (accuracy.sh writes them with psql):
 and prints, for every test window (--windows from:to, trained on every day
 before `from`) and horizon, one table on the same test days for every row
 (RMSE, MAE, MAPE, ratio to the best anchor), RMSE and MAPE by kind of day with
-the best anchor of each kind, the hourly exercise, and a summary against the
-targets of issue 12.
+the best anchor of each kind, a hindsight ceiling (the best weights of our
+three learners fitted on the test days: a bound on any rule that weights them), the hourly
+exercise, and a summary against the targets of issue 12.
 
 Anchors (features computed here from the raw tables, accuracy_features.py:
 the target is passengers / the 28-day working-day level L at t - H, every
@@ -280,6 +281,23 @@ def read_ours(d, tag, H):
     return preds, info
 
 
+def hindsight_ceiling(actual, P, kinds):
+    """Lowest RMSE any convex weighting of our single learners reaches when the
+    weights are fitted on the test year itself (a 0.05 grid; once for all days and
+    once per kind of day): hindsight, not deployable; it bounds what choosing or
+    weighting these members could ever give."""
+    members = [f'ours: {a}' for a in ('ridge', 'random_forest', 'gbdt')]
+    members = [next((lab for lab in P if lab.replace(DEPLOYED, '') == m), None) for m in members]
+    if None in members:
+        return None
+    X = np.column_stack([P[m] for m in members])
+    grid = [np.array([a, b, 1 - a - b]) for a in np.arange(0, 1.0001, 0.05) for b in np.arange(0, 1.0001 - a, 0.05)]
+    sse = lambda m: min(float(((X[m] @ w - actual[m]) ** 2).sum()) for w in grid)  # noqa: E731
+    everyone = np.ones(len(actual), bool)
+    per_kind = sum(sse(kinds == k) for k in range(len(af.REPORT_KINDS)) if (kinds == k).any())
+    return math.sqrt(sse(everyone) / len(actual)), math.sqrt(per_kind / len(actual))
+
+
 # ---------------------------------------------------------------- printing
 def short_ours(label):
     """Column heading of one of our models: its algorithm, * when auto deployed it."""
@@ -398,6 +416,12 @@ def main():
                       f'(data the horizon forbids), so it is shown as the seed ran and is no anchor here')
             dep = [lab for lab in our_labels if lab.endswith(DEPLOYED)]
             limit = 0.90 if H == 1 else 0.95
+            ceiling = hindsight_ceiling(actual[keep], Pk, af.report_kind(raw, tday[keep]))
+            if ceiling is not None:
+                print(f'hindsight ceiling (not deployable): the best convex weights of ridge, random_forest and gbdt '
+                      f'fitted on these test days give RMSE {ceiling[0]:,.0f} ({ceiling[0] / R[best][0]:.3f} x the best '
+                      f'anchor), per kind of day {ceiling[1]:,.0f} ({ceiling[1] / R[best][0]:.3f} x); '
+                      f'target {limit:.2f} x')
             summary.append((f'{f} .. {t}', f'{H} day{"s" if H > 1 else ""}', 'RMSE', best, R[best][0], limit,
                             dep[0] if dep else None, R[dep[0]][0] if dep else math.nan))
             if our_info:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Snapshot speed: seongsu.snapshot() against the same content hashed by
-# plain SQL (test/bench/snapshot_speed.sql: sha256 over the documented
+# plain SQL (test/fixtures/content_hash.sql: sha256 over the documented
 # serialization, string_agg per month and over the months; its result must
 # equal ours) and against sha256sum of a COPY of the same rows in key order,
 # in one run on one server.
@@ -39,7 +39,7 @@ ds_bench_prepare snapshot_speed.sh "$build"
 ds_start_cluster "$PORT" <<< "max_parallel_workers_per_gather = 0
 work_mem = '256MB'"
 ds_cluster_at_exit "$PORT" "$keep"
-anchor="$DS_ROOT/test/bench/snapshot_speed.sql"
+anchor="$DS_ROOT/test/fixtures/content_hash.sql"
 
 # Milliseconds of the last statement of a psql script (a new session).
 ms() { psql -qAt -c '\timing on' "$@" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1; }
