@@ -3,7 +3,7 @@
 # fixtures) with the server under valgrind memcheck; fails when a test fails
 # or when any report's stack passes through the extension's code.
 # Used by `make valgrind-check` (not part of CI: about 37 minutes on the 2-core
-# machine, 65 with --track-origins=yes).
+# machine; 80 with --track-origins=yes while CI ran beside it).
 # DS_VALGRIND_TESTS="fixtures tracking" runs only those tests (for a look at
 # one report; the check is the whole schedule), and valgrind reads more
 # options from VALGRIND_OPTS (e.g. --track-origins=yes, to see where an
