@@ -281,16 +281,11 @@ def read_ours(d, tag, H):
     return preds, info
 
 
-def hindsight_ceiling(actual, P, kinds):
-    """Lowest RMSE any convex weighting of our single learners reaches when the
-    weights are fitted on the test year itself (a 0.05 grid; once for all days and
-    once per kind of day): hindsight, not deployable; it bounds what choosing or
-    weighting these members could ever give."""
-    members = [f'ours: {a}' for a in ('ridge', 'random_forest', 'gbdt')]
-    members = [next((lab for lab in P if lab.replace(DEPLOYED, '') == m), None) for m in members]
-    if None in members:
-        return None
-    X = np.column_stack([P[m] for m in members])
+def hindsight_ceiling(actual, X, kinds):
+    """Lowest RMSE any convex weighting of the columns of X (our single learners'
+    predictions) reaches when the weights are fitted on the test year itself (a 0.05
+    grid; once for all days and once per kind of day): hindsight, not deployable; it
+    bounds what choosing or weighting these members could ever give."""
     grid = [np.array([a, b, 1 - a - b]) for a in np.arange(0, 1.0001, 0.05) for b in np.arange(0, 1.0001 - a, 0.05)]
     sse = lambda m: min(float(((X[m] @ w - actual[m]) ** 2).sum()) for w in grid)  # noqa: E731
     everyone = np.ones(len(actual), bool)
@@ -393,11 +388,12 @@ def main():
             ours, our_info = ({}, {}) if args.anchors_only else read_ours(args.dir, f, H)
             if not args.anchors_only and not ours:
                 die(f'no predictions of our models for {f} horizon {H} in {args.dir}')
-            our_labels = []
+            our_labels, our_label = [], {}
             for algo in OUR_ORDER + sorted(set(ours) - set(OUR_ORDER)):
                 if algo in ours:
                     lab = f'ours: {algo}' + (DEPLOYED if our_info[algo]['deployed'] else '')
                     our_labels.append(lab)
+                    our_label[algo] = lab
                     P[lab] = np.array([ours[algo].get(x, np.nan) for x in days])
             labels = our_labels + [XGB, HGB, WEEK, SDW, seed_lab]
             keep = np.all([np.isfinite(P[lab]) for lab in labels], axis=0)
@@ -408,7 +404,8 @@ def main():
             Pk = {lab: P[lab][keep] for lab in labels}
             title = (f'\n=== test {f} .. {t} (trained on the days before), horizon {H} day{"s" if H > 1 else ""}: '
                      f'{int(keep.sum())} days, the same for every row')
-            R, best = print_table(title, labels, actual[keep], Pk, anchors, af.report_kind(raw, tday[keep]))
+            kinds = af.report_kind(raw, tday[keep])
+            R, best = print_table(title, labels, actual[keep], Pk, anchors, kinds)
             for n_ in notes:
                 print('note: ' + n_)
             if H != 1:
@@ -416,8 +413,9 @@ def main():
                       f'(data the horizon forbids), so it is shown as the seed ran and is no anchor here')
             dep = [lab for lab in our_labels if lab.endswith(DEPLOYED)]
             limit = 0.90 if H == 1 else 0.95
-            ceiling = hindsight_ceiling(actual[keep], Pk, af.report_kind(raw, tday[keep]))
-            if ceiling is not None:
+            members = [our_label.get(a) for a in ('ridge', 'random_forest', 'gbdt')]
+            if None not in members:
+                ceiling = hindsight_ceiling(actual[keep], np.column_stack([Pk[m] for m in members]), kinds)
                 print(f'hindsight ceiling (not deployable): the best convex weights of ridge, random_forest and gbdt '
                       f'fitted on these test days give RMSE {ceiling[0]:,.0f} ({ceiling[0] / R[best][0]:.3f} x the best '
                       f'anchor), per kind of day {ceiling[1]:,.0f} ({ceiling[1] / R[best][0]:.3f} x); '
