@@ -46,6 +46,7 @@ MlForestFit(MlModel *model, const MlMatrix *X, const double *y, const double *w,
 	gp.shrinkage = 1;
 	gp.max_delta_step = 0;
 	gp.node_features = mtry < nfeatures ? mtry : 0;
+	gp.random_splits = params->extra_trees;
 
 	MlRngSeed(&rng, params->seed);
 	model->trees = SsAlloc0((size_t) params->n_trees * sizeof(MlTree));

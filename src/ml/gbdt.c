@@ -124,6 +124,7 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, const double *w,
 	gp.shrinkage = params->learning_rate;
 	gp.max_delta_step = params->loss == ML_LOSS_POISSON ? POISSON_MAX_DELTA : 0;
 	gp.node_features = 0;
+	gp.random_splits = 0;
 
 	for (i = 0; i < ntrain; i++)
 	{

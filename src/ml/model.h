@@ -26,6 +26,9 @@
  *                                 tried at each split
  *   n_trees               100     integer in [1, 10000]  forest
  *   bootstrap             1       0 or 1  forest: resample rows per tree
+ *   extra_trees           0       0 or 1  forest: one random threshold per
+ *                                 tried feature at each split (extremely
+ *                                 randomized trees) instead of the best one
  *   n_estimators          600     integer in [1, 100000]  gbdt: rounds (the
  *                                 maximum with early stopping)
  *   learning_rate (eta)   0.05    (0, 1]  gbdt shrinkage
@@ -102,6 +105,7 @@ typedef struct MlParams
 	double		max_features;
 	int			n_trees;
 	bool		bootstrap;
+	bool		extra_trees;
 	int			n_estimators;
 	double		learning_rate;
 	int			max_leaves;

@@ -35,6 +35,7 @@ static const ParamDef param_defs[] = {
 	{"max_features", NULL, PARAM_DOUBLE, offsetof(MlParams, max_features), 0, 1, true},
 	{"n_trees", NULL, PARAM_INT, offsetof(MlParams, n_trees), 1, 10000, false},
 	{"bootstrap", NULL, PARAM_BOOL, offsetof(MlParams, bootstrap), 0, 1, false},
+	{"extra_trees", NULL, PARAM_BOOL, offsetof(MlParams, extra_trees), 0, 1, false},
 	{"n_estimators", NULL, PARAM_INT, offsetof(MlParams, n_estimators), 1, 100000, false},
 	{"learning_rate", "eta", PARAM_DOUBLE, offsetof(MlParams, learning_rate), 0, 1, true},
 	{"max_leaves", "num_leaves", PARAM_INT, offsetof(MlParams, max_leaves), 0, 4096, false},
@@ -96,6 +97,7 @@ MlParamsInit(MlParams *params, MlAlgorithm algorithm)
 	params->max_features = 1.0 / 3.0;
 	params->n_trees = 100;
 	params->bootstrap = true;
+	params->extra_trees = false;
 	params->n_estimators = 600;
 	params->learning_rate = 0.05;
 	params->max_leaves = 0;

@@ -279,6 +279,53 @@ TrySplit(const MlGrower *g, const MlLeaf *leaf, double parent, double gl,
 	}
 }
 
+/*
+ * A random split point of one feature's histogram hf (value bins 1..nb):
+ * bins 1..k go left, k drawn uniformly from the boundaries between the
+ * lowest and the highest bin the node's rows occupy; 0 when they occupy
+ * fewer than two bins.
+ */
+static int
+RandomBin(const MlGrower *g, const MlBin *hf, int nb)
+{
+	int			lo = 1;
+	int			hi = nb;
+
+	while (lo <= nb && hf[lo].h == 0)
+		lo++;
+	while (hi > lo && hf[hi].h == 0)
+		hi--;
+	if (hi <= lo)
+		return 0;
+	return lo + (int) MlRngBelow(g->rng, (uint32_t) (hi - lo));
+}
+
+/* Try the one random split of feature f (extremely randomized trees). */
+static void
+TryRandomSplit(const MlGrower *g, const MlLeaf *leaf, double parent,
+			   const MlBin *hf, int nb, int f, MlSplit *best)
+{
+	int			k = RandomBin(g, hf, nb);
+	double		gl = 0;
+	double		hl = 0;
+	int			i;
+
+	if (k == 0)
+		return;
+	for (i = 1; i <= k; i++)
+	{
+		gl += hf[i].g;
+		hl += hf[i].h;
+	}
+	if (fabs(hf[0].h) > MISSING_EPS * fabs(leaf->h))
+	{
+		TrySplit(g, leaf, parent, gl, hl, f, k, 0, best);
+		TrySplit(g, leaf, parent, gl + hf[0].g, hl + hf[0].h, f, k, 1, best);
+	}
+	else
+		TrySplit(g, leaf, parent, gl, hl, f, k, hl >= leaf->h - hl, best);
+}
+
 /* Best split of leaf over features feats, from its histogram. */
 static void
 FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
@@ -302,6 +349,11 @@ FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
 		double		hl = 0;
 		int			k;
 
+		if (g->gp->random_splits)
+		{
+			TryRandomSplit(g, leaf, parent, hf, nb, f, best);
+			continue;
+		}
 		for (k = 1; k < nb; k++)
 		{
 			/*

@@ -47,6 +47,7 @@ typedef struct MlGrowParams
 	double		shrinkage;		/* leaf values are multiplied by it */
 	double		max_delta_step; /* > 0: clamp |leaf value| before shrinkage */
 	int			node_features;	/* > 0: features sampled for each split */
+	int			random_splits;	/* 1: one random threshold per feature */
 } MlGrowParams;
 
 typedef struct MlGrower MlGrower;

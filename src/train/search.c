@@ -387,6 +387,28 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, bool 
 	return out;
 }
 
+/*
+ * A copy of random forest candidate c in the extremely randomized shape
+ * (Geurts, Ernst and Wehenkel 2006: one random threshold for each feature
+ * tried, every feature tried, each tree on every row), not yet backtested.
+ */
+Candidate *
+ExtraTreesOf(const Candidate *c)
+{
+	Jsonb	   *shape = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
+		"{\"extra_trees\": 1, \"bootstrap\": 0, \"max_features\": 1}")));
+	Candidate  *e = palloc(sizeof(Candidate));
+
+	*e = *c;
+	memset(&e->bt, 0, sizeof(e->bt));
+	e->params.extra_trees = true;
+	e->params.bootstrap = false;
+	e->params.max_features = 1;
+	e->described = c->described == NULL ? shape :
+		DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(c->described), JsonbPGetDatum(shape)));
+	return e;
+}
+
 /* x as the shortest decimal that reads back as the same double. */
 static char *
 Exact(double x)
@@ -408,12 +430,12 @@ ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, const char *
 	if (algorithm == ALG_NAIVE)
 		return psprintf("{\"lag_days\": %d}", (int) (7 * ((H + 6) / 7)));
 	return psprintf("{\"seed\": %llu, \"alpha\": %s, \"max_depth\": %d, \"min_samples_leaf\": %d, "
-					"\"max_features\": %s, \"n_trees\": %d, \"bootstrap\": %d, \"n_estimators\": %d, "
+					"\"max_features\": %s, \"n_trees\": %d, \"bootstrap\": %d, \"extra_trees\": %d, \"n_estimators\": %d, "
 					"\"learning_rate\": %s, \"max_leaves\": %d, \"min_child_weight\": %s, \"lambda\": %s, "
 					"\"gamma\": %s, \"subsample\": %s, \"colsample\": %s, \"early_stopping_rounds\": %d, "
 					"\"max_bins\": %d, \"loss\": \"%s\", \"half_life\": %s, \"target\": \"%s\", \"folds\": %d%s}",
 					(unsigned long long) p->seed, Exact(p->alpha), p->max_depth, p->min_samples_leaf,
-					Exact(p->max_features), p->n_trees, (int) p->bootstrap, p->n_estimators,
+					Exact(p->max_features), p->n_trees, (int) p->bootstrap, (int) p->extra_trees, p->n_estimators,
 					Exact(p->learning_rate), p->max_leaves, Exact(p->min_child_weight), Exact(p->lambda),
 					Exact(p->gamma), Exact(p->subsample), Exact(p->colsample), p->early_stopping_rounds, p->max_bins,
 					p->loss == ML_LOSS_POISSON ? "poisson" : "squared", Exact(p->half_life), target, o->folds,

@@ -266,6 +266,8 @@ TestParams(void)
 		  "set max_depth");
 	CHECK(MlParamsSet(&p, "eta", 0.3, errbuf, sizeof(errbuf)) && p.learning_rate == 0.3,
 		  "alias eta");
+	CHECK(!p.extra_trees && MlParamsSet(&p, "extra_trees", 1, errbuf, sizeof(errbuf)) && p.extra_trees,
+		  "extra_trees: %s", errbuf);
 	CHECK(MlParamsSet(&p, "bootstrap", 0, errbuf, sizeof(errbuf)) && !p.bootstrap,
 		  "bootstrap");
 	CHECK(MlParamsSet(&p, "seed", 12345, errbuf, sizeof(errbuf)) && p.seed == 12345,
@@ -1053,6 +1055,81 @@ TestForestDeterminism(void)
 	MlModelFree(a);
 	MlMatrixFree(X);
 	SsFree(y);
+}
+
+/*
+ * Extremely randomized trees: a random threshold per feature (the root of a
+ * step varies with the seed where the best split never does), training rows
+ * reproduced by fully grown trees on every row, deterministic per seed.
+ */
+static void
+TestExtraTrees(void)
+{
+	enum
+	{
+		N = 100,
+		SEEDS = 30
+	};
+	MlMatrix   *X = MlMatrixCreate(N, 2);
+	double		y[N];
+	float		seen[SEEDS];
+	int			nseen = 0;
+	MlParams	p;
+	MlModel    *a;
+	MlModel    *b;
+	MlRng		rng;
+	int			s;
+	int			i;
+
+	MlRngSeed(&rng, 12);
+	for (i = 0; i < N; i++)
+	{
+		MlMatrixSet(X, i, 0, (float) MlRngUniform(&rng));	/* noise */
+		MlMatrixSet(X, i, 1, (float) i);
+		y[i] = i < 50 ? 1 : 5;
+	}
+	for (s = 0; s < SEEDS; s++)
+	{
+		const MlTree *t;
+		int			k;
+
+		SingleTreeParams(&p, 1);
+		p.extra_trees = true;
+		p.seed = (uint64_t) s;
+		a = MustFit(ML_RANDOM_FOREST, X, y, 0, &p);
+		t = &a->trees[0];
+		CHECK(t->nnodes == 3, "seed %d: nodes %d", s, t->nnodes);
+		CHECK(t->nodes[t->nodes[0].left].cover > 0 && t->nodes[t->nodes[0].right].cover > 0,
+			  "seed %d: an empty side", s);
+		for (k = 0; k < nseen && seen[k] != t->nodes[0].threshold; k++)
+			;
+		if (k == nseen)
+			seen[nseen++] = t->nodes[0].threshold;
+		MlModelFree(a);
+	}
+	CHECK(nseen >= SEEDS / 3, "only %d root thresholds over %d seeds", nseen, SEEDS);
+
+	MlParamsInit(&p, ML_RANDOM_FOREST);
+	p.n_trees = 20;
+	p.extra_trees = true;
+	p.bootstrap = false;
+	p.max_features = 1;
+	a = MustFit(ML_RANDOM_FOREST, X, y, 0, &p);
+	for (i = 0; i < N; i++)
+	{
+		float		row[2] = {MlMatrixGet(X, i, 0), MlMatrixGet(X, i, 1)};
+
+		CHECK_NEAR(MlModelPredict(a, row), y[i], 1e-12);
+	}
+	b = MustFit(ML_RANDOM_FOREST, X, y, 0, &p);
+	CHECK(SameBytes(a, b), "same seed, different model");
+	MlModelFree(b);
+	p.extra_trees = false;
+	b = MustFit(ML_RANDOM_FOREST, X, y, 0, &p);
+	CHECK(!SameBytes(a, b), "extra_trees changed nothing");
+	MlModelFree(b);
+	MlModelFree(a);
+	MlMatrixFree(X);
 }
 
 /* Importances sum to 1 and find the informative feature. */
@@ -1864,6 +1941,7 @@ main(void)
 	RunTest("validation loss", TestValidLoss);
 	RunTest("gbdt shape", TestGbdtShape);
 	RunTest("forest determinism", TestForestDeterminism);
+	RunTest("extra trees", TestExtraTrees);
 	RunTest("importances", TestImportances);
 	RunTest("fit errors", TestFitErrors);
 	RunTest("weights", TestWeights);
