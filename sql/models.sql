@@ -184,24 +184,28 @@ SELECT (SELECT md5(blob) FROM seongsu.models WHERE id = (SELECT model_id FROM rf
 
 -- The forest's shape: with no search and no shape asked, the first stage's
 -- winner (of the half-lives and targets) is backtested again as extremely
--- randomized trees at the same half-life and target; the lower RMSE is kept.
-CREATE TEMP TABLE rf1_search AS
-  SELECT a.x, a.ord = max(a.ord) OVER () AS last FROM seongsu.models m,
-         jsonb_array_elements(m.metrics->'search') WITH ORDINALITY a(x, ord)
+-- randomized trees (random thresholds, every feature, every row) at the same
+-- half-life and target; the lower RMSE is kept.
+CREATE TEMP TABLE shape_search AS
+  SELECT m.algorithm, m.id, a.x, a.ord = max(a.ord) OVER (PARTITION BY m.id) AS last
+    FROM seongsu.models m, jsonb_array_elements(m.metrics->'search') WITH ORDINALITY a(x, ord)
    WHERE m.id = (SELECT model_id FROM rf1);
-SELECT count(*) FILTER (WHERE x->'params' ? 'extra_trees') AS randomized,
+SELECT s.algorithm,
+       count(*) FILTER (WHERE x->'params' ? 'extra_trees') AS randomized,
        bool_and(last) FILTER (WHERE x->'params' @> '{"extra_trees": 1, "bootstrap": 0, "max_features": 1}') AS randomized_last,
-       (SELECT (x->'params'->'half_life', x->>'target_mode') FROM rf1_search WHERE last) =
-       (SELECT (x->'params'->'half_life', x->>'target_mode') FROM rf1_search WHERE NOT last ORDER BY (x->>'rmse')::float8 LIMIT 1)
-         AS at_first_winner,
-       (SELECT (hyperparams->>'extra_trees' = '1') = ((metrics->'mean'->>'rmse')::float8 = (SELECT (x->>'rmse')::float8 FROM rf1_search WHERE last))
+       (SELECT (x->'params'->'half_life', x->>'target_mode') FROM shape_search l WHERE l.id = s.id AND last) =
+       (SELECT (x->'params'->'half_life', x->>'target_mode') FROM shape_search f WHERE f.id = s.id AND NOT last
+         ORDER BY (x->>'rmse')::float8 LIMIT 1) AS at_first_winner,
+       (SELECT (hyperparams->>'extra_trees' = '1') = ((metrics->'mean'->>'rmse')::float8 =
+                 (SELECT (x->>'rmse')::float8 FROM shape_search l WHERE l.id = s.id AND last))
                  AND (metrics->'mean'->>'rmse')::float8 = min((x->>'rmse')::float8)
-          FROM seongsu.models WHERE id = (SELECT model_id FROM rf1)) AS lower_rmse_kept
-FROM rf1_search;
+          FROM seongsu.models WHERE id = s.id) AS lower_rmse_kept
+FROM shape_search s GROUP BY s.algorithm, s.id ORDER BY s.algorithm;
 -- A shape the caller asks for is used as given: no second stage.
 CREATE TEMP TABLE et1 AS SELECT model_id FROM seongsu.train(algorithm => 'random_forest', horizon => '1 day',
   train_to => '2024-05-31', force => true, hyperparams => '{"n_trees": 20, "extra_trees": true, "bootstrap": false}');
-SELECT jsonb_array_length(metrics->'search') = (SELECT count(*) FROM rf1_search) - 1 AS one_stage,
+SELECT jsonb_array_length(metrics->'search') = (SELECT count(*) FROM shape_search WHERE id = (SELECT model_id FROM rf1)) - 1
+         AS one_stage,
        hyperparams->>'extra_trees' AS extra_trees, hyperparams->>'bootstrap' AS bootstrap
 FROM seongsu.models WHERE id = (SELECT model_id FROM et1);
 

@@ -4,8 +4,9 @@
  * Each tree sees a bootstrap sample of the training rows (as multiplicities
  * c, times the sample weight w: gradient -c*w*y, hessian c*w) and tries max_features of the features at each
  * split; min_samples_leaf bounds the (weighted) rows of a leaf.  Trees are
- * grown to max_depth on quantile-binned features.  The prediction is the
- * mean of the trees.
+ * grown to max_depth on quantile-binned features; with extra_trees each
+ * split tries one random threshold per feature instead of the best one
+ * (extremely randomized trees).  The prediction is the mean of the trees.
  */
 #include <math.h>
 

@@ -5,7 +5,8 @@
  * hessians of the loss at the current predictions, samples rows (subsample)
  * and features (colsample), and grows a tree with second-order gains
  * G^2/(H + lambda), minimum split gain gamma and min_child_weight.  Leaf
- * values are shrunk by learning_rate.  Losses: squared error (identity link,
+ * values are shrunk by learning_rate; with extra_trees each split tries one
+ * random threshold per feature instead of the best one.  Losses: squared error (identity link,
  * base score the mean) and Poisson (log link, base score log of the mean,
  * hessians and leaf values bounded by max_delta_step 0.7 as XGBoost does).
  * With validation rows, the mean validation loss after each round is kept
@@ -124,7 +125,7 @@ MlGbdtFit(MlModel *model, const MlMatrix *X, const double *y, const double *w,
 	gp.shrinkage = params->learning_rate;
 	gp.max_delta_step = params->loss == ML_LOSS_POISSON ? POISSON_MAX_DELTA : 0;
 	gp.node_features = 0;
-	gp.random_splits = 0;
+	gp.random_splits = params->extra_trees;
 
 	for (i = 0; i < ntrain; i++)
 	{

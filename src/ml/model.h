@@ -26,9 +26,10 @@
  *                                 tried at each split
  *   n_trees               100     integer in [1, 10000]  forest
  *   bootstrap             1       0 or 1  forest: resample rows per tree
- *   extra_trees           0       0 or 1  forest: one random threshold per
- *                                 tried feature at each split (extremely
- *                                 randomized trees) instead of the best one
+ *   extra_trees           0       0 or 1  forest and gbdt: one random
+ *                                 threshold per tried feature at each split
+ *                                 (extremely randomized trees) instead of
+ *                                 the best one
  *   n_estimators          600     integer in [1, 100000]  gbdt: rounds (the
  *                                 maximum with early stopping)
  *   learning_rate (eta)   0.05    (0, 1]  gbdt shrinkage

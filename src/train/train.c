@@ -557,11 +557,11 @@ ModelBlob(const MlModel *m, double *importances, double *coefficients)
 
 /*
  * The forest's second search stage, unless the caller chose its shape: the
- * winner of the first (its half-life and target mode) in the extremely
- * randomized shape, backtested the same way; the lower pooled RMSE wins.
- * Searching the shape at the winning half-life and target only costs one
- * candidate instead of doubling the grid (the two shapes chose the same
- * half-life and target in all four accuracy tests, docs/models.md).
+ * winner of the first (its half-life and target mode) as extremely
+ * randomized trees (ExtraTreesOf), backtested the same way; the lower
+ * pooled RMSE wins.  Searching the shape at the winning half-life and
+ * target only costs one candidate instead of doubling the grid
+ * (docs/models.md).
  */
 static void
 ShapeSearch(TrainData *t, int folds, TrainedModel *out)

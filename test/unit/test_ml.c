@@ -1129,6 +1129,32 @@ TestExtraTrees(void)
 	CHECK(!SameBytes(a, b), "extra_trees changed nothing");
 	MlModelFree(b);
 	MlModelFree(a);
+
+	/* gbdt with random thresholds still learns the step, with other trees */
+	MlParamsInit(&p, ML_GBDT);
+	p.subsample = 1;
+	p.colsample = 1;
+	p.min_child_weight = 1;
+	p.n_estimators = 200;
+	p.learning_rate = 0.3;
+	a = MustFit(ML_GBDT, X, y, 0, &p);
+	p.extra_trees = true;
+	b = MustFit(ML_GBDT, X, y, 0, &p);
+	CHECK(!SameBytes(a, b), "gbdt: extra_trees changed nothing");
+	{
+		double		sse = 0;
+
+		for (i = 0; i < N; i++)
+		{
+			float		row[2] = {MlMatrixGet(X, i, 0), MlMatrixGet(X, i, 1)};
+
+			sse += pow(MlModelPredict(b, row) - y[i], 2);
+		}
+		/* y's variance is 4: the random-split fit explains over 99.9% of it */
+		CHECK(sse / N < 0.004, "gbdt: training MSE %g", sse / N);
+	}
+	MlModelFree(b);
+	MlModelFree(a);
 	MlMatrixFree(X);
 }
 
