@@ -5,7 +5,9 @@
  * the child with fewer rows gets a histogram built from its rows; the other
  * one is the parent's histogram minus it (histogram subtraction), computed in
  * the parent's buffer.  When features are sampled per split (random forest)
- * each child builds the histogram of its own sample instead.  Trees grow
+ * each child builds the histogram of its own sample instead.  Random
+ * splits (extremely randomized trees) need no histogram: each is found
+ * from the node's rows, so small nodes stay cheap.  Trees grow
  * depth-first (at most max_depth + 1 histograms alive) or, with max_leaves,
  * best-first (the open leaf with the highest gain splits next).
  */
@@ -279,53 +281,6 @@ TrySplit(const MlGrower *g, const MlLeaf *leaf, double parent, double gl,
 	}
 }
 
-/*
- * A random split point of one feature's histogram hf (value bins 1..nb):
- * bins 1..k go left, k drawn uniformly from the boundaries between the
- * lowest and the highest bin the node's rows occupy; 0 when they occupy
- * fewer than two bins.
- */
-static int
-RandomBin(const MlGrower *g, const MlBin *hf, int nb)
-{
-	int			lo = 1;
-	int			hi = nb;
-
-	while (lo <= nb && hf[lo].h == 0)
-		lo++;
-	while (hi > lo && hf[hi].h == 0)
-		hi--;
-	if (hi <= lo)
-		return 0;
-	return lo + (int) MlRngBelow(g->rng, (uint32_t) (hi - lo));
-}
-
-/* Try the one random split of feature f (extremely randomized trees). */
-static void
-TryRandomSplit(const MlGrower *g, const MlLeaf *leaf, double parent,
-			   const MlBin *hf, int nb, int f, MlSplit *best)
-{
-	int			k = RandomBin(g, hf, nb);
-	double		gl = 0;
-	double		hl = 0;
-	int			i;
-
-	if (k == 0)
-		return;
-	for (i = 1; i <= k; i++)
-	{
-		gl += hf[i].g;
-		hl += hf[i].h;
-	}
-	if (fabs(hf[0].h) > MISSING_EPS * fabs(leaf->h))
-	{
-		TrySplit(g, leaf, parent, gl, hl, f, k, 0, best);
-		TrySplit(g, leaf, parent, gl + hf[0].g, hl + hf[0].h, f, k, 1, best);
-	}
-	else
-		TrySplit(g, leaf, parent, gl, hl, f, k, hl >= leaf->h - hl, best);
-}
-
 /* Best split of leaf over features feats, from its histogram. */
 static void
 FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
@@ -349,11 +304,6 @@ FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
 		double		hl = 0;
 		int			k;
 
-		if (g->gp->random_splits)
-		{
-			TryRandomSplit(g, leaf, parent, hf, nb, f, best);
-			continue;
-		}
 		for (k = 1; k < nb; k++)
 		{
 			/*
@@ -373,6 +323,77 @@ FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
 				TrySplit(g, leaf, parent, gl, hl, f, k,
 						 hl >= leaf->h - hl, best);
 		}
+	}
+}
+
+/*
+ * The split of leaf with one random threshold per feature of feats
+ * (extremely randomized trees), straight from its rows: no histogram, so a
+ * small node costs its rows, not the bins.  For each feature, bins 1..k go
+ * left, k drawn uniformly from the boundaries between the lowest and the
+ * highest bin the node's rows occupy; the best of these splits is kept.
+ */
+static void
+FindRandomSplit(const MlGrower *g, MlLeaf *leaf, const int *feats, int nfeats)
+{
+	const int32_t *rows = g->rows + leaf->begin;
+	int			n = leaf->end - leaf->begin;
+	double		parent = Score(leaf->g, leaf->h, g->gp->lambda);
+	MlSplit    *best = &leaf->split;
+	int			i;
+
+	best->gain = 0;
+	best->feature = -1;
+	for (i = 0; i < nfeats; i++)
+	{
+		int			f = feats[i];
+		const uint8_t *col = g->bins->codes + (size_t) f * g->bins->nrows;
+		int			lo = ML_MAX_BINS + 1;
+		int			hi = 0;
+		double		gm = 0;
+		double		hm = 0;
+		double		gl = 0;
+		double		hl = 0;
+		int			bin;
+		int			k;
+
+		for (k = 0; k < n; k++)
+		{
+			int32_t		r = rows[k];
+			int			c = col[r];
+
+			if (c == 0)
+			{
+				gm += g->grad[r];
+				hm += g->hess[r];
+			}
+			else if (g->hess[r] != 0)
+			{
+				lo = c < lo ? c : lo;
+				hi = c > hi ? c : hi;
+			}
+		}
+		if (hi <= lo)
+			continue;
+		bin = lo + (int) MlRngBelow(g->rng, (uint32_t) (hi - lo));
+		for (k = 0; k < n; k++)
+		{
+			int32_t		r = rows[k];
+			int			c = col[r];
+
+			if (c != 0 && c <= bin)
+			{
+				gl += g->grad[r];
+				hl += g->hess[r];
+			}
+		}
+		if (fabs(hm) > MISSING_EPS * fabs(leaf->h))
+		{
+			TrySplit(g, leaf, parent, gl, hl, f, bin, 0, best);
+			TrySplit(g, leaf, parent, gl + gm, hl + hm, f, bin, 1, best);
+		}
+		else
+			TrySplit(g, leaf, parent, gl, hl, f, bin, hl >= leaf->h - hl, best);
 	}
 }
 
@@ -467,6 +488,23 @@ PrepareSampled(MlGrower *g, MlLeaf *leaf)
 	FindSplit(g, leaf, g->node_hist, g->node_feats, g->gp->node_features);
 }
 
+/* Find the random split of leaf (over a fresh feature sample when sampling). */
+static void
+PrepareRandom(MlGrower *g, MlLeaf *leaf)
+{
+	leaf->hist = NULL;
+	leaf->split.feature = -1;
+	if (!CanSplit(g, leaf))
+		return;
+	if (g->gp->node_features > 0)
+	{
+		SampleNodeFeatures(g);
+		FindRandomSplit(g, leaf, g->node_feats, g->gp->node_features);
+	}
+	else
+		FindRandomSplit(g, leaf, g->features, g->nfeatures);
+}
+
 /* Make leaf final: report its value for its rows, release its histogram. */
 static void
 FinishLeaf(MlGrower *g, MlLeaf *leaf)
@@ -554,7 +592,12 @@ SplitLeaf(MlGrower *g, MlLeaf *leaf)
 	r.h = leaf->h - s->hl;
 	l.split.feature = r.split.feature = -1;
 
-	if (g->gp->node_features > 0)
+	if (g->gp->random_splits)
+	{
+		PrepareRandom(g, &l);
+		PrepareRandom(g, &r);
+	}
+	else if (g->gp->node_features > 0)
 	{
 		PrepareSampled(g, &l);
 		PrepareSampled(g, &r);
@@ -640,7 +683,9 @@ MlTreeGrow(MlGrower *g, MlTree *tree, const MlGrowParams *gp, int32_t *rows,
 	}
 	root.node = AddNode(g, root.g, root.h);
 	root.split.feature = -1;
-	if (gp->node_features > 0)
+	if (gp->random_splits)
+		PrepareRandom(g, &root);
+	else if (gp->node_features > 0)
 		PrepareSampled(g, &root);
 	else if (CanSplit(g, &root))
 	{
