@@ -94,31 +94,39 @@ SELECT count(*) AS days, max(abs(e.predicted / b.predicted - 1)) < 1e-9 AS same_
   FROM seongsu.evaluate(:fold_model, :'fold_from', :'fold_to') e JOIN bt b ON b.day = e.day AND b.algorithm = 'ridge';
 DELETE FROM seongsu.deployments WHERE project = 'fold check';
 
--- The ensemble: its members are the three winners, weighted by their
--- inverse squared pooled backtest RMSE; its honest backtest predicts fold 1
--- with equal weights and fold k with weights from the members' errors on
--- folds 1..k-1 only.
-SELECT bool_and(abs((mem->>'rmse')::float8 / (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = mem->>'algorithm') - 1) < 1e-5) AS members_are_winners,
-       bool_and(abs((mem->>'weight')::float8 - (1 / ((mem->>'rmse')::float8) ^ 2)
-                    / (SELECT sum(1 / ((m2->>'rmse')::float8) ^ 2) FROM jsonb_array_elements(e.metrics->'ensemble'->'members') m2)) < 1e-5) AS inverse_mse_weights,
-       abs(sum((mem->>'weight')::float8) - 1) < 1e-5 AS weights_sum_to_1
-FROM h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem WHERE e.algorithm = 'ensemble';
+-- The ensemble: its members are the three winners, with the convex weights
+-- (multiples of 1/20) whose combination of their backtest predictions has
+-- the least squared error; its honest backtest predicts fold 1 with equal
+-- weights and fold k with weights fitted on folds 1..k-1 only.
+CREATE TEMP TABLE ens_grid AS
+  SELECT a / 20.0 AS wr, b / 20.0 AS wf, (20 - a - b) / 20.0 AS wg
+    FROM generate_series(0, 20) a, generate_series(0, 20) b WHERE a + b <= 20;
+CREATE TEMP TABLE ens_rows AS
+  SELECT r.fold, r.day, r.actual, r.predicted AS pr, f.predicted AS pf, b.predicted AS pg
+    FROM bt r JOIN bt f USING (fold, day) JOIN bt b USING (fold, day)
+   WHERE r.algorithm = 'ridge' AND f.algorithm = 'random_forest' AND b.algorithm = 'gbdt';
 CREATE TEMP TABLE ens_w AS
-  SELECT k.fold, m.algorithm,
-         (1 / avg((m.predicted - m.actual) ^ 2)) / sum(1 / avg((m.predicted - m.actual) ^ 2)) OVER (PARTITION BY k.fold) AS w
-    FROM (SELECT DISTINCT fold FROM bt) k JOIN bt m ON m.fold < k.fold AND m.algorithm IN ('ridge', 'random_forest', 'gbdt')
-   GROUP BY k.fold, m.algorithm
+ (SELECT DISTINCT ON (k.fold) k.fold, g.wr, g.wf, g.wg
+    FROM (SELECT DISTINCT fold FROM bt UNION ALL SELECT max(fold) + 1 FROM bt) k, ens_grid g,
+         LATERAL (SELECT sum((g.wr * e.pr + g.wf * e.pf + g.wg * e.pg - e.actual) ^ 2) AS sse
+                    FROM ens_rows e WHERE e.fold < k.fold) s
+   WHERE k.fold > 1
+   ORDER BY k.fold, s.sse)
   UNION ALL
-  SELECT 1, a, 1.0 / 3 FROM unnest(ARRAY['ridge', 'random_forest', 'gbdt']) a;
-SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days, max(abs(e.predicted / x.p - 1)) < 1e-9 AS honest_weights
-FROM bt e JOIN (SELECT m.fold, m.day, sum(w.w * m.predicted) AS p FROM bt m JOIN ens_w w USING (fold, algorithm) GROUP BY 1, 2) x
-  USING (fold, day)
+  SELECT 1, 1.0 / 3, 1.0 / 3, 1.0 / 3;
+SELECT bool_and(abs((mem->>'rmse')::float8 / (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = mem->>'algorithm') - 1) < 1e-5) AS members_are_winners,
+       bool_and(abs((mem->>'weight')::float8 - (SELECT CASE mem->>'algorithm' WHEN 'ridge' THEN wr WHEN 'random_forest' THEN wf ELSE wg END
+                                                    FROM ens_w WHERE fold = (SELECT max(fold) FROM ens_w))) < 1e-9) AS least_squares_weights,
+       abs(sum((mem->>'weight')::float8) - 1) < 1e-9 AS weights_sum_to_1
+FROM h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem WHERE e.algorithm = 'ensemble';
+SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days, max(abs(e.predicted / (w.wr * x.pr + w.wf * x.pf + w.wg * x.pg) - 1)) < 1e-9 AS honest_weights
+FROM bt e JOIN ens_rows x USING (fold, day) JOIN ens_w w USING (fold)
 WHERE e.algorithm = 'ensemble';
--- auto's rule: the ensemble is deployed unless a member beats it on all
--- folds but at most one (7 of 8); the folds each member wins are recorded.
+-- auto's rule: the ensemble is deployed unless a member matches or beats it
+-- on all folds but at most one (7 of 8); the folds each member wins are recorded.
 CREATE TEMP TABLE wins AS
   SELECT m.algorithm, (m.metrics->'mean'->>'rmse')::float8 AS rmse,
-         count(*) FILTER (WHERE (mf->'metrics'->>'rmse')::float8 < (ef->'metrics'->>'rmse')::float8) AS wins
+         count(*) FILTER (WHERE (mf->'metrics'->>'rmse')::float8 <= (ef->'metrics'->>'rmse')::float8) AS wins
     FROM h1 m, h1 e, jsonb_array_elements(m.metrics->'folds') WITH ORDINALITY a(mf, k),
          jsonb_array_elements(e.metrics->'folds') WITH ORDINALITY b(ef, k2)
    WHERE e.algorithm = 'ensemble' AND m.algorithm IN ('ridge', 'random_forest', 'gbdt') AND k = k2
@@ -287,9 +295,10 @@ FROM ens;
 SELECT identical, reason FROM seongsu.reproduce_model((SELECT model_id FROM ens));
 -- auto when one member is much better than the others (ridge made useless
 -- by a huge penalty, the forest a single stump): that member beats the
--- ensemble on all folds but at most one and is deployed instead.  Trained
--- from 2023-03 so that two folds remain (the first one's ensemble has equal
--- weights, which the crippled members spoil).
+-- ensemble on the first fold, whose equal weights the crippled members
+-- spoil, and matches it on the second (the weights fitted on the first are
+-- all its own), so it is deployed instead.  Trained from 2023-03 so that
+-- two folds remain.
 CREATE TEMP TABLE h2 AS
 SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_from => '2023-03-01', train_to => '2024-05-31', project => 'auto rule',
                             hyperparams => '{"alpha": 1e9, "n_trees": 1, "max_depth": 1}', force => true);

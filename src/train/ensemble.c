@@ -2,15 +2,15 @@
  * ensemble.c — the ensemble algorithm and auto's choice.
  *
  * An ensemble is the weighted mean of the refit winners of ridge,
- * random_forest and gbdt (each with its own searched half-life), weights
- * w_i proportional to 1 / RMSE_i^2, RMSE_i the member's pooled backtest
- * RMSE.  Its backtest is honest: fold k combines the members' fold-k
- * predictions with weights from their errors on folds 0..k-1 only (equal
- * weights on the first fold).  It is stored as one model (src/ml holds the
- * members and weights).
+ * random_forest and gbdt (each with its own searched half-life), with the
+ * convex weights (a 1/20 grid) whose combination of the members' backtest
+ * predictions has the least squared error.  Its backtest is honest: fold k
+ * combines the members' fold-k predictions with weights fitted on folds
+ * 0..k-1 only (equal weights on the first fold).  It is stored as one
+ * model (src/ml holds the members and weights).
  *
- * auto deploys the ensemble unless one member beats the ensemble's
- * honest backtest on all folds but at most one (with 8 folds or more; with
+ * auto deploys the ensemble unless one member matches or beats the
+ * ensemble's honest backtest on all folds but at most one (with 8 folds or more; with
  * fewer, on all of them): then that member (the lowest pooled RMSE of
  * those that do).  seasonal_naive is a reported baseline, never deployed
  * by auto.  The rule and its evidence: docs/models.md.
@@ -41,50 +41,105 @@ WinsNeeded(int folds)
 	return folds >= DEFAULT_FOLDS ? folds - 1 : folds;
 }
 
-/* Folds on which member m has a lower RMSE than the ensemble e. */
+/* Folds on which member m has an RMSE at most the ensemble e's. */
 static int
 FoldWins(const Candidate *m, const Candidate *e)
 {
 	int			f, wins = 0;
 
 	for (f = 0; f < e->bt.folds && f < m->bt.folds; f++)
-		if (m->bt.fold[f].rmse < e->bt.fold[f].rmse)
+		if (m->bt.fold[f].rmse <= e->bt.fold[f].rmse)
 			wins++;
 	return wins;
 }
 
-/* Inverse-MSE weights (summing to 1) of n members of squared errors sse over cnt rows; equal when any is unusable. */
-static void
-InverseMseWeights(const double *sse, const int *cnt, int n, double *w)
+/* Convex weights are searched on a grid of this many steps per unit. */
+#define WEIGHT_STEPS 20
+
+/* Squared error of ens's members combined with weights w over backtest rows [0, upto). */
+static double
+CombinedSse(const Candidate *ens, int upto, const double *w)
 {
-	double		total = 0;
-	bool		usable = true;
-	int			i;
+	const double *actual = ens->members[0]->bt.actual;
+	double		sse = 0;
+	int			i, m;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < upto; i++)
 	{
-		double		mse = cnt[i] > 0 ? sse[i] / cnt[i] : NAN;
+		double		p = 0;
 
-		usable = usable && mse > 0 && isfinite(mse);
-		w[i] = usable ? 1.0 / mse : 0;
-		total += w[i];
+		for (m = 0; m < ens->nmembers; m++)
+			p += w[m] * ens->members[m]->bt.pred[i];
+		if (!isnan(p))
+			sse += (p - actual[i]) * (p - actual[i]);
 	}
-	for (i = 0; i < n; i++)
-		w[i] = usable && isfinite(total) ? w[i] / total : 1.0 / n;
+	return sse;
+}
+
+/*
+ * Convex weights of ens's members (multiples of 1/WEIGHT_STEPS, summing to
+ * 1) whose combination has the least squared error on the members'
+ * backtest rows [0, upto); equal weights when there are none.  The first
+ * minimum in enumeration order wins, so the result is deterministic.
+ */
+static void
+ConvexWeights(const Candidate *ens, int upto, double *w)
+{
+	int			n = ens->nmembers;
+	int			k[ML_MAX_MEMBERS] = {0};
+	double		best = INFINITY;
+	int			i, m;
+
+	for (m = 0; m < n; m++)
+		w[m] = 1.0 / n;
+	if (upto == 0)
+		return;
+	for (;;)
+	{
+		double		cand[ML_MAX_MEMBERS];
+		int			used = 0;
+		double		sse;
+
+		CHECK_FOR_INTERRUPTS();
+		for (m = 0; m < n - 1; m++)
+		{
+			cand[m] = (double) k[m] / WEIGHT_STEPS;
+			used += k[m];
+		}
+		cand[n - 1] = (double) (WEIGHT_STEPS - used) / WEIGHT_STEPS;
+		sse = CombinedSse(ens, upto, cand);
+		if (sse < best)
+		{
+			best = sse;
+			memcpy(w, cand, sizeof(double) * n);
+		}
+		/* the next k[0..n-2] with a sum of at most WEIGHT_STEPS (an odometer) */
+		for (i = 0; i < n - 1; i++)
+		{
+			int			sum = 0;
+
+			k[i]++;
+			for (m = 0; m < n - 1; m++)
+				sum += k[m];
+			if (sum <= WEIGHT_STEPS)
+				break;
+			k[i] = 0;
+		}
+		if (i == n - 1)
+			break;
+	}
 }
 
 /*
  * The honest backtest of ens from its members' (same folds): fold k's
- * rows are predicted with weights from folds 0..k-1; ens->weights become
- * the final ones, from every fold.
+ * rows are predicted with convex weights fitted on folds 0..k-1 (equal on
+ * fold 0); ens->weights become the ones fitted on every fold.
  */
 static void
 EnsembleBacktest(Candidate *ens)
 {
 	Backtest   *bt = &ens->bt;
 	const Backtest *b0 = &ens->members[0]->bt;
-	double		sse[ML_MAX_MEMBERS] = {0};
-	int			cnt[ML_MAX_MEMBERS] = {0};
 	int			f, i, m;
 
 	for (m = 1; m < ens->nmembers; m++)
@@ -102,7 +157,7 @@ EnsembleBacktest(Candidate *ens)
 
 		bt->nrounds[f] = 0;
 		bt->valid_loss[f] = NULL;
-		InverseMseWeights(sse, cnt, ens->nmembers, w);
+		ConvexWeights(ens, at, w);
 		for (i = at; i < at + n; i++)
 		{
 			bt->pred[i] = 0;
@@ -110,20 +165,9 @@ EnsembleBacktest(Candidate *ens)
 				bt->pred[i] += w[m] * ens->members[m]->bt.pred[i];
 		}
 		MlMetricsCompute(bt->actual + at, bt->pred + at, n, &bt->fold[f]);
-		for (m = 0; m < ens->nmembers; m++)
-			for (i = at; i < at + n; i++)
-			{
-				double		e = ens->members[m]->bt.pred[i] - bt->actual[i];
-
-				if (!isnan(e))
-				{
-					sse[m] += e * e;
-					cnt[m]++;
-				}
-			}
 	}
 	BacktestPool(bt);
-	InverseMseWeights(sse, cnt, ens->nmembers, ens->weights);
+	ConvexWeights(ens, bt->npred, ens->weights);
 }
 
 /* The best (lowest pooled RMSE) of an algorithm's candidates with target mode ratio (or raw). */
