@@ -6,9 +6,10 @@
  * and features (colsample), and grows a tree with second-order gains
  * G^2/(H + lambda), minimum split gain gamma and min_child_weight.  Leaf
  * values are shrunk by learning_rate; with extra_trees each split tries one
- * random threshold per feature instead of the best one.  Losses: squared error (identity link,
- * base score the mean) and Poisson (log link, base score log of the mean,
- * hessians and leaf values bounded by max_delta_step 0.7 as XGBoost does).
+ * random threshold per feature instead of the best one.  Losses: squared
+ * error (identity link, base score the mean) and Poisson (log link, base
+ * score log of the mean, hessians and leaf values bounded by max_delta_step
+ * 0.7 as XGBoost does).
  * With validation rows, the mean validation loss after each round is kept
  * (model->valid_loss, the learning curve); with early_stopping_rounds too,
  * training stops after that many rounds without improvement and keeps the
