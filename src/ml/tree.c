@@ -281,6 +281,25 @@ TrySplit(const MlGrower *g, const MlLeaf *leaf, double parent, double gl,
 	}
 }
 
+/*
+ * Consider bins 1..bin of feature f going left (sums gl, hl): with missing
+ * values (sums gm, hm) on either side when the node has any, else missing
+ * values follow the heavier side.
+ */
+static inline void
+TrySides(const MlGrower *g, const MlLeaf *leaf, double parent, double gl,
+		 double hl, double gm, double hm, int missing, int f, int bin,
+		 MlSplit *best)
+{
+	if (missing)
+	{
+		TrySplit(g, leaf, parent, gl, hl, f, bin, 0, best);
+		TrySplit(g, leaf, parent, gl + gm, hl + hm, f, bin, 1, best);
+	}
+	else
+		TrySplit(g, leaf, parent, gl, hl, f, bin, hl >= leaf->h - hl, best);
+}
+
 /* Best split of leaf over features feats, from its histogram. */
 static void
 FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
@@ -314,14 +333,7 @@ FindSplit(const MlGrower *g, MlLeaf *leaf, const MlBin *hist,
 				continue;
 			gl += hf[k].g;
 			hl += hf[k].h;
-			if (missing)
-			{
-				TrySplit(g, leaf, parent, gl, hl, f, k, 0, best);
-				TrySplit(g, leaf, parent, gl + gm, hl + hm, f, k, 1, best);
-			}
-			else
-				TrySplit(g, leaf, parent, gl, hl, f, k,
-						 hl >= leaf->h - hl, best);
+			TrySides(g, leaf, parent, gl, hl, gm, hm, missing, f, k, best);
 		}
 	}
 }
@@ -387,13 +399,8 @@ FindRandomSplit(const MlGrower *g, MlLeaf *leaf, const int *feats, int nfeats)
 				hl += g->hess[r];
 			}
 		}
-		if (fabs(hm) > MISSING_EPS * fabs(leaf->h))
-		{
-			TrySplit(g, leaf, parent, gl, hl, f, bin, 0, best);
-			TrySplit(g, leaf, parent, gl + gm, hl + hm, f, bin, 1, best);
-		}
-		else
-			TrySplit(g, leaf, parent, gl, hl, f, bin, hl >= leaf->h - hl, best);
+		TrySides(g, leaf, parent, gl, hl, gm, hm,
+				 fabs(hm) > MISSING_EPS * fabs(leaf->h), f, bin, best);
 	}
 }
 
