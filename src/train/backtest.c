@@ -289,7 +289,10 @@ RunBacktest(const Dataset *d, Candidate *c, int k)
 	BacktestPool(&c->bt);
 }
 
-/* Backtest every candidate and return the best (lowest pooled RMSE); fills a search report. */
+/*
+ * Backtest every candidate not yet backtested and return the best (lowest
+ * pooled RMSE, the first of equals); fills a search report of them all.
+ */
 Candidate *
 BestOf(const Dataset *d, List *cands, int folds, char **report)
 {
@@ -304,9 +307,12 @@ BestOf(const Dataset *d, List *cands, int folds, char **report)
 		Candidate  *c = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
-		c->started_at = GetCurrentTimestamp();
-		RunBacktest(d, c, folds);
-		c->finished_at = GetCurrentTimestamp();
+		if (c->bt.pred == NULL)
+		{
+			c->started_at = GetCurrentTimestamp();
+			RunBacktest(d, c, folds);
+			c->finished_at = GetCurrentTimestamp();
+		}
 		if (!best || c->bt.mean.rmse < best->bt.mean.rmse)
 			best = c;
 		if (c->described)

@@ -12,8 +12,8 @@
  * auto deploys the ensemble unless one member matches or beats the
  * ensemble's honest backtest on all folds but at most one (with 8 folds or
  * more; with fewer, on all of them): then that member (the lowest pooled
- * RMSE of those that do).  seasonal_naive is a reported baseline, never deployed
- * by auto.  The rule and its evidence: docs/models.md.
+ * RMSE of those that do).  seasonal_naive is a reported baseline, never
+ * deployed by auto.  The rule and its evidence: docs/models.md.
  */
 #include "postgres.h"
 

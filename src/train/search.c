@@ -390,7 +390,8 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, bool 
 /*
  * A copy of random forest candidate c in the extremely randomized shape
  * (Geurts, Ernst and Wehenkel 2006: one random threshold for each feature
- * tried, every feature tried, each tree on every row), not yet backtested.
+ * tried, every feature tried, each tree on every row), not yet backtested
+ * (its bt zeroed, which BestOf reads as such).
  */
 Candidate *
 ExtraTreesOf(const Candidate *c)

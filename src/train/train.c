@@ -556,31 +556,6 @@ ModelBlob(const MlModel *m, double *importances, double *coefficients)
 }
 
 /*
- * The forest's second search stage, unless the caller chose its shape: the
- * winner of the first (its half-life and target mode) as extremely
- * randomized trees (ExtraTreesOf), backtested the same way; the lower
- * pooled RMSE wins.  Searching the shape at the winning half-life and
- * target only costs one candidate instead of doubling the grid
- * (docs/models.md).
- */
-static void
-ShapeSearch(TrainData *t, int folds, TrainedModel *out)
-{
-	Candidate  *et = ExtraTreesOf(out->win);
-	char	   *report;
-
-	(void) BestOf(t->d, list_make1(et), folds, &report);
-	out->cands = lappend(out->cands, et);
-	if (et->bt.mean.rmse < out->win->bt.mean.rmse)
-		out->win = et;
-	/* both reports are JSON arrays of one object per candidate: join them */
-	if (out->report && report)
-		out->report = psprintf("%.*s, %s", (int) strlen(out->report) - 1, out->report, report + 1);
-	else if (report)
-		out->report = report;
-}
-
-/*
  * One algorithm's search: its candidates (the grid times the half-lives,
  * for each target mode asked) backtested, the best into out (not refit).
  */
@@ -610,9 +585,19 @@ AlgorithmSearch(const TrainRequest *r, TrainData *t, int algorithm, TrainedModel
 	opts->folds = folds;
 	out->algorithm = algorithm;
 	out->win = BestOf(t->d, out->cands, folds, &out->report);
+
+	/*
+	 * The forest's second stage, unless the caller chose its shape: the
+	 * winner (its half-life and target) as extremely randomized trees, one
+	 * more candidate instead of a doubled grid (docs/models.md); BestOf
+	 * backtests only it and picks again.
+	 */
 	if (algorithm == ML_RANDOM_FOREST && !r->search && JsonKey(r->hp, "extra_trees") == NULL &&
 		JsonKey(r->hp, "bootstrap") == NULL && JsonKey(r->hp, "max_features") == NULL)
-		ShapeSearch(t, folds, out);
+	{
+		out->cands = lappend(out->cands, ExtraTreesOf(out->win));
+		out->win = BestOf(t->d, out->cands, folds, &out->report);
+	}
 }
 
 /*
