@@ -94,36 +94,52 @@ SELECT count(*) AS days, max(abs(e.predicted / b.predicted - 1)) < 1e-9 AS same_
   FROM seongsu.evaluate(:fold_model, :'fold_from', :'fold_to') e JOIN bt b ON b.day = e.day AND b.algorithm = 'ridge';
 DELETE FROM seongsu.deployments WHERE project = 'fold check';
 
--- The ensemble: its members are the three winners, with the convex weights
--- (multiples of 1/20) whose combination of their backtest predictions has
--- the least squared error; its honest backtest predicts fold 1 with equal
--- weights and fold k with weights fitted on folds 1..k-1 only.
+-- The ensemble: its members are the winners of ridge and random_forest and
+-- gbdt's best candidate of each shape (best thresholds, random thresholds),
+-- each the best of its algorithm and shape at the ensemble's target mode,
+-- with the convex weights (multiples of 1/20) whose combination of their
+-- backtest predictions has the least squared error; its honest backtest
+-- predicts fold 1 with equal weights and fold k with weights fitted on
+-- folds 1..k-1 only.
+CREATE TEMP TABLE mem AS
+  SELECT x.k, x.m->>'algorithm' AS algorithm, (x.m->>'extra_trees')::bool AS extra_trees,
+         (x.m->>'weight')::float8 AS weight, (x.m->>'rmse')::float8 AS rmse, r.run_id, r.model_id,
+         (r.metrics->'mean'->>'rmse')::float8 AS run_rmse
+    FROM h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') WITH ORDINALITY x(m, k),
+         LATERAL (SELECT * FROM seongsu.runs r WHERE r.parent_run_id = e.run_id AND r.algorithm = x.m->>'algorithm'
+                     AND (r.params->>'extra_trees' = '1') = (x.m->>'extra_trees')::bool
+                     AND r.params->>'target' = e.metrics->>'target_mode'
+                   ORDER BY (r.metrics->'mean'->>'rmse')::float8 LIMIT 1) r
+   WHERE e.algorithm = 'ensemble';
+SELECT k, algorithm, extra_trees, abs(rmse / run_rmse - 1) < 1e-5 AS best_of_its_shape, model_id IS NOT NULL AS stored_winner
+  FROM mem ORDER BY k;
 CREATE TEMP TABLE ens_grid AS
-  SELECT a / 20.0 AS wr, b / 20.0 AS wf, (20 - a - b) / 20.0 AS wg
-    FROM generate_series(0, 20) a, generate_series(0, 20) b WHERE a + b <= 20;
+  SELECT ARRAY[a / 20.0, b / 20.0, c / 20.0, (20 - a - b - c) / 20.0] AS w
+    FROM generate_series(0, 20) a, generate_series(0, 20) b, generate_series(0, 20) c WHERE a + b + c <= 20;
 CREATE TEMP TABLE ens_rows AS
-  SELECT r.fold, r.day, r.actual, r.predicted AS pr, f.predicted AS pf, b.predicted AS pg
-    FROM bt r JOIN bt f USING (fold, day) JOIN bt b USING (fold, day)
-   WHERE r.algorithm = 'ridge' AND f.algorithm = 'random_forest' AND b.algorithm = 'gbdt';
+  SELECT p.fold, p.day, min(p.actual) AS actual, array_agg(p.predicted ORDER BY m.k) AS p
+    FROM mem m JOIN seongsu.run_predictions p ON p.run_id = m.run_id GROUP BY p.fold, p.day
+  HAVING count(*) = (SELECT count(*) FROM mem);
 CREATE TEMP TABLE ens_w AS
- (SELECT DISTINCT ON (k.fold) k.fold, g.wr, g.wf, g.wg
+ (SELECT DISTINCT ON (k.fold) k.fold, g.w
     FROM (SELECT DISTINCT fold FROM bt UNION ALL SELECT max(fold) + 1 FROM bt) k, ens_grid g,
-         LATERAL (SELECT sum((g.wr * e.pr + g.wf * e.pf + g.wg * e.pg - e.actual) ^ 2) AS sse
+         LATERAL (SELECT sum((g.w[1] * e.p[1] + g.w[2] * e.p[2] + g.w[3] * e.p[3] + g.w[4] * e.p[4] - e.actual) ^ 2) AS sse
                     FROM ens_rows e WHERE e.fold < k.fold) s
    WHERE k.fold > 1
    ORDER BY k.fold, s.sse)
   UNION ALL
-  SELECT 1, 1.0 / 3, 1.0 / 3, 1.0 / 3;
-SELECT bool_and(abs((mem->>'rmse')::float8 / (SELECT (metrics->'mean'->>'rmse')::float8 FROM h1 WHERE algorithm = mem->>'algorithm') - 1) < 1e-5) AS members_are_winners,
-       bool_and(abs((mem->>'weight')::float8 - (SELECT CASE mem->>'algorithm' WHEN 'ridge' THEN wr WHEN 'random_forest' THEN wf ELSE wg END
-                                                    FROM ens_w WHERE fold = (SELECT max(fold) FROM ens_w))) < 1e-9) AS least_squares_weights,
-       abs(sum((mem->>'weight')::float8) - 1) < 1e-9 AS weights_sum_to_1
-FROM h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem WHERE e.algorithm = 'ensemble';
-SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days, max(abs(e.predicted / (w.wr * x.pr + w.wf * x.pf + w.wg * x.pg) - 1)) < 1e-9 AS honest_weights
+  SELECT 1, ARRAY[0.25, 0.25, 0.25, 0.25];
+SELECT count(*) AS members,
+       bool_and(abs(m.weight - w.w[m.k]) < 1e-9) AS least_squares_weights,
+       abs(sum(m.weight) - 1) < 1e-9 AS weights_sum_to_1
+FROM mem m, ens_w w WHERE w.fold = (SELECT max(fold) FROM ens_w);
+SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days,
+       max(abs(e.predicted / (w.w[1] * x.p[1] + w.w[2] * x.p[2] + w.w[3] * x.p[3] + w.w[4] * x.p[4]) - 1)) < 1e-9 AS honest_weights
 FROM bt e JOIN ens_rows x USING (fold, day) JOIN ens_w w USING (fold)
 WHERE e.algorithm = 'ensemble';
 -- auto's rule: the ensemble is deployed unless a member matches or beats it
--- on all folds but at most one (7 of 8); the folds each member wins are recorded.
+-- on all folds but at most one (7 of 8): one of the stored models (gbdt's
+-- other shape is a member only); the folds each member wins are recorded.
 CREATE TEMP TABLE wins AS
   SELECT m.algorithm, (m.metrics->'mean'->>'rmse')::float8 AS rmse,
          count(*) FILTER (WHERE (mf->'metrics'->>'rmse')::float8 <= (ef->'metrics'->>'rmse')::float8) AS wins
@@ -133,8 +149,10 @@ CREATE TEMP TABLE wins AS
    GROUP BY m.algorithm, m.metrics;
 SELECT (SELECT algorithm FROM h1 WHERE deployed) =
          coalesce((SELECT algorithm FROM wins WHERE wins >= 7 ORDER BY rmse LIMIT 1), 'ensemble') AS auto_rule,
-       (SELECT bool_and(w.wins = (mem->>'fold_wins')::int) FROM wins w, h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
-         WHERE e.algorithm = 'ensemble' AND mem->>'algorithm' = w.algorithm) AS wins_recorded,
+       (SELECT bool_and(w.wins = (mem->>'fold_wins')::int) AND count(*) = 3
+          FROM wins w, h1 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
+         WHERE e.algorithm = 'ensemble' AND mem->>'algorithm' = w.algorithm
+           AND abs((mem->>'rmse')::float8 / w.rmse - 1) < 1e-5) AS wins_recorded,
        (SELECT (metrics->'ensemble'->>'wins_to_replace')::int FROM h1 WHERE algorithm = 'ensemble') AS wins_to_replace,
        (SELECT algorithm FROM h1 WHERE deployed) AS deployed;
 -- Hour shares, recomputed: per day type (calendar_features' day_type: 0
@@ -190,17 +208,18 @@ SELECT (SELECT md5(blob) FROM seongsu.models WHERE id = (SELECT model_id FROM rf
        (SELECT md5(blob) FROM seongsu.models WHERE id = (SELECT model_id FROM rf2)) AS same_bytes,
        (SELECT model_id FROM rf1) <> (SELECT model_id FROM rf2) AS two_models;
 
--- The forest's shape: with no search and no shape asked, the first stage's
--- winner (of the half-lives and targets) is backtested again as extremely
--- randomized trees (random thresholds, every feature, every row) at the same
--- half-life and target; the lower RMSE is kept.
+-- The tree learners' shape: with no search and no shape asked, the first
+-- stage's winner (of the half-lives and targets) is backtested again with
+-- random thresholds at the same half-life and target (a forest as
+-- extremely randomized trees: every feature, every row); the lower RMSE is
+-- kept.
 CREATE TEMP TABLE shape_search AS
   SELECT m.algorithm, m.id, a.x, a.ord = max(a.ord) OVER (PARTITION BY m.id) AS last
     FROM seongsu.models m, jsonb_array_elements(m.metrics->'search') WITH ORDINALITY a(x, ord)
-   WHERE m.id = (SELECT model_id FROM rf1);
+   WHERE m.id IN ((SELECT model_id FROM rf1), (SELECT model_id FROM h1 WHERE algorithm = 'gbdt'));
 SELECT s.algorithm,
        count(*) FILTER (WHERE x->'params' ? 'extra_trees') AS randomized,
-       bool_and(last) FILTER (WHERE x->'params' @> '{"extra_trees": 1, "bootstrap": 0, "max_features": 1}') AS randomized_last,
+       min(((x->'params') - 'half_life')::text) FILTER (WHERE last) AS randomized_shape,
        (SELECT (x->'params'->'half_life', x->>'target_mode') FROM shape_search l WHERE l.id = s.id AND last) =
        (SELECT (x->'params'->'half_life', x->>'target_mode') FROM shape_search f WHERE f.id = s.id AND NOT last
          ORDER BY (x->>'rmse')::float8 LIMIT 1) AS at_first_winner,
@@ -304,12 +323,23 @@ SELECT * FROM seongsu.train(algorithm => 'auto', horizon => '1 day', train_from 
                             hyperparams => '{"alpha": 1e9, "n_trees": 1, "max_depth": 1}', force => true);
 SELECT (SELECT algorithm FROM h2 WHERE deployed) =
          coalesce((SELECT mem->>'algorithm' FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
-                    WHERE e.algorithm = 'ensemble' AND (mem->>'fold_wins')::int >= (e.metrics->'ensemble'->>'wins_to_replace')::int ORDER BY (mem->>'rmse')::float8 LIMIT 1),
+                    WHERE e.algorithm = 'ensemble' AND (mem->>'fold_wins')::int >= (e.metrics->'ensemble'->>'wins_to_replace')::int
+                      AND EXISTS (SELECT FROM h2 m WHERE m.algorithm = mem->>'algorithm'
+                                    AND abs((m.metrics->'mean'->>'rmse')::float8 / (mem->>'rmse')::float8 - 1) < 1e-5)
+                    ORDER BY (mem->>'rmse')::float8 LIMIT 1),
                   'ensemble') AS auto_rule,
-       (SELECT string_agg(mem->>'algorithm' || ' ' || (mem->>'fold_wins'), ', ') FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
+       (SELECT string_agg(mem->>'algorithm' || CASE WHEN (mem->>'extra_trees')::bool THEN ' (random thresholds) ' ELSE ' ' END
+                          || (mem->>'fold_wins'), ', ') FROM h2 e, jsonb_array_elements(e.metrics->'ensemble'->'members') mem
          WHERE e.algorithm = 'ensemble') AS fold_wins,
        (SELECT algorithm FROM h2 WHERE deployed) AS deployed;
-DELETE FROM seongsu.deployments WHERE project IN ('ensemble', 'auto rule');
+-- A shape the caller gives holds for every member: gbdt has one shape, so
+-- the ensemble has three members.
+SELECT string_agg(mem->>'algorithm' || ' ' || (mem->>'extra_trees'), ', ') AS members
+  FROM seongsu.train(algorithm => 'ensemble', horizon => '1 day', train_from => '2023-03-01', train_to => '2024-05-31',
+                     project => 'ensemble shape', hyperparams => '{"extra_trees": true, "n_trees": 5, "n_estimators": 30}',
+                     force => true) e,
+       jsonb_array_elements(e.metrics->'ensemble'->'members') mem;
+DELETE FROM seongsu.deployments WHERE project IN ('ensemble', 'auto rule', 'ensemble shape');
 
 -- Deploy and roll back.
 SELECT seongsu.deploy((SELECT model_id FROM h1 WHERE algorithm = 'ridge'));
@@ -572,5 +602,5 @@ SELECT count(*) AS days FROM seongsu.evaluate(:big, :'first_day', :'last_day');
 RESET statement_timeout;
 SELECT clock_timestamp() - :'t0'::timestamptz < :'full_call'::interval / 3 AS cancelled_promptly;
 
-DELETE FROM seongsu.deployments WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days', 'fold check', 'ensemble', 'auto rule');
-DELETE FROM seongsu.models WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days', 'fold check', 'ensemble', 'auto rule');
+DELETE FROM seongsu.deployments WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days', 'fold check', 'ensemble', 'auto rule', 'ensemble shape');
+DELETE FROM seongsu.models WHERE project IN ('levels', 'grid2', 'big', '성수 2호선 daily 2 days', 'fold check', 'ensemble', 'auto rule', 'ensemble shape');

@@ -1,9 +1,10 @@
 /*
  * ensemble.c — the ensemble algorithm and auto's choice.
  *
- * An ensemble is the weighted mean of the refit winners of ridge,
- * random_forest and gbdt (each with its own searched half-life), with the
- * convex weights (a 1/20 grid) whose combination of the members' backtest
+ * An ensemble is the weighted mean of refit members: the winners of ridge
+ * and random_forest, and gbdt's best candidate of each shape (best
+ * thresholds, random thresholds), each with its own searched half-life, with
+ * the convex weights (a 1/20 grid) whose combination of the members' backtest
  * predictions has the least squared error.  Its backtest is honest: fold k
  * combines the members' fold-k predictions with weights fitted on folds
  * 0..k-1 only (equal weights on the first fold).  It is stored as one
@@ -29,10 +30,24 @@
 #include "../kst.h"
 #include "train.h"
 
-/* The ensemble's members, in this order. */
-static const int member_algs[] = {ML_RIDGE, ML_RANDOM_FOREST, ML_GBDT};
+/* Which candidates of an algorithm a member is the best of. */
+typedef enum MemberShape
+{
+	ANY_SHAPE,					/* every candidate (the algorithm's winner) */
+	BEST_SPLITS,				/* those without extra_trees */
+	RANDOM_SPLITS				/* those with extra_trees */
+} MemberShape;
 
-#define NMEMBERS lengthof(member_algs)
+/* The ensemble's members, in this order (docs/models.md: why gbdt's two shapes and one forest). */
+static const struct
+{
+	int			algorithm;
+	MemberShape shape;
+}			member_specs[] = {
+	{ML_RIDGE, ANY_SHAPE}, {ML_RANDOM_FOREST, ANY_SHAPE}, {ML_GBDT, BEST_SPLITS}, {ML_GBDT, RANDOM_SPLITS}
+};
+
+#define NSPECS lengthof(member_specs)
 
 /* Folds a member must beat the ensemble on to replace it (auto's rule). */
 static int
@@ -170,9 +185,12 @@ EnsembleBacktest(Candidate *ens)
 	ConvexWeights(ens, bt->npred, ens->weights);
 }
 
-/* The best (lowest pooled RMSE) of an algorithm's candidates with target mode ratio (or raw). */
+/*
+ * The best (lowest pooled RMSE) of an algorithm's candidates of the given
+ * shape with target mode ratio (or raw); NULL when it has none.
+ */
 static Candidate *
-BestWithTarget(List *cands, bool ratio)
+BestOfShape(List *cands, MemberShape shape, bool ratio)
 {
 	Candidate  *best = NULL;
 	ListCell   *lc;
@@ -181,11 +199,11 @@ BestWithTarget(List *cands, bool ratio)
 	{
 		Candidate  *c = lfirst(lc);
 
+		if (shape != ANY_SHAPE && c->params.extra_trees != (shape == RANDOM_SPLITS))
+			continue;
 		if (c->ratio == ratio && (!best || c->bt.mean.rmse < best->bt.mean.rmse))
 			best = c;
 	}
-	if (!best)
-		elog(ERROR, "no candidate of the ensemble's target mode was backtested");
 	return best;
 }
 
@@ -204,32 +222,39 @@ EnsembleSearch(const TrainRequest *r, TrainData *t, TrainedModel *models, int nm
 	char		err[256];
 	int			m, a;
 
-	for (m = 0; m < (int) NMEMBERS; m++)
+	for (m = 0; m < (int) NSPECS; m++)
 	{
 		Candidate  *mc;
+		int			alg = member_specs[m].algorithm;
 
 		CHECK_FOR_INTERRUPTS();
-		tm = NULL;
-		for (a = 0; a < nmodels; a++)
-			if (models[a].algorithm == member_algs[m])
-				tm = &models[a];
+		if (!tm || tm->algorithm != alg)
+		{
+			tm = NULL;
+			for (a = 0; a < nmodels; a++)
+				if (models[a].algorithm == alg)
+					tm = &models[a];
+		}
 		if (!tm)
 		{
 			tm = palloc0(sizeof(TrainedModel));
-			AlgorithmSearch(r, t, member_algs[m], tm);
+			AlgorithmSearch(r, t, alg, tm);
 		}
 		if (m == 0)
 		{
 			out->opts = tm->opts;
 			ens->ratio = strcmp(tm->opts.target, "raw") != 0;
 		}
-		mc = BestWithTarget(tm->cands, ens->ratio);
-		fitted[m] = mc == tm->win && tm->fitted ? tm->fitted : TrainRefit(t->d, mc);
-		if (fitted[m] == tm->fitted)
+		mc = BestOfShape(tm->cands, member_specs[m].shape, ens->ratio);
+		if (!mc && member_specs[m].shape == ANY_SHAPE)
+			elog(ERROR, "no candidate of the ensemble's target mode was backtested");
+		if (!mc)
+			continue;			/* the caller fixed gbdt's shape */
+		fitted[ens->nmembers] = mc == tm->win && tm->fitted ? tm->fitted : TrainRefit(t->d, mc);
+		if (fitted[ens->nmembers] == tm->fitted)
 			tm->fitted = NULL;	/* the ensemble owns it now */
-		ens->members[m] = mc;
+		ens->members[ens->nmembers++] = mc;
 	}
-	ens->nmembers = NMEMBERS;
 	ens->algorithm = ML_ENSEMBLE;
 	ens->started_at = GetCurrentTimestamp();
 	EnsembleBacktest(ens);
@@ -289,7 +314,10 @@ AutoChoice(const TrainedModel *models, int n, char **why)
 	return best;
 }
 
-/* The members of an ensemble for its metrics document: algorithm, weight, half-life, pooled RMSE, folds won. */
+/*
+ * The members of an ensemble for its metrics document: algorithm, random
+ * thresholds or not, weight, half-life, pooled RMSE, folds won.
+ */
 char *
 EnsembleMembersJson(const Candidate *ens)
 {
@@ -302,8 +330,9 @@ EnsembleMembersJson(const Candidate *ens)
 	{
 		const Candidate *c = ens->members[m];
 
-		appendStringInfo(&s, "%s{\"algorithm\": \"%s\", \"weight\": %.6g, \"half_life\": %g, \"rmse\": %.6g, \"fold_wins\": %d}",
-						 m ? ", " : "", MlAlgorithmName((MlAlgorithm) c->algorithm), ens->weights[m],
+		appendStringInfo(&s, "%s{\"algorithm\": \"%s\", \"extra_trees\": %s, \"weight\": %.6g, \"half_life\": %g, \"rmse\": %.6g, \"fold_wins\": %d}",
+						 m ? ", " : "", MlAlgorithmName((MlAlgorithm) c->algorithm),
+						 c->algorithm != ML_RIDGE && c->params.extra_trees ? "true" : "false", ens->weights[m],
 						 c->params.half_life, c->bt.mean.rmse, FoldWins(c, ens));
 	}
 	appendStringInfoString(&s, "]}");

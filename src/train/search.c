@@ -388,23 +388,28 @@ Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, bool 
 }
 
 /*
- * A copy of random forest candidate c in the extremely randomized shape
- * (Geurts, Ernst and Wehenkel 2006: one random threshold for each feature
- * tried, every feature tried, each tree on every row), not yet backtested
- * (its bt zeroed, which BestOf reads as such).
+ * A copy of tree candidate c with random thresholds (extra_trees: one
+ * random threshold for each feature tried), not yet backtested (its bt
+ * zeroed, which BestOf reads as such).  A forest also takes the rest of
+ * the extremely randomized shape (Geurts, Ernst and Wehenkel 2006: every
+ * feature tried, each tree on every row); gbdt keeps its sampling.
  */
 Candidate *
 ExtraTreesOf(const Candidate *c)
 {
-	Jsonb	   *shape = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
-		"{\"extra_trees\": 1, \"bootstrap\": 0, \"max_features\": 1}")));
+	bool		forest = c->algorithm == ML_RANDOM_FOREST;
+	Jsonb	   *shape = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(forest ?
+		"{\"extra_trees\": 1, \"bootstrap\": 0, \"max_features\": 1}" : "{\"extra_trees\": 1}")));
 	Candidate  *e = palloc(sizeof(Candidate));
 
 	*e = *c;
 	memset(&e->bt, 0, sizeof(e->bt));
 	e->params.extra_trees = true;
-	e->params.bootstrap = false;
-	e->params.max_features = 1;
+	if (forest)
+	{
+		e->params.bootstrap = false;
+		e->params.max_features = 1;
+	}
 	e->described = c->described == NULL ? shape :
 		DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(c->described), JsonbPGetDatum(shape)));
 	return e;

@@ -587,13 +587,15 @@ AlgorithmSearch(const TrainRequest *r, TrainData *t, int algorithm, TrainedModel
 	out->win = BestOf(t->d, out->cands, folds, &out->report);
 
 	/*
-	 * The forest's second stage, unless the caller chose its shape: the
-	 * winner (its half-life and target) as extremely randomized trees, one
+	 * The tree learners' second stage, unless the caller chose the shape:
+	 * the winner (its half-life and target) with random thresholds, one
 	 * more candidate instead of a doubled grid (docs/models.md); BestOf
-	 * backtests only it and picks again.
+	 * backtests only it and picks again.  The ensemble also takes gbdt's
+	 * best of each shape.
 	 */
-	if (algorithm == ML_RANDOM_FOREST && !r->search && JsonKey(r->hp, "extra_trees") == NULL &&
-		JsonKey(r->hp, "bootstrap") == NULL && JsonKey(r->hp, "max_features") == NULL)
+	if ((algorithm == ML_GBDT || (algorithm == ML_RANDOM_FOREST && JsonKey(r->hp, "bootstrap") == NULL &&
+								  JsonKey(r->hp, "max_features") == NULL)) &&
+		!r->search && JsonKey(r->hp, "extra_trees") == NULL)
 	{
 		out->cands = lappend(out->cands, ExtraTreesOf(out->win));
 		out->win = BestOf(t->d, out->cands, folds, &out->report);
