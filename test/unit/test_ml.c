@@ -519,6 +519,17 @@ SingleTreeParams(MlParams *p, int depth)
 	p->min_samples_leaf = 1;
 }
 
+/* Make params for gbdt with the given shrinkage and rounds, sampling neither rows nor features. */
+static void
+UnsampledGbdtParams(MlParams *p, double learning_rate, int rounds)
+{
+	MlParamsInit(p, ML_GBDT);
+	p->learning_rate = learning_rate;
+	p->n_estimators = rounds;
+	p->subsample = 1;
+	p->colsample = 1;
+}
+
 /* A depth-1 tree on a step finds the step's midpoint and the two levels. */
 static void
 TestTreeStep(void)
@@ -612,12 +623,8 @@ TestNanRouting(void)
 		CHECK(MlModelPredict(m, low_row) == 0, "low row");
 		MlModelFree(m);
 
-		MlParamsInit(&p, ML_GBDT);
-		p.learning_rate = 0.5;
-		p.n_estimators = 50;
+		UnsampledGbdtParams(&p, 0.5, 50);
 		p.lambda = 0;
-		p.subsample = 1;
-		p.colsample = 1;
 		p.min_child_weight = 1;
 		m = MustFit(ML_GBDT, X, y, 0, &p);
 		CHECK_NEAR(MlModelPredict(m, nan_row), nan_y, 1e-6);
@@ -716,13 +723,9 @@ TestGbdtStep(void)
 		MlMatrixSet(X, i, 1, (float) ((i * 37) % 11));
 		y[i] = i < 100 ? 2 : i < 250 ? 7 : -3;
 	}
-	MlParamsInit(&p, ML_GBDT);
-	p.learning_rate = 0.3;
-	p.n_estimators = 200;
+	UnsampledGbdtParams(&p, 0.3, 200);
 	p.max_depth = 3;
 	p.lambda = 0;
-	p.subsample = 1;
-	p.colsample = 1;
 	m = MustFit(ML_GBDT, X, y, 0, &p);
 	CHECK(ModelRmse(m, X, y, 0, N) < 1e-3, "step rmse %g", ModelRmse(m, X, y, 0, N));
 	MlModelFree(m);
@@ -1131,12 +1134,8 @@ TestExtraTrees(void)
 	MlModelFree(a);
 
 	/* gbdt with random thresholds still learns the step, with other trees */
-	MlParamsInit(&p, ML_GBDT);
-	p.subsample = 1;
-	p.colsample = 1;
+	UnsampledGbdtParams(&p, 0.3, 200);
 	p.min_child_weight = 1;
-	p.n_estimators = 200;
-	p.learning_rate = 0.3;
 	a = MustFit(ML_GBDT, X, y, 0, &p);
 	p.extra_trees = true;
 	b = MustFit(ML_GBDT, X, y, 0, &p);
