@@ -36,14 +36,15 @@ cmp_ok($loaded, '>', 3000, "real Seongsu data imported ($loaded rows)");
 sub q1 { return $node->safe_psql('postgres', $_[0]); }
 sub as_op { return $node->safe_psql('postgres', $_[0], extra_params => [ '-U', 'op' ]); }
 
-# A gbdt training of about n rounds x 4 fits (raw target: 3 folds and the refit).
+# A gbdt training of about n rounds x 4 fits (raw target: 3 folds and the refit;
+# its shape fixed, so no second stage with random thresholds).
 sub gbdt_job
 {
 	my ($project, $rounds, $from) = @_;
 	$from //= '2015-01-01';
 	return as_op(qq{SELECT seongsu.enqueue('train', '$from', '2024-05-31',
 	  '{"algorithm": "gbdt", "horizon": "1 day", "project": "$project", "force": true,
-	    "hyperparams": {"n_estimators": $rounds, "early_stopping_rounds": 0, "target": "raw", "half_life": 0}}')});
+	    "hyperparams": {"n_estimators": $rounds, "early_stopping_rounds": 0, "target": "raw", "half_life": 0, "extra_trees": false}}')});
 }
 
 # The run of job $j: status | children | model | db_user | error.
