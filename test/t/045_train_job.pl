@@ -59,7 +59,7 @@ sub run_of
 # ======================================================================
 # (a) running while it trains, then done
 # ======================================================================
-my $ja = gbdt_job('job-a', 300);
+my $ja = gbdt_job('job-a', 1000);
 ok($node->poll_query_until('postgres',
 	qq{SELECT status || '|' || (SELECT count(*) FROM seongsu.runs c WHERE c.parent_run_id = r.run_id)
 	   FROM seongsu.runs r WHERE r.tags->>'seongsu.job_id' = '$ja'}, 'running|0'),
@@ -114,7 +114,7 @@ is(q1("SELECT seongsu.wait_for_job($jn, '1 minute')"), 'done', '(c) the worker r
 # ======================================================================
 # (d) a fast shutdown mid-training, and the next start
 # ======================================================================
-my $jd = gbdt_job('job-d', 300);
+my $jd = gbdt_job('job-d', 1500);
 ok($node->poll_query_until('postgres', qq{SELECT status FROM seongsu.runs WHERE tags->>'seongsu.job_id' = '$jd'},
 	'running'), '(d) training');
 my $first = q1(qq{SELECT run_id FROM seongsu.runs WHERE tags->>'seongsu.job_id' = '$jd'});
