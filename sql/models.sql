@@ -98,9 +98,9 @@ DELETE FROM seongsu.deployments WHERE project = 'fold check';
 -- gbdt's best candidate of each shape (best thresholds, random thresholds),
 -- each the best of its algorithm and shape at the ensemble's target mode,
 -- with the convex weights (multiples of 1/20) whose combination of their
--- backtest predictions has the least squared error; its honest backtest
--- predicts fold 1 with equal weights and fold k with weights fitted on
--- folds 1..k-1 only.
+-- backtest predictions has the least squared error, times a scale per day
+-- class (below); its honest backtest predicts fold 1 with equal weights and
+-- no scale and fold k with weights and scales fitted on folds 1..k-1 only.
 CREATE TEMP TABLE mem AS
   SELECT x.k, x.m->>'algorithm' AS algorithm, (x.m->>'extra_trees')::bool AS extra_trees,
          (x.m->>'weight')::float8 AS weight, (x.m->>'rmse')::float8 AS rmse, r.run_id, r.model_id,
@@ -133,9 +133,31 @@ SELECT count(*) AS members,
        bool_and(abs(m.weight - w.w[m.k]) < 1e-9) AS least_squares_weights,
        abs(sum(m.weight) - 1) < 1e-9 AS weights_sum_to_1
 FROM mem m, ens_w w WHERE w.fold = (SELECT max(fold) FROM ens_w);
-SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days,
-       max(abs(e.predicted / (w.w[1] * x.p[1] + w.w[2] * x.p[2] + w.w[3] * x.p[3] + w.w[4] * x.p[4]) - 1)) < 1e-9 AS honest_weights
-FROM bt e JOIN ens_rows x USING (fold, day) JOIN ens_w w USING (fold)
+-- The day classes: 0 working day, 1 Saturday, 2 Sunday (features' kind),
+-- none when the day is next to a public holiday or in a run of days off
+-- holding one.  Each class's scale is the least-squares factor of the
+-- weighted members over the backtest days of the class, with 30 more days
+-- on which the forecast was exact (each the class's mean squared forecast).
+CREATE TEMP TABLE day_class AS
+  SELECT kst_date AS day, CASE WHEN kind IN (0, 1, 2) AND NOT (block_has_holiday OR before_holiday OR after_holiday
+                                  OR before_holiday_block OR after_holiday_block) THEN kind END AS cls
+    FROM seongsu.features('성수', '2호선', :'first_day', '2024-08-31', 'daily', '1 day');
+CREATE TEMP TABLE ens_s AS
+  SELECT w.fold, c.cls, (sum(q.p * e.actual) + 30 * sum(q.p * q.p) / count(*)) / (sum(q.p * q.p) + 30 * sum(q.p * q.p) / count(*)) AS s
+    FROM ens_w w JOIN ens_rows e ON e.fold < w.fold JOIN day_class c ON c.day = e.day AND c.cls IS NOT NULL,
+         LATERAL (SELECT w.w[1] * e.p[1] + w.w[2] * e.p[2] + w.w[3] * e.p[3] + w.w[4] * e.p[4] AS p) q
+   GROUP BY w.fold, c.cls;
+SELECT count(*) AS classes,
+       bool_and(abs(s.s / (e.metrics->'ensemble'->'day_scale'->>s.cls)::float8 - 1) < 1e-5) AS scales_in_metrics,
+       bool_and(abs(s.s / (m.hyperparams->'day_scale'->>s.cls)::float8 - 1) < 1e-9) AS scales_stored,
+       bool_or(abs(s.s - 1) > 1e-3) AS some_scale_not_1
+  FROM ens_s s, h1 e JOIN seongsu.models m ON m.id = e.model_id
+ WHERE e.algorithm = 'ensemble' AND s.fold = (SELECT max(fold) FROM ens_w);
+SELECT count(DISTINCT e.fold) AS folds_checked, count(*) AS days, count(*) FILTER (WHERE s.s IS NOT NULL) AS days_scaled,
+       max(abs(e.predicted / ((w.w[1] * x.p[1] + w.w[2] * x.p[2] + w.w[3] * x.p[3] + w.w[4] * x.p[4]) * coalesce(s.s, 1)) - 1)) < 1e-9
+         AS honest_weights_and_scales
+FROM bt e JOIN ens_rows x USING (fold, day) JOIN ens_w w USING (fold) JOIN day_class c USING (day)
+LEFT JOIN ens_s s ON s.fold = e.fold AND s.cls = c.cls
 WHERE e.algorithm = 'ensemble';
 -- auto's rule: the ensemble is deployed unless a member matches or beats it
 -- on all folds but at most one (7 of 8): one of the stored models (gbdt's
@@ -292,14 +314,17 @@ FROM h1, jsonb_each((seongsu.model_explain(h1.model_id))->'importances') WHERE h
 SELECT (seongsu.model_explain(model_id)->'coefficients') ? 'lag_7d_ratio' AS has_coefficients FROM h1 WHERE algorithm = 'ridge';
 
 -- An ensemble predicts (evaluate, and so predict_daily when deployed) the
--- weighted sum of its members, with the weights stored in its hyperparams;
--- it explains as the weighted members (importances summing to 1).
-SELECT count(*) AS days, max(abs(e.predicted / s.p - 1)) < 1e-9 AS weighted_members
+-- weighted sum of its members times its day class's scale, with the weights
+-- and scales stored in its hyperparams; it explains as the weighted members
+-- (importances summing to 1).
+SELECT count(*) AS days, count(*) FILTER (WHERE c.cls IS NOT NULL) AS days_scaled,
+       max(abs(e.predicted / (s.p * coalesce((em.hyperparams->'day_scale'->>c.cls)::float8, 1)) - 1)) < 1e-9 AS weighted_members_scaled
 FROM seongsu.evaluate((SELECT model_id FROM h1 WHERE algorithm = 'ensemble'), '2024-06-01', '2024-08-31') e
 JOIN (SELECT v.day, sum((mem->>'weight')::float8 * v.predicted) AS p
         FROM seongsu.models em, jsonb_array_elements(em.hyperparams->'members') mem,
              LATERAL seongsu.evaluate((SELECT model_id FROM h1 WHERE algorithm = mem->>'algorithm'), '2024-06-01', '2024-08-31') v
-       WHERE em.id = (SELECT model_id FROM h1 WHERE algorithm = 'ensemble') GROUP BY v.day) s USING (day);
+       WHERE em.id = (SELECT model_id FROM h1 WHERE algorithm = 'ensemble') GROUP BY v.day) s USING (day)
+JOIN day_class c USING (day), seongsu.models em WHERE em.id = (SELECT model_id FROM h1 WHERE algorithm = 'ensemble');
 SELECT abs(sum(value::text::numeric) - 1) < 1e-5 AS importance_sum_is_1, count(*) = (SELECT array_length(features, 1) FROM seongsu.models WHERE id = h1.model_id) AS every_feature
 FROM h1, jsonb_each((seongsu.model_explain(h1.model_id))->'importances') WHERE h1.algorithm = 'ensemble' GROUP BY h1.model_id;
 -- train(algorithm => 'ensemble') alone: one model, the same bytes as auto's

@@ -41,6 +41,19 @@ DatasetColumnName(int col)
 	return FeatureInfos[ModelCols()[col]].name;
 }
 
+/* Model column of feature-row column fcol; -1 when it is no model input. */
+int
+DatasetColumnOf(int fcol)
+{
+	const int  *cols = ModelCols();
+	int			c;
+
+	for (c = 0; c < DATASET_NCOLS; c++)
+		if (cols[c] == fcol)
+			return c;
+	return -1;
+}
+
 /* The model columns of one feature row, as floats (NaN when NULL). */
 void
 DatasetRow(const Datum *v, const bool *n, float *out)

@@ -31,6 +31,7 @@ typedef struct Dataset
 } Dataset;
 
 extern const char *DatasetColumnName(int col);
+extern int	DatasetColumnOf(int fcol);
 extern void DatasetRow(const Datum *v, const bool *n, float *out);
 extern int	DatasetNaiveColumn(int64 horizon_days);
 extern double DatasetNaive(const Datum *v, const bool *n, int naive_col);

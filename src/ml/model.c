@@ -223,6 +223,78 @@ MlEnsembleMembers(const MlModel *model, const MlModel **members, double *weights
 	return model->nmembers;
 }
 
+/* The class of a row under cs (values at row[col * col_step]): k in [0, nclasses), or -1 (not scaled). */
+int
+MlClassOf(const MlClassScale *cs, const float *row, size_t col_step)
+{
+	float		v;
+	int			i;
+
+	if (cs->nclasses <= 0)
+		return -1;
+	for (i = 0; i < cs->nmask; i++)
+	{
+		float		m = row[(size_t) cs->mask_cols[i] * col_step];
+
+		if (!isnan(m) && m != 0)
+			return -1;
+	}
+	v = row[(size_t) cs->class_col * col_step];
+	if (isnan(v) || v < 0 || v >= cs->nclasses || v != floorf(v))
+		return -1;
+	return (int) v;
+}
+
+/*
+ * Give an ensemble the class scale cs (nclasses 0 removes it).  False with
+ * a message in err when model is no ensemble, a count or feature is out of
+ * range, or a scale is not a finite number > 0.
+ */
+bool
+MlEnsembleSetScale(MlModel *model, const MlClassScale *cs, char *err, size_t errlen)
+{
+	int			i;
+
+	if (model->algorithm != ML_ENSEMBLE)
+	{
+		snprintf(err, errlen, "only an ensemble has a class scale");
+		return false;
+	}
+	if (cs->nclasses < 0 || cs->nclasses > ML_MAX_CLASSES || cs->nmask < 0 || cs->nmask > ML_MAX_MASKS)
+	{
+		snprintf(err, errlen, "a class scale has 0 to %d classes and 0 to %d masks", ML_MAX_CLASSES, ML_MAX_MASKS);
+		return false;
+	}
+	if (cs->nclasses > 0 && (cs->class_col < 0 || cs->class_col >= model->nfeatures))
+	{
+		snprintf(err, errlen, "the class feature %d is not a feature of the model", cs->class_col);
+		return false;
+	}
+	for (i = 0; cs->nclasses > 0 && i < cs->nmask; i++)
+		if (cs->mask_cols[i] < 0 || cs->mask_cols[i] >= model->nfeatures)
+		{
+			snprintf(err, errlen, "the mask feature %d is not a feature of the model", cs->mask_cols[i]);
+			return false;
+		}
+	for (i = 0; i < cs->nclasses; i++)
+		if (!(isfinite(cs->scale[i]) && cs->scale[i] > 0))
+		{
+			snprintf(err, errlen, "the scale of class %d is not a finite number > 0", i);
+			return false;
+		}
+	memset(&model->class_scale, 0, sizeof(MlClassScale));
+	if (cs->nclasses > 0)
+		model->class_scale = *cs;
+	return true;
+}
+
+/* An ensemble's class scale into cs (nclasses 0: none, as for other models). */
+void
+MlEnsembleScale(const MlModel *model, MlClassScale *cs)
+{
+	*cs = model->class_scale;
+}
+
 #define PREDICT_BLOCK 256
 #define PREDICT_CHECK 64		/* trees walked between checks for interrupts */
 
@@ -253,6 +325,13 @@ PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_st
 				out[r] += model->weights[i] * part[r];
 		}
 		SsFree(part);
+		for (r = 0; r < nrows && model->class_scale.nclasses > 0; r++)
+		{
+			int			k = MlClassOf(&model->class_scale, x + (size_t) r * row_step, col_step);
+
+			if (k >= 0)
+				out[r] *= model->class_scale.scale[k];
+		}
 		return;
 	}
 	if (model->algorithm == ML_RIDGE)

@@ -61,7 +61,8 @@
  * is a duplicated row for ridge; a row of weight 0 adds nothing.
  *
  * An ensemble (MlEnsembleCreate) is the weighted sum of member models'
- * predictions; it is stored and predicted like any model.
+ * predictions, optionally multiplied by a scale per class of row
+ * (MlEnsembleSetScale); it is stored and predicted like any model.
  *
  * Parameters that an algorithm does not use are accepted and ignored.
  *
@@ -88,6 +89,23 @@ typedef enum MlAlgorithm
 } MlAlgorithm;
 
 #define ML_MAX_MEMBERS 8		/* members of an ensemble */
+#define ML_MAX_CLASSES 8		/* classes of an ensemble's class scale */
+#define ML_MAX_MASKS 8			/* mask features of a class scale */
+
+/*
+ * An ensemble's class scale: a row whose feature class_col holds a whole
+ * number k in [0, nclasses), and none of whose mask_cols features is
+ * nonzero (missing counts as zero), has its prediction multiplied by
+ * scale[k]; other rows are not scaled.  nclasses 0: no scale.
+ */
+typedef struct MlClassScale
+{
+	int			nclasses;
+	int			class_col;
+	int			nmask;
+	int			mask_cols[ML_MAX_MASKS];
+	double		scale[ML_MAX_CLASSES];
+} MlClassScale;
 
 /* Training loss of gbdt; the numbers are stored in serialized models. */
 typedef enum MlLoss
@@ -142,6 +160,9 @@ extern MlModel *MlModelFitWeighted(MlAlgorithm algorithm, const MlMatrix *X,
 extern MlModel *MlEnsembleCreate(MlModel **members, const double *weights, int n,
 								 char *err, size_t errlen);
 extern int	MlEnsembleMembers(const MlModel *model, const MlModel **members, double *weights);
+extern bool MlEnsembleSetScale(MlModel *model, const MlClassScale *cs, char *err, size_t errlen);
+extern void MlEnsembleScale(const MlModel *model, MlClassScale *cs);
+extern int	MlClassOf(const MlClassScale *cs, const float *row, size_t col_step);
 extern double MlModelPredict(const MlModel *model, const float *row);
 extern void MlModelPredictRows(const MlModel *model, const float *rows, int nrows,
 							   double *out);

@@ -8,7 +8,8 @@
  * produced and read only by this code, in memory: they are not a storage
  * format (that is model_io.c, with its checksum).  Feature names are not
  * kept (prediction does not use them).  An ensemble's image holds its
- * weights and its members' own images, one after another.
+ * weights, its class scale and its members' own images, one after
+ * another.
  */
 #include <string.h>
 
@@ -35,6 +36,7 @@ typedef struct ImageHead
 	uint64_t	off_trees;		/* trees: ntrees ImageTree */
 	uint64_t	off_weights;	/* ensemble: nmembers weights */
 	uint64_t	off_members;	/* ensemble: nmembers offsets of member images */
+	MlClassScale class_scale;	/* ensemble: its class scale */
 } ImageHead;
 
 /* Where one tree's nodes are. */
@@ -67,6 +69,7 @@ Layout(const MlModel *model, ImageHead *head)
 	head->loss = (int32_t) model->loss;
 	head->intercept = model->intercept;
 	head->base_score = model->base_score;
+	head->class_scale = model->class_scale;
 	if (model->coef)
 	{
 		head->off_coef = at;
@@ -182,6 +185,7 @@ MlModelImageView(const void *src)
 	model->loss = (MlLoss) head->loss;
 	model->intercept = head->intercept;
 	model->base_score = head->base_score;
+	model->class_scale = head->class_scale;
 	if (head->off_coef)
 	{
 		model->coef = (double *) (base + head->off_coef);

@@ -29,10 +29,11 @@ struct MlModel
 	MlLoss		loss;
 	double		base_score;
 
-	/* ensemble: prediction = sum weights[i] * prediction of members[i] */
+	/* ensemble: prediction = sum weights[i] * prediction of members[i], times the row's class scale */
 	int			nmembers;
 	MlModel   **members;
 	double	   *weights;
+	MlClassScale class_scale;	/* the prediction's scale per class of row */
 
 	/* gbdt fitted with validation rows: mean validation loss after each round (not stored) */
 	int			nvalid_rounds;

@@ -3,7 +3,7 @@
  *
  * Layout (all integers and floats little-endian, written field by field):
  *
- *   header   "SSML" | u16 format version (3) | u16 algorithm id |
+ *   header   "SSML" | u16 format version (4) | u16 algorithm id |
  *            u64 payload length | u32 CRC-32 of the header's first 16 bytes
  *            followed by the payload
  *   payload  u32 nfeatures, then per feature u32 name length (0xFFFFFFFF:
@@ -15,15 +15,20 @@
  *            ensemble (format 3): u32 nmembers (1..ML_MAX_MEMBERS), then per
  *                    member f64 weight (>= 0), u64 length and the member's
  *                    own complete blob (a ridge, forest or gbdt of format
- *                    3 with the same number of features)
+ *                    3 or 4 with the same number of features);
+ *                    format 4 adds the class scale: u32 nclasses
+ *                    (0..ML_MAX_CLASSES), and when it is not 0, u32 class
+ *                    feature, u32 nmask (0..ML_MAX_MASKS), nmask u32 mask
+ *                    features, nclasses f64 scales (finite, > 0)
  *   tree     u32 nnodes, then per node either a leaf: u32 0xFFFFFFFF, f64
  *            value; or a split: u32 feature (bit 31: missing values go
  *            left), f32 threshold, u32 left, u32 right
  *
  * Only what prediction and model_explain need is stored (no per-node gain,
  * cover or split value): a 600-tree forest is about 0.7 MB, read whole on a
- * backend's first prediction.  Version 2 (the same layout without
- * ensembles) is still read; version 1 (41-byte nodes) is not.
+ * backend's first prediction.  Versions 3 (ensembles without a class
+ * scale) and 2 (no ensembles) are still read; version 1 (41-byte nodes) is
+ * not.
  *
  * MlModelDeserialize checks the checksum and then every count, index and
  * value, so corrupt or truncated input gives an error, never a crash.
@@ -36,7 +41,8 @@
 #include "model_impl.h"
 
 #define MODEL_MAGIC "SSML"
-#define MODEL_FORMAT_VERSION 3
+#define MODEL_FORMAT_VERSION 4
+#define MODEL_FORMAT_ENSEMBLE 3		/* the first version with ensembles */
 #define MODEL_FORMAT_OLDEST 2		/* the oldest version still read */
 #define HEADER_SIZE 20
 #define LEAF_SIZE 12
@@ -250,6 +256,23 @@ PutForest(Writer *w, const MlModel *model)
 		PutTree(w, &model->trees[i]);
 }
 
+/* Write an ensemble's class scale (format 4). */
+static void
+PutClassScale(Writer *w, const MlClassScale *cs)
+{
+	int			i;
+
+	PutUint(w, (uint32_t) cs->nclasses, 4);
+	if (cs->nclasses == 0)
+		return;
+	PutUint(w, (uint32_t) cs->class_col, 4);
+	PutUint(w, (uint32_t) cs->nmask, 4);
+	for (i = 0; i < cs->nmask; i++)
+		PutUint(w, (uint32_t) cs->mask_cols[i], 4);
+	for (i = 0; i < cs->nclasses; i++)
+		PutF64(w, cs->scale[i]);
+}
+
 /* Serialize model into a new SsAlloc'd buffer of *len bytes. */
 uint8_t *
 MlModelSerialize(const MlModel *model, size_t *len)
@@ -310,6 +333,7 @@ MlModelSerialize(const MlModel *model, size_t *len)
 				PutBytes(&w, member, mlen);
 				SsFree(member);
 			}
+			PutClassScale(&w, &model->class_scale);
 			break;
 	}
 
@@ -632,6 +656,40 @@ GetMembers(Reader *r, MlModel *model)
 	}
 }
 
+/* Read an ensemble's class scale (format 4) and check it against the model. */
+static void
+GetClassScale(Reader *r, MlModel *model)
+{
+	MlClassScale cs;
+	char		err[200];
+	int			i;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.nclasses = (int) GetUint(r, 4);
+	if (r->failed || cs.nclasses == 0)
+		return;
+	if (cs.nclasses < 0 || cs.nclasses > ML_MAX_CLASSES)
+	{
+		Fail(r, "model has a class scale count out of range");
+		return;
+	}
+	cs.class_col = (int) GetUint(r, 4);
+	cs.nmask = (int) GetUint(r, 4);
+	if (r->failed)
+		return;
+	if (cs.nmask < 0 || cs.nmask > ML_MAX_MASKS)
+	{
+		Fail(r, "model has a class scale mask count out of range");
+		return;
+	}
+	for (i = 0; i < cs.nmask; i++)
+		cs.mask_cols[i] = (int) GetUint(r, 4);
+	for (i = 0; i < cs.nclasses; i++)
+		cs.scale[i] = GetFinite(r, "class scale");
+	if (!r->failed && !MlEnsembleSetScale(model, &cs, err, sizeof(err)))
+		Fail(r, err);
+}
+
 /*
  * Rebuild a model from buf[0..len).  Returns false with a message in errbuf
  * (and *out NULL) when the blob is not a complete, intact model of a known
@@ -644,7 +702,7 @@ MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 	return Deserialize(buf, len, out, errbuf, errlen, false);
 }
 
-/* MlModelDeserialize; a member (of an ensemble) must be no ensemble and of the current format. */
+/* MlModelDeserialize; a member (of an ensemble) must be no ensemble, of a format with ensembles. */
 static bool
 Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 			char *errbuf, size_t errlen, bool member)
@@ -675,7 +733,7 @@ Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 	algorithm = (unsigned) GetUint(&r, 2);
 	payload = GetUint(&r, 8);
 	crc = (uint32_t) GetUint(&r, 4);
-	if (version < (member ? MODEL_FORMAT_VERSION : MODEL_FORMAT_OLDEST) || version > MODEL_FORMAT_VERSION)
+	if (version < (member ? MODEL_FORMAT_ENSEMBLE : MODEL_FORMAT_OLDEST) || version > MODEL_FORMAT_VERSION)
 	{
 		snprintf(errbuf, errlen, "unsupported model format version %u", version);
 		return false;
@@ -692,7 +750,7 @@ Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 		return false;
 	}
 	if (algorithm != ML_RIDGE && algorithm != ML_RANDOM_FOREST &&
-		algorithm != ML_GBDT && (algorithm != ML_ENSEMBLE || version < 3 || member))
+		algorithm != ML_GBDT && (algorithm != ML_ENSEMBLE || version < MODEL_FORMAT_ENSEMBLE || member))
 	{
 		snprintf(errbuf, errlen, "unknown model algorithm id %u", algorithm);
 		return false;
@@ -719,6 +777,8 @@ Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 			break;
 		case ML_ENSEMBLE:
 			GetMembers(&r, model);
+			if (version > MODEL_FORMAT_ENSEMBLE)
+				GetClassScale(&r, model);
 			break;
 	}
 	if (!r.failed && r.left != 0)

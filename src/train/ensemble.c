@@ -7,8 +7,13 @@
  * the convex weights (a 1/20 grid) whose combination of the members' backtest
  * predictions has the least squared error.  Its backtest is honest: fold k
  * combines the members' fold-k predictions with weights fitted on folds
- * 0..k-1 only (equal weights on the first fold).  It is stored as one
- * model (src/ml holds the members and weights).
+ * 0..k-1 only (equal weights on the first fold).  The combination is
+ * then multiplied by a scale per class of day (working day, Saturday,
+ * Sunday, none of them next to a public holiday nor in a run of days off
+ * holding one): each class's least-squares scale on the backtest rows,
+ * shrunk towards 1 by SCALE_PRIOR_DAYS days on which the forecast was
+ * exact; the honest backtest fits it on folds 0..k-1 too.  It is stored as
+ * one model (src/ml holds the members, weights and scale).
  *
  * auto deploys the ensemble unless one member matches or beats the
  * ensemble's honest backtest on all folds but at most one (with 8 folds or
@@ -70,6 +75,18 @@ FoldWins(const Candidate *m, const Candidate *e)
 
 /* Convex weights are searched on a grid of this many steps per unit. */
 #define WEIGHT_STEPS 20
+
+/* Exact pseudo-days that shrink each day class's scale towards 1. */
+#define SCALE_PRIOR_DAYS 30
+
+/* The scale's day classes are the feature kind's 0, 1 and 2 (working day, Saturday, Sunday)... */
+#define SCALE_CLASSES 3
+
+/* ...unless one of these features is set (next to a public holiday, or in a run of days off holding one). */
+static const int scale_masks[] = {
+	FCOL_block_has_holiday, FCOL_before_holiday, FCOL_after_holiday, FCOL_before_holiday_block,
+	FCOL_after_holiday_block
+};
 
 /* Squared error of ens's members combined with weights w over backtest rows [0, upto). */
 static double
@@ -145,16 +162,85 @@ ConvexWeights(const Candidate *ens, int upto, double *w)
 	}
 }
 
+/* The day classes of the ensemble's scale, every scale 1. */
+static void
+ScaleRule(MlClassScale *cs)
+{
+	int			i;
+
+	memset(cs, 0, sizeof(MlClassScale));
+	cs->nclasses = SCALE_CLASSES;
+	cs->class_col = DatasetColumnOf(FCOL_kind);
+	cs->nmask = lengthof(scale_masks);
+	for (i = 0; i < cs->nmask; i++)
+		cs->mask_cols[i] = DatasetColumnOf(scale_masks[i]);
+	for (i = 0; i < cs->nclasses; i++)
+		cs->scale[i] = 1;
+}
+
+/* The day class (MlClassOf) of each of ens's backtest rows, from the rows of d. */
+static int *
+RowClasses(const Candidate *ens, const Dataset *d)
+{
+	const Backtest *bt = &ens->members[0]->bt;
+	int		   *cls = palloc(sizeof(int) * (bt->npred + 1));
+	int			f, i;
+
+	for (f = 0; f < bt->folds; f++)
+		for (i = 0; i < bt->row_to[f] - bt->row_from[f]; i++)
+			cls[bt->pred_at[f] + i] = MlClassOf(&ens->scale, d->X->data + bt->row_from[f] + i, (size_t) d->X->nrows);
+	return cls;
+}
+
 /*
- * The honest backtest of ens from its members' (same folds): fold k's
- * rows are predicted with convex weights fitted on folds 0..k-1 (equal on
- * fold 0); ens->weights become the ones fitted on every fold.
+ * Each day class's scale of ens's members combined with weights w, over
+ * backtest rows [0, upto): the least-squares factor with SCALE_PRIOR_DAYS
+ * more days on which the combination was exact (each the class's mean
+ * squared prediction); 1 for a class without rows.
  */
 static void
-EnsembleBacktest(Candidate *ens)
+FitScale(Candidate *ens, const int *cls, int upto, const double *w)
+{
+	const double *actual = ens->members[0]->bt.actual;
+	double		pa[ML_MAX_CLASSES] = {0}, pp[ML_MAX_CLASSES] = {0};
+	int			n[ML_MAX_CLASSES] = {0};
+	int			i, k, m;
+
+	for (i = 0; i < upto; i++)
+	{
+		double		p = 0;
+
+		if (cls[i] < 0)
+			continue;
+		for (m = 0; m < ens->nmembers; m++)
+			p += w[m] * ens->members[m]->bt.pred[i];
+		if (isnan(p) || isnan(actual[i]))
+			continue;
+		pa[cls[i]] += p * actual[i];
+		pp[cls[i]] += p * p;
+		n[cls[i]]++;
+	}
+	for (k = 0; k < ens->scale.nclasses; k++)
+	{
+		double		prior = n[k] > 0 ? SCALE_PRIOR_DAYS * pp[k] / n[k] : 0;
+		double		s = prior > 0 ? (pa[k] + prior) / (pp[k] + prior) : 1;
+
+		ens->scale.scale[k] = isfinite(s) && s > 0 ? s : 1;
+	}
+}
+
+/*
+ * The honest backtest of ens from its members' (same folds) on the rows of
+ * d: fold k's rows are predicted with convex weights and day-class scales
+ * fitted on folds 0..k-1 (equal weights and no scale on fold 0);
+ * ens->weights and ens->scale become the ones fitted on every fold.
+ */
+static void
+EnsembleBacktest(Candidate *ens, const Dataset *d)
 {
 	Backtest   *bt = &ens->bt;
 	const Backtest *b0 = &ens->members[0]->bt;
+	int		   *cls;
 	int			f, i, m;
 
 	for (m = 1; m < ens->nmembers; m++)
@@ -165,6 +251,8 @@ EnsembleBacktest(Candidate *ens)
 	bt->actual = palloc(sizeof(double) * (b0->npred + 1));
 	memcpy(bt->actual, b0->actual, sizeof(double) * b0->npred);
 	bt->best_trees = 0;
+	ScaleRule(&ens->scale);
+	cls = RowClasses(ens, d);
 	for (f = 0; f < bt->folds; f++)
 	{
 		int			at = bt->pred_at[f], n = bt->row_to[f] - bt->row_from[f];
@@ -173,16 +261,21 @@ EnsembleBacktest(Candidate *ens)
 		bt->nrounds[f] = 0;
 		bt->valid_loss[f] = NULL;
 		ConvexWeights(ens, at, w);
+		FitScale(ens, cls, at, w);
 		for (i = at; i < at + n; i++)
 		{
 			bt->pred[i] = 0;
 			for (m = 0; m < ens->nmembers; m++)
 				bt->pred[i] += w[m] * ens->members[m]->bt.pred[i];
+			if (cls[i] >= 0)
+				bt->pred[i] *= ens->scale.scale[cls[i]];
 		}
 		MlMetricsCompute(bt->actual + at, bt->pred + at, n, &bt->fold[f]);
 	}
 	BacktestPool(bt);
 	ConvexWeights(ens, bt->npred, ens->weights);
+	FitScale(ens, cls, bt->npred, ens->weights);
+	pfree(cls);
 }
 
 /*
@@ -257,14 +350,14 @@ EnsembleSearch(const TrainRequest *r, TrainData *t, TrainedModel *models, int nm
 	}
 	ens->algorithm = ML_ENSEMBLE;
 	ens->started_at = GetCurrentTimestamp();
-	EnsembleBacktest(ens);
+	EnsembleBacktest(ens, t->d);
 	ens->finished_at = GetCurrentTimestamp();
 	out->algorithm = ML_ENSEMBLE;
 	out->cands = list_make1(ens);
 	out->report = NULL;
 	out->win = ens;
 	out->fitted = MlEnsembleCreate(fitted, ens->weights, ens->nmembers, err, sizeof(err));
-	if (!out->fitted)
+	if (!out->fitted || !MlEnsembleSetScale(out->fitted, &ens->scale, err, sizeof(err)))
 		elog(ERROR, "could not combine the ensemble: %s", err);
 }
 
@@ -316,7 +409,8 @@ AutoChoice(const TrainedModel *models, int n, char **why)
 
 /*
  * The members of an ensemble for its metrics document: algorithm, random
- * thresholds or not, weight, half-life, pooled RMSE, folds won.
+ * thresholds or not, weight, half-life, pooled RMSE, folds won; and the
+ * day classes' scales.
  */
 char *
 EnsembleMembersJson(const Candidate *ens)
@@ -335,14 +429,18 @@ EnsembleMembersJson(const Candidate *ens)
 						 c->algorithm != ML_RIDGE && c->params.extra_trees ? "true" : "false", ens->weights[m],
 						 c->params.half_life, c->bt.mean.rmse, FoldWins(c, ens));
 	}
+	appendStringInfoString(&s, "], \"day_scale\": [");
+	for (m = 0; m < ens->scale.nclasses; m++)
+		appendStringInfo(&s, "%s%.6g", m ? ", " : "", ens->scale.scale[m]);
 	appendStringInfoString(&s, "]}");
 	return s.data;
 }
 
 /*
  * The hyper-parameters of an ensemble as stored: each member's algorithm,
- * weight and parameters (as ParamsJson), the target mode and folds (and the
- * crowd levels when given); EnsembleRefit reads them back.
+ * weight and parameters (as ParamsJson), the target mode, folds and the
+ * day classes' scales (and the crowd levels when given); EnsembleRefit
+ * reads them back.
  */
 char *
 EnsembleParamsJson(const Candidate *ens, const TrainOptions *o, int64 H)
@@ -364,6 +462,11 @@ EnsembleParamsJson(const Candidate *ens, const TrainOptions *o, int64 H)
 						 ParamsJson(c->algorithm, &c->params, &mo, c->ratio ? "ratio" : "raw", H));
 	}
 	appendStringInfo(&s, "], \"target\": \"%s\", \"folds\": %d", ens->ratio ? "ratio" : "raw", o->folds);
+	appendStringInfoString(&s, ", \"day_scale\": [");
+	for (m = 0; m < ens->scale.nclasses; m++)
+		appendStringInfo(&s, "%s%s", m ? ", " : "",
+						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(ens->scale.scale[m]))));
+	appendStringInfoChar(&s, ']');
 	if (o->has_levels)
 		appendStringInfo(&s, ", \"levels\": [%s, %s, %s]",
 						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[0]))),
@@ -383,9 +486,42 @@ EnsembleParamsError(const char *what)
 }
 
 /*
+ * The stored day classes' scales of an ensemble into ens->scale (none for
+ * an ensemble stored before they were).
+ */
+static void
+ReadDayScale(Jsonb *hp, Candidate *ens)
+{
+	JsonbValue *arr = JsonKey(hp, "day_scale");
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			k = 0;
+
+	memset(&ens->scale, 0, sizeof(MlClassScale));
+	if (!arr)
+		return;
+	if (arr->type != jbvBinary || !JsonContainerIsArray(arr->val.binary.data))
+		EnsembleParamsError("day_scale is not an array");
+	ScaleRule(&ens->scale);
+	it = JsonbIteratorInit(arr->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (k >= SCALE_CLASSES || e.type != jbvNumeric)
+			EnsembleParamsError("day_scale is not an array of three numbers");
+		ens->scale.scale[k++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(e.val.numeric)));
+	}
+	if (k != SCALE_CLASSES)
+		EnsembleParamsError("day_scale is not an array of three numbers");
+}
+
+/*
  * An ensemble refit from its stored hyper-parameters (EnsembleParamsJson)
  * on d: each member refit with its parameters, combined with the stored
- * weights; ens gets the members' candidates and weights.
+ * weights and day-class scales; ens gets the members' candidates, weights
+ * and scales.
  */
 MlModel *
 EnsembleRefit(const Dataset *d, Jsonb *hp, Candidate *ens)
@@ -435,8 +571,9 @@ EnsembleRefit(const Dataset *d, Jsonb *hp, Candidate *ens)
 		fitted[ens->nmembers] = TrainRefit(d, mc);
 		ens->members[ens->nmembers++] = mc;
 	}
+	ReadDayScale(hp, ens);
 	out = MlEnsembleCreate(fitted, ens->weights, ens->nmembers, err, sizeof(err));
-	if (!out)
+	if (!out || !MlEnsembleSetScale(out, &ens->scale, err, sizeof(err)))
 		EnsembleParamsError(err);
 	return out;
 }

@@ -190,10 +190,14 @@ ReproSteps(void *arg)
 	p->c.nmembers = 0;
 	MlParamsInit(&p->c.params, p->c.algorithm == ALG_NAIVE || p->c.algorithm == ML_ENSEMBLE
 				 ? ML_GBDT : (MlAlgorithm) p->c.algorithm);
-	/* an ensemble's own keys are its options; its members' parameters are EnsembleRefit's */
+	/* an ensemble's own keys are its options; its members' parameters and day scales are EnsembleRefit's */
 	if (p->c.algorithm == ML_ENSEMBLE)
-		ApplyParams(&p->c.params, &p->opts, DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(p->hp),
-																			  CStringGetTextDatum("members"))));
+	{
+		Datum		own = DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(p->hp), CStringGetTextDatum("members"));
+
+		own = DirectFunctionCall2(jsonb_delete, own, CStringGetTextDatum("day_scale"));
+		ApplyParams(&p->c.params, &p->opts, DatumGetJsonbP(own));
+	}
 	else if (p->c.algorithm != ALG_NAIVE)
 		ApplyParams(&p->c.params, &p->opts, p->hp);
 	if (p->opts.has_levels)

@@ -79,6 +79,7 @@ typedef struct Candidate
 	int			nmembers;		/* ensemble: its members (each an algorithm's winner) and weights */
 	struct Candidate *members[ML_MAX_MEMBERS];
 	double		weights[ML_MAX_MEMBERS];
+	MlClassScale scale;			/* ensemble: its day-class scale (nclasses 0: none) */
 } Candidate;
 
 /* Options of a training run that are not model hyper-parameters. */

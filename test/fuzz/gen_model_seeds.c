@@ -1,8 +1,8 @@
 /*
  * gen_model_seeds.c — writes small serialized models (ridge, random forest,
  * squared and Poisson gbdt, with and without feature names, and an
- * ensemble of three) into the directory given, as the seed corpus of
- * fuzz_model_blob.
+ * ensemble of three, with and without a class scale) into the directory
+ * given, as the seed corpus of fuzz_model_blob.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,10 +12,11 @@
 #include "../../src/alloc.h"
 #include "../../src/ml/model_impl.h"
 
-/* Fit one model on a small synthetic matrix (an ensemble: of a ridge, a forest and a gbdt) and write its blob to dir/name. */
+/* Fit one model on a small synthetic matrix (an ensemble: of a ridge, a forest and a gbdt, scaled or not) and write its blob to dir/name. */
 static void
-WriteSeed(const char *dir, const char *name, MlAlgorithm algo, MlLoss loss, bool names)
+WriteSeed(const char *dir, const char *name, MlAlgorithm algo, MlLoss loss, bool names, bool scaled)
 {
+	MlClassScale cs = {.nclasses = 2, .class_col = 3, .nmask = 1, .mask_cols = {2}, .scale = {0.9, 1.1}};
 	MlModel    *members[3];
 	double		weights[3] = {0.25, 0.25, 0.5};
 	int			n = 120, nf = 4, i, j;
@@ -66,6 +67,8 @@ WriteSeed(const char *dir, const char *name, MlAlgorithm algo, MlLoss loss, bool
 	}
 	else
 		m = MlModelFit(algo, X, y, 0, &p, err, sizeof(err));
+	if (m && scaled && !MlEnsembleSetScale(m, &cs, err, sizeof(err)))
+		m = NULL;
 	if (!m)
 	{
 		fprintf(stderr, "%s: %s\n", name, err);
@@ -93,11 +96,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s dir\n", argv[0]);
 		return 2;
 	}
-	WriteSeed(argv[1], "ridge", ML_RIDGE, ML_LOSS_SQUARED, true);
-	WriteSeed(argv[1], "ridge_unnamed", ML_RIDGE, ML_LOSS_SQUARED, false);
-	WriteSeed(argv[1], "forest", ML_RANDOM_FOREST, ML_LOSS_SQUARED, true);
-	WriteSeed(argv[1], "gbdt", ML_GBDT, ML_LOSS_SQUARED, true);
-	WriteSeed(argv[1], "gbdt_poisson", ML_GBDT, ML_LOSS_POISSON, false);
-	WriteSeed(argv[1], "ensemble", ML_ENSEMBLE, ML_LOSS_SQUARED, true);
+	WriteSeed(argv[1], "ridge", ML_RIDGE, ML_LOSS_SQUARED, true, false);
+	WriteSeed(argv[1], "ridge_unnamed", ML_RIDGE, ML_LOSS_SQUARED, false, false);
+	WriteSeed(argv[1], "forest", ML_RANDOM_FOREST, ML_LOSS_SQUARED, true, false);
+	WriteSeed(argv[1], "gbdt", ML_GBDT, ML_LOSS_SQUARED, true, false);
+	WriteSeed(argv[1], "gbdt_poisson", ML_GBDT, ML_LOSS_POISSON, false, false);
+	WriteSeed(argv[1], "ensemble", ML_ENSEMBLE, ML_LOSS_SQUARED, true, false);
+	WriteSeed(argv[1], "ensemble_scaled", ML_ENSEMBLE, ML_LOSS_SQUARED, true, true);
 	return 0;
 }

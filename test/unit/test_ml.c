@@ -1334,7 +1334,7 @@ TestRoundTrip(void)
 		double		p1[300];
 		double		p2[300];
 
-		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 3 && buf[5] == 0 &&
+		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 4 && buf[5] == 0 &&
 			  buf[6] == (uint8_t) algos[a], "header");
 		CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)),
 			  "%s", errbuf);
@@ -1909,10 +1909,10 @@ TestEnsemble(void)
 	MlBlobSeal(buf, len);
 	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
 		  strstr(errbuf, "algorithm id 4") != NULL, "version-2 ensemble: %s", errbuf);
-	buf[4] = 4;
+	buf[4] = 5;
 	MlBlobSeal(buf, len);
 	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
-		  strstr(errbuf, "format version 4") != NULL, "version 4: %s", errbuf);
+		  strstr(errbuf, "format version 5") != NULL, "version 5: %s", errbuf);
 	SsFree(buf);
 
 	/* an ensemble cannot hold an ensemble, a negative weight or members of other shapes */
@@ -1947,6 +1947,120 @@ TestEnsemble(void)
 	SsFree(y);
 }
 
+/*
+ * An ensemble's class scale multiplies the prediction of a row whose class
+ * feature is 0..nclasses-1 and whose mask features are 0, and no other; it
+ * survives serialization and images; a version-3 blob (no scale) is still
+ * read; bad scales are refused, in the model and in a blob.
+ */
+static void
+TestEnsembleScale(void)
+{
+	enum
+	{
+		N = 200
+	};
+	double	   *y;
+	MlMatrix   *X = SyntheticData(N, 4, 0, 0.3, 93, &y);
+	MlModel    *e, *back, *view, *single;
+	MlClassScale cs, got;
+	double		plain[N], scaled[N], p[N];
+	uint8_t    *buf;
+	void	   *image;
+	size_t		len;
+	int			i;
+
+	for (i = 0; i < N; i++)
+	{
+		y[i] = fabs(y[i]);
+		MlMatrixSet(X, i, 3, (float) (i % 4));		/* class 0, 1, 2, or 3 (no class) */
+		MlMatrixSet(X, i, 2, i % 5 == 0 ? 1.0f : (i % 7 == 0 ? NAN : 0.0f));	/* the mask */
+	}
+	e = SmallModel(ML_ENSEMBLE, X, y);
+	PredictAll(e, X, plain);
+
+	/* the version-3 layout of an unscaled ensemble: the format-4 blob without its u32 0 */
+	buf = MlModelSerialize(e, &len);
+	CHECK(len > 24 && buf[len - 4] == 0 && buf[len - 1] == 0, "an unscaled ensemble ends with 0 classes");
+	buf[4] = 3;
+	MlBlobSeal(buf, len - 4);
+	CHECK(MlModelDeserialize(buf, len - 4, &back, errbuf, sizeof(errbuf)), "version 3: %s", errbuf);
+	PredictAll(back, X, p);
+	CHECK(MaxDiff(p, plain, N) == 0, "version 3 predicts differently");
+	MlModelFree(back);
+	SsFree(buf);
+
+	memset(&cs, 0, sizeof(cs));
+	cs.nclasses = 3;
+	cs.class_col = 3;
+	cs.nmask = 1;
+	cs.mask_cols[0] = 2;
+	cs.scale[0] = 0.5;
+	cs.scale[1] = 2;
+	cs.scale[2] = 1.25;
+	CHECK(MlEnsembleSetScale(e, &cs, errbuf, sizeof(errbuf)), "%s", errbuf);
+	PredictAll(e, X, scaled);
+	for (i = 0; i < N; i++)
+	{
+		double		f = i % 5 == 0 || i % 4 == 3 ? 1 : (i % 4 == 0 ? 0.5 : i % 4 == 1 ? 2 : 1.25);
+
+		CHECK(scaled[i] == plain[i] * f, "row %d: %g, not %g x %g", i, scaled[i], plain[i], f);
+	}
+	{
+		float		row[4];
+
+		MlMatrixGetRow(X, 1, row);
+		CHECK(MlModelPredict(e, row) == scaled[1], "one row predicts as the matrix does");
+	}
+
+	/* the scale round-trips through a blob and an image */
+	buf = MlModelSerialize(e, &len);
+	CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)), "%s", errbuf);
+	MlEnsembleScale(back, &got);
+	CHECK(memcmp(&got, &cs, sizeof(cs)) == 0, "the scale read back differs");
+	PredictAll(back, X, p);
+	CHECK(MaxDiff(p, scaled, N) == 0, "read back predicts differently");
+	image = SsAlloc(MlModelImageSize(back));
+	MlModelImageWrite(back, image);
+	view = MlModelImageView(image);
+	PredictAll(view, X, p);
+	CHECK(MaxDiff(p, scaled, N) == 0, "the image predicts differently");
+	MlModelFree(view);
+	SsFree(image);
+	MlModelFree(back);
+
+	/* a blob with a scale of -1 or a class feature out of range is refused */
+	memcpy(buf + len - 8, &(double) {-1}, 8);
+	MlBlobSeal(buf, len);
+	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
+		  strstr(errbuf, "scale of class 2") != NULL, "negative scale: %s", errbuf);
+	SsFree(buf);
+
+	/* bad scales are refused and leave the model as it was */
+	cs.scale[1] = 0;
+	CHECK(!MlEnsembleSetScale(e, &cs, errbuf, sizeof(errbuf)) && strstr(errbuf, "class 1") != NULL, "scale 0");
+	cs.scale[1] = 2;
+	cs.class_col = 4;
+	CHECK(!MlEnsembleSetScale(e, &cs, errbuf, sizeof(errbuf)) && strstr(errbuf, "class feature 4") != NULL, "class feature");
+	cs.class_col = 3;
+	cs.nclasses = ML_MAX_CLASSES + 1;
+	CHECK(!MlEnsembleSetScale(e, &cs, errbuf, sizeof(errbuf)), "too many classes");
+	PredictAll(e, X, p);
+	CHECK(MaxDiff(p, scaled, N) == 0, "a refused scale changed the model");
+	single = SmallModel(ML_GBDT, X, y);
+	cs.nclasses = 3;
+	CHECK(!MlEnsembleSetScale(single, &cs, errbuf, sizeof(errbuf)), "a single model has no class scale");
+	/* nclasses 0 removes the scale */
+	cs.nclasses = 0;
+	CHECK(MlEnsembleSetScale(e, &cs, errbuf, sizeof(errbuf)), "%s", errbuf);
+	PredictAll(e, X, p);
+	CHECK(MaxDiff(p, plain, N) == 0, "no scale after removing it");
+	MlModelFree(single);
+	MlModelFree(e);
+	MlMatrixFree(X);
+	SsFree(y);
+}
+
 /* Entry point: run every test and print the tally. */
 int
 main(void)
@@ -1971,6 +2085,7 @@ main(void)
 	RunTest("fit errors", TestFitErrors);
 	RunTest("weights", TestWeights);
 	RunTest("ensemble", TestEnsemble);
+	RunTest("ensemble scale", TestEnsembleScale);
 	RunTest("round trip", TestRoundTrip);
 	RunTest("image", TestImage);
 	RunTest("corruption", TestCorruption);
