@@ -139,8 +139,8 @@ FROM mem m, ens_w w WHERE w.fold = (SELECT max(fold) FROM ens_w);
 -- weighted members over the backtest days of the class, with 30 more days
 -- on which the forecast was exact (each the class's mean squared forecast).
 CREATE TEMP TABLE day_class AS
-  SELECT kst_date AS day, CASE WHEN kind IN (0, 1, 2) AND NOT (block_has_holiday OR before_holiday OR after_holiday
-                                  OR before_holiday_block OR after_holiday_block) THEN kind END AS cls
+  SELECT kst_date AS day, CASE WHEN kind IN (0, 1, 2) AND NOT coalesce(block_has_holiday OR before_holiday OR after_holiday
+                                  OR before_holiday_block OR after_holiday_block, false) THEN kind END AS cls
     FROM seongsu.features('성수', '2호선', :'first_day', '2024-08-31', 'daily', '1 day');
 CREATE TEMP TABLE ens_s AS
   SELECT w.fold, c.cls, (sum(q.p * e.actual) + 30 * sum(q.p * q.p) / count(*)) / (sum(q.p * q.p) + 30 * sum(q.p * q.p) / count(*)) AS s

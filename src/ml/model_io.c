@@ -3,7 +3,8 @@
  *
  * Layout (all integers and floats little-endian, written field by field):
  *
- *   header   "SSML" | u16 format version (4) | u16 algorithm id |
+ *   header   "SSML" | u16 format version (3; 4 for an ensemble with a class
+ *            scale) | u16 algorithm id |
  *            u64 payload length | u32 CRC-32 of the header's first 16 bytes
  *            followed by the payload
  *   payload  u32 nfeatures, then per feature u32 name length (0xFFFFFFFF:
@@ -15,20 +16,20 @@
  *            ensemble (format 3): u32 nmembers (1..ML_MAX_MEMBERS), then per
  *                    member f64 weight (>= 0), u64 length and the member's
  *                    own complete blob (a ridge, forest or gbdt of format
- *                    3 or 4 with the same number of features);
- *                    format 4 adds the class scale: u32 nclasses
- *                    (0..ML_MAX_CLASSES), and when it is not 0, u32 class
- *                    feature, u32 nmask (0..ML_MAX_MASKS), nmask u32 mask
- *                    features, nclasses f64 scales (finite, > 0)
+ *                    3 with the same number of features); format 4
+ *                    adds the class scale: u32 nclasses
+ *                    (1..ML_MAX_CLASSES), u32 class feature, u32 nmask
+ *                    (0..ML_MAX_MASKS), nmask u32 mask features, nclasses
+ *                    f64 scales (finite, > 0)
  *   tree     u32 nnodes, then per node either a leaf: u32 0xFFFFFFFF, f64
  *            value; or a split: u32 feature (bit 31: missing values go
  *            left), f32 threshold, u32 left, u32 right
  *
  * Only what prediction and model_explain need is stored (no per-node gain,
  * cover or split value): a 600-tree forest is about 0.7 MB, read whole on a
- * backend's first prediction.  Versions 3 (ensembles without a class
- * scale) and 2 (no ensembles) are still read; version 1 (41-byte nodes) is
- * not.
+ * backend's first prediction.  Each model is written in the oldest
+ * version that holds it, so a blob has one encoding; version 2 (no
+ * ensembles) is still read, version 1 (41-byte nodes) is not.
  *
  * MlModelDeserialize checks the checksum and then every count, index and
  * value, so corrupt or truncated input gives an error, never a crash.
@@ -41,8 +42,8 @@
 #include "model_impl.h"
 
 #define MODEL_MAGIC "SSML"
-#define MODEL_FORMAT_VERSION 4
-#define MODEL_FORMAT_ENSEMBLE 3		/* the first version with ensembles */
+#define MODEL_FORMAT_VERSION 4		/* the newest: ensembles with a class scale */
+#define MODEL_FORMAT_ENSEMBLE 3		/* every other model (the first version with ensembles) */
 #define MODEL_FORMAT_OLDEST 2		/* the oldest version still read */
 #define HEADER_SIZE 20
 #define LEAF_SIZE 12
@@ -263,8 +264,6 @@ PutClassScale(Writer *w, const MlClassScale *cs)
 	int			i;
 
 	PutUint(w, (uint32_t) cs->nclasses, 4);
-	if (cs->nclasses == 0)
-		return;
 	PutUint(w, (uint32_t) cs->class_col, 4);
 	PutUint(w, (uint32_t) cs->nmask, 4);
 	for (i = 0; i < cs->nmask; i++)
@@ -284,7 +283,7 @@ MlModelSerialize(const MlModel *model, size_t *len)
 	w.len = 0;
 	w.buf = SsAlloc(w.cap);
 	PutBytes(&w, MODEL_MAGIC, 4);
-	PutUint(&w, MODEL_FORMAT_VERSION, 2);
+	PutUint(&w, model->class_scale.nclasses > 0 ? MODEL_FORMAT_VERSION : MODEL_FORMAT_ENSEMBLE, 2);
 	PutUint(&w, (uint64_t) model->algorithm, 2);
 	PutUint(&w, 0, 8);			/* payload length, filled in below */
 	PutUint(&w, 0, 4);			/* checksum, likewise */
@@ -333,7 +332,8 @@ MlModelSerialize(const MlModel *model, size_t *len)
 				PutBytes(&w, member, mlen);
 				SsFree(member);
 			}
-			PutClassScale(&w, &model->class_scale);
+			if (model->class_scale.nclasses > 0)
+				PutClassScale(&w, &model->class_scale);
 			break;
 	}
 
@@ -661,29 +661,29 @@ static void
 GetClassScale(Reader *r, MlModel *model)
 {
 	MlClassScale cs;
+	uint32_t	nclasses, nmask, col;
 	char		err[200];
 	int			i;
 
 	memset(&cs, 0, sizeof(cs));
-	cs.nclasses = (int) GetUint(r, 4);
-	if (r->failed || cs.nclasses == 0)
-		return;
-	if (cs.nclasses < 0 || cs.nclasses > ML_MAX_CLASSES)
-	{
+	nclasses = (uint32_t) GetUint(r, 4);
+	if (!r->failed && (nclasses < 1 || nclasses > ML_MAX_CLASSES))
 		Fail(r, "model has a class scale count out of range");
-		return;
-	}
-	cs.class_col = (int) GetUint(r, 4);
-	cs.nmask = (int) GetUint(r, 4);
+	col = (uint32_t) GetUint(r, 4);
+	nmask = (uint32_t) GetUint(r, 4);
+	if (!r->failed && nmask > ML_MAX_MASKS)
+		Fail(r, "model has a class scale mask count out of range");
 	if (r->failed)
 		return;
-	if (cs.nmask < 0 || cs.nmask > ML_MAX_MASKS)
-	{
-		Fail(r, "model has a class scale mask count out of range");
-		return;
-	}
+	cs.nclasses = (int) nclasses;
+	cs.nmask = (int) nmask;
+	/* a feature number past INT_MAX is out of range too: MlEnsembleSetScale refuses -1 */
+	cs.class_col = col < (uint32_t) model->nfeatures ? (int) col : -1;
 	for (i = 0; i < cs.nmask; i++)
-		cs.mask_cols[i] = (int) GetUint(r, 4);
+	{
+		col = (uint32_t) GetUint(r, 4);
+		cs.mask_cols[i] = col < (uint32_t) model->nfeatures ? (int) col : -1;
+	}
 	for (i = 0; i < cs.nclasses; i++)
 		cs.scale[i] = GetFinite(r, "class scale");
 	if (!r->failed && !MlEnsembleSetScale(model, &cs, err, sizeof(err)))
@@ -702,7 +702,7 @@ MlModelDeserialize(const uint8_t *buf, size_t len, MlModel **out,
 	return Deserialize(buf, len, out, errbuf, errlen, false);
 }
 
-/* MlModelDeserialize; a member (of an ensemble) must be no ensemble, of a format with ensembles. */
+/* MlModelDeserialize; a member (of an ensemble) must be no ensemble, of format 3. */
 static bool
 Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 			char *errbuf, size_t errlen, bool member)
@@ -755,6 +755,11 @@ Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 		snprintf(errbuf, errlen, "unknown model algorithm id %u", algorithm);
 		return false;
 	}
+	if (version == MODEL_FORMAT_VERSION && algorithm != ML_ENSEMBLE)
+	{
+		snprintf(errbuf, errlen, "model format version %u is for ensembles only", version);
+		return false;
+	}
 
 	model = SsAlloc0(sizeof(MlModel));
 	model->algorithm = (MlAlgorithm) algorithm;
@@ -777,7 +782,7 @@ Deserialize(const uint8_t *buf, size_t len, MlModel **out,
 			break;
 		case ML_ENSEMBLE:
 			GetMembers(&r, model);
-			if (version > MODEL_FORMAT_ENSEMBLE)
+			if (version == MODEL_FORMAT_VERSION)
 				GetClassScale(&r, model);
 			break;
 	}

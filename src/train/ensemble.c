@@ -173,7 +173,11 @@ ScaleRule(MlClassScale *cs)
 	cs->class_col = DatasetColumnOf(FCOL_kind);
 	cs->nmask = lengthof(scale_masks);
 	for (i = 0; i < cs->nmask; i++)
+	{
 		cs->mask_cols[i] = DatasetColumnOf(scale_masks[i]);
+		if (cs->mask_cols[i] < 0 || cs->class_col < 0)
+			elog(ERROR, "a feature of the day classes is no model column");
+	}
 	for (i = 0; i < cs->nclasses; i++)
 		cs->scale[i] = 1;
 }
@@ -410,7 +414,7 @@ AutoChoice(const TrainedModel *models, int n, char **why)
 /*
  * The members of an ensemble for its metrics document: algorithm, random
  * thresholds or not, weight, half-life, pooled RMSE, folds won; and the
- * day classes' scales.
+ * day classes' scales (when it has them).
  */
 char *
 EnsembleMembersJson(const Candidate *ens)
@@ -429,18 +433,18 @@ EnsembleMembersJson(const Candidate *ens)
 						 c->algorithm != ML_RIDGE && c->params.extra_trees ? "true" : "false", ens->weights[m],
 						 c->params.half_life, c->bt.mean.rmse, FoldWins(c, ens));
 	}
-	appendStringInfoString(&s, "], \"day_scale\": [");
+	appendStringInfoChar(&s, ']');
 	for (m = 0; m < ens->scale.nclasses; m++)
-		appendStringInfo(&s, "%s%.6g", m ? ", " : "", ens->scale.scale[m]);
-	appendStringInfoString(&s, "]}");
+		appendStringInfo(&s, "%s%.6g", m ? ", " : ", \"day_scale\": [", ens->scale.scale[m]);
+	appendStringInfoString(&s, ens->scale.nclasses > 0 ? "]}" : "}");
 	return s.data;
 }
 
 /*
  * The hyper-parameters of an ensemble as stored: each member's algorithm,
- * weight and parameters (as ParamsJson), the target mode, folds and the
- * day classes' scales (and the crowd levels when given); EnsembleRefit
- * reads them back.
+ * weight and parameters (as ParamsJson), the target mode and folds (and the
+ * day classes' scales when it has them, the crowd levels when given);
+ * EnsembleRefit reads them back.
  */
 char *
 EnsembleParamsJson(const Candidate *ens, const TrainOptions *o, int64 H)
@@ -462,11 +466,11 @@ EnsembleParamsJson(const Candidate *ens, const TrainOptions *o, int64 H)
 						 ParamsJson(c->algorithm, &c->params, &mo, c->ratio ? "ratio" : "raw", H));
 	}
 	appendStringInfo(&s, "], \"target\": \"%s\", \"folds\": %d", ens->ratio ? "ratio" : "raw", o->folds);
-	appendStringInfoString(&s, ", \"day_scale\": [");
 	for (m = 0; m < ens->scale.nclasses; m++)
-		appendStringInfo(&s, "%s%s", m ? ", " : "",
+		appendStringInfo(&s, "%s%s", m ? ", " : ", \"day_scale\": [",
 						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(ens->scale.scale[m]))));
-	appendStringInfoChar(&s, ']');
+	if (ens->scale.nclasses > 0)
+		appendStringInfoChar(&s, ']');
 	if (o->has_levels)
 		appendStringInfo(&s, ", \"levels\": [%s, %s, %s]",
 						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[0]))),

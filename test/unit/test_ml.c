@@ -1334,7 +1334,7 @@ TestRoundTrip(void)
 		double		p1[300];
 		double		p2[300];
 
-		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 4 && buf[5] == 0 &&
+		CHECK(len > 20 && memcmp(buf, "SSML", 4) == 0 && buf[4] == 3 && buf[5] == 0 &&
 			  buf[6] == (uint8_t) algos[a], "header");
 		CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)),
 			  "%s", errbuf);
@@ -1950,8 +1950,8 @@ TestEnsemble(void)
 /*
  * An ensemble's class scale multiplies the prediction of a row whose class
  * feature is 0..nclasses-1 and whose mask features are 0, and no other; it
- * survives serialization and images; a version-3 blob (no scale) is still
- * read; bad scales are refused, in the model and in a blob.
+ * survives serialization (format 4, where an unscaled ensemble stays format
+ * 3) and images; bad scales are refused, in the model and in a blob.
  */
 static void
 TestEnsembleScale(void)
@@ -1978,16 +1978,8 @@ TestEnsembleScale(void)
 	}
 	e = SmallModel(ML_ENSEMBLE, X, y);
 	PredictAll(e, X, plain);
-
-	/* the version-3 layout of an unscaled ensemble: the format-4 blob without its u32 0 */
 	buf = MlModelSerialize(e, &len);
-	CHECK(len > 24 && buf[len - 4] == 0 && buf[len - 1] == 0, "an unscaled ensemble ends with 0 classes");
-	buf[4] = 3;
-	MlBlobSeal(buf, len - 4);
-	CHECK(MlModelDeserialize(buf, len - 4, &back, errbuf, sizeof(errbuf)), "version 3: %s", errbuf);
-	PredictAll(back, X, p);
-	CHECK(MaxDiff(p, plain, N) == 0, "version 3 predicts differently");
-	MlModelFree(back);
+	CHECK(buf[4] == 3, "an unscaled ensemble is written in format 3, not %d", buf[4]);
 	SsFree(buf);
 
 	memset(&cs, 0, sizeof(cs));
@@ -2013,11 +2005,13 @@ TestEnsembleScale(void)
 		CHECK(MlModelPredict(e, row) == scaled[1], "one row predicts as the matrix does");
 	}
 
-	/* the scale round-trips through a blob and an image */
+	/* the scale round-trips through a format-4 blob and an image */
 	buf = MlModelSerialize(e, &len);
+	CHECK(buf[4] == 4, "a scaled ensemble is written in format 4, not %d", buf[4]);
 	CHECK(MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)), "%s", errbuf);
 	MlEnsembleScale(back, &got);
-	CHECK(memcmp(&got, &cs, sizeof(cs)) == 0, "the scale read back differs");
+	CHECK(got.nclasses == 3 && got.class_col == 3 && got.nmask == 1 && got.mask_cols[0] == 2 &&
+		  got.scale[0] == 0.5 && got.scale[1] == 2 && got.scale[2] == 1.25, "the scale read back differs");
 	PredictAll(back, X, p);
 	CHECK(MaxDiff(p, scaled, N) == 0, "read back predicts differently");
 	image = SsAlloc(MlModelImageSize(back));
@@ -2029,11 +2023,32 @@ TestEnsembleScale(void)
 	SsFree(image);
 	MlModelFree(back);
 
-	/* a blob with a scale of -1 or a class feature out of range is refused */
+	/*
+	 * Refused blobs: a scale of -1; a class feature out of range; 0 classes
+	 * in format 4 (that is format 3); a single model claiming format 4.  The
+	 * blob ends u32 nclasses, u32 class feature, u32 nmask, 1 mask, 3 scales.
+	 */
 	memcpy(buf + len - 8, &(double) {-1}, 8);
 	MlBlobSeal(buf, len);
 	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
 		  strstr(errbuf, "scale of class 2") != NULL, "negative scale: %s", errbuf);
+	memcpy(buf + len - 8, &(double) {1.25}, 8);
+	buf[len - 36] = 4;
+	MlBlobSeal(buf, len);
+	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
+		  strstr(errbuf, "class feature") != NULL, "class feature 4 of 4: %s", errbuf);
+	buf[len - 36] = 3;
+	buf[len - 40] = 0;
+	MlBlobSeal(buf, len);
+	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
+		  strstr(errbuf, "class scale count") != NULL, "0 classes: %s", errbuf);
+	SsFree(buf);
+	single = SmallModel(ML_GBDT, X, y);
+	buf = MlModelSerialize(single, &len);
+	buf[4] = 4;
+	MlBlobSeal(buf, len);
+	CHECK(!MlModelDeserialize(buf, len, &back, errbuf, sizeof(errbuf)) &&
+		  strstr(errbuf, "for ensembles only") != NULL, "a gbdt in format 4: %s", errbuf);
 	SsFree(buf);
 
 	/* bad scales are refused and leave the model as it was */
@@ -2047,7 +2062,6 @@ TestEnsembleScale(void)
 	CHECK(!MlEnsembleSetScale(e, &cs, errbuf, sizeof(errbuf)), "too many classes");
 	PredictAll(e, X, p);
 	CHECK(MaxDiff(p, scaled, N) == 0, "a refused scale changed the model");
-	single = SmallModel(ML_GBDT, X, y);
 	cs.nclasses = 3;
 	CHECK(!MlEnsembleSetScale(single, &cs, errbuf, sizeof(errbuf)), "a single model has no class scale");
 	/* nclasses 0 removes the scale */
