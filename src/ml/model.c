@@ -325,13 +325,14 @@ PredictRows(const MlModel *model, const float *x, size_t row_step, size_t col_st
 				out[r] += model->weights[i] * part[r];
 		}
 		SsFree(part);
-		for (r = 0; r < nrows && model->class_scale.nclasses > 0; r++)
-		{
-			int			k = MlClassOf(&model->class_scale, x + (size_t) r * row_step, col_step);
+		if (model->class_scale.nclasses > 0)
+			for (r = 0; r < nrows; r++)
+			{
+				int			k = MlClassOf(&model->class_scale, x + (size_t) r * row_step, col_step);
 
-			if (k >= 0)
-				out[r] *= model->class_scale.scale[k];
-		}
+				if (k >= 0)
+					out[r] *= model->class_scale.scale[k];
+			}
 		return;
 	}
 	if (model->algorithm == ML_RIDGE)

@@ -28,6 +28,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -88,20 +89,30 @@ static const int scale_masks[] = {
 	FCOL_after_holiday_block
 };
 
+/* ens's members' backtest predictions of row i combined with weights w. */
+static double
+Combined(const Candidate *ens, int i, const double *w)
+{
+	double		p = 0;
+	int			m;
+
+	for (m = 0; m < ens->nmembers; m++)
+		p += w[m] * ens->members[m]->bt.pred[i];
+	return p;
+}
+
 /* Squared error of ens's members combined with weights w over backtest rows [0, upto). */
 static double
 CombinedSse(const Candidate *ens, int upto, const double *w)
 {
 	const double *actual = ens->members[0]->bt.actual;
 	double		sse = 0;
-	int			i, m;
+	int			i;
 
 	for (i = 0; i < upto; i++)
 	{
-		double		p = 0;
+		double		p = Combined(ens, i, w);
 
-		for (m = 0; m < ens->nmembers; m++)
-			p += w[m] * ens->members[m]->bt.pred[i];
 		if (!isnan(p))
 			sse += (p - actual[i]) * (p - actual[i]);
 	}
@@ -171,11 +182,13 @@ ScaleRule(MlClassScale *cs)
 	memset(cs, 0, sizeof(MlClassScale));
 	cs->nclasses = SCALE_CLASSES;
 	cs->class_col = DatasetColumnOf(FCOL_kind);
+	if (cs->class_col < 0)
+		elog(ERROR, "a feature of the day classes is no model column");
 	cs->nmask = lengthof(scale_masks);
 	for (i = 0; i < cs->nmask; i++)
 	{
 		cs->mask_cols[i] = DatasetColumnOf(scale_masks[i]);
-		if (cs->mask_cols[i] < 0 || cs->class_col < 0)
+		if (cs->mask_cols[i] < 0)
 			elog(ERROR, "a feature of the day classes is no model column");
 	}
 	for (i = 0; i < cs->nclasses; i++)
@@ -208,16 +221,15 @@ FitScale(Candidate *ens, const int *cls, int upto, const double *w)
 	const double *actual = ens->members[0]->bt.actual;
 	double		pa[ML_MAX_CLASSES] = {0}, pp[ML_MAX_CLASSES] = {0};
 	int			n[ML_MAX_CLASSES] = {0};
-	int			i, k, m;
+	int			i, k;
 
 	for (i = 0; i < upto; i++)
 	{
-		double		p = 0;
+		double		p;
 
 		if (cls[i] < 0)
 			continue;
-		for (m = 0; m < ens->nmembers; m++)
-			p += w[m] * ens->members[m]->bt.pred[i];
+		p = Combined(ens, i, w);
 		if (isnan(p) || isnan(actual[i]))
 			continue;
 		pa[cls[i]] += p * actual[i];
@@ -268,9 +280,7 @@ EnsembleBacktest(Candidate *ens, const Dataset *d)
 		FitScale(ens, cls, at, w);
 		for (i = at; i < at + n; i++)
 		{
-			bt->pred[i] = 0;
-			for (m = 0; m < ens->nmembers; m++)
-				bt->pred[i] += w[m] * ens->members[m]->bt.pred[i];
+			bt->pred[i] = Combined(ens, i, w);
 			if (cls[i] >= 0)
 				bt->pred[i] *= ens->scale.scale[cls[i]];
 		}
@@ -462,20 +472,19 @@ EnsembleParamsJson(const Candidate *ens, const TrainOptions *o, int64 H)
 
 		appendStringInfo(&s, "%s{\"algorithm\": \"%s\", \"weight\": %s, \"params\": %s}", m ? ", " : "",
 						 MlAlgorithmName((MlAlgorithm) c->algorithm),
-						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(ens->weights[m]))),
+						 float8out_internal(ens->weights[m]),
 						 ParamsJson(c->algorithm, &c->params, &mo, c->ratio ? "ratio" : "raw", H));
 	}
 	appendStringInfo(&s, "], \"target\": \"%s\", \"folds\": %d", ens->ratio ? "ratio" : "raw", o->folds);
 	for (m = 0; m < ens->scale.nclasses; m++)
 		appendStringInfo(&s, "%s%s", m ? ", " : ", \"day_scale\": [",
-						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(ens->scale.scale[m]))));
+						 float8out_internal(ens->scale.scale[m]));
 	if (ens->scale.nclasses > 0)
 		appendStringInfoChar(&s, ']');
 	if (o->has_levels)
 		appendStringInfo(&s, ", \"levels\": [%s, %s, %s]",
-						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[0]))),
-						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[1]))),
-						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(o->levels[2]))));
+						 float8out_internal(o->levels[0]), float8out_internal(o->levels[1]),
+						 float8out_internal(o->levels[2]));
 	appendStringInfoChar(&s, '}');
 	return s.data;
 }
@@ -515,7 +524,7 @@ ReadDayScale(Jsonb *hp, Candidate *ens)
 			continue;
 		if (k >= SCALE_CLASSES || e.type != jbvNumeric)
 			EnsembleParamsError("day_scale is not an array of three numbers");
-		ens->scale.scale[k++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(e.val.numeric)));
+		ens->scale.scale[k++] = JsonNumber(&e);
 	}
 	if (k != SCALE_CLASSES)
 		EnsembleParamsError("day_scale is not an array of three numbers");
@@ -570,8 +579,7 @@ EnsembleRefit(const Dataset *d, Jsonb *hp, Candidate *ens)
 		mc->ratio = strcmp(mo.target, "raw") != 0;
 		/* the stored n_estimators of a gbdt is its refit's */
 		mc->bt.best_trees = mc->params.n_estimators;
-		ens->weights[ens->nmembers] = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																		 NumericGetDatum(weight->val.numeric)));
+		ens->weights[ens->nmembers] = JsonNumber(weight);
 		fitted[ens->nmembers] = TrainRefit(d, mc);
 		ens->members[ens->nmembers++] = mc;
 	}

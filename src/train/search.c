@@ -26,8 +26,7 @@ ApplyParam(MlParams *p, const char *key, JsonbValue *v)
 	bool		ok;
 
 	if (v->type == jbvNumeric)
-		ok = MlParamsSet(p, key, DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																	NumericGetDatum(v->val.numeric))), err, sizeof(err));
+		ok = MlParamsSet(p, key, JsonNumber(v), err, sizeof(err));
 	else if (v->type == jbvString)
 		ok = MlParamsSetText(p, key, pnstrdup(v->val.string.val, v->val.string.len), err, sizeof(err));
 	else if (v->type == jbvBool)
@@ -53,7 +52,7 @@ JsonIsString(const JsonbValue *v, const char *s)
 }
 
 /* A JSON number as a double (ERROR when out of a double's range). */
-static double
+double
 JsonNumber(const JsonbValue *v)
 {
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));

@@ -188,6 +188,7 @@ extern Candidate *BestOf(const Dataset *d, List *cands, int folds, char **report
 /* search.c */
 extern void ApplyParams(MlParams *p, TrainOptions *o, Jsonb *hp);
 extern JsonbValue *JsonKey(Jsonb *j, const char *key);
+extern double JsonNumber(const JsonbValue *v);
 extern List *Candidates(int algorithm, const MlParams *base, bool ratio, Jsonb *search, bool recency, int *folds);
 extern Candidate *ExtraTreesOf(const Candidate *c);
 extern char *ParamsJson(int algorithm, const MlParams *p, const TrainOptions *o, const char *target, int64 H);
